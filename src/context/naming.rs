@@ -1,0 +1,88 @@
+//! Object names, DNS names and labels, derived from the platform's name
+//! and namespace in one place so that every reference agrees.
+
+use std::collections::BTreeMap;
+
+use crate::spec::Metadata;
+
+pub type Labels = BTreeMap<String, String>;
+
+pub struct Naming<'a> {
+    meta: &'a Metadata,
+}
+
+impl<'a> Naming<'a> {
+    pub fn new(meta: &'a Metadata) -> Self {
+        Naming { meta }
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.meta.namespace.as_str()
+    }
+
+    /// `NAME-suffix`; the platform name's length limit keeps it DNS-valid.
+    pub fn object(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.meta.name)
+    }
+
+    /// A Service's cluster-internal DNS name.
+    pub fn fqdn(&self, service: &str) -> String {
+        format!(
+            "{service}.{}.svc.{}",
+            self.meta.namespace, self.meta.cluster_domain
+        )
+    }
+
+    /// Every form in which a client inside the cluster can name a Service:
+    /// short, namespaced, `.svc` and fully qualified.
+    pub fn service_hosts(&self, service: &str) -> [String; 4] {
+        let ns = self.namespace();
+        [
+            service.to_owned(),
+            format!("{service}.{ns}"),
+            format!("{service}.{ns}.svc"),
+            self.fqdn(service),
+        ]
+    }
+
+    /// The labels that select a component's pods. Never changes between
+    /// releases, so selectors (immutable in a Deployment) stay valid.
+    pub fn selector(&self, app: &str, component: &str) -> Labels {
+        BTreeMap::from([
+            ("app.kubernetes.io/name".into(), app.into()),
+            (
+                "app.kubernetes.io/instance".into(),
+                self.meta.name.to_string(),
+            ),
+            ("app.kubernetes.io/component".into(), component.into()),
+        ])
+    }
+
+    /// The selector, the user's labels and mlk's own.
+    pub fn labels(&self, app: &str, component: &str) -> Labels {
+        let mut labels = self.common_labels();
+        labels.extend(self.selector(app, component));
+        labels
+    }
+
+    /// Labels for objects that belong to no one component.
+    pub fn common_labels(&self) -> Labels {
+        let mut labels: Labels = self
+            .meta
+            .labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        labels.insert("app.kubernetes.io/part-of".into(), "mlflow".into());
+        labels.insert("app.kubernetes.io/managed-by".into(), "mlk".into());
+        labels
+    }
+
+    pub fn annotations(&self) -> BTreeMap<String, String> {
+        self.meta
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+}

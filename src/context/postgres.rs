@@ -1,0 +1,73 @@
+//! The embedded PostgreSQL: a StatefulSet with its own volume, behind a
+//! headless Service.
+
+use serde::Serialize;
+
+use super::naming::{Labels, Naming};
+use super::secret::{EnvEntry, SecretBinder, SecretObject};
+use crate::resolve::SecretValue;
+use crate::spec::{EmbeddedDatabase, Resources, SecretRef, Storage};
+
+pub const PORT: u16 = 5432;
+/// A subdirectory of the volume: initdb refuses a mount point that holds
+/// `lost+found`, as many volumes do.
+const PGDATA: &str = "/var/lib/postgresql/data/pgdata";
+
+#[derive(Debug, Serialize)]
+pub struct PostgresContext {
+    pub name: String,
+    pub labels: Labels,
+    pub selector: Labels,
+    pub secret: Option<SecretObject>,
+    pub image: String,
+    pub port: u16,
+    pub env: Vec<EnvEntry>,
+    pub probe: Vec<String>,
+    pub resources: Resources,
+    pub storage: Storage,
+}
+
+/// The context, and where the password lives for the tracking server.
+pub fn build(
+    n: &Naming,
+    spec: &EmbeddedDatabase,
+    password: &SecretValue,
+) -> (PostgresContext, SecretRef) {
+    let name = n.object("postgres");
+    let mut secret = SecretBinder::new(n.object("db"));
+    let password = secret.bind("password", password);
+    let user = spec.user.as_str();
+    let db = spec.database.as_str();
+    let ctx = PostgresContext {
+        labels: n.labels("postgresql", "database"),
+        selector: n.selector("postgresql", "database"),
+        secret: secret.finish(),
+        image: spec.image.to_string(),
+        port: PORT,
+        env: vec![
+            EnvEntry::plain("POSTGRES_USER", user),
+            EnvEntry::plain("POSTGRES_DB", db),
+            EnvEntry::secret("POSTGRES_PASSWORD", password.clone()),
+            EnvEntry::plain("PGDATA", PGDATA),
+        ],
+        // Over TCP, not the socket: the image's first-start initdb serves
+        // the socket only, and is not ready for the tracking server yet.
+        probe: [
+            "pg_isready",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            "5432",
+            "-U",
+            user,
+            "-d",
+            db,
+        ]
+        .map(String::from)
+        .to_vec(),
+        resources: spec.resources.clone(),
+        storage: spec.storage.clone(),
+        name,
+    };
+    (ctx, password)
+}

@@ -1,0 +1,89 @@
+//! Secrets as the templates see them: the Secret objects mlk renders, and
+//! env vars that read from them or from Secrets the user manages.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde::Serialize;
+
+use crate::resolve::SecretValue;
+use crate::spec::SecretRef;
+use crate::types::Subdomain;
+
+/// A Secret to render. `data` is base64, as the API stores it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretObject {
+    pub name: String,
+    pub data: BTreeMap<String, String>,
+}
+
+/// Collects the values that go into one Secret of mlk's and hands out
+/// references; a value from an existing Secret is referenced where it is.
+pub struct SecretBinder {
+    name: String,
+    data: BTreeMap<String, String>,
+}
+
+impl SecretBinder {
+    pub fn new(name: String) -> Self {
+        SecretBinder {
+            name,
+            data: BTreeMap::new(),
+        }
+    }
+
+    pub fn bind(&mut self, key: &str, value: &SecretValue) -> SecretRef {
+        match value {
+            SecretValue::Existing(r) => r.clone(),
+            SecretValue::Value(v) => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(v.expose());
+                self.data.insert(key.to_owned(), encoded);
+                let name = Subdomain::try_from(self.name.clone()).expect("derived names are valid");
+                SecretRef::new(name, key)
+            }
+        }
+    }
+
+    /// The Secret, unless every value lives in an existing one.
+    pub fn finish(self) -> Option<SecretObject> {
+        (!self.data.is_empty()).then_some(SecretObject {
+            name: self.name,
+            data: self.data,
+        })
+    }
+}
+
+/// A container env var in the API's own shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvEntry {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<ValueFrom>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValueFrom {
+    pub secret_key_ref: SecretRef,
+}
+
+impl EnvEntry {
+    pub fn plain(name: &str, value: impl Into<String>) -> Self {
+        EnvEntry {
+            name: name.to_owned(),
+            value: Some(value.into()),
+            value_from: None,
+        }
+    }
+
+    pub fn secret(name: &str, r: SecretRef) -> Self {
+        EnvEntry {
+            name: name.to_owned(),
+            value: None,
+            value_from: Some(ValueFrom { secret_key_ref: r }),
+        }
+    }
+}

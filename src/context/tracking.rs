@@ -1,0 +1,249 @@
+//! The MLflow tracking server: its command line, environment, init steps
+//! and the Host names it answers to.
+
+use serde::Serialize;
+
+use super::naming::{Labels, Naming};
+use super::secret::{EnvEntry, SecretObject};
+use crate::spec::{Resources, SecretRef, Tracking};
+use crate::types::{HostPattern, Origin, Quantity};
+
+pub const PORT: u16 = 5000;
+const DB_UPGRADE: &str = include_str!("../../templates/scripts/db-upgrade.py");
+const WAIT_FOR_BUCKET: &str = include_str!("../../templates/scripts/wait-for-bucket.py");
+
+/// How the tracking server reaches its metadata store.
+pub struct DbAccess {
+    /// Without the password: libpq reads that from PGPASSWORD.
+    pub uri: String,
+    pub password: SecretRef,
+}
+
+/// How the tracking server reaches its artifact store.
+pub struct S3Access {
+    pub endpoint: Option<String>,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: SecretRef,
+    pub secret_key: SecretRef,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrackingContext {
+    pub name: String,
+    pub labels: Labels,
+    pub selector: Labels,
+    pub secrets: Vec<SecretObject>,
+    pub image: String,
+    pub replicas: u32,
+    pub port: u16,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<EnvEntry>,
+    pub init_containers: Vec<InitStep>,
+    pub resources: Resources,
+    pub probe: Probe,
+}
+
+/// The probes' `httpGet`. `/health` is exempt from MLflow's Host check,
+/// but under a static prefix it is not, so the probe then sends a Host
+/// that the allowed list holds.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    pub path: String,
+    pub port: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub http_headers: Vec<Header>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Header {
+    pub name: &'static str,
+    pub value: &'static str,
+}
+
+fn probe(t: &Tracking) -> Probe {
+    let prefix = t.static_prefix.as_ref().map_or("", |p| p.as_str());
+    let http_headers = if prefix.is_empty() {
+        Vec::new()
+    } else {
+        vec![Header {
+            name: "Host",
+            value: "localhost",
+        }]
+    };
+    Probe {
+        path: format!("{prefix}/health"),
+        port: "http",
+        http_headers,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct InitStep {
+    pub name: String,
+    pub command: Vec<String>,
+    pub env: Vec<EnvEntry>,
+}
+
+/// What other components add to the tracking server: hosts it must
+/// answer to (an Ingress), origins browsers use, secrets it reads.
+#[derive(Default)]
+pub struct Extras {
+    pub hosts: Vec<HostPattern>,
+    pub origins: Vec<Origin>,
+    pub secrets: Vec<SecretObject>,
+}
+
+pub fn build(
+    n: &Naming,
+    t: &Tracking,
+    db: &DbAccess,
+    s3: &S3Access,
+    extras: Extras,
+) -> TrackingContext {
+    let name = n.object("tracking");
+    let db_env = vec![
+        EnvEntry::secret("PGPASSWORD", db.password.clone()),
+        EnvEntry::plain("MLFLOW_DISABLE_TELEMETRY", "true"),
+    ];
+    let s3_env = s3_env(s3);
+    let mut env = db_env.clone();
+    env.extend(s3_env.iter().cloned());
+    env.push(EnvEntry::plain(
+        "MLFLOW_SERVER_ALLOWED_HOSTS",
+        allowed_hosts(n, &name, t, &extras).join(","),
+    ));
+    let origins = cors_origins(t, &extras);
+    if !origins.is_empty() {
+        env.push(EnvEntry::plain(
+            "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",
+            origins.join(","),
+        ));
+    }
+    env.push(EnvEntry::plain(
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION",
+        t.job_execution.to_string(),
+    ));
+    env.extend(
+        t.extra_env
+            .iter()
+            .map(|v| EnvEntry::plain(v.name.as_str(), v.value.clone())),
+    );
+
+    let python = |script: &str, arg: &str| ["python", "-c", script, arg].map(String::from).to_vec();
+    TrackingContext {
+        labels: n.labels("mlflow", "tracking"),
+        selector: n.selector("mlflow", "tracking"),
+        secrets: extras.secrets,
+        image: t.image.to_string(),
+        replicas: t.replicas,
+        port: PORT,
+        command: vec!["mlflow".into()],
+        args: server_args(t, db, s3),
+        env,
+        init_containers: vec![
+            InitStep {
+                name: "wait-for-bucket".into(),
+                command: python(WAIT_FOR_BUCKET, &s3.bucket),
+                env: s3_env,
+            },
+            InitStep {
+                name: "db-upgrade".into(),
+                command: python(DB_UPGRADE, &db.uri),
+                env: db_env,
+            },
+        ],
+        resources: t.resources.clone().unwrap_or_else(|| sized_for(t)),
+        probe: probe(t),
+        name,
+    }
+}
+
+fn server_args(t: &Tracking, db: &DbAccess, s3: &S3Access) -> Vec<String> {
+    let port = PORT.to_string();
+    let workers = t.workers.0.to_string();
+    let destination = format!("s3://{}", s3.bucket);
+    let mut args: Vec<String> = [
+        "server",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        &port,
+        "--backend-store-uri",
+        &db.uri,
+        "--artifacts-destination",
+        &destination,
+        "--serve-artifacts",
+        "--workers",
+        &workers,
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some(prefix) = &t.static_prefix {
+        args.extend(["--static-prefix".to_owned(), prefix.to_string()]);
+    }
+    args.extend(t.extra_args.iter().cloned());
+    args
+}
+
+fn s3_env(s3: &S3Access) -> Vec<EnvEntry> {
+    let mut env = vec![
+        EnvEntry::secret("AWS_ACCESS_KEY_ID", s3.access_key.clone()),
+        EnvEntry::secret("AWS_SECRET_ACCESS_KEY", s3.secret_key.clone()),
+        EnvEntry::plain("AWS_DEFAULT_REGION", s3.region.clone()),
+    ];
+    if let Some(endpoint) = &s3.endpoint {
+        env.push(EnvEntry::plain("MLFLOW_S3_ENDPOINT_URL", endpoint.clone()));
+    }
+    env
+}
+
+/// MLflow (3.5+) answers 403 to any Host not on this list, and the list
+/// replaces its defaults. So it names the Service in every form a client
+/// in the cluster may use, with and without the port; localhost for
+/// `kubectl port-forward`; then the Ingress host and the user's own.
+fn allowed_hosts(n: &Naming, service: &str, t: &Tracking, extras: &Extras) -> Vec<String> {
+    let mut hosts = Vec::new();
+    for host in n.service_hosts(service) {
+        hosts.push(format!("{host}:{PORT}"));
+        hosts.push(host);
+    }
+    for local in ["localhost", "127.0.0.1"] {
+        hosts.push(local.to_owned());
+        hosts.push(format!("{local}:*"));
+    }
+    hosts.extend(extras.hosts.iter().map(HostPattern::to_string));
+    hosts.extend(t.allowed_hosts.iter().map(HostPattern::to_string));
+    dedup(hosts)
+}
+
+fn cors_origins(t: &Tracking, extras: &Extras) -> Vec<String> {
+    let all = extras.origins.iter().chain(&t.cors_origins);
+    dedup(all.map(Origin::to_string).collect())
+}
+
+fn dedup(items: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    items
+        .into_iter()
+        .filter(|h| seen.insert(h.clone()))
+        .collect()
+}
+
+/// Requests and limits from measured use: about 520 MB for one uvicorn
+/// worker, 280 MB more for each further one, about 2 GB more with the job
+/// runner. Limits leave headroom for artifact uploads in flight.
+fn sized_for(t: &Tracking) -> Resources {
+    let workers = u64::from(t.workers.0);
+    let jobs = if t.job_execution { 2048 } else { 0 };
+    let request_mib = 576 + 288 * (workers - 1) + jobs;
+    let q = |s: String| Some(Quantity::parse(&s).expect("derived quantity"));
+    let mut r = Resources::default();
+    r.requests.cpu = q(format!("{}m", 250 * workers));
+    r.requests.memory = q(format!("{request_mib}Mi"));
+    r.limits.cpu = q(format!("{workers}"));
+    r.limits.memory = q(format!("{}Mi", request_mib + 512));
+    r
+}

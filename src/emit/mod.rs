@@ -1,0 +1,9 @@
+//! Stage 7: the documents as text, or as files.
+
+mod dir;
+mod json;
+mod yaml;
+
+pub use dir::write_dir;
+pub use json::to_json_list;
+pub use yaml::{to_yaml, to_yaml_stream};

@@ -1,0 +1,139 @@
+//! Stage 1 and 2 of the pipeline: read the spec's layers and merge them.
+//! Precedence: built-in defaults < profile < spec file < `--set`.
+
+mod file;
+mod merge;
+mod profile;
+mod set;
+
+use std::path::Path;
+
+use serde_yaml::{Mapping, Value};
+
+pub use profile::{
+    BUILTIN as BUILTIN_PROFILES, DEFAULT as DEFAULT_PROFILE, Profile, load as load_profile,
+};
+pub use set::SetExpr;
+
+use crate::located::Located;
+use crate::spec::PlatformSpec;
+
+/// One source of spec values, already checked on its own.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub origin: String,
+    pub value: Value,
+    /// The text it was read from, to find lines in.
+    pub source: Option<String>,
+}
+
+pub struct Inputs<'a> {
+    /// The spec file; `-` reads standard input.
+    pub file: Option<&'a Path>,
+    pub profile: &'a str,
+    pub sets: &'a [SetExpr],
+}
+
+pub struct Merged {
+    pub spec: PlatformSpec,
+    pub profile: Profile,
+    /// The profile and the spec file, lowest first.
+    files: Vec<Layer>,
+    /// The `--set` labels with their dotted paths, in order.
+    sets: Vec<(String, String)>,
+}
+
+impl Merged {
+    /// Places an error about a merged field where it was written: the
+    /// last `--set` that touched it, else the highest file holding it (or,
+    /// for a missing field, its nearest parent), with the line there.
+    pub fn locate(&self, mut err: Located) -> Located {
+        let path = err.path.clone().unwrap_or_default();
+        let mut prefix = path.as_str();
+        loop {
+            let touches = |p: &str| p.starts_with(prefix) || prefix.starts_with(p);
+            if let Some((label, _)) = self.sets.iter().rev().find(|(_, p)| touches(p)) {
+                err.origin = label.clone();
+                return err;
+            }
+            if let Some(layer) = self.files.iter().rev().find(|l| has_path(&l.value, prefix)) {
+                err.origin = layer.origin.clone();
+                return match &layer.source {
+                    Some(source) => err.with_line_in(source),
+                    None => err,
+                };
+            }
+            match prefix.rfind('.') {
+                Some(i) => prefix = &prefix[..i],
+                None => break,
+            }
+        }
+        err.origin = "defaults".into();
+        err
+    }
+}
+
+fn has_path(value: &Value, dotted: &str) -> bool {
+    let mut v = value;
+    for seg in dotted.split('.') {
+        let (key, index) = match seg.split_once('[') {
+            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        let Some(next) = v.get(key) else { return false };
+        v = match index {
+            Some(i) => match next.get(i) {
+                Some(item) => item,
+                None => return false,
+            },
+            None => next,
+        };
+    }
+    true
+}
+
+pub fn load(inputs: &Inputs) -> Result<Merged, Located> {
+    let profile = profile::load(inputs.profile)?;
+    let mut value = Value::Mapping(Mapping::new());
+    merge::merge(&mut value, profile.layer.value.clone());
+    let mut files = vec![profile.layer.clone()];
+    if let Some(path) = inputs.file {
+        let layer = read_spec(path)?;
+        merge::merge(&mut value, layer.value.clone());
+        files.push(layer);
+    }
+    let mut spec = check(&value, "the merged spec")?;
+    for set in inputs.sets {
+        set.apply(&mut value)
+            .map_err(|e| Located::new(&set.label, None, e))?;
+        spec = check(&value, &set.label)?;
+    }
+    let sets = inputs
+        .sets
+        .iter()
+        .map(|s| (s.label.clone(), s.dotted_path()))
+        .collect();
+    Ok(Merged {
+        spec,
+        profile,
+        files,
+        sets,
+    })
+}
+
+fn read_spec(path: &Path) -> Result<Layer, Located> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Located::new("<stdin>", None, format!("cannot read: {e}")))?;
+        return file::parse("<stdin>", &text, Path::new(""));
+    }
+    file::load(path)
+}
+
+/// Each layer was checked alone; a combination can still be wrong (a
+/// request from the profile above a limit from the file, a `--set` of the
+/// wrong type), so the merged value is checked too.
+fn check(value: &Value, origin: &str) -> Result<PlatformSpec, Located> {
+    serde_yaml::from_value(value.clone()).map_err(|e| Located::from_yaml(origin, &e))
+}

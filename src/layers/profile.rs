@@ -1,0 +1,106 @@
+//! Profiles: presets between the built-in defaults and the user's spec.
+//! The built-in ones are embedded, so a lone binary has them.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+use super::Layer;
+use super::file::anchor_file_paths;
+use crate::located::Located;
+use crate::spec::{API_VERSION, PlatformSpec};
+
+pub const BUILTIN: [(&str, &str); 2] = [
+    ("dev", include_str!("../../profiles/dev.yaml")),
+    ("prod", include_str!("../../profiles/prod.yaml")),
+];
+
+pub const DEFAULT: &str = "dev";
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    /// Whether secrets may fall back to a public development key.
+    pub allow_dev_secrets: bool,
+    pub prerequisites: Vec<String>,
+    pub layer: Layer,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ProfileFile {
+    api_version: String,
+    kind: String,
+    description: String,
+    #[serde(default)]
+    allow_dev_secrets: bool,
+    #[serde(default)]
+    prerequisites: Vec<String>,
+    #[serde(default)]
+    spec: PlatformSpec,
+}
+
+/// A built-in profile by name, or a profile file by path.
+pub fn load(name_or_path: &str) -> Result<Profile, Located> {
+    if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
+        return parse(
+            name,
+            &format!("built-in profile {name}"),
+            text,
+            Path::new(""),
+        );
+    }
+    let path = Path::new(name_or_path);
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let names: Vec<_> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        Located::new(
+            name_or_path,
+            None,
+            format!(
+                "not a built-in profile ({}) and not a readable profile file: {e}",
+                names.join(", ")
+            ),
+        )
+    })?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    parse(name_or_path, name_or_path, &text, base)
+}
+
+fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, Located> {
+    let file: ProfileFile =
+        serde_yaml::from_str(text).map_err(|e| Located::from_yaml_in(origin, &e, text))?;
+    if file.api_version != API_VERSION || file.kind != "Profile" {
+        return Err(Located::new(
+            origin,
+            None,
+            format!("a profile file has `apiVersion: {API_VERSION}` and `kind: Profile`"),
+        ));
+    }
+    if file.spec.api_version.is_some() || file.spec.kind.is_some() {
+        return Err(Located::new(
+            origin,
+            Some("spec"),
+            "apiVersion and kind belong at the top",
+        ));
+    }
+    let mut doc: Value =
+        serde_yaml::from_str(text).map_err(|e| Located::from_yaml_in(origin, &e, text))?;
+    let mut value = doc
+        .as_mapping_mut()
+        .and_then(|m| m.remove("spec"))
+        .unwrap_or(Value::Mapping(Default::default()));
+    anchor_file_paths(&mut value, base);
+    Ok(Profile {
+        name: name.to_owned(),
+        description: file.description,
+        allow_dev_secrets: file.allow_dev_secrets,
+        prerequisites: file.prerequisites,
+        layer: Layer {
+            origin: origin.to_owned(),
+            value,
+            source: Some(text.to_owned()),
+        },
+    })
+}

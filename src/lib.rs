@@ -1,0 +1,15 @@
+//! mlk: one platform spec in, every Kubernetes manifest of an MLflow
+//! platform out, checked before anything is printed.
+
+pub mod cli;
+pub mod context;
+pub mod emit;
+pub mod layers;
+pub mod located;
+pub mod manifest;
+pub mod pipeline;
+pub mod render;
+pub mod resolve;
+pub mod spec;
+pub mod types;
+pub mod validate;

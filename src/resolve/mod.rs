@@ -1,0 +1,236 @@
+//! Stage 3: checks what only the merged spec can show (required fields,
+//! choices that conflict) and resolves every secret.
+
+mod secrets;
+
+pub use secrets::{SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
+
+use crate::layers::Merged;
+use crate::located::Located;
+use crate::spec::{
+    EmbeddedArtifacts, EmbeddedDatabase, Endpoint, Metadata, PgIdent, SecretSource, SslMode,
+    Tracking,
+};
+use crate::types::{BucketName, Host};
+use secrets::Resolver;
+
+/// The platform as it will be rendered: every choice made, every secret
+/// either a value or a reference.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    pub profile: String,
+    pub metadata: Metadata,
+    pub database: DatabasePlan,
+    pub artifacts: ArtifactsPlan,
+    pub tracking: Tracking,
+}
+
+#[derive(Debug, Clone)]
+pub enum DatabasePlan {
+    Embedded {
+        spec: Box<EmbeddedDatabase>,
+        password: SecretValue,
+    },
+    External {
+        host: Host,
+        port: u16,
+        database: PgIdent,
+        user: PgIdent,
+        ssl_mode: Option<SslMode>,
+        password: SecretValue,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum ArtifactsPlan {
+    Embedded {
+        spec: Box<EmbeddedArtifacts>,
+        root_user: SecretValue,
+        root_password: SecretValue,
+    },
+    External {
+        endpoint: Option<Endpoint>,
+        bucket: BucketName,
+        region: String,
+        access_key_id: SecretValue,
+        secret_access_key: SecretValue,
+    },
+}
+
+pub struct Resolved {
+    pub platform: Platform,
+    pub warnings: Vec<String>,
+}
+
+/// Errors name a field path; the caller places it in a file.
+pub fn resolve(merged: &Merged, env: &SecretEnv) -> Result<Resolved, Located> {
+    let spec = merged.spec.clone();
+    let mut r = Resolver::new(env);
+    let database = database(spec.database, &mut r)?;
+    let artifacts = artifacts(spec.artifacts, &mut r)?;
+    tracking_checks(&spec.tracking)?;
+    labels_checks(&spec.metadata)?;
+    Ok(Resolved {
+        platform: Platform {
+            profile: merged.profile.name.clone(),
+            metadata: spec.metadata,
+            database,
+            artifacts,
+            tracking: spec.tracking,
+        },
+        warnings: r.finish(),
+    })
+}
+
+fn required<T>(v: Option<T>, path: &str, why: &str) -> Result<T, Located> {
+    v.ok_or_else(|| Located::new("spec", Some(path), format!("is required {why}")))
+}
+
+/// `generate` invents a value; an external system already has one.
+fn external_secret(
+    r: &mut Resolver,
+    path: &str,
+    s: Option<SecretSource>,
+) -> Result<SecretValue, Located> {
+    let source = required(
+        s,
+        path,
+        "for an external store (fromEnv, fromFile or existingSecret)",
+    )?;
+    if source == SecretSource::Generate {
+        return Err(Located::new(
+            "spec",
+            Some(path),
+            "`generate` invents a new value, but an external store already has one: \
+             use fromEnv, fromFile or existingSecret",
+        ));
+    }
+    r.resolve(path, &source)
+}
+
+fn database(db: crate::spec::Database, r: &mut Resolver) -> Result<DatabasePlan, Located> {
+    let Some(ext) = db.external else {
+        let spec = db.embedded.unwrap_or_default();
+        let password = r.resolve("database.embedded.password", &spec.password)?;
+        return Ok(DatabasePlan::Embedded {
+            spec: Box::new(spec),
+            password,
+        });
+    };
+    let why = "when database.external is set";
+    Ok(DatabasePlan::External {
+        host: required(ext.host, "database.external.host", why)?,
+        port: ext.port,
+        database: ext.database,
+        user: ext.user,
+        ssl_mode: ext.ssl_mode,
+        password: external_secret(r, "database.external.password", ext.password)?,
+    })
+}
+
+fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPlan, Located> {
+    let Some(ext) = a.external else {
+        let spec = a.embedded.unwrap_or_default();
+        let root_user = r.resolve("artifacts.embedded.rootUser", &spec.root_user)?;
+        let root_password = r.resolve("artifacts.embedded.rootPassword", &spec.root_password)?;
+        return Ok(ArtifactsPlan::Embedded {
+            spec: Box::new(spec),
+            root_user,
+            root_password,
+        });
+    };
+    Ok(ArtifactsPlan::External {
+        bucket: required(
+            ext.bucket,
+            "artifacts.external.bucket",
+            "when artifacts.external is set",
+        )?,
+        endpoint: ext.endpoint,
+        region: ext.region,
+        access_key_id: external_secret(r, "artifacts.external.accessKeyId", ext.access_key_id)?,
+        secret_access_key: external_secret(
+            r,
+            "artifacts.external.secretAccessKey",
+            ext.secret_access_key,
+        )?,
+    })
+}
+
+/// Flags and variables mlk sets itself; a second copy from the user
+/// would silently win or lose depending on the program's parser.
+pub const MANAGED_ARGS: [&str; 10] = [
+    "--host",
+    "--port",
+    "--backend-store-uri",
+    "--artifacts-destination",
+    "--default-artifact-root",
+    "--serve-artifacts",
+    "--workers",
+    "--allowed-hosts",
+    "--cors-allowed-origins",
+    "--static-prefix",
+];
+
+pub const MANAGED_ENV: [&str; 10] = [
+    "PGPASSWORD",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "MLFLOW_SERVER_ALLOWED_HOSTS",
+    "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",
+    "MLFLOW_BACKEND_STORE_URI",
+    "MLFLOW_DISABLE_TELEMETRY",
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION",
+];
+
+fn tracking_checks(t: &Tracking) -> Result<(), Located> {
+    for (i, arg) in t.extra_args.iter().enumerate() {
+        let flag = arg.split('=').next().unwrap_or(arg);
+        if MANAGED_ARGS.contains(&flag) {
+            return Err(Located::new(
+                "spec",
+                Some(&format!("tracking.extraArgs[{i}]")),
+                format!("mlk sets {flag} itself; use the matching tracking field instead"),
+            ));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, var) in t.extra_env.iter().enumerate() {
+        let path = format!("tracking.extraEnv[{i}].name");
+        let name = var.name.as_str();
+        if MANAGED_ENV.contains(&name) {
+            let msg = format!("mlk sets {name} itself; use the matching spec field instead");
+            return Err(Located::new("spec", Some(&path), msg));
+        }
+        if !seen.insert(name) {
+            return Err(Located::new(
+                "spec",
+                Some(&path),
+                format!("{name} is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// These labels form the selectors; a user value would break them.
+const MANAGED_LABELS: [&str; 4] = [
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/managed-by",
+];
+
+fn labels_checks(m: &Metadata) -> Result<(), Located> {
+    for key in m.labels.keys() {
+        if MANAGED_LABELS.contains(&key.as_str()) {
+            return Err(Located::new(
+                "spec",
+                Some(&format!("metadata.labels.{key}")),
+                "mlk sets this label itself: its selectors depend on it",
+            ));
+        }
+    }
+    Ok(())
+}

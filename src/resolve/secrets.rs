@@ -1,0 +1,198 @@
+//! Turns each secret source into a value to render, or a reference to a
+//! Secret that exists already. Values never reach an error or a warning.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::located::Located;
+use crate::spec::{SecretRef, SecretSource};
+
+/// The key `generate` falls back to when MLK_SECRET_KEY is unset, in
+/// profiles that allow it. It is public: anyone can derive the same values.
+const DEV_KEY: &str = "mlk-public-development-key-do-not-use-in-production";
+const MIN_KEY_LEN: usize = 32;
+pub const SECRET_KEY_VAR: &str = "MLK_SECRET_KEY";
+
+/// A secret's value; its Debug output is redacted so it cannot leak
+/// through a panic or a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sensitive(String);
+
+impl Sensitive {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sensitive(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretValue {
+    /// mlk renders it into a Secret of its own.
+    Value(Sensitive),
+    /// Read from a Secret the user manages.
+    Existing(SecretRef),
+}
+
+/// What resolving reads from the outside world: the environment, captured
+/// once, so that a run is a function of its inputs.
+pub struct SecretEnv {
+    pub vars: BTreeMap<String, String>,
+    pub allow_dev_key: bool,
+    pub profile: String,
+    /// An identity mixed into every derived value: two platforms never
+    /// share a generated password.
+    pub platform_id: String,
+}
+
+pub struct Resolver<'a> {
+    env: &'a SecretEnv,
+    pub warnings: Vec<String>,
+    dev_key_used_for: Vec<String>,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(env: &'a SecretEnv) -> Self {
+        Resolver {
+            env,
+            warnings: Vec::new(),
+            dev_key_used_for: Vec::new(),
+        }
+    }
+
+    /// `path` names the field (`database.embedded.password`) in messages
+    /// and, for `generate`, is the purpose the value is derived for.
+    pub fn resolve(&mut self, path: &str, source: &SecretSource) -> Result<SecretValue, Located> {
+        let err = |msg: String| Located::new("spec", Some(path), msg);
+        let value = match source {
+            SecretSource::Existing(r) => return Ok(SecretValue::Existing(r.clone())),
+            SecretSource::FromEnv(var) => match self.env.vars.get(var.as_str()) {
+                Some(v) if !v.is_empty() => v.clone(),
+                Some(_) => {
+                    return Err(err(format!(
+                        "environment variable {var} is empty (fromEnv)"
+                    )));
+                }
+                None => {
+                    return Err(err(format!(
+                        "environment variable {var} is not set (fromEnv)"
+                    )));
+                }
+            },
+            SecretSource::FromFile(p) => read_secret_file(p).map_err(err)?,
+            SecretSource::Literal(v) => {
+                self.warnings.push(format!(
+                    "{path}: the secret is written in the spec itself; anyone who can read the \
+                     spec can read it. Prefer fromEnv, fromFile or existingSecret"
+                ));
+                v.clone()
+            }
+            SecretSource::Generate => self.derive(path).map_err(err)?,
+        };
+        Ok(SecretValue::Value(Sensitive(value)))
+    }
+
+    fn derive(&mut self, purpose: &str) -> Result<String, String> {
+        let key = match self.env.vars.get(SECRET_KEY_VAR) {
+            Some(k) if k.len() >= MIN_KEY_LEN => k.as_str(),
+            Some(_) => {
+                return Err(format!(
+                    "{SECRET_KEY_VAR} is too short; use at least {MIN_KEY_LEN} characters, \
+                     e.g. from `openssl rand -hex 32`"
+                ));
+            }
+            None if self.env.allow_dev_key => {
+                self.dev_key_used_for.push(purpose.to_owned());
+                DEV_KEY
+            }
+            None => {
+                return Err(format!(
+                    "`generate: true` needs {SECRET_KEY_VAR}, and the {} profile does not fall \
+                     back to the public development key. Set {SECRET_KEY_VAR} (e.g. `openssl rand \
+                     -hex 32`, kept in your CI's secret store), or use fromEnv, fromFile or \
+                     existingSecret",
+                    self.env.profile
+                ));
+            }
+        };
+        Ok(derive(key, &self.env.platform_id, purpose))
+    }
+
+    /// The loud warning for dev-key fallbacks, once for all of them.
+    pub fn finish(mut self) -> Vec<String> {
+        if !self.dev_key_used_for.is_empty() {
+            self.warnings.push(format!(
+                "{SECRET_KEY_VAR} is not set, so these secrets are derived from a PUBLIC \
+                 development key that anyone can recompute: {}. This is fine for a trial, \
+                 never for real data: set {SECRET_KEY_VAR} before deploying anything you keep",
+                self.dev_key_used_for.join(", ")
+            ));
+        }
+        self.warnings
+    }
+}
+
+/// HMAC-SHA256 of the platform identity and purpose under the key: stable
+/// across runs and machines, different for every secret and platform.
+fn derive(key: &str, platform_id: &str, purpose: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
+    mac.update(format!("mlk/v1alpha1\0{platform_id}\0{purpose}").as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    bytes[..20].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read secret file {shown} (fromFile): {e}"))?;
+    let value = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(&text);
+    if value.is_empty() {
+        return Err(format!("secret file {shown} is empty (fromFile)"));
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derivation_is_stable_and_separates_purposes() {
+        let a = derive(
+            "k".repeat(32).as_str(),
+            "mlflow/mlflow",
+            "database.password",
+        );
+        assert_eq!(
+            a,
+            derive(
+                "k".repeat(32).as_str(),
+                "mlflow/mlflow",
+                "database.password"
+            )
+        );
+        assert_ne!(
+            a,
+            derive(
+                "k".repeat(32).as_str(),
+                "mlflow/mlflow",
+                "artifacts.rootPassword"
+            )
+        );
+        assert_ne!(
+            a,
+            derive("k".repeat(32).as_str(), "other/mlflow", "database.password")
+        );
+        assert_eq!(a.len(), 40);
+    }
+}

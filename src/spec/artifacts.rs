@@ -1,0 +1,96 @@
+use serde::Deserialize;
+
+use super::resources::{Resources, Storage};
+use super::secret_source::SecretSource;
+use crate::types::{BucketName, Image};
+
+pub const MINIO_IMAGE: &str = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
+pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z";
+
+/// The artifact store. `external` wins when set, as for the database.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Artifacts {
+    pub embedded: Option<EmbeddedArtifacts>,
+    pub external: Option<ExternalArtifacts>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmbeddedArtifacts {
+    pub image: Image,
+    pub mc_image: Image,
+    pub storage: Storage,
+    pub resources: Resources,
+    pub bucket: BucketName,
+    pub root_user: SecretSource,
+    pub root_password: SecretSource,
+}
+
+impl Default for EmbeddedArtifacts {
+    fn default() -> Self {
+        EmbeddedArtifacts {
+            image: Image::builtin(MINIO_IMAGE),
+            mc_image: Image::builtin(MC_IMAGE),
+            storage: Storage::of("20Gi"),
+            resources: Resources::new("100m", "256Mi", None, "1Gi"),
+            bucket: BucketName::try_from("mlflow".to_owned()).expect("built-in"),
+            root_user: SecretSource::Generate,
+            root_password: SecretSource::Generate,
+        }
+    }
+}
+
+/// An S3-compatible store mlk does not run. `bucket` and the credentials
+/// have no default: they are checked once all layers are merged.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalArtifacts {
+    /// `https://host[:port]`; empty for AWS S3 itself.
+    pub endpoint: Option<Endpoint>,
+    pub bucket: Option<BucketName>,
+    pub region: String,
+    pub access_key_id: Option<SecretSource>,
+    pub secret_access_key: Option<SecretSource>,
+}
+
+impl Default for ExternalArtifacts {
+    fn default() -> Self {
+        ExternalArtifacts {
+            endpoint: None,
+            bucket: None,
+            region: "us-east-1".into(),
+            access_key_id: None,
+            secret_access_key: None,
+        }
+    }
+}
+
+/// An S3 endpoint URL: a scheme and an authority, no path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint(String);
+crate::types::string_newtype!(Endpoint);
+
+impl Endpoint {
+    fn parse(s: &str) -> Result<(), String> {
+        let authority = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
+        let ok_char = |c: char| c.is_ascii_alphanumeric() || "-.:[]".contains(c);
+        match authority {
+            Some(a) if !a.is_empty() && a.chars().all(ok_char) => Ok(()),
+            _ => Err(format!(
+                "{s:?} is not an S3 endpoint: use http(s)://host[:port], without a path"
+            )),
+        }
+    }
+
+    pub fn uses_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    /// `host:port`, as KServe's `s3-endpoint` annotation wants it.
+    pub fn authority(&self) -> &str {
+        self.0.split_once("://").map_or(self.as_str(), |(_, a)| a)
+    }
+}

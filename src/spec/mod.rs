@@ -1,0 +1,35 @@
+//! The platform spec: what a user writes, typed. Every field has a
+//! default, so any one layer (a profile, a file, a `--set`) is a valid
+//! spec on its own and is checked on its own, with its own line numbers.
+
+mod artifacts;
+mod database;
+mod metadata;
+mod resources;
+mod secret_source;
+mod tracking;
+
+use serde::Deserialize;
+
+pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts};
+pub use database::{Database, EmbeddedDatabase, ExternalDatabase, PgIdent, SslMode};
+pub use metadata::Metadata;
+pub use resources::{ResourceList, Resources, Storage};
+pub use secret_source::{SecretRef, SecretSource};
+pub use tracking::{EnvVar, MLFLOW_IMAGE, StaticPrefix, Tracking, Workers};
+
+pub const API_VERSION: &str = "mlk/v1alpha1";
+
+/// The body of a `kind: Platform` document, without `apiVersion` and `kind`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlatformSpec {
+    /// Checked by the loader: required in a spec file, absent elsewhere.
+    #[serde(rename = "apiVersion")]
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    pub metadata: Metadata,
+    pub database: Database,
+    pub artifacts: Artifacts,
+    pub tracking: Tracking,
+}

@@ -1,0 +1,88 @@
+use serde::Deserialize;
+
+use super::resources::Resources;
+use crate::types::{EnvName, HostPattern, Image, Origin};
+
+/// The `-full` variant is the one that carries psycopg (PostgreSQL), boto3
+/// (S3) and prometheus-flask-exporter (`/metrics`); the plain image has none.
+pub const MLFLOW_IMAGE: &str = "ghcr.io/mlflow/mlflow:v3.17.2-full";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Tracking {
+    pub image: Image,
+    pub replicas: u32,
+    pub workers: Workers,
+    /// Derived from `workers` (and `jobExecution`) when not given.
+    pub resources: Option<Resources>,
+    pub extra_args: Vec<String>,
+    pub extra_env: Vec<EnvVar>,
+    pub allowed_hosts: Vec<HostPattern>,
+    pub cors_origins: Vec<Origin>,
+    /// Serve MLflow under a path (`/mlflow`); probes follow it.
+    pub static_prefix: Option<StaticPrefix>,
+    /// MLflow's job runner: seven more processes, about 2 GB.
+    pub job_execution: bool,
+}
+
+impl Default for Tracking {
+    fn default() -> Self {
+        Tracking {
+            image: Image::builtin(MLFLOW_IMAGE),
+            replicas: 1,
+            workers: Workers(1),
+            resources: None,
+            extra_args: Vec::new(),
+            extra_env: Vec::new(),
+            allowed_hosts: Vec::new(),
+            cors_origins: Vec::new(),
+            static_prefix: None,
+            job_execution: false,
+        }
+    }
+}
+
+/// uvicorn worker processes: at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct Workers(pub u32);
+
+impl TryFrom<u32> for Workers {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Self, String> {
+        match n {
+            1..=64 => Ok(Workers(n)),
+            _ => Err(format!("workers must be between 1 and 64, not {n}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVar {
+    pub name: EnvName,
+    pub value: String,
+}
+
+/// A URL path prefix: `/` and then segments of letters, digits, `-`, `_`
+/// and `.`, without a trailing `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticPrefix(String);
+crate::types::string_newtype!(StaticPrefix);
+
+impl StaticPrefix {
+    fn parse(s: &str) -> Result<(), String> {
+        let segment_ok = |seg: &str| {
+            !seg.is_empty()
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        match s.strip_prefix('/') {
+            Some(rest) if rest.split('/').all(segment_ok) => Ok(()),
+            _ => Err(format!(
+                "{s:?} is not a path prefix: use /name or /a/b, without a trailing /"
+            )),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Values that validate once, at the edge: when the spec is read.
+
+mod bucket;
+mod dns;
+mod env_name;
+mod host;
+mod image;
+mod label;
+mod quantity;
+
+pub use bucket::BucketName;
+pub use dns::{Name, PlatformName, Subdomain};
+pub use env_name::EnvName;
+pub use host::{Host, HostPattern, Origin};
+pub use image::Image;
+pub use label::{LabelKey, LabelValue};
+pub use quantity::Quantity;
+
+/// Implements the serde plumbing for a string newtype whose `parse`
+/// function validates: deserialize through `String`, serialize as `&str`.
+macro_rules! string_newtype {
+    ($ty:ident) => {
+        impl TryFrom<String> for $ty {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                $ty::parse(&s).map(|()| $ty(s))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $ty::try_from(s).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl $ty {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+pub(crate) use string_newtype;

@@ -1,0 +1,27 @@
+# Runs `mlflow db upgrade` once, however many replicas start at the same
+# time: alembic takes no lock of its own, so concurrent upgrades of a fresh
+# database race (mlflow#1948). A PostgreSQL advisory lock makes the first
+# replica migrate while the others wait, then find the schema current.
+# The password comes from PGPASSWORD, which libpq reads; it is never in argv.
+import subprocess
+import sys
+import time
+
+import psycopg
+
+LOCK_ID = 0x6D6C6B  # "mlk"
+uri = sys.argv[1]
+conninfo = uri.replace("postgresql+psycopg://", "postgresql://", 1)
+deadline = time.monotonic() + 600
+while True:
+    try:
+        conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+        break
+    except psycopg.OperationalError as e:
+        if time.monotonic() > deadline:
+            sys.exit(f"the database did not answer for 10 minutes: {e}")
+        print(f"waiting for the database: {str(e).strip()}", flush=True)
+        time.sleep(2)
+with conn:
+    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_ID,))
+    sys.exit(subprocess.call(["mlflow", "db", "upgrade", uri]))

@@ -1,0 +1,27 @@
+# Holds the tracking server back until its artifact bucket exists, so the
+# first upload never fails with NoSuchBucket. The bucket Job creates it for
+# the built-in MinIO; for an external store, the log says what is missing.
+import os
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+
+bucket = sys.argv[1]
+s3 = boto3.client(
+    "s3",
+    endpoint_url=os.environ.get("MLFLOW_S3_ENDPOINT_URL") or None,
+    config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}),
+)
+deadline = time.monotonic() + 600
+while True:
+    try:
+        s3.head_bucket(Bucket=bucket)
+        print(f"bucket {bucket} exists", flush=True)
+        break
+    except Exception as e:
+        if time.monotonic() > deadline:
+            sys.exit(f"bucket {bucket} still unreachable after 10 minutes: {e}")
+        print(f"waiting for bucket {bucket}: {e}", flush=True)
+        time.sleep(3)

@@ -1,0 +1,202 @@
+//! The commands a user runs first: init, profiles, JSON output, and
+//! `--output-dir`.
+
+mod common;
+use common::mlk;
+
+#[test]
+fn init_prints_a_spec_that_renders() {
+    let init = mlk(&["init"]).run().ok();
+    assert!(init.stdout.starts_with("# An mlk platform spec"));
+    let run = mlk(&["render", "-f", "-"]).stdin(&init.stdout).run().ok();
+    let default = mlk(&["render"]).run().ok();
+    assert!(
+        run.stdout == default.stdout,
+        "the starter spec must render as the defaults do"
+    );
+    let prod = mlk(&["render", "-f", "-", "--profile", "prod"])
+        .stdin(&init.stdout)
+        .key()
+        .run()
+        .ok();
+    let prod_default = mlk(&["render", "--profile", "prod"]).key().run().ok();
+    assert!(
+        prod.stdout == prod_default.stdout,
+        "nor may it hide the prod profile's values"
+    );
+}
+
+#[test]
+fn profiles_lists_each_with_what_it_sets() {
+    let run = mlk(&["profiles"]).run().ok();
+    assert!(run.stdout.contains("dev (default)\n"));
+    assert!(run.stdout.contains("\nprod\n"));
+    assert!(run.stdout.contains("replicas: 2"), "{}", run.stdout);
+    assert!(run.stdout.contains("prerequisites:"));
+}
+
+#[test]
+fn a_profile_file_of_ones_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("staging.yaml");
+    std::fs::write(
+        &p,
+        "apiVersion: mlk/v1alpha1\nkind: Profile\ndescription: staging\nspec:\n  tracking: {replicas: 4}\n",
+    )
+    .unwrap();
+    let run = mlk(&["render", "--profile", p.to_str().unwrap()])
+        .key()
+        .run()
+        .ok();
+    let docs = run.docs();
+    assert_eq!(
+        common::find(&docs, "Deployment", "mlflow-tracking")["spec"]["replicas"],
+        4
+    );
+    // A user's profile gets no development fallback.
+    mlk(&["render", "--profile", p.to_str().unwrap()])
+        .run()
+        .failed();
+}
+
+#[test]
+fn set_beats_the_spec_file_which_beats_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("p.yaml");
+    std::fs::write(
+        &spec,
+        "apiVersion: mlk/v1alpha1\nkind: Platform\ntracking: {replicas: 5, workers: 3}\n",
+    )
+    .unwrap();
+    let run = mlk(&[
+        "render",
+        "-f",
+        spec.to_str().unwrap(),
+        "--profile",
+        "prod",
+        "--set",
+        "tracking.replicas=7",
+    ])
+    .key()
+    .run()
+    .ok();
+    let docs = run.docs();
+    let dep = common::find(&docs, "Deployment", "mlflow-tracking");
+    assert_eq!(dep["spec"]["replicas"], 7);
+    let args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(
+        args[args.iter().position(|a| a == "--workers").unwrap() + 1],
+        "3"
+    );
+    // The prod profile's resources survive where neither file nor --set speaks.
+    let pg = common::find(&docs, "StatefulSet", "mlflow-postgres");
+    assert_eq!(
+        pg["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "50Gi"
+    );
+}
+
+#[test]
+fn json_is_a_v1_list_of_the_same_objects() {
+    let yaml = mlk(&["render"]).run().ok();
+    let json = mlk(&["render", "-o", "json"]).run().ok();
+    let list: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(list["apiVersion"], "v1");
+    assert_eq!(list["kind"], "List");
+    let from_yaml: Vec<serde_json::Value> = yaml
+        .docs()
+        .iter()
+        .map(|d| serde_json::to_value(d).unwrap())
+        .collect();
+    assert_eq!(list["items"].as_array().unwrap(), &from_yaml);
+}
+
+#[test]
+fn output_dir_writes_one_file_per_component() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("deploy");
+    mlk(&["render", "--output-dir", dir.to_str().unwrap()])
+        .run()
+        .ok();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "kustomization.yaml",
+            "minio.yaml",
+            "namespace.yaml",
+            "postgres.yaml",
+            "tracking.yaml"
+        ]
+    );
+    let k = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    assert!(k.contains(
+        "resources:\n  - namespace.yaml\n  - postgres.yaml\n  - minio.yaml\n  - tracking.yaml\n"
+    ));
+    let all: String = ["namespace", "postgres", "minio", "tracking"]
+        .iter()
+        .map(|c| std::fs::read_to_string(dir.join(format!("{c}.yaml"))).unwrap())
+        .collect();
+    assert_eq!(
+        all,
+        mlk(&["render"]).run().ok().stdout,
+        "the files hold the same stream"
+    );
+
+    // Re-rendering into its own folder replaces it whole.
+    mlk(&[
+        "render",
+        "--output-dir",
+        dir.to_str().unwrap(),
+        "--set",
+        "metadata.createNamespace=false",
+    ])
+    .run()
+    .ok();
+    assert!(!dir.join("namespace.yaml").exists());
+}
+
+#[test]
+fn output_dir_is_untouched_on_error_and_never_replaces_foreign_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("deploy");
+    mlk(&["render", "--output-dir", dir.to_str().unwrap()])
+        .run()
+        .ok();
+    let before = std::fs::read_to_string(dir.join("tracking.yaml")).unwrap();
+    mlk(&[
+        "render",
+        "--output-dir",
+        dir.to_str().unwrap(),
+        "--set",
+        "tracking.replicas=-1",
+    ])
+    .run()
+    .failed();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("tracking.yaml")).unwrap(),
+        before
+    );
+
+    let mine = tmp.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "keep me").unwrap();
+    let run = mlk(&["render", "--output-dir", mine.to_str().unwrap()])
+        .run()
+        .failed();
+    assert!(
+        run.stderr.contains("was not written by mlk"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+}

@@ -1,0 +1,123 @@
+//! Runs the real `mlk` binary, with an environment of the test's choosing
+//! and nothing inherited, so results never depend on the machine.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const KEY: &str = "0123456789abcdef0123456789abcdef-test-key";
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Success: exit 0, and no error line.
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "mlk failed:\n{}", self.stderr);
+        assert!(!self.stderr.contains("error:"), "{}", self.stderr);
+        self
+    }
+
+    /// Failure: exit 1, nothing at all on stdout, an error on stderr.
+    pub fn failed(self) -> Run {
+        assert_eq!(self.code, 1, "expected a failure; stderr:\n{}", self.stderr);
+        assert!(
+            self.stdout.is_empty(),
+            "stdout must stay empty on error, got:\n{}",
+            self.stdout
+        );
+        assert!(self.stderr.contains("error: "), "{}", self.stderr);
+        self
+    }
+
+    pub fn docs(&self) -> Vec<serde_yaml::Value> {
+        serde_yaml::Deserializer::from_str(&self.stdout)
+            .map(|d| serde::Deserialize::deserialize(d).expect("output is YAML"))
+            .collect()
+    }
+}
+
+pub struct Mlk {
+    cmd: Command,
+    stdin: Option<String>,
+}
+
+pub fn mlk(args: &[&str]) -> Mlk {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mlk"));
+    cmd.args(args).env_clear().current_dir(fixtures());
+    Mlk { cmd, stdin: None }
+}
+
+impl Mlk {
+    pub fn env(mut self, k: &str, v: &str) -> Mlk {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn key(self) -> Mlk {
+        self.env("MLK_SECRET_KEY", KEY)
+    }
+
+    pub fn dir(mut self, d: &Path) -> Mlk {
+        self.cmd.current_dir(d);
+        self
+    }
+
+    pub fn stdin(mut self, s: &str) -> Mlk {
+        self.stdin = Some(s.to_owned());
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("mlk starts");
+        let mut stdin = child.stdin.take().expect("piped");
+        if let Some(s) = &self.stdin {
+            stdin.write_all(s.as_bytes()).expect("stdin");
+        }
+        drop(stdin);
+        let out = child.wait_with_output().expect("mlk runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+            stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+        }
+    }
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+/// The first document of `kind` named `name`.
+pub fn find<'a>(docs: &'a [serde_yaml::Value], kind: &str, name: &str) -> &'a serde_yaml::Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+/// A container's env var value (plain values only).
+pub fn env_value<'a>(container: &'a serde_yaml::Value, name: &str) -> Option<&'a str> {
+    container["env"]
+        .as_sequence()?
+        .iter()
+        .find(|e| e["name"] == name)?["value"]
+        .as_str()
+}
+
+/// Snapshots live in the repository's `snapshots/` folder.
+#[macro_export]
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}

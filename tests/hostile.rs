@@ -1,0 +1,169 @@
+//! No spec string can break the YAML or add keys: every hostile value
+//! comes back exactly, in YAML and in JSON, and nothing else changes.
+
+mod common;
+use common::{env_value, find, mlk};
+use serde_yaml::Value;
+
+const HOSTILE: &[&str] = &[
+    "\"",
+    "'",
+    "\\",
+    "a\"b'c\\d",
+    "line one\nline two",
+    "trailing newline\n",
+    "\n",
+    "a: b",
+    "a: b\nc: d",
+    "# not a comment",
+    "x #y",
+    "{{ namespace }}",
+    "{% if true %}x{% endif %}",
+    "{{",
+    "}}",
+    "yes",
+    "Yes",
+    "on",
+    "off",
+    "n",
+    "N",
+    "y",
+    "no",
+    "true",
+    "null",
+    "~",
+    "1_000",
+    "0777",
+    "0x1F",
+    "1e3",
+    "1:20",
+    ".inf",
+    "- item",
+    "[a, b]",
+    "{a: b}",
+    "&anchor",
+    "*alias",
+    "!!binary aGk=",
+    "<<",
+    "%TAG",
+    "@",
+    "`",
+    "|",
+    ">",
+    "---",
+    "...",
+    "---\nkind: Secret\nmetadata: {name: injected}",
+    "x\n  injected: true",
+    "]}\"'",
+    "tab\there",
+    "crlf\r\nend",
+    "\u{2028}",
+    "\u{85}",
+    "\u{feff}",
+    "ünïcødé",
+    "日本語",
+    "😀",
+    " leading",
+    "trailing ",
+    "  ",
+    "",
+];
+
+fn spec_with(s: &str) -> String {
+    // JSON is YAML, and serde_json escapes everything: the spec file itself
+    // is exact, so any difference in the output is mlk's.
+    serde_json::json!({
+        "apiVersion": "mlk/v1alpha1",
+        "kind": "Platform",
+        "metadata": {"annotations": {"example.com/hostile": s}},
+        "tracking": {
+            "extraEnv": [{"name": "HOSTILE", "value": s}],
+            "extraArgs": ["--hostile", s],
+        },
+    })
+    .to_string()
+    // JSON leaves these raw, but YAML reads them as line breaks.
+    .replace('\u{85}', "\\u0085")
+    .replace('\u{2028}', "\\u2028")
+}
+
+#[test]
+fn hostile_strings_round_trip_exactly() {
+    let baseline = mlk(&["render"]).run().ok().docs().len();
+    for s in HOSTILE {
+        let run = mlk(&["render", "-f", "-"]).stdin(&spec_with(s)).run().ok();
+        let docs = run.docs();
+        assert_eq!(
+            docs.len(),
+            baseline,
+            "{s:?} changed the number of documents"
+        );
+        for d in &docs {
+            let ann = d["metadata"]["annotations"]
+                .as_mapping()
+                .expect("annotations");
+            assert_eq!(
+                ann.len(),
+                1,
+                "{s:?} added annotation keys in {:?}",
+                d["kind"]
+            );
+            assert_eq!(
+                ann["example.com/hostile"],
+                Value::from(*s),
+                "{s:?} in {:?}",
+                d["kind"]
+            );
+        }
+        let c = &find(&docs, "Deployment", "mlflow-tracking")["spec"]["template"]["spec"]["containers"]
+            [0];
+        assert_eq!(env_value(c, "HOSTILE"), Some(*s), "{s:?} in env");
+        let args = c["args"].as_sequence().unwrap();
+        assert_eq!(args[args.len() - 1], Value::from(*s), "{s:?} in args");
+        assert_eq!(
+            c.as_mapping().unwrap().len(),
+            11,
+            "{s:?} added keys to the container"
+        );
+
+        let json = mlk(&["render", "-f", "-", "-o", "json"])
+            .stdin(&spec_with(s))
+            .run()
+            .ok();
+        let list: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+        assert_eq!(
+            list["items"][0]["metadata"]["annotations"]["example.com/hostile"],
+            *s
+        );
+    }
+}
+
+/// Kubernetes reads YAML 1.1, where these unquoted are booleans or numbers.
+#[test]
+fn yaml_1_1_words_are_quoted_in_the_output() {
+    for word in ["yes", "on", "n", "off", "Y", "1_000", "0777"] {
+        let run = mlk(&["render", "-f", "-"])
+            .stdin(&spec_with(word))
+            .run()
+            .ok();
+        let quoted = format!("example.com/hostile: \"{word}\"");
+        assert!(
+            run.stdout.contains(&quoted),
+            "{word} is not quoted:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn set_string_values_round_trip() {
+    for s in ["yes", "a: b", "{{ x }}", "x\ny: z"] {
+        let expr = format!(r"metadata.annotations.example\.com/set={s}");
+        let run = mlk(&["render", "--set-string", &expr]).run().ok();
+        let ns = &run.docs()[0];
+        assert_eq!(
+            ns["metadata"]["annotations"]["example.com/set"],
+            Value::from(s)
+        );
+    }
+}
