@@ -34,6 +34,20 @@ enum Command {
     Init,
     /// List the built-in profiles and what each sets.
     Profiles,
+    /// Print an htpasswd line for USER (bcrypt, `$2y$`), like `htpasswd
+    /// -nB`; the password is read from stdin, without echo on a terminal.
+    Htpasswd(HtpasswdArgs),
+}
+
+#[derive(clap::Args)]
+struct HtpasswdArgs {
+    /// Check the password against USER's line in FILE instead.
+    #[arg(long, value_name = "FILE")]
+    verify: Option<PathBuf>,
+    /// bcrypt cost (4 to 12): nginx pays for it on every request.
+    #[arg(long, default_value_t = crate::spec::DEFAULT_COST)]
+    cost: u32,
+    user: String,
 }
 
 #[derive(clap::Args)]
@@ -69,11 +83,11 @@ enum Format {
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    let mut warnings = Vec::new();
-    let result = run(cli, &mut warnings);
+    let mut notes = Vec::new();
+    let result = run(cli, &mut notes);
     let mut stderr = std::io::stderr().lock();
-    for w in &warnings {
-        let _ = writeln!(stderr, "warning: {w}");
+    for note in &notes {
+        let _ = writeln!(stderr, "{note}");
     }
     match result {
         Ok(stdout) => match std::io::stdout().lock().write_all(stdout.as_bytes()) {
@@ -91,16 +105,65 @@ pub fn main() -> i32 {
     }
 }
 
-/// Everything for stdout, built in full before any of it is written.
-fn run(cli: Cli, warnings: &mut Vec<String>) -> anyhow::Result<String> {
+/// Everything for stdout, built in full before any of it is written;
+/// `notes` collects the lines for stderr, each with its own label.
+fn run(cli: Cli, notes: &mut Vec<String>) -> anyhow::Result<String> {
     match cli.command {
         Command::Init => Ok(INIT_SPEC.to_owned()),
         Command::Profiles => profiles(),
-        Command::Render(args) => render(args, warnings),
+        Command::Render(args) => render(args, notes),
+        Command::Htpasswd(args) => htpasswd(args, notes),
     }
 }
 
-fn render(args: RenderArgs, warnings: &mut Vec<String>) -> anyhow::Result<String> {
+fn htpasswd(args: HtpasswdArgs, notes: &mut Vec<String>) -> anyhow::Result<String> {
+    use crate::htpasswd as ht;
+    crate::spec::Cost::try_from(args.cost).map_err(anyhow::Error::msg)?;
+    ht::check_user(&args.user).map_err(anyhow::Error::msg)?;
+    let Some(file) = args.verify else {
+        let password = read_password()?;
+        let entry = ht::hash_with_salt(&args.user, &password, args.cost, random_salt()?)
+            .map_err(anyhow::Error::msg)?;
+        return Ok(format!("{}\n", entry.line()));
+    };
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let entries = ht::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let entry = entries
+        .iter()
+        .find(|e| e.user == args.user)
+        .ok_or_else(|| anyhow::anyhow!("{}: no user {}", file.display(), args.user))?;
+    if !ht::verify(&read_password()?, entry) {
+        anyhow::bail!("wrong password for {}", args.user);
+    }
+    notes.push(format!("password for {} is correct", args.user));
+    Ok(String::new())
+}
+
+fn random_salt() -> anyhow::Result<[u8; 16]> {
+    use std::io::Read;
+    let mut salt = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut salt))
+        .context("reading a random salt from /dev/urandom")?;
+    Ok(salt)
+}
+
+/// One line from stdin; on a terminal, asked for without echo.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("Password: ").context("reading the password");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(line.strip_suffix('\r').unwrap_or(line).to_owned())
+}
+
+fn render(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> {
     let mut sets = Vec::new();
     for s in &args.set {
         sets.push(SetExpr::parse(s, false).map_err(anyhow::Error::msg)?);
@@ -114,11 +177,11 @@ fn render(args: RenderArgs, warnings: &mut Vec<String>) -> anyhow::Result<String
         sets: &sets,
     };
     let rendered = render_platform(&inputs, environment())?;
-    warnings.extend(rendered.warnings);
+    notes.extend(rendered.warnings.iter().map(|w| format!("warning: {w}")));
     if let Some(dir) = args.output_dir {
         let files = emit::write_dir(&dir, &rendered.docs)
             .with_context(|| format!("writing {}", dir.display()))?;
-        warnings.push(format!("wrote {} into {}", files.join(", "), dir.display()));
+        notes.push(format!("wrote {} into {}", files.join(", "), dir.display()));
         return Ok(String::new());
     }
     Ok(match args.output {

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod context;
 pub mod emit;
+pub mod htpasswd;
 pub mod layers;
 pub mod located;
 pub mod manifest;

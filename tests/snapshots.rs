@@ -34,3 +34,37 @@ fn external_stores() {
         .ok();
     snapshot!("external", run.stdout);
 }
+
+fn ingress(spec: &str) -> String {
+    mlk(&["render", "-f", spec])
+        .key()
+        .env("ALICE_PASSWORD", "alice-password")
+        .env("BOB_PASSWORD", "bob-password")
+        .run()
+        .ok()
+        .stdout
+}
+
+#[test]
+fn ingress_tls_secret_with_users() {
+    snapshot!(
+        "ingress-tls-secret",
+        ingress("specs/ingress-tls-secret.yaml")
+    );
+}
+
+#[test]
+fn ingress_cert_manager_with_htpasswd_file() {
+    snapshot!(
+        "ingress-cert-manager",
+        ingress("specs/ingress-cert-manager.yaml")
+    );
+}
+
+#[test]
+fn ingress_existing_auth_secret() {
+    snapshot!(
+        "ingress-existing-auth",
+        ingress("specs/ingress-existing-auth.yaml")
+    );
+}

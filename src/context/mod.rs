@@ -1,6 +1,7 @@
 //! Stage 4a: the typed context the templates lay out. Every name, default
 //! and derived value is decided here; templates make no decisions.
 
+mod ingress;
 mod minio;
 mod naming;
 mod postgres;
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use ingress::IngressContext;
 pub use minio::MinioContext;
 pub use naming::{Labels, Naming};
 pub use postgres::PostgresContext;
@@ -31,6 +33,7 @@ pub struct Context {
     pub postgres: Option<PostgresContext>,
     pub minio: Option<MinioContext>,
     pub tracking: TrackingContext,
+    pub ingress: Option<IngressContext>,
 }
 
 pub fn build(p: &Platform) -> Context {
@@ -38,6 +41,11 @@ pub fn build(p: &Platform) -> Context {
     let mut extras = Extras::default();
     let (postgres, db) = database(&n, &p.database, &mut extras);
     let (minio, s3) = artifacts(&n, &p.artifacts, &mut extras);
+    let service = n.object("tracking");
+    let ingress = p
+        .ingress
+        .as_ref()
+        .map(|plan| ingress::build(&n, plan, &service, &mut extras));
     let tracking = tracking::build(&n, &p.tracking, &db, &s3, extras);
     Context {
         namespace: n.namespace().to_owned(),
@@ -46,6 +54,7 @@ pub fn build(p: &Platform) -> Context {
         postgres,
         minio,
         tracking,
+        ingress,
     }
 }
 

@@ -46,14 +46,16 @@ pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Layer, Located> {
     })
 }
 
-/// `fromFile` paths are relative to the file that names them, as paths in
+/// `fromFile` and `htpasswdFile` paths are relative to the file that names them, as paths in
 /// a kustomization are; once layers merge, that file is no longer known.
 pub(super) fn anchor_file_paths(value: &mut Value, base: &Path) {
     match value {
         Value::Mapping(m) => {
             for (k, v) in m.iter_mut() {
                 match (k.as_str(), &v) {
-                    (Some("fromFile"), Value::String(p)) if Path::new(p).is_relative() => {
+                    (Some("fromFile" | "htpasswdFile"), Value::String(p))
+                        if Path::new(p).is_relative() =>
+                    {
                         let joined = base.join(p);
                         let absolute = std::path::absolute(&joined).unwrap_or(joined);
                         *v = Value::String(absolute.display().to_string());

@@ -1,8 +1,10 @@
 //! Stage 3: checks what only the merged spec can show (required fields,
 //! choices that conflict) and resolves every secret.
 
+mod ingress;
 mod secrets;
 
+pub use ingress::{AuthPlan, IngressPlan, TlsPlan};
 pub use secrets::{SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
 
 use crate::layers::Merged;
@@ -23,6 +25,7 @@ pub struct Platform {
     pub database: DatabasePlan,
     pub artifacts: ArtifactsPlan,
     pub tracking: Tracking,
+    pub ingress: Option<IngressPlan>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +71,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv) -> Result<Resolved, Located> {
     let mut r = Resolver::new(env);
     let database = database(spec.database, &mut r)?;
     let artifacts = artifacts(spec.artifacts, &mut r)?;
+    let ingress = ingress::resolve(&spec.ingress, &mut r)?;
     tracking_checks(&spec.tracking)?;
     labels_checks(&spec.metadata)?;
     Ok(Resolved {
@@ -77,6 +81,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv) -> Result<Resolved, Located> {
             database,
             artifacts,
             tracking: spec.tracking,
+            ingress,
         },
         warnings: r.finish(),
     })

@@ -22,6 +22,10 @@ pub const SECRET_KEY_VAR: &str = "MLK_SECRET_KEY";
 pub struct Sensitive(String);
 
 impl Sensitive {
+    pub fn new(value: String) -> Self {
+        Sensitive(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -123,6 +127,10 @@ impl<'a> Resolver<'a> {
             }
         };
         Ok(derive(key, &self.env.platform_id, purpose))
+    }
+
+    pub fn platform_id(&self) -> &str {
+        &self.env.platform_id
     }
 
     /// The loud warning for dev-key fallbacks, once for all of them.

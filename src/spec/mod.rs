@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod database;
+mod ingress;
 mod metadata;
 mod resources;
 mod secret_source;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 
 pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts};
 pub use database::{Database, EmbeddedDatabase, ExternalDatabase, PgIdent, SslMode};
+pub use ingress::{Auth, BodySize, COSTS, Cost, DEFAULT_COST, Ingress, Realm, Tls, User};
 pub use metadata::Metadata;
 pub use resources::{ResourceList, Resources, Storage};
 pub use secret_source::{SecretRef, SecretSource};
@@ -32,4 +34,5 @@ pub struct PlatformSpec {
     pub database: Database,
     pub artifacts: Artifacts,
     pub tracking: Tracking,
+    pub ingress: Ingress,
 }

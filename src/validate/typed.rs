@@ -1,7 +1,7 @@
 //! Decodes each object into its Kubernetes type: a wrong type or a
 //! malformed value fails here with its path.
 
-use k8s_openapi::api::{apps, batch, core};
+use k8s_openapi::api::{apps, batch, core, networking};
 use serde::de::DeserializeOwned;
 
 use super::Problem;
@@ -21,6 +21,7 @@ pub fn check(doc: &Document) -> Option<Problem> {
         ("apps/v1", "Deployment") => decode::<apps::v1::Deployment>(doc),
         ("apps/v1", "StatefulSet") => decode::<apps::v1::StatefulSet>(doc),
         ("batch/v1", "Job") => decode::<batch::v1::Job>(doc),
+        ("networking.k8s.io/v1", "Ingress") => decode::<networking::v1::Ingress>(doc),
         (api, kind) => Err((
             "apiVersion".into(),
             format!("{api} {kind} is not a kind mlk checks"),

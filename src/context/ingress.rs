@@ -1,0 +1,95 @@
+//! The Ingress to the tracking Service, and the Secret nginx reads the
+//! users from.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde::Serialize;
+
+use super::naming::{Labels, Naming};
+use super::secret::SecretObject;
+use super::tracking::Extras;
+use crate::resolve::{AuthPlan, IngressPlan};
+use crate::types::{HostPattern, Origin};
+
+#[derive(Debug, Serialize)]
+pub struct IngressContext {
+    pub name: String,
+    pub labels: Labels,
+    /// The user's platform annotations, then the Ingress's own.
+    pub annotations: BTreeMap<String, String>,
+    pub class_name: String,
+    pub host: String,
+    pub path: String,
+    pub tls_secret: Option<String>,
+    pub service: String,
+    pub auth_secret: Option<SecretObject>,
+}
+
+pub fn build(n: &Naming, plan: &IngressPlan, service: &str, extras: &mut Extras) -> IngressContext {
+    let name = n.object("tracking");
+    let labels = n.labels("mlflow", "tracking");
+    let mut annotations = n.annotations();
+    annotations.extend(plan.annotations.clone());
+    let nginx = |k: &str| format!("nginx.ingress.kubernetes.io/{k}");
+    annotations.insert(nginx("proxy-body-size"), plan.body_size.to_string());
+    annotations.insert(nginx("proxy-read-timeout"), plan.read_timeout.to_string());
+    annotations.insert(nginx("proxy-send-timeout"), plan.send_timeout.to_string());
+
+    let mut auth_secret = None;
+    let secret_name = match &plan.auth {
+        AuthPlan::Off => None,
+        AuthPlan::Existing(s) => Some(s.to_string()),
+        AuthPlan::Rendered { realm, htpasswd } => {
+            annotations.insert(nginx("auth-realm"), realm.to_string());
+            let name = n.object("basic-auth");
+            let encoded = base64::engine::general_purpose::STANDARD.encode(htpasswd.expose());
+            auth_secret = Some(SecretObject {
+                name: name.clone(),
+                data: BTreeMap::from([("auth".to_owned(), encoded)]),
+            });
+            Some(name)
+        }
+    };
+    if let Some(secret) = secret_name {
+        annotations.insert(nginx("auth-type"), "basic".into());
+        annotations.insert(nginx("auth-secret"), secret);
+    }
+
+    let tls_secret = plan.tls.as_ref().map(|tls| {
+        annotations.insert(nginx("ssl-redirect"), "true".into());
+        if let Some((key, issuer)) = &tls.issuer {
+            annotations.insert((*key).to_owned(), issuer.to_string());
+        }
+        tls.secret_name
+            .as_ref()
+            .map_or_else(|| n.object("tls"), ToString::to_string)
+    });
+
+    // MLflow must answer to the Ingress host (nginx passes it without a
+    // port on 80/443), and browsers there send it as their Origin.
+    let host = plan.host.to_string();
+    let scheme = if tls_secret.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    extras
+        .hosts
+        .push(HostPattern::try_from(host.clone()).expect("a host is a host pattern"));
+    extras
+        .origins
+        .push(Origin::try_from(format!("{scheme}://{host}")).expect("an origin"));
+
+    IngressContext {
+        name,
+        labels,
+        annotations,
+        class_name: plan.class_name.to_string(),
+        host,
+        path: plan.path.clone(),
+        tls_secret,
+        service: service.to_owned(),
+        auth_secret,
+    }
+}

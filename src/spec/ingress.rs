@@ -1,0 +1,182 @@
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::secret_source::SecretSource;
+use crate::types::{Host, LabelKey, Name, Subdomain};
+
+/// An nginx Ingress in front of the tracking server, with basic auth.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Ingress {
+    pub enabled: bool,
+    /// Required when enabled; checked once layers are merged.
+    pub host: Option<Host>,
+    pub class_name: Name,
+    pub path: UrlPath,
+    pub tls: Option<Tls>,
+    /// nginx's `client_max_body_size`: `0` is unlimited. Model artifacts
+    /// are often larger than nginx's 1m default, which answers 413.
+    pub body_size: BodySize,
+    pub read_timeout_seconds: Seconds,
+    pub send_timeout_seconds: Seconds,
+    pub annotations: BTreeMap<LabelKey, String>,
+    pub auth: Auth,
+}
+
+impl Default for Ingress {
+    fn default() -> Self {
+        Ingress {
+            enabled: false,
+            host: None,
+            class_name: Name::try_from("nginx".to_owned()).expect("built-in"),
+            path: UrlPath("/".into()),
+            tls: None,
+            body_size: BodySize("0".into()),
+            read_timeout_seconds: Seconds(600),
+            send_timeout_seconds: Seconds(600),
+            annotations: BTreeMap::new(),
+            auth: Auth::default(),
+        }
+    }
+}
+
+/// TLS from a Secret that exists, or from a cert-manager issuer (which
+/// then writes the Secret `secretName`, by default `NAME-tls`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Tls {
+    pub secret_name: Option<Subdomain>,
+    pub cluster_issuer: Option<Subdomain>,
+    pub issuer: Option<Subdomain>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Auth {
+    /// `false` exposes MLflow without a login: an explicit choice.
+    pub enabled: bool,
+    pub users: Vec<User>,
+    /// Ready-made htpasswd lines (bcrypt), relative to the spec.
+    pub htpasswd_file: Option<PathBuf>,
+    /// A Secret with key `auth` that exists; mlk renders none.
+    pub existing_secret: Option<Subdomain>,
+    pub realm: Realm,
+    pub cost: Cost,
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth {
+            enabled: true,
+            users: Vec::new(),
+            htpasswd_file: None,
+            existing_secret: None,
+            realm: Realm("MLflow".into()),
+            cost: Cost(DEFAULT_COST),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub name: String,
+    pub password: SecretSource,
+}
+
+/// nginx verifies the hash on every request, blocking a worker while it
+/// does: each step of cost doubles that time. See the README for figures.
+pub const DEFAULT_COST: u32 = 6;
+pub const COSTS: std::ops::RangeInclusive<u32> = 4..=12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct Cost(pub u32);
+
+impl TryFrom<u32> for Cost {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Self, String> {
+        if COSTS.contains(&n) {
+            Ok(Cost(n))
+        } else {
+            Err(format!(
+                "bcrypt cost {n} is outside {}..={}: nginx checks the hash on every request, \
+                 and each step doubles the time it takes",
+                COSTS.start(),
+                COSTS.end()
+            ))
+        }
+    }
+}
+
+/// A URL path for the Ingress rule: `/`, or `/a/b`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlPath(String);
+crate::types::string_newtype!(UrlPath);
+
+impl UrlPath {
+    fn parse(s: &str) -> Result<(), String> {
+        let ok = |c: char| c.is_ascii_alphanumeric() || "-._~/".contains(c);
+        if s.starts_with('/') && s.chars().all(ok) && !s.contains("//") {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} is not a path: start with / and use letters, digits, '-', '.', '_', '~'"
+            ))
+        }
+    }
+}
+
+/// nginx's size syntax: a number with an optional k, m or g.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodySize(String);
+crate::types::string_newtype!(BodySize);
+
+impl BodySize {
+    fn parse(s: &str) -> Result<(), String> {
+        let digits = s.strip_suffix(['k', 'K', 'm', 'M', 'g', 'G']).unwrap_or(s);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} is not an nginx size: e.g. 0 (unlimited), 512m, 5g"
+            ))
+        }
+    }
+}
+
+/// A timeout in seconds, 1 to 86400.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct Seconds(pub u32);
+
+impl TryFrom<u32> for Seconds {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Self, String> {
+        match n {
+            1..=86400 => Ok(Seconds(n)),
+            _ => Err(format!("{n} is not between 1 and 86400 seconds")),
+        }
+    }
+}
+
+/// The basic-auth realm. ingress-nginx writes it into nginx's config
+/// inside quotes, so quotes, backslashes, `$`, `;` and braces are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Realm(String);
+crate::types::string_newtype!(Realm);
+
+impl Realm {
+    fn parse(s: &str) -> Result<(), String> {
+        let ok = |c: char| (' '..='~').contains(&c) && !"\"\\$;{}".contains(c);
+        if !s.is_empty() && s.len() <= 100 && s.chars().all(ok) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} is not a realm: printable ASCII without quotes, backslashes, '$', ';' or braces"
+            ))
+        }
+    }
+}
