@@ -80,7 +80,11 @@ impl Mlk {
         let mut child = self.cmd.spawn().expect("mlk starts");
         let mut stdin = child.stdin.take().expect("piped");
         if let Some(s) = &self.stdin {
-            stdin.write_all(s.as_bytes()).expect("stdin");
+            // mlk may fail, rightly, before it reads its input.
+            match stdin.write_all(s.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("stdin: {e}"),
+                _ => {}
+            }
         }
         drop(stdin);
         let out = child.wait_with_output().expect("mlk runs");
