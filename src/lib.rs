@@ -14,3 +14,4 @@ pub mod resolve;
 pub mod spec;
 pub mod types;
 pub mod validate;
+pub mod yaml11;

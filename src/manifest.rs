@@ -4,12 +4,15 @@
 use serde_yaml::Value;
 
 use crate::render::Rendered;
+use crate::yaml11::{self, Trap};
 
 #[derive(Debug, Clone)]
 pub struct Document {
     /// The template it came from; names its file with `--output-dir`.
     pub component: &'static str,
     pub value: Value,
+    /// Plain scalars in its text that Kubernetes reads differently.
+    pub traps: Vec<Trap>,
 }
 
 impl Document {
@@ -46,20 +49,36 @@ impl Document {
 pub fn parse(rendered: &[Rendered]) -> anyhow::Result<Vec<Document>> {
     let mut docs = Vec::new();
     for r in rendered {
-        for de in serde_yaml::Deserializer::from_str(&r.text) {
-            let value = serde::Deserialize::deserialize(de).map_err(|e| {
-                anyhow::anyhow!(
-                    "internal error: template {} produced invalid YAML: {e}",
-                    r.component
-                )
-            })?;
-            if !matches!(value, Value::Null) {
-                docs.push(Document {
-                    component: r.component,
-                    value,
-                });
-            }
+        let parsed = parse_stream(&r.text, r.component).map_err(|e| {
+            anyhow::anyhow!(
+                "internal error: template {} produced invalid YAML: {e}",
+                r.component
+            )
+        })?;
+        docs.extend(parsed);
+    }
+    Ok(docs)
+}
+
+/// Every non-empty document of a multi-document YAML stream.
+pub fn parse_stream(text: &str, component: &'static str) -> Result<Vec<Document>, String> {
+    let traps = yaml11::plain_traps(text)?;
+    let mut docs = Vec::new();
+    let values = serde_yaml::Deserializer::from_str(text).map(serde::Deserialize::deserialize);
+    for (i, value) in values.enumerate() {
+        let value: Value = value.map_err(|e| e.to_string())?;
+        if matches!(value, Value::Null) {
+            continue;
         }
+        if !value.is_mapping() {
+            return Err(format!("document {} is not a mapping", i + 1));
+        }
+        let traps = traps.get(i).cloned().unwrap_or_default();
+        docs.push(Document {
+            component,
+            value,
+            traps,
+        });
     }
     Ok(docs)
 }

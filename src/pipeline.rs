@@ -20,6 +20,7 @@ pub struct Rendered {
 pub fn render_platform(
     inputs: &Inputs,
     vars: BTreeMap<String, String>,
+    catalog: &validate::Catalog,
 ) -> anyhow::Result<Rendered> {
     let merged = layers::load(inputs)?;
     let meta = &merged.spec.metadata;
@@ -32,11 +33,20 @@ pub fn render_platform(
     let resolved = resolve::resolve(&merged, &env).map_err(|e| merged.locate(e))?;
     let ctx = context::build(&resolved.platform);
     let docs = manifest::parse(&render::render(&ctx)?)?;
-    let problems = validate::validate(&docs);
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let report = validate::validate(&docs, catalog, &resolved.external);
+    if !report.is_valid(true) {
+        let unchecked = report
+            .unchecked
+            .iter()
+            .map(|id| format!("{id}: not checked"));
+        let list: Vec<String> = report
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .chain(unchecked)
+            .collect();
         bail!(
-            "internal error: the rendered platform is invalid:\n{}",
+            "the rendered platform fails validation (a bug in mlk, unless a --crd file disagrees):\n{}",
             list.join("\n")
         );
     }

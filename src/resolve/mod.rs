@@ -63,6 +63,8 @@ pub enum ArtifactsPlan {
 pub struct Resolved {
     pub platform: Platform,
     pub warnings: Vec<String>,
+    /// Objects the rendered platform may reference without rendering.
+    pub external: crate::validate::External,
 }
 
 /// Errors name a field path; the caller places it in a file.
@@ -74,7 +76,9 @@ pub fn resolve(merged: &Merged, env: &SecretEnv) -> Result<Resolved, Located> {
     let ingress = ingress::resolve(&spec.ingress, &mut r)?;
     tracking_checks(&spec.tracking)?;
     labels_checks(&spec.metadata)?;
+    let external = r.existing.clone();
     Ok(Resolved {
+        external,
         platform: Platform {
             profile: merged.profile.name.clone(),
             metadata: spec.metadata,

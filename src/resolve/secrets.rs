@@ -59,6 +59,8 @@ pub struct SecretEnv {
 pub struct Resolver<'a> {
     env: &'a SecretEnv,
     pub warnings: Vec<String>,
+    /// Secrets the spec says exist outside the rendered platform.
+    pub existing: crate::validate::External,
     dev_key_used_for: Vec<String>,
 }
 
@@ -67,6 +69,7 @@ impl<'a> Resolver<'a> {
         Resolver {
             env,
             warnings: Vec::new(),
+            existing: crate::validate::External::default(),
             dev_key_used_for: Vec::new(),
         }
     }
@@ -76,7 +79,10 @@ impl<'a> Resolver<'a> {
     pub fn resolve(&mut self, path: &str, source: &SecretSource) -> Result<SecretValue, Located> {
         let err = |msg: String| Located::new("spec", Some(path), msg);
         let value = match source {
-            SecretSource::Existing(r) => return Ok(SecretValue::Existing(r.clone())),
+            SecretSource::Existing(r) => {
+                self.existing.insert("Secret", r.name.as_str());
+                return Ok(SecretValue::Existing(r.clone()));
+            }
             SecretSource::FromEnv(var) => match self.env.vars.get(var.as_str()) {
                 Some(v) if !v.is_empty() => v.clone(),
                 Some(_) => {

@@ -1,13 +1,29 @@
-//! Stage 6: every document is checked before anything is printed.
+//! Stage 6: every document is checked before anything is printed, and
+//! `mlk validate` checks any manifest stream the same way:
+//! - against its kind's schema (unknown fields, types, required fields,
+//!   enums, names, labels, quantities);
+//! - for YAML 1.1 traps in its text;
+//! - for references between objects that must resolve.
 
-mod typed;
+pub mod catalog;
+mod format;
+mod knowledge;
+mod path;
+mod refs;
+pub mod schema;
+mod walk;
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::Serialize;
+use serde_yaml::Value;
+
+pub use catalog::{Catalog, KUBE_VERSION, Source};
+pub use path::Path;
 
 use crate::manifest::Document;
+use crate::types::{Name, Subdomain};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -18,25 +34,141 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    pub fn new(doc: &Document, path: String, message: String) -> Problem {
+        Problem {
+            object: doc.id(),
+            path,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.object, self.path, self.message)
     }
 }
 
-pub fn validate(docs: &[Document]) -> Vec<Problem> {
-    let mut problems = Vec::new();
+/// Objects that references may name without their being in the stream:
+/// `Secret/name`, `ConfigMap/name` (in any namespace).
+#[derive(Debug, Clone, Default)]
+pub struct External(BTreeSet<(String, String)>);
+
+impl External {
+    pub fn insert(&mut self, kind: &str, name: &str) {
+        self.0.insert((kind.to_owned(), name.to_owned()));
+    }
+
+    pub fn contains(&self, kind: &str, name: &str) -> bool {
+        self.0.contains(&(kind.to_owned(), name.to_owned()))
+    }
+
+    /// `KIND/NAME`, as `--exists` takes it.
+    pub fn parse_into(&mut self, s: &str) -> Result<(), String> {
+        match s.split_once('/') {
+            Some((kind @ ("Secret" | "ConfigMap"), name)) if !name.is_empty() => {
+                self.insert(kind, name);
+                Ok(())
+            }
+            _ => Err(format!(
+                "--exists {s:?}: expected Secret/NAME or ConfigMap/NAME"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub documents: usize,
+    pub problems: Vec<Problem>,
+    /// Objects of a kind mlk has no schema for.
+    pub unchecked: Vec<String>,
+}
+
+impl Report {
+    pub fn is_valid(&self, strict: bool) -> bool {
+        self.problems.is_empty() && (!strict || self.unchecked.is_empty())
+    }
+}
+
+pub fn validate(docs: &[Document], catalog: &Catalog, external: &External) -> Report {
+    let mut report = Report {
+        documents: docs.len(),
+        ..Report::default()
+    };
     let mut seen = BTreeSet::new();
     for doc in docs {
         let id = doc.id();
         if !seen.insert(id.clone()) {
-            problems.push(Problem {
-                object: id.clone(),
-                path: "metadata.name".into(),
-                message: "another object has the same kind, namespace and name".into(),
-            });
+            let msg = "another object has the same kind, namespace and name".to_owned();
+            report
+                .problems
+                .push(Problem::new(doc, "metadata.name".into(), msg));
         }
-        problems.extend(typed::check(doc));
+        for t in &doc.traps {
+            let p = Problem::new(doc, t.path.clone(), t.message.clone());
+            report.problems.push(p);
+        }
+        report.problems.extend(identity(doc));
+        match schema_of(doc, catalog) {
+            Some(root) => {
+                let mut w = walk::Walker::new(catalog.defs());
+                w.check(&doc.value, root, &Path::root());
+                let found = w.found.into_iter();
+                report
+                    .problems
+                    .extend(found.map(|(p, m)| Problem::new(doc, p, m)));
+            }
+            None => report.unchecked.push(id),
+        }
     }
-    problems
+    report.problems.extend(refs::check(docs, external));
+    report
+}
+
+fn schema_of<'a>(doc: &Document, catalog: &'a Catalog) -> Option<&'a schema::Schema> {
+    let api = doc.value.get("apiVersion").and_then(Value::as_str)?;
+    Some(&catalog.lookup(api, doc.kind())?.root)
+}
+
+/// apiVersion, kind, and a name of the syntax the kind requires.
+fn identity(doc: &Document) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut report = |path: &str, msg: String| out.push(Problem::new(doc, path.into(), msg));
+    for field in ["apiVersion", "kind"] {
+        if !doc.value.get(field).is_some_and(Value::is_string) {
+            report(field, "required field is missing".into());
+        }
+    }
+    let meta = &doc.value["metadata"];
+    let name = meta["name"].as_str();
+    match (name, meta["generateName"].as_str()) {
+        (None, None) => report("metadata.name", "required field is missing".into()),
+        (Some(n), _) => {
+            if let Some(e) = name_error(doc.kind(), n) {
+                report("metadata.name", e);
+            }
+        }
+        _ => {}
+    }
+    if let Some(Err(e)) = meta["namespace"]
+        .as_str()
+        .map(|n| Name::try_from(n.to_owned()))
+    {
+        report("metadata.namespace", e);
+    }
+    out
+}
+
+/// Services and Namespaces take DNS labels (a Service's must start with
+/// a letter: RFC 1035); most other kinds take DNS subdomains.
+fn name_error(kind: &str, name: &str) -> Option<String> {
+    match kind {
+        "Service" if name.starts_with(|c: char| c.is_ascii_digit()) => Some(format!(
+            "{name:?} must start with a letter (a Service name is a DNS-1035 label)"
+        )),
+        "Service" | "Namespace" => Name::try_from(name.to_owned()).err(),
+        _ => Subdomain::try_from(name.to_owned()).err(),
+    }
 }

@@ -1,0 +1,59 @@
+//! Render + validate time of the default platform, and of one with 200
+//! basic-auth users. Run with `cargo bench --bench render_validate`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mlk::layers::Inputs;
+use mlk::pipeline::render_platform;
+use mlk::validate::Catalog;
+
+fn time<T>(runs: u32, mut f: impl FnMut() -> T) -> Duration {
+    f(); // warm up
+    let start = Instant::now();
+    for _ in 0..runs {
+        std::hint::black_box(f());
+    }
+    start.elapsed() / runs
+}
+
+fn many_users(n: usize) -> String {
+    let mut spec = String::from(
+        "apiVersion: mlk/v1alpha1\nkind: Platform\ningress:\n  enabled: true\n  \
+         host: mlflow.example.com\n  auth:\n    cost: 6\n    users:\n",
+    );
+    for i in 0..n {
+        spec.push_str(&format!(
+            "      - {{name: user{i}, password: {{value: pass-{i}-0123456789}}}}\n"
+        ));
+    }
+    spec
+}
+
+fn main() {
+    let vars = BTreeMap::from([("MLK_SECRET_KEY".to_owned(), "b".repeat(40))]);
+    let catalog_build = time(20, Catalog::builtin);
+    println!("schema catalog build:            {catalog_build:>10.2?}");
+    let catalog = Catalog::builtin();
+    let dir = std::env::temp_dir().join(format!("mlk-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let users = dir.join("users.yaml");
+    std::fs::write(&users, many_users(200)).unwrap();
+    let cases: [(&str, Option<&Path>, u32); 2] = [
+        ("default platform", None, 50),
+        ("200 users (bcrypt cost 6)", Some(&users), 3),
+    ];
+    for (name, file, runs) in cases {
+        let inputs = Inputs {
+            file,
+            profile: "dev",
+            sets: &[],
+        };
+        let t = time(runs, || {
+            render_platform(&inputs, vars.clone(), &catalog).unwrap()
+        });
+        println!("render + validate, {name:<26} {t:>10.2?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

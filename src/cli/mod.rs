@@ -1,0 +1,108 @@
+//! Command-line interface: parses arguments, runs one command, and keeps
+//! stdout empty on any error.
+
+mod htpasswd;
+mod render;
+mod validate;
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+const INIT_SPEC: &str = include_str!("../../examples/platform.yaml");
+
+#[derive(Parser)]
+#[command(
+    name = "mlk",
+    version,
+    about = "Renders and checks every Kubernetes manifest an MLflow platform needs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render the platform as Kubernetes manifests (the dev profile's
+    /// defaults when no spec is given).
+    Render(render::RenderArgs),
+    /// Check a stream of Kubernetes manifests: schemas, YAML 1.1 traps and
+    /// references between objects. Exit 0 valid, 1 invalid, 2 unusable input.
+    Validate(validate::ValidateArgs),
+    /// Print a commented starter spec.
+    Init,
+    /// List the built-in profiles and what each sets.
+    Profiles,
+    /// Print an htpasswd line for USER (bcrypt, `$2y$`), like `htpasswd
+    /// -nB`; the password is read from stdin, without echo on a terminal.
+    Htpasswd(htpasswd::HtpasswdArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Yaml,
+    /// A `v1` List.
+    Json,
+}
+
+/// What a command prints on stdout, and its exit code.
+struct Output {
+    stdout: String,
+    code: i32,
+}
+
+impl From<String> for Output {
+    fn from(stdout: String) -> Output {
+        Output { stdout, code: 0 }
+    }
+}
+
+/// An error in the input itself (unreadable, not YAML): exit code 2.
+#[derive(Debug)]
+struct Unusable(String);
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unusable {}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let mut notes = Vec::new();
+    let result = run(cli, &mut notes);
+    let mut stderr = std::io::stderr().lock();
+    for note in &notes {
+        let _ = writeln!(stderr, "{note}");
+    }
+    match result {
+        Ok(out) => match std::io::stdout().lock().write_all(out.stdout.as_bytes()) {
+            Ok(()) => out.code,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => out.code,
+            Err(e) => {
+                let _ = writeln!(stderr, "error: writing the output: {e}");
+                1
+            }
+        },
+        Err(e) => {
+            let _ = writeln!(stderr, "error: {e:#}");
+            if e.is::<Unusable>() { 2 } else { 1 }
+        }
+    }
+}
+
+/// Everything for stdout, built in full before any of it is written;
+/// `notes` collects the lines for stderr, each with its own label.
+fn run(cli: Cli, notes: &mut Vec<String>) -> anyhow::Result<Output> {
+    match cli.command {
+        Command::Init => Ok(INIT_SPEC.to_owned().into()),
+        Command::Profiles => render::profiles().map(Output::from),
+        Command::Render(args) => render::run(args, notes).map(Output::from),
+        Command::Validate(args) => validate::run(args, notes),
+        Command::Htpasswd(args) => htpasswd::run(args, notes).map(Output::from),
+    }
+}

@@ -1,0 +1,95 @@
+//! `mlk render` and `mlk profiles`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use super::Format;
+use crate::emit;
+use crate::layers::{self, BUILTIN_PROFILES, DEFAULT_PROFILE, Inputs, SetExpr};
+use crate::pipeline::render_platform;
+
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    /// The platform spec (`-` reads standard input).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// A built-in profile (dev, prod) or a profile file.
+    #[arg(long, value_name = "NAME|PATH", default_value = DEFAULT_PROFILE)]
+    profile: String,
+    /// Override a spec value, e.g. tracking.replicas=3 (read as YAML).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Override a spec value, always as a string.
+    #[arg(long = "set-string", value_name = "PATH=VALUE")]
+    set_string: Vec<String>,
+    /// Output format on stdout.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Yaml)]
+    output: Format,
+    /// Write one file per component and a kustomization.yaml into DIR
+    /// instead of printing.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    output_dir: Option<PathBuf>,
+    #[command(flatten)]
+    schemas: super::validate::SchemaArgs,
+}
+
+pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> {
+    let mut sets = Vec::new();
+    for s in &args.set {
+        sets.push(SetExpr::parse(s, false).map_err(anyhow::Error::msg)?);
+    }
+    for s in &args.set_string {
+        sets.push(SetExpr::parse(s, true).map_err(anyhow::Error::msg)?);
+    }
+    let inputs = Inputs {
+        file: args.file.as_deref(),
+        profile: &args.profile,
+        sets: &sets,
+    };
+    let catalog = args.schemas.catalog()?;
+    let rendered = render_platform(&inputs, environment(), &catalog)?;
+    notes.extend(rendered.warnings.iter().map(|w| format!("warning: {w}")));
+    if let Some(dir) = args.output_dir {
+        let files = emit::write_dir(&dir, &rendered.docs)
+            .with_context(|| format!("writing {}", dir.display()))?;
+        notes.push(format!("wrote {} into {}", files.join(", "), dir.display()));
+        return Ok(String::new());
+    }
+    Ok(match args.output {
+        Format::Yaml => emit::to_yaml_stream(&rendered.docs),
+        Format::Json => emit::to_json_list(&rendered.docs),
+    })
+}
+
+fn environment() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+pub fn profiles() -> anyhow::Result<String> {
+    let mut out = String::new();
+    for (name, _) in BUILTIN_PROFILES {
+        let p = layers::load_profile(name)?;
+        out.push_str(&format!(
+            "{name}{}\n",
+            if name == DEFAULT_PROFILE {
+                " (default)"
+            } else {
+                ""
+            }
+        ));
+        out.push_str(&format!("  {}\n", p.description));
+        out.push_str("  prerequisites:\n");
+        for pre in &p.prerequisites {
+            out.push_str(&format!("    - {pre}\n"));
+        }
+        out.push_str("  sets:\n");
+        for line in emit::to_yaml(&p.layer.value).lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,172 @@
+//! `mlk validate`: checks any stream of manifests as `mlk render` checks
+//! its own, and reports every problem.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use super::{Output, Unusable};
+use crate::manifest::{self, Document};
+use crate::validate::{self, Catalog, External, KUBE_VERSION, Report};
+
+/// Which schemas to check against; shared by `render` and `validate`.
+#[derive(clap::Args)]
+pub struct SchemaArgs {
+    /// The Kubernetes version to check against. This mlk is built with
+    /// the schemas of Kubernetes 1.37 only.
+    #[arg(long, value_name = "VERSION", default_value = KUBE_VERSION)]
+    kube_version: String,
+    /// A CustomResourceDefinition file: documents of its kinds are checked
+    /// against its openAPIV3Schema instead of mlk's own knowledge.
+    #[arg(long = "crd", value_name = "FILE")]
+    crds: Vec<PathBuf>,
+}
+
+impl SchemaArgs {
+    pub fn catalog(&self) -> anyhow::Result<Catalog> {
+        let v = self.kube_version.trim_start_matches('v');
+        if v != KUBE_VERSION {
+            return Err(Unusable(format!(
+                "--kube-version {}: this mlk has the schemas of Kubernetes {KUBE_VERSION} only",
+                self.kube_version
+            ))
+            .into());
+        }
+        let mut catalog = Catalog::builtin();
+        for file in &self.crds {
+            let text = read(file)?;
+            let loaded = catalog
+                .add_crds(&text, &file.display().to_string())
+                .map_err(|e| Unusable(format!("--crd {}: {e}", file.display())))?;
+            if loaded == 0 {
+                let msg = format!(
+                    "--crd {}: no CustomResourceDefinition in it",
+                    file.display()
+                );
+                return Err(Unusable(msg).into());
+            }
+        }
+        Ok(catalog)
+    }
+}
+
+#[derive(clap::Args)]
+pub struct ValidateArgs {
+    /// Files of multi-document YAML; `-` or none reads stdin.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    schemas: SchemaArgs,
+    /// A Secret or ConfigMap that exists in the cluster, so references to
+    /// it are not errors (`Secret/db-credentials`). Repeatable.
+    #[arg(long = "exists", value_name = "KIND/NAME")]
+    exists: Vec<String>,
+    /// A kind without a schema (not checked) is an error, not a warning.
+    #[arg(long)]
+    strict: bool,
+    /// Report format on stdout.
+    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
+    output: ReportFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    /// `kind/namespace/name: path: message`, one a line.
+    Text,
+    Json,
+}
+
+fn read(file: &PathBuf) -> anyhow::Result<String> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    };
+    text.map_err(|e| Unusable(format!("reading {}: {e}", file.display())).into())
+}
+
+pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output> {
+    let catalog = args.schemas.catalog()?;
+    let mut external = External::default();
+    for e in &args.exists {
+        external.parse_into(e).map_err(Unusable)?;
+    }
+    let files = if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    };
+    let mut docs: Vec<Document> = Vec::new();
+    for file in &files {
+        let text = read(file)?;
+        let parsed = manifest::parse_stream(&text, "input").map_err(|e| {
+            Unusable(format!(
+                "{}: not a YAML manifest stream: {e}",
+                file.display()
+            ))
+        })?;
+        docs.extend(parsed.into_iter().flat_map(list_items));
+    }
+    if docs.is_empty() {
+        return Err(Unusable("no Kubernetes objects in the input".into()).into());
+    }
+    let report = validate::validate(&docs, &catalog, &external);
+    let valid = report.is_valid(args.strict);
+    let stdout = match args.output {
+        ReportFormat::Text => text_report(&report, args.strict, notes),
+        ReportFormat::Json => json_report(&report, valid),
+    };
+    Ok(Output {
+        stdout,
+        code: if valid { 0 } else { 1 },
+    })
+}
+
+/// A `v1` List (as `kubectl get -o yaml` and `mlk render -o json` write)
+/// stands for its items.
+fn list_items(doc: Document) -> Vec<Document> {
+    let items = match (doc.kind(), doc.value.get("items")) {
+        ("List", Some(serde_yaml::Value::Sequence(items))) => items.clone(),
+        _ => return vec![doc],
+    };
+    let component = doc.component;
+    items
+        .into_iter()
+        .map(|value| Document {
+            component,
+            value,
+            traps: Vec::new(),
+        })
+        .collect()
+}
+
+fn text_report(report: &Report, strict: bool, notes: &mut Vec<String>) -> String {
+    let mut out: String = report.problems.iter().map(|p| format!("{p}\n")).collect();
+    for id in &report.unchecked {
+        let line =
+            format!("{id}: not checked: mlk has no schema for this kind; pass its CRD with --crd");
+        if strict {
+            out.push_str(&line);
+            out.push('\n');
+        } else {
+            notes.push(format!("warning: {line}"));
+        }
+    }
+    notes.push(format!(
+        "{} documents, {} problems, {} not checked",
+        report.documents,
+        report.problems.len(),
+        report.unchecked.len()
+    ));
+    out
+}
+
+fn json_report(report: &Report, valid: bool) -> String {
+    let v = serde_json::json!({
+        "valid": valid,
+        "documents": report.documents,
+        "problems": report.problems,
+        "unchecked": report.unchecked,
+    });
+    format!("{}\n", serde_json::to_string_pretty(&v).expect("JSON"))
+}

@@ -1,0 +1,151 @@
+//! Value syntax the API server checks: DNS-1123 names, port names, label
+//! keys and values, annotation keys, quantities, base64, int32, durations.
+//! A message quotes the value only where it cannot be secret.
+
+use base64::Engine;
+use serde_yaml::Value;
+
+use super::path::Path;
+use super::schema::Check;
+use crate::types::{LabelKey, LabelValue, Name, Quantity, Subdomain};
+
+/// Annotations of one object may total 256 KiB.
+const ANNOTATIONS_MAX: usize = 256 * 1024;
+
+pub fn check(c: Check, v: &Value, path: &Path) -> Vec<(String, String)> {
+    let at = |msg: String| vec![(path.to_string(), msg)];
+    match (c, v) {
+        (Check::Labels, Value::Mapping(m)) => labels(m, path),
+        (Check::Annotations, Value::Mapping(m)) => annotations(m, path),
+        (Check::Quantity, Value::String(s)) => Quantity::parse(s).err().map_or(vec![], at),
+        (Check::Dns1123Label, Value::String(s)) => name::<Name>(s).map_or(vec![], at),
+        (Check::Dns1123Subdomain, Value::String(s)) => name::<Subdomain>(s).map_or(vec![], at),
+        (Check::PortName, Value::String(s)) => port_name(s).err().map_or(vec![], at),
+        _ => vec![],
+    }
+}
+
+fn name<T: TryFrom<String, Error = String>>(s: &str) -> Option<String> {
+    T::try_from(s.to_owned()).err()
+}
+
+fn labels(m: &serde_yaml::Mapping, path: &Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (k, v) in m {
+        let Some(k) = k.as_str() else { continue };
+        let p = path.key(k).to_string();
+        if let Err(e) = LabelKey::try_from(k.to_owned()) {
+            found.push((p.clone(), e));
+        }
+        if let Some(Err(e)) = v.as_str().map(|s| LabelValue::try_from(s.to_owned())) {
+            found.push((p, e));
+        }
+    }
+    found
+}
+
+fn annotations(m: &serde_yaml::Mapping, path: &Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut total = 0;
+    for (k, v) in m {
+        let Some(k) = k.as_str() else { continue };
+        total += k.len() + v.as_str().map_or(0, str::len);
+        if let Err(e) = LabelKey::try_from(k.to_owned()) {
+            found.push((path.key(k).to_string(), e));
+        }
+    }
+    if total > ANNOTATIONS_MAX {
+        found.push((
+            path.to_string(),
+            format!("annotations total {total} bytes, more than the {ANNOTATIONS_MAX} allowed"),
+        ));
+    }
+    found
+}
+
+/// IANA_SVC_NAME: at most 15 lowercase letters, digits and single '-',
+/// with at least one letter.
+fn port_name(s: &str) -> Result<(), String> {
+    let ok = s.len() <= 15
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && s.bytes().any(|c| c.is_ascii_lowercase())
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a valid port name: at most 15 lowercase letters, digits and single \
+             '-', with at least one letter"
+        ))
+    }
+}
+
+/// Checks named by a schema's `format`.
+pub fn by_name(format: Option<&str>, v: &Value) -> Option<String> {
+    match (format?, v) {
+        ("byte", Value::String(s)) => base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .err()
+            .map(|_| "is not valid base64 (use stringData for plain text)".to_owned()),
+        ("int32", Value::Number(n)) => n
+            .as_i64()
+            .filter(|i| i32::try_from(*i).is_err())
+            .map(|i| format!("{i} does not fit in 32 bits")),
+        ("prometheus-duration", Value::String(s)) => {
+            (!is_duration(s)).then(|| format!("{s:?} is not a duration such as 30s or 1m30s"))
+        }
+        _ => None,
+    }
+}
+
+/// Prometheus' duration: units y, w, d, h, m, s, ms, each at most once,
+/// largest first; or `0`.
+fn is_duration(s: &str) -> bool {
+    const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
+    if s == "0" {
+        return true;
+    }
+    let mut rest = s;
+    let mut next_unit = 0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let Some(i) = (next_unit..UNITS.len())
+            .filter(|i| rest.starts_with(UNITS[*i]))
+            .max_by_key(|i| UNITS[*i].len())
+        else {
+            return false;
+        };
+        rest = &rest[UNITS[i].len()..];
+        next_unit = i + 1;
+    }
+    !s.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_port_names() {
+        for ok in ["30s", "1m30s", "1h", "500ms", "0", "2d12h"] {
+            assert!(is_duration(ok), "{ok}");
+        }
+        for bad in ["", "s", "30", "1s1m", "1.5s", "30sec"] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+        assert!(port_name("http").is_ok());
+        assert!(port_name("metrics-9090").is_ok());
+        for bad in ["HTTP", "9090", "a--b", "-a", "sixteen-chars-xx"] {
+            assert!(port_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! Checks that no schema validator makes: every name one object uses to
+//! reach another (a selector, a backend, a secretKeyRef, a volume) finds
+//! it among the rendered objects, or among those declared to exist.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_yaml::Value;
+
+use super::path::Path;
+use super::{External, Problem};
+use crate::manifest::Document;
+
+type Labels = BTreeMap<String, String>;
+
+struct Pod<'a> {
+    doc: &'a Document,
+    /// Where the pod template sits in its object (`spec.template`).
+    at: Path,
+    labels: Labels,
+    spec: &'a Value,
+}
+
+pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
+    let pods: Vec<Pod> = docs.iter().filter_map(pod_of).collect();
+    let mut out = Vec::new();
+    for doc in docs {
+        let mut report = |path: Path, message: String| {
+            out.push(Problem::new(doc, path.to_string(), message));
+        };
+        match doc.kind() {
+            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
+                own_selector(doc, &mut report)
+            }
+            "Service" => service(doc, &pods, &mut report),
+            "Ingress" => ingress(doc, docs, &mut report),
+            "ServiceMonitor" => service_monitor(doc, docs, &mut report),
+            _ => {}
+        }
+    }
+    for pod in &pods {
+        let mut report = |path: Path, message: String| {
+            out.push(Problem::new(pod.doc, path.to_string(), message));
+        };
+        volumes(pod, &mut report);
+        config_refs(pod, docs, external, &mut report);
+    }
+    out
+}
+
+fn str_map(v: &Value) -> Labels {
+    v.as_mapping()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn items(v: &Value) -> &[Value] {
+    v.as_sequence().map_or(&[], Vec::as_slice)
+}
+
+fn pod_of(doc: &Document) -> Option<Pod<'_>> {
+    let v = &doc.value;
+    let (at, template) = match doc.kind() {
+        "Pod" => (Path::root(), v),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => (
+            Path::root().key("spec").key("template"),
+            &v["spec"]["template"],
+        ),
+        "CronJob" => {
+            let at = Path::root()
+                .key("spec")
+                .key("jobTemplate")
+                .key("spec")
+                .key("template");
+            (at, &v["spec"]["jobTemplate"]["spec"]["template"])
+        }
+        _ => return None,
+    };
+    Some(Pod {
+        doc,
+        at,
+        labels: str_map(&template["metadata"]["labels"]),
+        spec: &template["spec"],
+    })
+}
+
+/// A label selector (`matchLabels`, `matchExpressions`) against labels.
+fn selects(selector: &Value, labels: &Labels) -> bool {
+    let exact = str_map(&selector["matchLabels"]);
+    let by_labels = exact.iter().all(|(k, v)| labels.get(k) == Some(v));
+    by_labels
+        && items(&selector["matchExpressions"]).iter().all(|e| {
+            let key = e["key"].as_str().unwrap_or_default();
+            let values: Vec<&str> = items(&e["values"])
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let has = labels.get(key);
+            match e["operator"].as_str() {
+                Some("In") => has.is_some_and(|v| values.contains(&v.as_str())),
+                Some("NotIn") => has.is_none_or(|v| !values.contains(&v.as_str())),
+                Some("Exists") => has.is_some(),
+                Some("DoesNotExist") => has.is_none(),
+                _ => false,
+            }
+        })
+}
+
+fn own_selector(doc: &Document, report: &mut impl FnMut(Path, String)) {
+    let selector = &doc.value["spec"]["selector"];
+    let labels = str_map(&doc.value["spec"]["template"]["metadata"]["labels"]);
+    if selector.is_mapping() && !selects(selector, &labels) {
+        report(
+            Path::root().key("spec").key("selector"),
+            "does not match the labels of spec.template.metadata.labels".into(),
+        );
+    }
+}
+
+fn container_ports<'a>(pod: &'a Pod) -> impl Iterator<Item = &'a str> {
+    indexed(pod.spec)
+        .flat_map(|(_, (_, c))| items(&c["ports"]))
+        .filter_map(|p| p["name"].as_str())
+}
+
+fn service(doc: &Document, pods: &[Pod], report: &mut impl FnMut(Path, String)) {
+    let selector = str_map(&doc.value["spec"]["selector"]);
+    if selector.is_empty() {
+        return; // endpoints managed by hand, or an ExternalName
+    }
+    let ns = doc.namespace();
+    let matching: Vec<&Pod> = pods
+        .iter()
+        .filter(|p| p.doc.namespace() == ns)
+        .filter(|p| selector.iter().all(|(k, v)| p.labels.get(k) == Some(v)))
+        .collect();
+    let sel_path = Path::root().key("spec").key("selector");
+    if matching.is_empty() {
+        report(sel_path, "selects no rendered pod template".into());
+        return;
+    }
+    for (i, port) in items(&doc.value["spec"]["ports"]).iter().enumerate() {
+        let Some(target) = port["targetPort"].as_str() else {
+            continue;
+        };
+        if !matching
+            .iter()
+            .any(|p| container_ports(p).any(|n| n == target))
+        {
+            let path = Path::root()
+                .key("spec")
+                .key("ports")
+                .index(i)
+                .key("targetPort");
+            report(
+                path,
+                format!("no selected pod has a container port named {target:?}"),
+            );
+        }
+    }
+}
+
+fn find<'a>(
+    docs: &'a [Document],
+    kind: &str,
+    ns: Option<&str>,
+    name: &str,
+) -> Option<&'a Document> {
+    docs.iter()
+        .find(|d| d.kind() == kind && d.namespace() == ns && d.name() == name)
+}
+
+fn service_has_port(svc: &Document, port: &Value) -> bool {
+    let ports = items(&svc.value["spec"]["ports"]);
+    match (port["name"].as_str(), port["number"].as_i64()) {
+        (Some(n), _) => ports.iter().any(|p| p["name"].as_str() == Some(n)),
+        (None, Some(n)) => ports.iter().any(|p| p["port"].as_i64() == Some(n)),
+        _ => true, // the schema reports a port without name or number
+    }
+}
+
+fn ingress(doc: &Document, docs: &[Document], report: &mut impl FnMut(Path, String)) {
+    let spec = &doc.value["spec"];
+    let mut backends = vec![(
+        Path::root().key("spec").key("defaultBackend"),
+        &spec["defaultBackend"],
+    )];
+    for (r, rule) in items(&spec["rules"]).iter().enumerate() {
+        for (p, path) in items(&rule["http"]["paths"]).iter().enumerate() {
+            let at = Path::root().key("spec").key("rules").index(r).key("http");
+            backends.push((at.key("paths").index(p).key("backend"), &path["backend"]));
+        }
+    }
+    for (at, backend) in backends {
+        let service = &backend["service"];
+        let Some(name) = service["name"].as_str() else {
+            continue;
+        };
+        let at = at.key("service");
+        match find(docs, "Service", doc.namespace(), name) {
+            None => report(
+                at.key("name"),
+                format!("no rendered Service named {name:?}"),
+            ),
+            Some(svc) if !service_has_port(svc, &service["port"]) => {
+                report(at.key("port"), format!("Service {name:?} has no such port"))
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn service_monitor(doc: &Document, docs: &[Document], report: &mut impl FnMut(Path, String)) {
+    let spec = &doc.value["spec"];
+    let ns_sel = &spec["namespaceSelector"];
+    let names: Vec<&str> = items(&ns_sel["matchNames"])
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let in_scope = |d: &Document| match (ns_sel["any"].as_bool(), names.is_empty()) {
+        (Some(true), _) => true,
+        (_, false) => d.namespace().is_some_and(|n| names.contains(&n)),
+        (_, true) => d.namespace() == doc.namespace(),
+    };
+    let services: Vec<&Document> = docs
+        .iter()
+        .filter(|d| d.kind() == "Service" && in_scope(d))
+        .filter(|d| selects(&spec["selector"], &str_map(&d.value["metadata"]["labels"])))
+        .collect();
+    if services.is_empty() {
+        let path = Path::root().key("spec").key("selector");
+        report(path, "selects no rendered Service".into());
+        return;
+    }
+    for (i, ep) in items(&spec["endpoints"]).iter().enumerate() {
+        let Some(port) = ep["port"].as_str() else {
+            continue;
+        };
+        let named = serde_yaml::Mapping::from_iter([("name".into(), port.into())]);
+        if !services
+            .iter()
+            .any(|s| service_has_port(s, &Value::Mapping(named.clone())))
+        {
+            let path = Path::root()
+                .key("spec")
+                .key("endpoints")
+                .index(i)
+                .key("port");
+            report(
+                path,
+                format!("no selected Service has a port named {port:?}"),
+            );
+        }
+    }
+}
+
+fn volumes(pod: &Pod, report: &mut impl FnMut(Path, String)) {
+    let mut declared: BTreeSet<&str> = items(&pod.spec["volumes"])
+        .iter()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    if pod.doc.kind() == "StatefulSet" {
+        let claims = items(&pod.doc.value["spec"]["volumeClaimTemplates"]);
+        declared.extend(claims.iter().filter_map(|c| c["metadata"]["name"].as_str()));
+    }
+    for (i, (list, c)) in indexed(pod.spec) {
+        for (m, mount) in items(&c["volumeMounts"]).iter().enumerate() {
+            let Some(name) = mount["name"].as_str() else {
+                continue;
+            };
+            if !declared.contains(name) {
+                let path = pod
+                    .at
+                    .key("spec")
+                    .key(list)
+                    .index(i)
+                    .key("volumeMounts")
+                    .index(m);
+                report(
+                    path.key("name"),
+                    format!("no volume named {name:?} in the pod"),
+                );
+            }
+        }
+    }
+}
+
+/// Containers with their index within their own list.
+fn indexed(spec: &Value) -> impl Iterator<Item = (usize, (&'static str, &Value))> {
+    ["initContainers", "containers"]
+        .into_iter()
+        .flat_map(move |k| {
+            items(&spec[k])
+                .iter()
+                .enumerate()
+                .map(move |(i, c)| (i, (k, c)))
+        })
+}
+
+/// A reference to a key (or, with `key: None`, the whole object) of a
+/// Secret or ConfigMap.
+struct ConfigRef<'a> {
+    kind: &'static str,
+    name: &'a str,
+    key: Option<&'a str>,
+    optional: bool,
+    /// The reference, and the field in it that holds the name.
+    path: Path,
+    name_field: &'static str,
+}
+
+fn config_refs(
+    pod: &Pod,
+    docs: &[Document],
+    external: &External,
+    report: &mut impl FnMut(Path, String),
+) {
+    for r in collect_refs(pod) {
+        if r.optional || external.contains(r.kind, r.name) {
+            continue;
+        }
+        let Some(target) = find(docs, r.kind, pod.doc.namespace(), r.name) else {
+            let msg = format!(
+                "no rendered {} named {:?}, and none declared to exist",
+                r.kind, r.name
+            );
+            report(r.path.key(r.name_field), msg);
+            continue;
+        };
+        if let Some(key) = r.key {
+            let v = &target.value;
+            let has = ["data", "stringData", "binaryData"]
+                .iter()
+                .any(|f| v[*f].as_mapping().is_some_and(|m| m.contains_key(key)));
+            if !has {
+                let msg = format!("{} {:?} has no key {key:?}", r.kind, r.name);
+                report(r.path.key("key"), msg);
+            }
+        }
+    }
+}
+
+fn collect_refs<'a>(pod: &Pod<'a>) -> Vec<ConfigRef<'a>> {
+    let mut refs = Vec::new();
+    let optional = |v: &Value| v["optional"].as_bool().unwrap_or(false);
+    for (i, (list, c)) in indexed(pod.spec) {
+        let at = pod.at.key("spec").key(list).index(i);
+        for (e, env) in items(&c["env"]).iter().enumerate() {
+            for (field, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")] {
+                let r = &env["valueFrom"][field];
+                if let Some(name) = r["name"].as_str() {
+                    let path = at.key("env").index(e).key("valueFrom").key(field);
+                    let key = r["key"].as_str();
+                    refs.push(ConfigRef {
+                        kind,
+                        name,
+                        key,
+                        optional: optional(r),
+                        path,
+                        name_field: "name",
+                    });
+                }
+            }
+        }
+        for (e, from) in items(&c["envFrom"]).iter().enumerate() {
+            for (field, kind) in [("secretRef", "Secret"), ("configMapRef", "ConfigMap")] {
+                let r = &from[field];
+                if let Some(name) = r["name"].as_str() {
+                    let path = at.key("envFrom").index(e).key(field);
+                    refs.push(ConfigRef {
+                        kind,
+                        name,
+                        key: None,
+                        optional: optional(r),
+                        path,
+                        name_field: "name",
+                    });
+                }
+            }
+        }
+    }
+    for (i, vol) in items(&pod.spec["volumes"]).iter().enumerate() {
+        let at = pod.at.key("spec").key("volumes").index(i);
+        if let Some(name) = vol["secret"]["secretName"].as_str() {
+            let path = at.key("secret");
+            let optional = optional(&vol["secret"]);
+            refs.push(ConfigRef {
+                kind: "Secret",
+                name,
+                key: None,
+                optional,
+                path,
+                name_field: "secretName",
+            });
+        }
+        if let Some(name) = vol["configMap"]["name"].as_str() {
+            let path = at.key("configMap");
+            let optional = optional(&vol["configMap"]);
+            refs.push(ConfigRef {
+                kind: "ConfigMap",
+                name,
+                key: None,
+                optional,
+                path,
+                name_field: "name",
+            });
+        }
+    }
+    refs
+}

@@ -1,0 +1,248 @@
+//! Kubernetes reads YAML with a YAML 1.1 parser (go-yaml v2 under
+//! sigs.k8s.io/yaml); mlk and most tools read YAML 1.2. A plain (unquoted)
+//! scalar that the two read differently, such as `yes`, `on`, `n`, `0777`
+//! or `1_000`, means one thing in review and another in the cluster. This
+//! finds each one, with its place in its document.
+
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
+
+use crate::validate::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reading {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float,
+    Str,
+}
+
+impl Reading {
+    fn describe(self) -> String {
+        match self {
+            Reading::Null => "null".into(),
+            Reading::Bool(b) => format!("the bool {b}"),
+            Reading::Int(i) => format!("the integer {i}"),
+            Reading::Float => "a number".into(),
+            Reading::Str => "a string".into(),
+        }
+    }
+}
+
+/// A plain scalar read differently by Kubernetes than by YAML 1.2.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trap {
+    pub path: String,
+    pub message: String,
+}
+
+const TRUE: [&str; 11] = [
+    "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+];
+const FALSE: [&str; 11] = [
+    "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+];
+
+/// How go-yaml v2 resolves a plain scalar.
+pub fn kubernetes_reading(s: &str) -> Reading {
+    if TRUE.contains(&s) {
+        return Reading::Bool(true);
+    }
+    if FALSE.contains(&s) {
+        return Reading::Bool(false);
+    }
+    if matches!(s, "" | "~" | "null" | "Null" | "NULL") {
+        return Reading::Null;
+    }
+    if !s.starts_with(|c: char| "+-.0123456789".contains(c)) {
+        return Reading::Str;
+    }
+    if let Some(i) = go_parse_int(&s.replace('_', "")) {
+        return Reading::Int(i);
+    }
+    if is_go_yaml_float(s) {
+        return Reading::Float;
+    }
+    Reading::Str
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: a sign, then 0x, 0o, 0b, a leading
+/// 0 for octal, or decimal.
+fn go_parse_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = i64::from_str_radix(digits, radix).ok()?;
+    Some(if neg { -v } else { v })
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`, or .inf/.nan.
+fn is_go_yaml_float(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if [".inf", ".Inf", ".INF"].contains(&body) || [".nan", ".NaN", ".NAN"].contains(&s) {
+        return true;
+    }
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        None => digits(mantissa),
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+    };
+    let exp_ok = exp.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    mantissa_ok && exp_ok
+}
+
+/// How a YAML 1.2 reader (serde_yaml, as mlk itself) resolves it.
+fn yaml12_reading(s: &str) -> Reading {
+    match serde_yaml::from_str::<serde_yaml::Value>(s) {
+        Ok(serde_yaml::Value::Null) => Reading::Null,
+        Ok(serde_yaml::Value::Bool(b)) => Reading::Bool(b),
+        Ok(serde_yaml::Value::Number(n)) => n.as_i64().map_or(Reading::Float, Reading::Int),
+        _ => Reading::Str,
+    }
+}
+
+fn trap(s: &str) -> Option<String> {
+    let (k8s, other) = (kubernetes_reading(s), yaml12_reading(s));
+    (k8s != other).then(|| {
+        format!(
+            "plain {s:?} is {} to Kubernetes (YAML 1.1) but {} to YAML 1.2 tools; quote it",
+            k8s.describe(),
+            other.describe()
+        )
+    })
+}
+
+enum Frame {
+    Map { path: Path, key: Option<String> },
+    Seq { path: Path, next: usize },
+}
+
+/// The traps of each document in `text`, in order, empty documents
+/// included. Fails only on text that is not YAML.
+pub fn plain_traps(text: &str) -> Result<Vec<Vec<Trap>>, String> {
+    let mut parser = Parser::new_from_str(text);
+    let mut docs: Vec<Vec<Trap>> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    loop {
+        let (event, _) = parser.next_token().map_err(|e| e.to_string())?;
+        match event {
+            Event::StreamEnd => return Ok(docs),
+            Event::DocumentStart => docs.push(Vec::new()),
+            Event::Scalar(value, style, _, tag) => {
+                let is_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
+                let path = place(&mut stack, Some(&value));
+                let plain = style == TScalarStyle::Plain && tag.is_none();
+                if let (true, Some(msg), Some(doc)) = (plain, trap(&value), docs.last_mut()) {
+                    let message = if is_key { format!("key: {msg}") } else { msg };
+                    doc.push(Trap {
+                        path: path.to_string(),
+                        message,
+                    });
+                }
+            }
+            Event::MappingStart(..) => {
+                let path = place(&mut stack, None);
+                stack.push(Frame::Map { path, key: None });
+            }
+            Event::SequenceStart(..) => {
+                let path = place(&mut stack, None);
+                stack.push(Frame::Seq { path, next: 0 });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                finish(&mut stack);
+            }
+            Event::Alias(_) => {
+                place(&mut stack, None);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The path of the node that starts now; a scalar key is remembered.
+fn place(stack: &mut [Frame], scalar: Option<&str>) -> Path {
+    let path = match stack.last_mut() {
+        None => Path::root(),
+        Some(Frame::Seq { path, next }) => {
+            *next += 1;
+            path.index(*next - 1)
+        }
+        Some(Frame::Map { path, key: None }) => {
+            let k = scalar.unwrap_or("?").to_owned();
+            let p = path.key(&k);
+            if let Some(Frame::Map { key, .. }) = stack.last_mut() {
+                *key = Some(k);
+            }
+            return p;
+        }
+        Some(Frame::Map { path, key: Some(k) }) => path.key(k),
+    };
+    if scalar.is_some() {
+        finish(stack);
+    }
+    path
+}
+
+/// A value is complete: its map expects the next key.
+fn finish(stack: &mut [Frame]) {
+    if let Some(Frame::Map { key, .. }) = stack.last_mut() {
+        *key = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readings_of_yaml_1_1() {
+        assert_eq!(kubernetes_reading("yes"), Reading::Bool(true));
+        assert_eq!(kubernetes_reading("n"), Reading::Bool(false));
+        assert_eq!(kubernetes_reading("0777"), Reading::Int(511));
+        assert_eq!(kubernetes_reading("1_000"), Reading::Int(1000));
+        assert_eq!(kubernetes_reading("08"), Reading::Float);
+        assert_eq!(kubernetes_reading("1.5Gi"), Reading::Str);
+        assert_eq!(kubernetes_reading("v2"), Reading::Str);
+        for same in ["true", "80", "0x1F", "1e3", "~", "http", "500m"] {
+            assert!(trap(same).is_none(), "{same}");
+        }
+    }
+
+    #[test]
+    fn traps_are_found_with_their_paths() {
+        let text = "a: {b: yes, 'c': on}\nd: [x, 0777]\ne: \"yes\"\n---\nn: 1_000\n---\n";
+        let traps = plain_traps(text).unwrap();
+        assert_eq!(traps.len(), 3);
+        let paths: Vec<&str> = traps[0].iter().map(|t| t.path.as_str()).collect();
+        assert_eq!(paths, ["a.b", "a.c", "d[1]"]);
+        assert!(traps[0][0].message.contains("the bool true"));
+        assert_eq!(traps[1][0].path, "n");
+        assert!(traps[2].is_empty());
+        let keys = plain_traps("on: push\n").unwrap();
+        assert!(keys[0][0].message.starts_with("key: "), "{:?}", keys);
+    }
+}

@@ -1,0 +1,187 @@
+//! `mlk validate`: one fixture per failure class in
+//! `fixtures/manifests/invalid/`, each listing (`# expect: ...`) every
+//! problem it must report and no other; the valid counterpart passes.
+
+mod common;
+use common::mlk;
+
+fn expectations(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn each_invalid_fixture_reports_exactly_its_problems() {
+    let dir = common::fixtures().join("fixtures/manifests/invalid");
+    let (mut checked, mut wrong) = (0, Vec::new());
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for path in names {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let want = expectations(&std::fs::read_to_string(&path).unwrap());
+        assert!(!want.is_empty(), "{name}: no `# expect:` line");
+        let run = mlk(&["validate", path.to_str().unwrap()]).run();
+        let got: Vec<&str> = run.stdout.lines().collect();
+        let all_found = want
+            .iter()
+            .all(|w| got.iter().any(|g| g.starts_with(w.as_str())));
+        if run.code != 1 || got.len() != want.len() || !all_found {
+            wrong.push(format!(
+                "{name} (exit {}):\n want: {want:#?}\n got: {got:#?}",
+                run.code
+            ));
+        }
+        assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"));
+        checked += 1;
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(checked >= 25, "only {checked} fixtures");
+}
+
+#[test]
+fn the_valid_counterpart_passes() {
+    let run = mlk(&["validate", "fixtures/manifests/valid/web.yaml"]).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .contains("5 documents, 0 problems, 0 not checked")
+    );
+}
+
+#[test]
+fn json_output_lists_every_problem() {
+    let run = mlk(&[
+        "validate",
+        "-o",
+        "json",
+        "fixtures/manifests/invalid/own-selector-mismatch.yaml",
+    ])
+    .run();
+    assert_eq!(run.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["documents"], 5);
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2);
+    assert_eq!(problems[0]["object"], "Deployment/shop/web");
+    assert_eq!(problems[0]["path"], "spec.selector");
+}
+
+const WIDGET: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n";
+
+#[test]
+fn an_unknown_kind_is_never_passed_silently() {
+    let run = mlk(&["validate", "-"]).stdin(WIDGET).run();
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stderr.contains("warning: Widget/w: not checked"),
+        "{}",
+        run.stderr
+    );
+    let strict = mlk(&["validate", "--strict", "-"]).stdin(WIDGET).run();
+    assert_eq!(strict.code, 1);
+    assert!(strict.stdout.contains("Widget/w: not checked"));
+}
+
+#[test]
+fn a_crd_checks_its_kind() {
+    let crd = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              required: [size]
+              properties:
+                size: {type: integer, minimum: 1}
+                color: {type: string, enum: [red, blue]}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("crd.yaml");
+    std::fs::write(&file, crd).unwrap();
+    let doc = format!("{WIDGET}spec: {{size: 0, colour: red}}\n");
+    let run = mlk(&["validate", "--crd", file.to_str().unwrap(), "-"])
+        .stdin(&doc)
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "Widget/w: spec.size: 0 is less than the minimum, 1",
+            "Widget/w: spec.colour: unknown field \"colour\"; did you mean \"color\"?",
+        ]
+    );
+}
+
+#[test]
+fn exists_declares_secrets_outside_the_stream() {
+    let file = "fixtures/manifests/invalid/secret-missing.yaml";
+    let run = mlk(&["validate", "--exists", "Secret/db", file]).run();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
+#[test]
+fn unusable_input_exits_2() {
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&["validate", "-"], "a: [b\n", "not a YAML manifest stream"),
+        (&["validate", "-"], "", "no Kubernetes objects"),
+        (
+            &["validate", "no-such-file.yaml"],
+            "",
+            "reading no-such-file.yaml",
+        ),
+        (
+            &["validate", "--kube-version", "1.20", "-"],
+            WIDGET,
+            "Kubernetes 1.37 only",
+        ),
+        (
+            &[
+                "validate",
+                "--crd",
+                "fixtures/manifests/valid/web.yaml",
+                "-",
+            ],
+            WIDGET,
+            "not a CustomResourceDefinition",
+        ),
+    ];
+    for (args, stdin, want) in cases {
+        let run = mlk(args).stdin(stdin).run();
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn rendered_output_validates_in_both_formats() {
+    for format in ["yaml", "json"] {
+        let out = mlk(&["render", "-o", format]).key().run().ok();
+        let run = mlk(&["validate", "--strict"]).stdin(&out.stdout).run();
+        assert_eq!(run.code, 0, "{format}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(" documents, 0 problems, 0 not checked"));
+        assert!(
+            !run.stderr.starts_with("1 documents"),
+            "a List must count as its items"
+        );
+    }
+}
