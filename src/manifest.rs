@@ -82,3 +82,25 @@ pub fn parse_stream(text: &str, component: &'static str) -> Result<Vec<Document>
     }
     Ok(docs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Traps belong to the document they are in, whatever the separators.
+    #[test]
+    fn traps_stay_with_their_documents() {
+        for text in [
+            "a: 1\n---\n---\nb: yes\n",
+            "---\na: 1\n---\nb: yes\n---\n",
+            "# comment\n---\na: 1\n...\n---\nb: yes\n",
+            "a: 1\n---\n# only a comment\n---\nb: yes\n",
+        ] {
+            let docs = parse_stream(text, "t").unwrap();
+            assert_eq!(docs.len(), 2, "{text:?}");
+            assert!(docs[0].traps.is_empty(), "{text:?}");
+            assert_eq!(docs[1].traps.len(), 1, "{text:?}");
+            assert_eq!(docs[1].traps[0].path, "b");
+        }
+    }
+}
