@@ -38,11 +38,13 @@ fn crd_files(dir: &PathBuf) -> Vec<PathBuf> {
     files
 }
 
-fn crd_args(dir: &PathBuf) -> Vec<String> {
-    crd_files(dir)
-        .iter()
-        .flat_map(|f| ["--crd".to_owned(), f.display().to_string()])
-        .collect()
+/// `mlk ARGS --crd F ...` with every upstream CRD loaded.
+fn mlk_with_crds(args: &[&str], dir: &PathBuf) -> common::Mlk {
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    for f in crd_files(dir) {
+        all.extend(["--crd".to_owned(), f.display().to_string()]);
+    }
+    mlk(&all.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// Every property mlk knows is declared upstream, with the same type.
@@ -109,14 +111,7 @@ fn custom_documents_pass_both_built_in_and_upstream_schemas() {
     ] {
         let ours = mlk(&["validate", "--strict", file]).run();
         assert_eq!(ours.code, 0, "{file}: {}", ours.stdout);
-        let mut args = vec![
-            "validate".to_owned(),
-            "--strict".to_owned(),
-            file.to_owned(),
-        ];
-        args.extend(crd_args(&dir));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let theirs = mlk(&args).run();
+        let theirs = mlk_with_crds(&["validate", "--strict", file], &dir).run();
         assert_eq!(theirs.code, 0, "{file} upstream: {}", theirs.stdout);
     }
 }
@@ -126,12 +121,9 @@ fn upstream_schemas_catch_what_mlk_catches() {
     let Some(dir) = crd_dir() else { return };
     let bad = "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: m}\n\
                spec: {predictor: {scaleMetric: latency, minReplica: 1}}\n";
-    let mut args = vec!["validate".to_owned(), "-".to_owned()];
-    args.extend(crd_args(&dir));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     for run in [
         mlk(&["validate", "-"]).stdin(bad).run(),
-        mlk(&args).stdin(bad).run(),
+        mlk_with_crds(&["validate", "-"], &dir).stdin(bad).run(),
     ] {
         assert_eq!(run.code, 1);
         assert!(
@@ -153,14 +145,10 @@ fn upstream_schemas_catch_what_mlk_catches() {
 fn every_profile_renders_clean_against_upstream_crds() {
     let Some(dir) = crd_dir() else { return };
     for profile in ["dev", "prod"] {
-        let mut args = vec![
-            "render".to_owned(),
-            "--profile".to_owned(),
-            profile.to_owned(),
-        ];
-        args.extend(crd_args(&dir));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = mlk(&args).key().run().ok();
+        let out = mlk_with_crds(&["render", "--profile", profile], &dir)
+            .key()
+            .run()
+            .ok();
         let check = mlk(&["validate", "--strict", "-"]).stdin(&out.stdout).run();
         assert_eq!(check.code, 0, "{profile}: {}", check.stdout);
     }

@@ -343,70 +343,63 @@ fn config_refs(
     }
 }
 
+impl<'a> ConfigRef<'a> {
+    /// The reference object `r` at `path`, if it names anything; `keyed`
+    /// when it names one key (`secretKeyRef`) rather than the whole object.
+    fn read(
+        kind: &'static str,
+        r: &'a Value,
+        path: Path,
+        name_field: &'static str,
+        keyed: bool,
+    ) -> Option<Self> {
+        Some(ConfigRef {
+            kind,
+            name: r[name_field].as_str()?,
+            key: if keyed { r["key"].as_str() } else { None },
+            optional: r["optional"].as_bool().unwrap_or(false),
+            path,
+            name_field,
+        })
+    }
+}
+
 fn collect_refs<'a>(pod: &Pod<'a>) -> Vec<ConfigRef<'a>> {
     let mut refs = Vec::new();
-    let optional = |v: &Value| v["optional"].as_bool().unwrap_or(false);
     for (i, (list, c)) in indexed(pod.spec) {
         let at = pod.at.key("spec").key(list).index(i);
         for (e, env) in items(&c["env"]).iter().enumerate() {
             for (field, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")] {
-                let r = &env["valueFrom"][field];
-                if let Some(name) = r["name"].as_str() {
-                    let path = at.key("env").index(e).key("valueFrom").key(field);
-                    let key = r["key"].as_str();
-                    refs.push(ConfigRef {
-                        kind,
-                        name,
-                        key,
-                        optional: optional(r),
-                        path,
-                        name_field: "name",
-                    });
-                }
+                let path = at.key("env").index(e).key("valueFrom").key(field);
+                refs.extend(ConfigRef::read(
+                    kind,
+                    &env["valueFrom"][field],
+                    path,
+                    "name",
+                    true,
+                ));
             }
         }
         for (e, from) in items(&c["envFrom"]).iter().enumerate() {
             for (field, kind) in [("secretRef", "Secret"), ("configMapRef", "ConfigMap")] {
-                let r = &from[field];
-                if let Some(name) = r["name"].as_str() {
-                    let path = at.key("envFrom").index(e).key(field);
-                    refs.push(ConfigRef {
-                        kind,
-                        name,
-                        key: None,
-                        optional: optional(r),
-                        path,
-                        name_field: "name",
-                    });
-                }
+                let path = at.key("envFrom").index(e).key(field);
+                refs.extend(ConfigRef::read(kind, &from[field], path, "name", false));
             }
         }
     }
     for (i, vol) in items(&pod.spec["volumes"]).iter().enumerate() {
         let at = pod.at.key("spec").key("volumes").index(i);
-        if let Some(name) = vol["secret"]["secretName"].as_str() {
-            let path = at.key("secret");
-            let optional = optional(&vol["secret"]);
-            refs.push(ConfigRef {
-                kind: "Secret",
-                name,
-                key: None,
-                optional,
-                path,
-                name_field: "secretName",
-            });
-        }
-        if let Some(name) = vol["configMap"]["name"].as_str() {
-            let path = at.key("configMap");
-            let optional = optional(&vol["configMap"]);
-            refs.push(ConfigRef {
-                kind: "ConfigMap",
-                name,
-                key: None,
-                optional,
-                path,
-                name_field: "name",
-            });
+        for (field, kind, name_field) in [
+            ("secret", "Secret", "secretName"),
+            ("configMap", "ConfigMap", "name"),
+        ] {
+            refs.extend(ConfigRef::read(
+                kind,
+                &vol[field],
+                at.key(field),
+                name_field,
+                false,
+            ));
         }
     }
     refs
