@@ -51,7 +51,7 @@ fn main() {
             sets: &[],
         };
         let t = time(runs, || {
-            render_platform(&inputs, vars.clone(), &catalog).unwrap()
+            render_platform(&inputs, vars.clone(), &catalog, false).unwrap()
         });
         println!("render + validate, {name:<26} {t:>10.2?}");
     }

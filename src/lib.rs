@@ -9,6 +9,7 @@ pub mod layers;
 pub mod located;
 pub mod manifest;
 pub mod pipeline;
+pub mod registry;
 pub mod render;
 pub mod resolve;
 pub mod spec;

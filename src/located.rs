@@ -69,6 +69,32 @@ impl Located {
         located
     }
 
+    /// Deserializes `source`, placing any error at its field. serde_yaml
+    /// places an error its own checks find (a wrong type, an unknown key)
+    /// exactly, but one from a value's own validation at the start of the
+    /// enclosing mapping; serde_path_to_error knows which field it was.
+    pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+        origin: &str,
+        source: &str,
+    ) -> Result<T, Located> {
+        let de = serde_yaml::Deserializer::from_str(source);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let mut located = Located::from_yaml_in(origin, e.inner(), source);
+            let exact = e.path().to_string();
+            let known = exact != "." && !exact.contains('?');
+            let more_precise = located
+                .path
+                .as_deref()
+                .is_some_and(|p| p.starts_with(&exact));
+            if known && !more_precise {
+                located.line = line_of_path(source, &exact).or(located.line);
+                located.column = None;
+                located.path = Some(exact);
+            }
+            located
+        })
+    }
+
     /// Adds the line of `path` in `source`, when it can be found there.
     pub fn with_line_in(mut self, source: &str) -> Self {
         if let Some(path) = &self.path {
@@ -91,24 +117,98 @@ fn key_at(source: &str, line: usize, col: usize) -> Option<&str> {
     plain.then_some(key)
 }
 
-/// The line of a dotted path (`database.external.host`) in block-style
-/// YAML: each segment is looked for below the previous one, indented
-/// deeper. The nearest enclosing key is returned when the full path is
-/// absent; `None` when not even the first segment is there.
+/// The line of a path (`database.external.host`, `serving.models[1].name`)
+/// in block-style YAML: each key is looked for inside the block of the one
+/// before, and an index counts `- ` items. The nearest enclosing key's or
+/// item's line is returned when the full path is absent; `None` when not
+/// even the first key is there.
 pub fn line_of_path(source: &str, path: &str) -> Option<usize> {
-    let lines: Vec<&str> = source.lines().collect();
-    let (mut from, mut indent, mut found) = (0, None::<usize>, None);
-    for segment in path.split('.').map(|s| s.split('[').next().unwrap_or(s)) {
-        let hit = lines.iter().enumerate().skip(from).find_map(|(i, l)| {
+    let lines: Vec<(usize, &str)> = source
+        .lines()
+        .map(|l| {
             let body = l.trim_start();
-            let depth = l.len() - body.len();
-            let deeper = indent.is_none_or(|d| depth > d);
-            (deeper && body.starts_with(&format!("{segment}:"))).then_some((i, depth))
-        });
-        let Some((i, depth)) = hit else { break };
-        (from, indent, found) = (i + 1, Some(depth), Some(i + 1));
+            (l.len() - body.len(), body)
+        })
+        .collect();
+    let (mut from, mut parent, mut found) = (0, None::<usize>, None);
+    for segment in path.split('.') {
+        let (key, index) = match segment.split_once('[') {
+            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        let Some((i, depth)) = find_key(&lines, from, parent, key) else {
+            break;
+        };
+        (from, parent, found) = (i + 1, Some(depth), Some(i + 1));
+        if let Some(n) = index {
+            let Some((j, item_depth)) = nth_item(&lines, from, depth, n) else {
+                break;
+            };
+            (from, parent, found) = (j, Some(item_depth), Some(j + 1));
+        }
     }
     found
+}
+
+fn is_blank((_, body): &(usize, &str)) -> bool {
+    body.is_empty() || body.starts_with('#')
+}
+
+/// The line and depth of `key:` within the block that starts at `from`
+/// (whose first line may be a `- ` item holding the key) below `parent`.
+fn find_key(
+    lines: &[(usize, &str)],
+    from: usize,
+    parent: Option<usize>,
+    key: &str,
+) -> Option<(usize, usize)> {
+    for (i, line) in lines.iter().enumerate().skip(from) {
+        if is_blank(line) {
+            continue;
+        }
+        let (mut depth, mut body) = *line;
+        let item_start = i == from && body.starts_with("- ");
+        if parent.is_some_and(|p| depth <= p) && !item_start {
+            return None;
+        }
+        if let Some(rest) = body.strip_prefix("- ") {
+            (depth, body) = (depth + 2, rest.trim_start());
+        }
+        if body.starts_with(&format!("{key}:")) {
+            return Some((i, depth));
+        }
+    }
+    None
+}
+
+/// The line and depth of the `n`th `- ` item of the list under a key.
+fn nth_item(
+    lines: &[(usize, &str)],
+    from: usize,
+    key_depth: usize,
+    n: usize,
+) -> Option<(usize, usize)> {
+    let mut item_depth = None;
+    let mut seen = 0;
+    for (i, line) in lines.iter().enumerate().skip(from) {
+        if is_blank(line) {
+            continue;
+        }
+        let (depth, body) = *line;
+        let is_item = body == "-" || body.starts_with("- ");
+        if depth < key_depth || (depth == key_depth && !is_item) {
+            return None;
+        }
+        if !is_item || item_depth.is_some_and(|d| depth != d) {
+            continue;
+        }
+        item_depth = Some(depth);
+        if seen == n {
+            return Some((i, depth));
+        }
+        seen += 1;
+    }
+    None
 }
 
 fn split_path(text: &str) -> (Option<String>, String) {

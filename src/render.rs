@@ -9,12 +9,17 @@ use minijinja::{
 use crate::context::Context;
 
 /// Each component's template, in the order its objects are applied.
-pub const COMPONENTS: [(&str, &str); 5] = [
+pub const COMPONENTS: [(&str, &str); 7] = [
     ("namespace", include_str!("../templates/namespace.yaml.j2")),
     ("postgres", include_str!("../templates/postgres.yaml.j2")),
     ("minio", include_str!("../templates/minio.yaml.j2")),
     ("tracking", include_str!("../templates/tracking.yaml.j2")),
     ("ingress", include_str!("../templates/ingress.yaml.j2")),
+    (
+        "monitoring",
+        include_str!("../templates/monitoring.yaml.j2"),
+    ),
+    ("serving", include_str!("../templates/serving.yaml.j2")),
 ];
 
 const MACROS: (&str, &str) = (

@@ -167,3 +167,32 @@ fn set_string_values_round_trip() {
         );
     }
 }
+
+/// A registered model's name is free text in MLflow; it comes back
+/// exactly in the InferenceService's annotation and adds nothing.
+#[test]
+fn hostile_registered_model_names_round_trip() {
+    let printable = HOSTILE
+        .iter()
+        .filter(|s| !s.trim().is_empty() && !s.chars().any(char::is_control));
+    for s in printable {
+        let spec = serde_json::json!({
+            "apiVersion": "mlk/v1alpha1",
+            "kind": "Platform",
+            "serving": {"models": [{
+                "name": "m",
+                "registeredModel": s,
+                "storageUri": "s3://mlflow/1/models/m-1/artifacts",
+            }]},
+        })
+        .to_string()
+        .replace('\u{85}', "\\u0085")
+        .replace('\u{2028}', "\\u2028");
+        let run = mlk(&["render", "-f", "-"]).stdin(&spec).run().ok();
+        let docs = run.docs();
+        let meta = &find(&docs, "InferenceService", "m")["metadata"];
+        assert_eq!(meta["annotations"]["mlk/registered-model"], Value::from(*s));
+        assert_eq!(meta["annotations"].as_mapping().unwrap().len(), 1, "{s:?}");
+        assert_eq!(meta.as_mapping().unwrap().len(), 4, "{s:?} added keys");
+    }
+}

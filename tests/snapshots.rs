@@ -68,3 +68,89 @@ fn ingress_existing_auth_secret() {
         ingress("specs/ingress-existing-auth.yaml")
     );
 }
+
+/// The documents that are one of `wanted` (`Kind` or `Kind/name`), as
+/// printed.
+fn only(stdout: &str, wanted: &[&str]) -> String {
+    let id = |doc: &str, key: &str| {
+        doc.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    stdout
+        .split("---\n")
+        .filter(|doc| {
+            let kind = id(doc, "kind: ");
+            let name = id(doc, "  name: ");
+            wanted.contains(&kind.as_str()) || wanted.contains(&format!("{kind}/{name}").as_str())
+        })
+        .map(|doc| format!("---\n{doc}"))
+        .collect()
+}
+
+#[test]
+fn monitoring_on() {
+    let run = mlk(&["render", "-f", "specs/monitoring.yaml"])
+        .key()
+        .run()
+        .ok();
+    snapshot!(
+        "monitoring",
+        only(
+            &run.stdout,
+            &["Service/mlflow-tracking", "Deployment", "ServiceMonitor"]
+        )
+    );
+}
+
+#[test]
+fn monitoring_off_serves_no_metrics() {
+    let run = mlk(&["render"]).run().ok();
+    for absent in [
+        "--expose-prometheus",
+        "ServiceMonitor",
+        "prometheus.io/",
+        "name: metrics",
+    ] {
+        assert!(!run.stdout.contains(absent), "{absent}");
+    }
+}
+
+fn registry_answer(request: &str, _: &[String]) -> (u16, String) {
+    if request.contains("/registered-models/alias?") {
+        return (200, r#"{"model_version": {"version": "12"}}"#.into());
+    }
+    let version = request
+        .split("version=")
+        .nth(1)
+        .unwrap_or("")
+        .split(' ')
+        .next();
+    let uri = format!(
+        "mlflow-artifacts:/1/models/m-churn-v{}/artifacts",
+        version.unwrap()
+    );
+    (200, format!(r#"{{"artifact_uri": "{uri}"}}"#))
+}
+
+#[test]
+fn serving_every_model_form() {
+    let uri = common::fake_registry::registry(registry_answer);
+    let run = mlk(&["render", "-f", "specs/serving.yaml", "--resolve"])
+        .key()
+        .env("MLFLOW_TRACKING_URI", &uri)
+        .run()
+        .ok();
+    snapshot!(
+        "serving",
+        only(
+            &run.stdout,
+            &[
+                "Secret/mlflow-serving-s3",
+                "ServiceAccount/mlflow-predictor",
+                "InferenceService"
+            ]
+        )
+    );
+}

@@ -153,3 +153,30 @@ fn every_profile_renders_clean_against_upstream_crds() {
         assert_eq!(check.code, 0, "{profile}: {}", check.stdout);
     }
 }
+
+/// The ServiceMonitor and every InferenceService form, rendered with
+/// the upstream CRDs loaded, then checked again as a user's stream.
+#[test]
+fn monitoring_and_serving_pass_upstream_crds() {
+    let Some(dir) = crd_dir() else { return };
+    let registry = common::fake_registry::registry(|request, _| {
+        if request.contains("/registered-models/alias?") {
+            return (200, r#"{"model_version": {"version": "2"}}"#.into());
+        }
+        (
+            200,
+            r#"{"artifact_uri": "mlflow-artifacts:/1/models/m-1/artifacts"}"#.into(),
+        )
+    });
+    for spec in ["specs/monitoring.yaml", "specs/serving.yaml"] {
+        let out = mlk_with_crds(&["render", "-f", spec, "--resolve"], &dir)
+            .env("MLFLOW_TRACKING_URI", &registry)
+            .key()
+            .run()
+            .ok();
+        let check = mlk_with_crds(&["validate", "--strict", "-"], &dir)
+            .stdin(&out.stdout)
+            .run();
+        assert_eq!(check.code, 0, "{spec}: {}", check.stdout);
+    }
+}

@@ -31,6 +31,11 @@ pub struct RenderArgs {
     /// instead of printing.
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
     output_dir: Option<PathBuf>,
+    /// Look up registry aliases and versions of `serving.models` on the
+    /// tracking server (MLFLOW_TRACKING_URI or serving.trackingUri, with
+    /// MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD).
+    #[arg(long)]
+    resolve: bool,
     #[command(flatten)]
     schemas: super::validate::SchemaArgs,
 }
@@ -49,7 +54,7 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
         sets: &sets,
     };
     let catalog = args.schemas.catalog()?;
-    let rendered = render_platform(&inputs, environment(), &catalog)?;
+    let rendered = render_platform(&inputs, environment(), &catalog, args.resolve)?;
     notes.extend(rendered.warnings.iter().map(|w| format!("warning: {w}")));
     if let Some(dir) = args.output_dir {
         let files = emit::write_dir(&dir, &rendered.docs)

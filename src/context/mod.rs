@@ -3,9 +3,11 @@
 
 mod ingress;
 mod minio;
+mod monitoring;
 mod naming;
 mod postgres;
 mod secret;
+mod serving;
 mod tracking;
 
 use std::collections::BTreeMap;
@@ -14,9 +16,11 @@ use serde::Serialize;
 
 pub use ingress::IngressContext;
 pub use minio::MinioContext;
+pub use monitoring::ServiceMonitorContext;
 pub use naming::{Labels, Naming};
 pub use postgres::PostgresContext;
 pub use secret::{EnvEntry, SecretObject};
+pub use serving::ServingContext;
 pub use tracking::TrackingContext;
 
 use crate::resolve::{ArtifactsPlan, DatabasePlan, Platform};
@@ -34,6 +38,8 @@ pub struct Context {
     pub minio: Option<MinioContext>,
     pub tracking: TrackingContext,
     pub ingress: Option<IngressContext>,
+    pub service_monitor: Option<ServiceMonitorContext>,
+    pub serving: Option<ServingContext>,
 }
 
 pub fn build(p: &Platform) -> Context {
@@ -46,7 +52,9 @@ pub fn build(p: &Platform) -> Context {
         .ingress
         .as_ref()
         .map(|plan| ingress::build(&n, plan, &service, &mut extras));
-    let tracking = tracking::build(&n, &p.tracking, &db, &s3, extras);
+    let metrics = monitoring::metrics(&p.monitoring, tracking::PORT);
+    let tracking = tracking::build(&n, &p.tracking, &db, &s3, extras, metrics.as_ref());
+    let service_monitor = monitoring::service_monitor(&n, &p.monitoring, &tracking.selector);
     Context {
         namespace: n.namespace().to_owned(),
         annotations: n.annotations(),
@@ -55,6 +63,11 @@ pub fn build(p: &Platform) -> Context {
         minio,
         tracking,
         ingress,
+        service_monitor,
+        serving: p
+            .serving
+            .as_ref()
+            .map(|plan| serving::build(&n, plan, &p.artifacts)),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::monitoring::{self, Metrics};
 use super::naming::{Labels, Naming};
 use super::secret::{EnvEntry, SecretObject};
 use crate::spec::{Resources, SecretRef, Tracking};
@@ -43,6 +44,17 @@ pub struct TrackingContext {
     pub init_containers: Vec<InitStep>,
     pub resources: Resources,
     pub probe: Probe,
+    pub pod_annotations: std::collections::BTreeMap<String, String>,
+    /// The Service port Prometheus discovers, and the folder the
+    /// exporter writes to, when metrics are on.
+    pub metrics: Option<MetricsPort>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MetricsPort {
+    pub name: &'static str,
+    pub port: u16,
+    pub dir: &'static str,
 }
 
 /// The probes' `httpGet`. `/health` is exempt from MLflow's Host check,
@@ -102,6 +114,7 @@ pub fn build(
     db: &DbAccess,
     s3: &S3Access,
     extras: Extras,
+    metrics: Option<&Metrics>,
 ) -> TrackingContext {
     let name = n.object("tracking");
     let db_env = vec![
@@ -113,7 +126,7 @@ pub fn build(
     env.extend(s3_env.iter().cloned());
     env.push(EnvEntry::plain(
         "MLFLOW_SERVER_ALLOWED_HOSTS",
-        allowed_hosts(n, &name, t, &extras).join(","),
+        allowed_hosts(n, &name, t, &extras, metrics).join(","),
     ));
     let origins = cors_origins(t, &extras);
     if !origins.is_empty() {
@@ -141,7 +154,7 @@ pub fn build(
         replicas: t.replicas,
         port: PORT,
         command: vec!["mlflow".into()],
-        args: server_args(t, db, s3),
+        args: server_args(t, db, s3, metrics.is_some()),
         env,
         init_containers: vec![
             InitStep {
@@ -157,11 +170,19 @@ pub fn build(
         ],
         resources: t.resources.clone().unwrap_or_else(|| sized_for(t)),
         probe: probe(t),
+        pod_annotations: metrics
+            .map(|m| m.pod_annotations.clone())
+            .unwrap_or_default(),
+        metrics: metrics.map(|_| MetricsPort {
+            name: monitoring::PORT_NAME,
+            port: monitoring::SERVICE_PORT,
+            dir: monitoring::DIR,
+        }),
         name,
     }
 }
 
-fn server_args(t: &Tracking, db: &DbAccess, s3: &S3Access) -> Vec<String> {
+fn server_args(t: &Tracking, db: &DbAccess, s3: &S3Access, metrics: bool) -> Vec<String> {
     let port = PORT.to_string();
     let workers = t.workers.0.to_string();
     let destination = format!("s3://{}", s3.bucket);
@@ -184,6 +205,9 @@ fn server_args(t: &Tracking, db: &DbAccess, s3: &S3Access) -> Vec<String> {
     if let Some(prefix) = &t.static_prefix {
         args.extend(["--static-prefix".to_owned(), prefix.to_string()]);
     }
+    if metrics {
+        args.extend(["--expose-prometheus".to_owned(), monitoring::DIR.to_owned()]);
+    }
     args.extend(t.extra_args.iter().cloned());
     args
 }
@@ -203,8 +227,15 @@ fn s3_env(s3: &S3Access) -> Vec<EnvEntry> {
 /// MLflow (3.5+) answers 403 to any Host not on this list, and the list
 /// replaces its defaults. So it names the Service in every form a client
 /// in the cluster may use, with and without the port; localhost for
-/// `kubectl port-forward`; then the Ingress host and the user's own.
-fn allowed_hosts(n: &Naming, service: &str, t: &Tracking, extras: &Extras) -> Vec<String> {
+/// `kubectl port-forward`; then the Ingress host, Prometheus' scrapes
+/// (pod IP and port) and the user's own.
+fn allowed_hosts(
+    n: &Naming,
+    service: &str,
+    t: &Tracking,
+    extras: &Extras,
+    metrics: Option<&Metrics>,
+) -> Vec<String> {
     let mut hosts = Vec::new();
     for host in n.service_hosts(service) {
         hosts.push(format!("{host}:{PORT}"));
@@ -215,6 +246,7 @@ fn allowed_hosts(n: &Naming, service: &str, t: &Tracking, extras: &Extras) -> Ve
         hosts.push(format!("{local}:*"));
     }
     hosts.extend(extras.hosts.iter().map(HostPattern::to_string));
+    hosts.extend(metrics.iter().flat_map(|m| m.scrape_hosts.iter().cloned()));
     hosts.extend(t.allowed_hosts.iter().map(HostPattern::to_string));
     dedup(hosts)
 }

@@ -19,8 +19,7 @@ pub fn load(path: &Path) -> Result<Layer, Located> {
 /// Checks `text` as a spec on its own, then returns it as a layer with
 /// `apiVersion` and `kind` removed and `fromFile` paths made absolute.
 pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Layer, Located> {
-    let spec: PlatformSpec =
-        serde_yaml::from_str(text).map_err(|e| Located::from_yaml_in(origin, &e, text))?;
+    let spec: PlatformSpec = Located::parse_yaml(origin, text)?;
     let header = |key: &str, got: Option<&str>, want: &str| -> Result<(), Located> {
         if got == Some(want) {
             return Ok(());
@@ -32,8 +31,7 @@ pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Layer, Located> {
     header("apiVersion", spec.api_version.as_deref(), API_VERSION)?;
     header("kind", spec.kind.as_deref(), "Platform")?;
 
-    let mut value: Value =
-        serde_yaml::from_str(text).map_err(|e| Located::from_yaml_in(origin, &e, text))?;
+    let mut value: Value = Located::parse_yaml(origin, text)?;
     if let Value::Mapping(m) = &mut value {
         m.remove("apiVersion");
         m.remove("kind");

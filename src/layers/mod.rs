@@ -48,6 +48,10 @@ impl Merged {
     /// last `--set` that touched it, else the highest file holding it (or,
     /// for a missing field, its nearest parent), with the line there.
     pub fn locate(&self, mut err: Located) -> Located {
+        // Errors about the environment are already placed.
+        if err.origin != "spec" {
+            return err;
+        }
         let path = err.path.clone().unwrap_or_default();
         let mut prefix = path.as_str();
         loop {

@@ -69,8 +69,7 @@ pub fn load(name_or_path: &str) -> Result<Profile, Located> {
 }
 
 fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, Located> {
-    let file: ProfileFile =
-        serde_yaml::from_str(text).map_err(|e| Located::from_yaml_in(origin, &e, text))?;
+    let file: ProfileFile = Located::parse_yaml(origin, text)?;
     if file.api_version != API_VERSION || file.kind != "Profile" {
         return Err(Located::new(
             origin,
@@ -85,8 +84,7 @@ fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, L
             "apiVersion and kind belong at the top",
         ));
     }
-    let mut doc: Value =
-        serde_yaml::from_str(text).map_err(|e| Located::from_yaml_in(origin, &e, text))?;
+    let mut doc: Value = Located::parse_yaml(origin, text)?;
     let mut value = doc
         .as_mapping_mut()
         .and_then(|m| m.remove("spec"))

@@ -3,15 +3,17 @@
 
 mod ingress;
 mod secrets;
+mod serving;
 
 pub use ingress::{AuthPlan, IngressPlan, TlsPlan};
 pub use secrets::{SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
+pub use serving::{Credentials, Lookup, ModelPlan, ServingPlan, Source};
 
 use crate::layers::Merged;
 use crate::located::Located;
 use crate::spec::{
-    EmbeddedArtifacts, EmbeddedDatabase, Endpoint, Metadata, PgIdent, SecretSource, SslMode,
-    Tracking,
+    EmbeddedArtifacts, EmbeddedDatabase, Endpoint, Metadata, Monitoring, PgIdent, SecretSource,
+    SslMode, Tracking,
 };
 use crate::types::{BucketName, Host};
 use secrets::Resolver;
@@ -26,6 +28,8 @@ pub struct Platform {
     pub artifacts: ArtifactsPlan,
     pub tracking: Tracking,
     pub ingress: Option<IngressPlan>,
+    pub monitoring: Monitoring,
+    pub serving: Option<ServingPlan>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,7 +72,9 @@ pub struct Resolved {
 }
 
 /// Errors name a field path; the caller places it in a file.
-pub fn resolve(merged: &Merged, env: &SecretEnv) -> Result<Resolved, Located> {
+/// `lookup` says whether registry aliases and versions may be resolved
+/// against the live tracking server.
+pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Resolved, Located> {
     let spec = merged.spec.clone();
     let mut r = Resolver::new(env);
     let database = database(spec.database, &mut r)?;
@@ -76,6 +82,8 @@ pub fn resolve(merged: &Merged, env: &SecretEnv) -> Result<Resolved, Located> {
     let ingress = ingress::resolve(&spec.ingress, &mut r)?;
     tracking_checks(&spec.tracking)?;
     labels_checks(&spec.metadata)?;
+    monitoring_checks(&spec.monitoring)?;
+    let serving = serving::resolve(&spec.serving, &artifacts, lookup)?;
     let external = r.existing.clone();
     Ok(Resolved {
         external,
@@ -86,6 +94,8 @@ pub fn resolve(merged: &Merged, env: &SecretEnv) -> Result<Resolved, Located> {
             artifacts,
             tracking: spec.tracking,
             ingress,
+            monitoring: spec.monitoring,
+            serving,
         },
         warnings: r.finish(),
     })
@@ -167,7 +177,7 @@ fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPla
 
 /// Flags and variables mlk sets itself; a second copy from the user
 /// would silently win or lose depending on the program's parser.
-pub const MANAGED_ARGS: [&str; 10] = [
+pub const MANAGED_ARGS: [&str; 11] = [
     "--host",
     "--port",
     "--backend-store-uri",
@@ -178,9 +188,10 @@ pub const MANAGED_ARGS: [&str; 10] = [
     "--allowed-hosts",
     "--cors-allowed-origins",
     "--static-prefix",
+    "--expose-prometheus",
 ];
 
-pub const MANAGED_ENV: [&str; 10] = [
+pub const MANAGED_ENV: [&str; 11] = [
     "PGPASSWORD",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -191,6 +202,7 @@ pub const MANAGED_ENV: [&str; 10] = [
     "MLFLOW_BACKEND_STORE_URI",
     "MLFLOW_DISABLE_TELEMETRY",
     "MLFLOW_SERVER_ENABLE_JOB_EXECUTION",
+    "MLFLOW_EXPOSE_PROMETHEUS",
 ];
 
 fn tracking_checks(t: &Tracking) -> Result<(), Located> {
@@ -240,6 +252,22 @@ fn labels_checks(m: &Metadata) -> Result<(), Located> {
                 "mlk sets this label itself: its selectors depend on it",
             ));
         }
+    }
+    Ok(())
+}
+
+/// Prometheus refuses a scrape config whose timeout exceeds its interval.
+fn monitoring_checks(m: &Monitoring) -> Result<(), Located> {
+    let sm = &m.service_monitor;
+    if sm.scrape_timeout.millis() > sm.interval.millis() {
+        return Err(Located::new(
+            "spec",
+            Some("monitoring.serviceMonitor.scrapeTimeout"),
+            format!(
+                "{} is longer than the interval ({}); Prometheus refuses that",
+                sm.scrape_timeout, sm.interval
+            ),
+        ));
     }
     Ok(())
 }

@@ -45,6 +45,12 @@ pub enum SecretValue {
     Existing(SecretRef),
 }
 
+impl SecretValue {
+    pub fn is_value(&self) -> bool {
+        matches!(self, SecretValue::Value(_))
+    }
+}
+
 /// What resolving reads from the outside world: the environment, captured
 /// once, so that a run is a function of its inputs.
 pub struct SecretEnv {

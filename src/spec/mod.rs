@@ -6,8 +6,10 @@ mod artifacts;
 mod database;
 mod ingress;
 mod metadata;
+mod monitoring;
 mod resources;
 mod secret_source;
+mod serving;
 mod tracking;
 
 use serde::Deserialize;
@@ -16,8 +18,13 @@ pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts};
 pub use database::{Database, EmbeddedDatabase, ExternalDatabase, PgIdent, SslMode};
 pub use ingress::{Auth, BodySize, COSTS, Cost, DEFAULT_COST, Ingress, Realm, Tls, User};
 pub use metadata::Metadata;
+pub use monitoring::{Monitoring, ServiceMonitor};
 pub use resources::{ResourceList, Resources, Storage};
 pub use secret_source::{SecretRef, SecretSource};
+pub use serving::{
+    Alias, Model, ModelVersion, RegisteredModel, ScaleMetric, ServiceName, Serving, StorageUri,
+    TrackingUri,
+};
 pub use tracking::{EnvVar, MLFLOW_IMAGE, StaticPrefix, Tracking, Workers};
 
 pub const API_VERSION: &str = "mlk/v1alpha1";
@@ -35,4 +42,6 @@ pub struct PlatformSpec {
     pub artifacts: Artifacts,
     pub tracking: Tracking,
     pub ingress: Ingress,
+    pub monitoring: Monitoring,
+    pub serving: Serving,
 }

@@ -2,6 +2,7 @@
 
 mod bucket;
 mod dns;
+mod duration;
 mod env_name;
 mod host;
 mod image;
@@ -9,7 +10,9 @@ mod label;
 mod quantity;
 
 pub use bucket::BucketName;
+pub(crate) use dns::check_label;
 pub use dns::{Name, PlatformName, Subdomain};
+pub use duration::Duration;
 pub use env_name::EnvName;
 pub use host::{Host, HostPattern, Origin};
 pub use image::Image;

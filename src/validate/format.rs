@@ -101,33 +101,8 @@ pub fn by_name(format: Option<&str>, v: &Value) -> Option<String> {
     }
 }
 
-/// Prometheus' duration: units y, w, d, h, m, s, ms, each at most once,
-/// largest first; or `0`.
 fn is_duration(s: &str) -> bool {
-    const UNITS: [&str; 7] = ["y", "w", "d", "h", "m", "s", "ms"];
-    if s == "0" {
-        return true;
-    }
-    let mut rest = s;
-    let mut next_unit = 0;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return false;
-        }
-        rest = &rest[digits..];
-        let Some(i) = (next_unit..UNITS.len())
-            .filter(|i| rest.starts_with(UNITS[*i]))
-            .max_by_key(|i| UNITS[*i].len())
-        else {
-            return false;
-        };
-        rest = &rest[UNITS[i].len()..];
-        next_unit = i + 1;
-    }
-    !s.is_empty()
+    crate::types::Duration::millis_of(s).is_some()
 }
 
 #[cfg(test)]

@@ -2,6 +2,9 @@
 //! and nothing inherited, so results never depend on the machine.
 #![allow(dead_code)]
 
+pub mod fake_registry;
+pub mod live;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

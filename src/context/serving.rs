@@ -1,0 +1,254 @@
+//! KServe InferenceServices for registered models, the ServiceAccount
+//! their predictors run as, and the Secret the storage initializer reads.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::minio;
+use super::naming::{Labels, Naming};
+use super::secret::SecretBinder;
+use crate::resolve::{ArtifactsPlan, Credentials, ModelPlan, SecretValue, ServingPlan, Source};
+use crate::spec::{Resources, ScaleMetric};
+
+/// What `mlflow models build-docker` images listen on.
+const IMAGE_PORT: u16 = 8080;
+const ANNOTATION_MODEL: &str = "mlk/registered-model";
+const ANNOTATION_VERSION: &str = "mlk/model-version";
+const ANNOTATION_ALIAS: &str = "mlk/model-alias";
+
+#[derive(Debug, Serialize)]
+pub struct ServingContext {
+    pub service_account: String,
+    pub labels: Labels,
+    pub annotations: BTreeMap<String, String>,
+    /// The Secret the ServiceAccount lists, rendered or existing.
+    pub secret_name: Option<String>,
+    pub secret: Option<CredentialsSecret>,
+    pub models: Vec<InferenceService>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CredentialsSecret {
+    pub name: String,
+    pub annotations: BTreeMap<String, String>,
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InferenceService {
+    pub name: String,
+    pub labels: Labels,
+    pub annotations: BTreeMap<String, String>,
+    pub predictor: Predictor,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Predictor {
+    service_account_name: String,
+    min_replicas: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_replicas: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scale_metric: Option<ScaleMetric>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scale_target: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    canary_traffic_percent: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<PredictorModel>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    containers: Vec<Container>,
+}
+
+/// KServe's MLflow support: the `mlflow` format on protocol v2, which the
+/// MLServer runtime serves. Without `protocolVersion` no runtime matches.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PredictorModel {
+    model_format: ModelFormat,
+    protocol_version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime: Option<String>,
+    storage_uri: String,
+    resources: Resources,
+}
+
+#[derive(Debug, Serialize)]
+struct ModelFormat {
+    name: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Container {
+    name: &'static str,
+    image: String,
+    ports: Vec<ContainerPort>,
+    readiness_probe: ImageProbe,
+    resources: Resources,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerPort {
+    container_port: u16,
+    protocol: &'static str,
+}
+
+/// MLflow's scoring server answers `/ping` once the model is loaded.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageProbe {
+    http_get: HttpGet,
+}
+
+#[derive(Debug, Serialize)]
+struct HttpGet {
+    path: &'static str,
+    port: u16,
+}
+
+pub fn build(n: &Naming, plan: &ServingPlan, artifacts: &ArtifactsPlan) -> ServingContext {
+    let service_account = n.object("predictor");
+    let (secret_name, secret) = match &plan.credentials {
+        Credentials::Unneeded => (None, None),
+        Credentials::Existing(name) => (Some(name.to_string()), None),
+        Credentials::Render => {
+            let s = credentials_secret(n, artifacts);
+            (Some(s.name.clone()), Some(s))
+        }
+    };
+    ServingContext {
+        labels: n.labels("mlflow", "serving"),
+        annotations: n.annotations(),
+        models: plan
+            .models
+            .iter()
+            .map(|m| inference_service(n, m, &service_account))
+            .collect(),
+        service_account,
+        secret_name,
+        secret,
+    }
+}
+
+fn inference_service(n: &Naming, m: &ModelPlan, service_account: &str) -> InferenceService {
+    let spec = &m.spec;
+    let mut annotations = n.annotations();
+    annotations.insert(ANNOTATION_MODEL.into(), spec.registered_model.to_string());
+    if let Some(v) = m.version {
+        annotations.insert(ANNOTATION_VERSION.into(), v.to_string());
+    }
+    if let Some(alias) = &spec.alias {
+        annotations.insert(ANNOTATION_ALIAS.into(), alias.to_string());
+    }
+    let (model, containers) = match &m.source {
+        Source::Storage(uri) => {
+            let model = PredictorModel {
+                model_format: ModelFormat { name: "mlflow" },
+                protocol_version: "v2",
+                runtime: spec.runtime.as_ref().map(ToString::to_string),
+                storage_uri: uri.to_string(),
+                resources: spec.resources.clone(),
+            };
+            (Some(model), Vec::new())
+        }
+        Source::Image(image) => {
+            let container = Container {
+                name: "kserve-container",
+                image: image.to_string(),
+                ports: vec![ContainerPort {
+                    container_port: IMAGE_PORT,
+                    protocol: "TCP",
+                }],
+                readiness_probe: ImageProbe {
+                    http_get: HttpGet {
+                        path: "/ping",
+                        port: IMAGE_PORT,
+                    },
+                },
+                resources: spec.resources.clone(),
+            };
+            (None, vec![container])
+        }
+    };
+    InferenceService {
+        name: spec.name.to_string(),
+        labels: n.labels("mlflow", "model"),
+        annotations,
+        predictor: Predictor {
+            service_account_name: service_account.to_owned(),
+            min_replicas: spec.min_replicas,
+            max_replicas: spec.max_replicas,
+            scale_metric: spec.scale_metric,
+            scale_target: spec.scale_target,
+            canary_traffic_percent: spec.canary_traffic_percent.map(|p| p.0),
+            model,
+            containers,
+        },
+    }
+}
+
+/// The storage initializer reads the endpoint from annotations and the
+/// keys under either of two names, depending on KServe's configuration.
+fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> CredentialsSecret {
+    let (endpoint, https, region, user, password) = match artifacts {
+        ArtifactsPlan::Embedded {
+            root_user,
+            root_password,
+            ..
+        } => {
+            let host = n.fqdn(&n.object("minio"));
+            let endpoint = Some(format!("{host}:{}", minio::PORT));
+            (
+                endpoint,
+                false,
+                "us-east-1".to_owned(),
+                root_user,
+                root_password,
+            )
+        }
+        ArtifactsPlan::External {
+            endpoint,
+            region,
+            access_key_id,
+            secret_access_key,
+            ..
+        } => (
+            endpoint.as_ref().map(|e| e.authority().to_owned()),
+            endpoint.as_ref().is_none_or(|e| e.uses_https()),
+            region.clone(),
+            access_key_id,
+            secret_access_key,
+        ),
+    };
+    let name = n.object("serving-s3");
+    let mut binder = SecretBinder::new(name.clone());
+    let bind = |binder: &mut SecretBinder, keys: [&str; 2], v: &SecretValue| {
+        for key in keys {
+            binder.bind(key, v);
+        }
+    };
+    bind(&mut binder, ["AWS_ACCESS_KEY_ID", "awsAccessKeyID"], user);
+    bind(
+        &mut binder,
+        ["AWS_SECRET_ACCESS_KEY", "awsSecretAccessKey"],
+        password,
+    );
+    let kserve = |k: &str| format!("serving.kserve.io/{k}");
+    let mut annotations = n.annotations();
+    if let Some(endpoint) = endpoint {
+        annotations.insert(kserve("s3-endpoint"), endpoint);
+    }
+    let flag = |on: bool| if on { "1" } else { "0" }.to_owned();
+    annotations.insert(kserve("s3-usehttps"), flag(https));
+    annotations.insert(kserve("s3-verifyssl"), flag(https));
+    annotations.insert(kserve("s3-region"), region);
+    CredentialsSecret {
+        name,
+        annotations,
+        data: binder.finish().expect("credentials are values").data,
+    }
+}

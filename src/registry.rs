@@ -1,0 +1,197 @@
+//! A client for the MLflow model registry's REST API: the two questions
+//! `mlk render --resolve` asks. Every request has a deadline and is tried
+//! a bounded number of times, so a render never hangs on the network.
+
+use std::time::Duration;
+
+use base64::Engine;
+use serde::Deserialize;
+
+use crate::spec::TrackingUri;
+
+/// A connection refused or a 5xx may be a server that is restarting;
+/// anything else will not change on a retry.
+const ATTEMPTS: u32 = 3;
+const BACKOFF: Duration = Duration::from_millis(500);
+
+pub struct Registry {
+    base: String,
+    authorization: Option<String>,
+    agent: ureq::Agent,
+}
+
+/// Why the registry gave no answer. Messages name the server, never the
+/// credentials.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RegistryError {
+    Unreachable(String),
+    Unauthorized(u16),
+    NotFound(String),
+    Refused(u16, String),
+    BadAnswer(String),
+}
+
+impl std::fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RegistryError::Unreachable(why) => {
+                write!(f, "the tracking server is unreachable: {why}")
+            }
+            RegistryError::Unauthorized(code) => write!(
+                f,
+                "the tracking server answered {code}: set MLFLOW_TRACKING_USERNAME and \
+                 MLFLOW_TRACKING_PASSWORD to a user it accepts"
+            ),
+            RegistryError::NotFound(msg) => write!(f, "not in the registry: {msg}"),
+            RegistryError::Refused(code, msg) => {
+                write!(f, "the tracking server answered {code}: {msg}")
+            }
+            RegistryError::BadAnswer(why) => {
+                write!(f, "the tracking server's answer is not MLflow's: {why}")
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct AliasAnswer {
+    model_version: VersionAnswer,
+}
+
+#[derive(Deserialize)]
+struct VersionAnswer {
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct DownloadAnswer {
+    artifact_uri: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ErrorAnswer {
+    error_code: String,
+    message: String,
+}
+
+impl Registry {
+    pub fn new(
+        uri: &TrackingUri,
+        user: Option<&str>,
+        password: Option<&str>,
+        timeout: Duration,
+    ) -> Self {
+        let authorization = user.map(|u| {
+            let pair = format!("{u}:{}", password.unwrap_or_default());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+            format!("Basic {encoded}")
+        });
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .user_agent(concat!("mlk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Registry {
+            base: uri.as_str().trim_end_matches('/').to_owned(),
+            authorization,
+            agent,
+        }
+    }
+
+    /// The version an alias points at.
+    pub fn alias_version(&self, model: &str, alias: &str) -> Result<u64, RegistryError> {
+        let query = [("name", model), ("alias", alias)];
+        let answer: AliasAnswer = self.get("registered-models/alias", &query)?;
+        let v = answer.model_version.version;
+        v.parse()
+            .map_err(|_| RegistryError::BadAnswer(format!("version {v:?} is not a number")))
+    }
+
+    /// Where a version's files are: the folder that holds `MLmodel`.
+    pub fn download_uri(&self, model: &str, version: u64) -> Result<String, RegistryError> {
+        let version = version.to_string();
+        let query = [("name", model), ("version", version.as_str())];
+        let answer: DownloadAnswer = self.get("model-versions/get-download-uri", &query)?;
+        Ok(answer.artifact_uri)
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, RegistryError> {
+        let url = format!("{}/api/2.0/mlflow/{endpoint}", self.base);
+        let mut attempt = 1;
+        loop {
+            match self.try_get(&url, query) {
+                Err(Retry::Again(_)) if attempt < ATTEMPTS => {
+                    std::thread::sleep(BACKOFF * attempt);
+                    attempt += 1;
+                }
+                Err(Retry::Again(e) | Retry::Final(e)) => return Err(e),
+                Ok(body) => {
+                    return serde_json::from_str(&body)
+                        .map_err(|e| RegistryError::BadAnswer(e.to_string()));
+                }
+            }
+        }
+    }
+
+    fn try_get(&self, url: &str, query: &[(&str, &str)]) -> Result<String, Retry> {
+        let mut request = self.agent.get(url).query_pairs(query.iter().copied());
+        if let Some(auth) = &self.authorization {
+            request = request.header("Authorization", auth);
+        }
+        let mut response = request.call().map_err(|e| transport(&self.base, e))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 20)
+            .read_to_string()
+            .map_err(|e| transport(&self.base, e))?;
+        match status {
+            200 => Ok(body),
+            401 | 403 => Err(Retry::Final(RegistryError::Unauthorized(status))),
+            429 | 500..=599 => Err(Retry::Again(RegistryError::Refused(status, summary(&body)))),
+            _ => {
+                let e: ErrorAnswer = serde_json::from_str(&body).unwrap_or_default();
+                // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE.
+                let missing = e.error_code == "RESOURCE_DOES_NOT_EXIST"
+                    || status == 404
+                    || (status == 400 && e.message.contains("not found"));
+                let error = if missing {
+                    RegistryError::NotFound(summary(&body))
+                } else {
+                    RegistryError::Refused(status, summary(&body))
+                };
+                Err(Retry::Final(error))
+            }
+        }
+    }
+}
+
+enum Retry {
+    Again(RegistryError),
+    Final(RegistryError),
+}
+
+fn transport(base: &str, e: ureq::Error) -> Retry {
+    let why = match &e {
+        ureq::Error::Timeout(_) => "no answer before the timeout".to_owned(),
+        ureq::Error::ConnectionFailed | ureq::Error::Io(_) => format!("cannot connect ({e})"),
+        ureq::Error::HostNotFound => "host not found".to_owned(),
+        _ => e.to_string(),
+    };
+    Retry::Again(RegistryError::Unreachable(format!("{base}: {why}")))
+}
+
+/// MLflow's own message when there is one, else the start of the body.
+fn summary(body: &str) -> String {
+    match serde_json::from_str::<ErrorAnswer>(body) {
+        Ok(e) if !e.message.is_empty() => e.message,
+        _ => body.chars().take(200).collect::<String>().trim().to_owned(),
+    }
+}

@@ -1,0 +1,311 @@
+//! Decides what each served model runs: a storage location (from the
+//! spec, or looked up in the registry with `--resolve`) or an image.
+
+use std::time::Duration;
+
+use super::ArtifactsPlan;
+use crate::located::Located;
+use crate::registry::{Registry, RegistryError};
+use crate::spec::{Alias, Model, ModelVersion, Serving, StorageUri, TrackingUri};
+use crate::types::{Image, Subdomain};
+
+/// Whether `--resolve` may ask the tracking server, and how to reach it.
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    pub enabled: bool,
+    pub uri: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+impl Lookup {
+    /// MLflow's own client variables, so a CI job set up for MLflow
+    /// needs nothing more.
+    pub fn from_env(enabled: bool, vars: &std::collections::BTreeMap<String, String>) -> Self {
+        let var = |k: &str| vars.get(k).filter(|v| !v.is_empty()).cloned();
+        Lookup {
+            enabled,
+            uri: var("MLFLOW_TRACKING_URI"),
+            user: var("MLFLOW_TRACKING_USERNAME"),
+            password: var("MLFLOW_TRACKING_PASSWORD"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServingPlan {
+    pub models: Vec<ModelPlan>,
+    pub credentials: Credentials,
+}
+
+/// The Secret KServe's storage initializer reads.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// Rendered by mlk from the artifact store's credentials.
+    Render,
+    Existing(Subdomain),
+    /// Every model is an image: nothing to download.
+    Unneeded,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelPlan {
+    pub spec: Model,
+    pub source: Source,
+    /// The version served, when known: pinned, or what the alias named.
+    pub version: Option<ModelVersion>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Source {
+    Storage(StorageUri),
+    Image(Image),
+}
+
+pub fn resolve(
+    serving: &Serving,
+    artifacts: &ArtifactsPlan,
+    lookup: &Lookup,
+) -> Result<Option<ServingPlan>, Located> {
+    if serving.models.is_empty() {
+        return Ok(None);
+    }
+    checks(serving)?;
+    let registry = registry(serving, lookup)?;
+    let bucket = match artifacts {
+        ArtifactsPlan::Embedded { spec, .. } => spec.bucket.to_string(),
+        ArtifactsPlan::External { bucket, .. } => bucket.to_string(),
+    };
+    let models = serving
+        .models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| plan(i, m, registry.as_ref(), &bucket))
+        .collect::<Result<Vec<_>, _>>()?;
+    let credentials = credentials(serving, artifacts, &models)?;
+    Ok(Some(ServingPlan {
+        models,
+        credentials,
+    }))
+}
+
+fn at(i: usize, field: &str) -> String {
+    format!("serving.models[{i}].{field}")
+}
+
+fn checks(serving: &Serving) -> Result<(), Located> {
+    let mut names = std::collections::BTreeSet::new();
+    for (i, m) in serving.models.iter().enumerate() {
+        let err = |field: &str, msg: String| Err(Located::new("spec", Some(&at(i, field)), msg));
+        if !names.insert(m.name.as_str()) {
+            return err("name", format!("{} is used by two models", m.name));
+        }
+        let chosen = [
+            m.version.is_some(),
+            m.alias.is_some(),
+            m.storage_uri.is_some(),
+        ];
+        let count = chosen.iter().filter(|c| **c).count();
+        if m.image.is_some() {
+            if m.alias.is_some() || m.storage_uri.is_some() {
+                return err(
+                    "image",
+                    "an image holds its model: drop alias and storageUri (version may stay, \
+                     to record which version the image was built from)"
+                        .into(),
+                );
+            }
+            if m.runtime.is_some() {
+                return err("runtime", "an image is its own server: drop runtime".into());
+            }
+        } else if count != 1 {
+            let path = format!("serving.models[{i}]");
+            let msg = format!(
+                "set exactly one of version, alias or storageUri (or image); {count} are set"
+            );
+            return Err(Located::new("spec", Some(&path), msg));
+        }
+        if let Some(max) = m.max_replicas
+            && (max == 0 || max < m.min_replicas)
+        {
+            let msg = format!("{max} is below minReplicas ({}) or zero", m.min_replicas);
+            return err("maxReplicas", msg);
+        }
+        if m.scale_target.is_some() && m.scale_metric.is_none() {
+            return err("scaleMetric", "is required with scaleTarget".into());
+        }
+    }
+    Ok(())
+}
+
+fn registry(serving: &Serving, lookup: &Lookup) -> Result<Option<Registry>, Located> {
+    if !lookup.enabled {
+        return Ok(None);
+    }
+    let uri = match &lookup.uri {
+        Some(u) => TrackingUri::try_from(u.clone())
+            .map_err(|e| Located::new("environment", Some("MLFLOW_TRACKING_URI"), e))?,
+        None => serving.tracking_uri.clone().ok_or_else(|| {
+            Located::new(
+                "spec",
+                Some("serving.trackingUri"),
+                "is required by --resolve unless MLFLOW_TRACKING_URI is set",
+            )
+        })?,
+    };
+    let timeout = Duration::from_secs(serving.timeout_seconds.0.into());
+    Ok(Some(Registry::new(
+        &uri,
+        lookup.user.as_deref(),
+        lookup.password.as_deref(),
+        timeout,
+    )))
+}
+
+fn plan(
+    i: usize,
+    m: &Model,
+    registry: Option<&Registry>,
+    bucket: &str,
+) -> Result<ModelPlan, Located> {
+    let (source, version) = match (&m.image, &m.storage_uri) {
+        (Some(image), _) => (Source::Image(image.clone()), m.version),
+        (None, Some(uri)) => (Source::Storage(uri.clone()), None),
+        (None, None) => {
+            let field = if m.alias.is_some() {
+                "alias"
+            } else {
+                "version"
+            };
+            let fail = |msg: String| {
+                Located::new(
+                    "spec",
+                    Some(&at(i, field)),
+                    format!("model {}: {msg}", m.name),
+                )
+            };
+            let registry = registry.ok_or_else(|| fail(needs_resolve(m)))?;
+            let version = match (&m.alias, m.version) {
+                (Some(alias), _) => lookup_alias(registry, m, alias).map_err(fail)?,
+                (None, Some(v)) => v,
+                (None, None) => unreachable!("checked: one of version, alias, storageUri"),
+            };
+            let uri = registry
+                .download_uri(m.registered_model.as_str(), version.0)
+                .map_err(|e| {
+                    fail(format!(
+                        "version {version} of {:?}: {e}",
+                        m.registered_model.as_str()
+                    ))
+                })?;
+            let uri = storage_uri(&uri, bucket).map_err(fail)?;
+            (Source::Storage(uri), Some(version))
+        }
+    };
+    Ok(ModelPlan {
+        spec: m.clone(),
+        source,
+        version,
+    })
+}
+
+fn needs_resolve(m: &Model) -> String {
+    let what = match (&m.alias, m.version) {
+        (Some(a), _) => format!("alias {:?}", a.as_str()),
+        (None, v) => format!("version {}", v.map(|v| v.0).unwrap_or_default()),
+    };
+    format!(
+        "{what} of {:?} is looked up in the registry: pass --resolve (with MLFLOW_TRACKING_URI \
+         or serving.trackingUri), or pin storageUri",
+        m.registered_model.as_str()
+    )
+}
+
+fn lookup_alias(registry: &Registry, m: &Model, alias: &Alias) -> Result<ModelVersion, String> {
+    let name = m.registered_model.as_str();
+    registry
+        .alias_version(name, alias.as_str())
+        .map(ModelVersion)
+        .map_err(|e| match e {
+            RegistryError::NotFound(msg) => {
+                format!(
+                    "alias {:?} of {name:?} is not in the registry ({msg})",
+                    alias.as_str()
+                )
+            }
+            e => format!("alias {:?} of {name:?}: {e}", alias.as_str()),
+        })
+}
+
+/// The tracking server proxies artifacts to `s3://BUCKET` (its
+/// `--artifacts-destination`), so `mlflow-artifacts:/PATH` and
+/// `mlflow-artifacts://HOST/PATH` are `s3://BUCKET/PATH`.
+fn storage_uri(artifact_uri: &str, bucket: &str) -> Result<StorageUri, String> {
+    if let Some(rest) = artifact_uri.strip_prefix("mlflow-artifacts:") {
+        let path = match rest.strip_prefix("//") {
+            Some(with_host) => with_host.split_once('/').map_or("", |(_, p)| p),
+            None => rest,
+        };
+        return StorageUri::new_s3(bucket, path);
+    }
+    StorageUri::try_from(artifact_uri.to_owned()).map_err(|_| {
+        format!(
+            "the registry stores this version at {artifact_uri:?}, which KServe cannot download; \
+             log models through the tracking server's artifact proxy"
+        )
+    })
+}
+
+fn credentials(
+    serving: &Serving,
+    artifacts: &ArtifactsPlan,
+    models: &[ModelPlan],
+) -> Result<Credentials, Located> {
+    if let Some(name) = &serving.credentials_secret {
+        return Ok(Credentials::Existing(name.clone()));
+    }
+    if models.iter().all(|m| matches!(m.source, Source::Image(_))) {
+        return Ok(Credentials::Unneeded);
+    }
+    let values_known = match artifacts {
+        ArtifactsPlan::Embedded {
+            root_user,
+            root_password,
+            ..
+        } => root_user.is_value() && root_password.is_value(),
+        ArtifactsPlan::External {
+            access_key_id,
+            secret_access_key,
+            ..
+        } => access_key_id.is_value() && secret_access_key.is_value(),
+    };
+    if !values_known {
+        return Err(Located::new(
+            "spec",
+            Some("serving.credentialsSecret"),
+            "is required when the artifact store's credentials come from an existing Secret: \
+             name a Secret that carries KServe's serving.kserve.io/s3-* annotations",
+        ));
+    }
+    Ok(Credentials::Render)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::storage_uri;
+
+    #[test]
+    fn artifact_proxy_locations_map_into_the_bucket() {
+        let s3 = |u: &str| storage_uri(u, "mlflow").map(|s| s.to_string());
+        assert_eq!(
+            s3("mlflow-artifacts:/1/models/m-abc/artifacts").unwrap(),
+            "s3://mlflow/1/models/m-abc/artifacts"
+        );
+        assert_eq!(
+            s3("mlflow-artifacts://tracking:5000/1/models/m-abc/artifacts").unwrap(),
+            "s3://mlflow/1/models/m-abc/artifacts"
+        );
+        assert_eq!(s3("s3://other/x").unwrap(), "s3://other/x");
+        assert!(s3("file:///tmp/mlruns/1").is_err());
+    }
+}

@@ -1,0 +1,246 @@
+use serde::Deserialize;
+
+use super::resources::Resources;
+use crate::types::{Image, Name, Subdomain, string_newtype};
+
+/// Registered models served by KServe, one InferenceService each.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Serving {
+    /// The registry `--resolve` asks; `MLFLOW_TRACKING_URI` overrides it.
+    pub tracking_uri: Option<TrackingUri>,
+    /// Per request to the registry; each request is tried at most 3 times.
+    pub timeout_seconds: TimeoutSeconds,
+    /// A Secret that exists, annotated for KServe's storage initializer;
+    /// mlk then renders none. Required when the artifact store's
+    /// credentials come from an existing Secret.
+    pub credentials_secret: Option<Subdomain>,
+    pub models: Vec<Model>,
+}
+
+impl Default for Serving {
+    fn default() -> Self {
+        Serving {
+            tracking_uri: None,
+            timeout_seconds: TimeoutSeconds(10),
+            credentials_secret: None,
+            models: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Model {
+    pub name: ServiceName,
+    pub registered_model: RegisteredModel,
+    pub version: Option<ModelVersion>,
+    pub alias: Option<Alias>,
+    pub storage_uri: Option<StorageUri>,
+    /// An image from `mlflow models build-docker`, which holds the model.
+    pub image: Option<Image>,
+    /// A ServingRuntime by name; KServe picks one for `mlflow` otherwise.
+    pub runtime: Option<Name>,
+    #[serde(default = "one")]
+    pub min_replicas: u32,
+    pub max_replicas: Option<u32>,
+    pub scale_metric: Option<ScaleMetric>,
+    pub scale_target: Option<u32>,
+    pub canary_traffic_percent: Option<Percent>,
+    #[serde(default = "predictor_resources")]
+    pub resources: Resources,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// MLServer loads the model's Python environment: half a core and 1 GiB
+/// is a floor, not a guess at any one model.
+fn predictor_resources() -> Resources {
+    Resources::new("500m", "1Gi", None, "2Gi")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScaleMetric {
+    Cpu,
+    Memory,
+    Concurrency,
+    Rps,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct Percent(pub u32);
+
+impl TryFrom<u32> for Percent {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Self, String> {
+        (n <= 100)
+            .then_some(Percent(n))
+            .ok_or_else(|| format!("{n} is not a percentage (0 to 100)"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct TimeoutSeconds(pub u32);
+
+impl TryFrom<u32> for TimeoutSeconds {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Self, String> {
+        match n {
+            1..=120 => Ok(TimeoutSeconds(n)),
+            _ => Err(format!("timeoutSeconds must be between 1 and 120, not {n}")),
+        }
+    }
+}
+
+/// A registered model's version: a positive integer, written as a number
+/// or a string of digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelVersion(pub u64);
+
+impl<'de> Deserialize<'de> for ModelVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        let n = match Raw::deserialize(d)? {
+            Raw::Number(n) => Some(n),
+            Raw::Text(s) => s.parse().ok(),
+        };
+        match n {
+            Some(n) if n > 0 => Ok(ModelVersion(n)),
+            _ => Err(serde::de::Error::custom(
+                "a model version is a positive whole number, such as 3",
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for ModelVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// An InferenceService name. KServe requires a DNS-1035 label (a letter
+/// first) and derives `NAME-predictor-...` names from it, which must
+/// still fit 63 characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ServiceName(String);
+string_newtype!(ServiceName);
+
+const SERVICE_NAME_MAX: usize = 45;
+
+impl ServiceName {
+    fn parse(s: &str) -> Result<(), String> {
+        crate::types::check_label(s, SERVICE_NAME_MAX)?;
+        if s.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(format!(
+                "{s:?} starts with a digit; KServe needs a letter first"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A registered model's name in the MLflow registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredModel(String);
+string_newtype!(RegisteredModel);
+
+impl RegisteredModel {
+    fn parse(s: &str) -> Result<(), String> {
+        if s.trim().is_empty() || s.len() > 256 || s.chars().any(char::is_control) {
+            return Err(format!(
+                "{s:?} is not a registered model name: 1 to 256 characters, no control characters"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A registry alias, such as `champion`. MLflow reserves `latest` and
+/// `v<number>`, which name versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias(String);
+string_newtype!(Alias);
+
+impl Alias {
+    fn parse(s: &str) -> Result<(), String> {
+        let ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if s.is_empty() || s.len() > 255 || !s.chars().all(ok) {
+            return Err(format!(
+                "{s:?} is not an alias: letters, digits, '_' and '-' only"
+            ));
+        }
+        let reserved = s.eq_ignore_ascii_case("latest")
+            || s.strip_prefix(['v', 'V'])
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if reserved {
+            return Err(format!("{s:?} names a version in MLflow, not an alias"));
+        }
+        Ok(())
+    }
+}
+
+/// Where KServe's storage initializer downloads a model from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageUri(String);
+string_newtype!(StorageUri);
+
+const STORAGE_SCHEMES: [&str; 7] = [
+    "s3://", "gs://", "https://", "http://", "pvc://", "hf://", "oci://",
+];
+
+impl StorageUri {
+    fn parse(s: &str) -> Result<(), String> {
+        let rest = STORAGE_SCHEMES.iter().find_map(|p| s.strip_prefix(p));
+        let ok = |c: char| c.is_ascii_graphic() && !"\"'\\`<>{}|^".contains(c);
+        match rest {
+            Some(r) if !r.is_empty() && s.chars().all(ok) => Ok(()),
+            _ => Err(format!(
+                "{s:?} is not a storage URI KServe reads: use {}",
+                STORAGE_SCHEMES.map(|p| format!("{p}...")).join(", ")
+            )),
+        }
+    }
+
+    pub(crate) fn new_s3(bucket: &str, path: &str) -> Result<StorageUri, String> {
+        StorageUri::try_from(format!("s3://{bucket}/{}", path.trim_start_matches('/')))
+    }
+}
+
+/// The MLflow tracking server's base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingUri(String);
+string_newtype!(TrackingUri);
+
+impl TrackingUri {
+    fn parse(s: &str) -> Result<(), String> {
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
+        let authority = rest.map(|r| r.split('/').next().unwrap_or(r));
+        if authority.is_some_and(|a| a.contains('@')) {
+            // Not quoted: the part before `@` is a password.
+            return Err(
+                "the tracking URL holds credentials: set MLFLOW_TRACKING_USERNAME and \
+                 MLFLOW_TRACKING_PASSWORD instead"
+                    .into(),
+            );
+        }
+        match rest {
+            Some(r) if !r.is_empty() && s.chars().all(|c| c.is_ascii_graphic()) => Ok(()),
+            _ => Err(format!(
+                "{s:?} is not a tracking server URL: use http(s)://host[:port][/path]"
+            )),
+        }
+    }
+}
