@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components the ignored tests run against: Debian's
-# nginx and Apache's htpasswd, and a Python venv with MLflow and moto.
+# nginx, Apache's htpasswd and PostgreSQL, and a Python venv with MLflow
+# and moto.
 # A second run reuses what is there.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,8 +9,9 @@ cd "$(dirname "$0")"
 missing=()
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -x /usr/bin/htpasswd ] || missing+=(apache2-utils)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "nginx and htpasswd present"
+    echo "nginx, htpasswd and postgresql present"
 else
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)

@@ -6,39 +6,16 @@
 //! installs it and runs these with `--include-ignored`.
 
 mod common;
+use common::live::nginx;
 use common::{find, mlk};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 
-const NGINX: &str = "/usr/sbin/nginx";
 const TWO_MB: usize = 2 * 1024 * 1024;
-
-struct Nginx {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// An upstream that answers 200 with the number of body bytes it read.
 fn upstream() -> u16 {
@@ -93,75 +70,6 @@ fn content_length(head: &str) -> usize {
                 .map(|v| v.trim().parse().unwrap_or(0))
         })
         .unwrap_or(0)
-}
-
-/// Starts nginx configured from the rendered Ingress and auth Secret.
-fn nginx(annotations: &serde_yaml::Value, htpasswd: &[u8], upstream: u16) -> Nginx {
-    assert!(
-        Path::new(NGINX).exists(),
-        "nginx is missing: `apt-get install nginx` (bash .ci/run does)"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display().to_string();
-    std::fs::write(dir.path().join("auth"), htpasswd).unwrap();
-    let a = |k: &str| {
-        annotations[format!("nginx.ingress.kubernetes.io/{k}").as_str()]
-            .as_str()
-            .unwrap_or_else(|| panic!("annotation {k} missing"))
-            .to_owned()
-    };
-    let port = free_port();
-    // One process, no workers: killing it leaves nothing behind. As root,
-    // nginx would switch its workers to `nobody`, who cannot read
-    // this temp dir; the test binds loopback only.
-    let user = if unsafe_is_root() {
-        "user root root;"
-    } else {
-        ""
-    };
-    let conf = format!(
-        "{user}\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
-         http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
-         fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-         server {{\n    listen 127.0.0.1:{port};\n    location / {{\n\
-         auth_basic \"{realm}\";\n      auth_basic_user_file {d}/auth;\n\
-         client_max_body_size {body};\n      proxy_read_timeout {read}s;\n      proxy_send_timeout {send}s;\n\
-         proxy_set_header Host $host;\n      proxy_pass http://127.0.0.1:{upstream};\n    }}\n  }}\n}}\n",
-        realm = a("auth-realm"),
-        body = a("proxy-body-size"),
-        read = a("proxy-read-timeout"),
-        send = a("proxy-send-timeout"),
-    );
-    assert_eq!(a("auth-type"), "basic");
-    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-    let child = Command::new(NGINX)
-        .args(["-p", &d, "-c", &format!("{d}/nginx.conf")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("nginx starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nginx did not listen: {}",
-            std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Nginx {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
-fn unsafe_is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false)
 }
 
 /// Sends one request and returns the status code.

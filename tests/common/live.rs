@@ -74,15 +74,48 @@ impl Process {
         }
     }
 
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The last lines of the log, a run of repeats shown once.
     pub fn tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+        let mut lines: Vec<(String, usize)> = Vec::new();
+        for line in text.lines() {
+            match lines.last_mut() {
+                Some((last, n)) if last == line => *n += 1,
+                _ => lines.push((line.to_owned(), 1)),
+            }
+        }
+        let shown = lines[lines.len().saturating_sub(20)..].iter();
+        let shown = shown.map(|(l, n)| {
+            if *n > 1 {
+                format!("{l}  (x{n})")
+            } else {
+                l.clone()
+            }
+        });
+        shown.collect::<Vec<_>>().join("\n")
     }
 }
 
 impl Drop for Process {
+    /// SIGTERM first, so that a server (PostgreSQL) stops its own
+    /// children; SIGKILL after 5 s.
     fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid])
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -102,4 +135,70 @@ pub fn python(script: &str, env: &[(&str, &str)]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+pub const NGINX: &str = "/usr/sbin/nginx";
+
+/// nginx on 127.0.0.1 configured as ingress-nginx configures itself from
+/// the rendered Ingress annotations and auth file: basic auth, body size,
+/// timeouts, and the client's Host passed through to `upstream`.
+pub struct Nginx {
+    pub process: Process,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+pub fn nginx(annotations: &serde_yaml::Value, htpasswd: &[u8], upstream: u16) -> Nginx {
+    assert!(
+        std::path::Path::new(NGINX).exists(),
+        "nginx is missing: `apt-get install nginx` (scripts/install-test-deps.sh does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    std::fs::write(dir.path().join("auth"), htpasswd).unwrap();
+    let a = |k: &str| {
+        annotations[format!("nginx.ingress.kubernetes.io/{k}").as_str()]
+            .as_str()
+            .unwrap_or_else(|| panic!("Ingress annotation {k} missing"))
+            .to_owned()
+    };
+    assert_eq!(a("auth-type"), "basic");
+    let port = free_port();
+    // One process, no workers: killing it leaves nothing behind. As root,
+    // workers would switch to `nobody`, who cannot read this temp dir.
+    let user = if is_root() { "user root root;" } else { "" };
+    let conf = format!(
+        "{user}\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+         server {{\n    listen 127.0.0.1:{port};\n    location / {{\n\
+         auth_basic \"{realm}\";\n      auth_basic_user_file {d}/auth;\n\
+         client_max_body_size {body};\n      proxy_read_timeout {read}s;\n      proxy_send_timeout {send}s;\n\
+         proxy_http_version 1.1;\n      proxy_set_header Host $host;\n\
+         proxy_set_header X-Forwarded-For $remote_addr;\n      proxy_set_header X-Forwarded-Proto $scheme;\n\
+         proxy_pass http://127.0.0.1:{upstream};\n    }}\n  }}\n}}\n",
+        realm = a("auth-realm"),
+        body = a("proxy-body-size"),
+        read = a("proxy-read-timeout"),
+        send = a("proxy-send-timeout"),
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let mut cmd = Command::new(NGINX);
+    cmd.args(["-p", &d, "-c", &format!("{d}/nginx.conf")]);
+    let mut process = Process::start("nginx", cmd, dir.path().join("error.log"));
+    process.wait_for_port(port, Duration::from_secs(10));
+    Nginx {
+        process,
+        port,
+        _dir: dir,
+    }
+}
+
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
 }
