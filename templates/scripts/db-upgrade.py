@@ -10,6 +10,14 @@ import time
 import psycopg
 
 LOCK_ID = 0x6D6C6B  # "mlk"
+# Waiting will not change a refused password or a missing user or
+# database: fail at once, so the pod's restarts show it instead of a silent
+# 10 minutes. psycopg sets no sqlstate on a failed connection, so libpq's
+# words decide.
+FATAL = [
+    ("password authentication failed", "the database refused the password"),
+    ("does not exist", "the database has no such user or database"),
+]
 uri = sys.argv[1]
 conninfo = uri.replace("postgresql+psycopg://", "postgresql://", 1)
 deadline = time.monotonic() + 600
@@ -18,6 +26,9 @@ while True:
         conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
         break
     except psycopg.OperationalError as e:
+        fatal = next((why for words, why in FATAL if words in str(e)), None)
+        if fatal:
+            sys.exit(f"{fatal}: {str(e).strip()}")
         if time.monotonic() > deadline:
             sys.exit(f"the database did not answer for 10 minutes: {e}")
         print(f"waiting for the database: {str(e).strip()}", flush=True)

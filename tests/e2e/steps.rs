@@ -119,7 +119,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 7] = [
+        let checks: [(&str, Step); 8] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -138,6 +138,10 @@ impl Harness {
             (
                 "the serving Secret reaches the same bucket",
                 Self::serving_secret,
+            ),
+            (
+                "a refused password stops db-upgrade at once",
+                Self::wrong_password,
             ),
         ];
         let names: Vec<&str> = setup.iter().chain(&checks).map(|(n, _)| *n).collect();
@@ -385,15 +389,18 @@ impl Harness {
     }
 
     fn init_step(&mut self, name: &str) -> Result<String, String> {
-        let pod =
-            &self.rendered().get("Deployment", "mlflow-tracking")?["spec"]["template"]["spec"];
-        let step = seq(&pod["initContainers"])
-            .into_iter()
-            .find(|c| c["name"] == name)
-            .ok_or(format!("no init container {name}"))?;
-        let cmd = self.command_for(&step)?;
+        let cmd = self.command_for(&self.init_container(name)?)?;
         let log = self.path(&format!("{name}.log"));
         run_with_deadline(name, cmd, &log, Duration::from_secs(60))
+    }
+
+    fn init_container(&self, name: &str) -> Result<Value, String> {
+        let pod =
+            &self.rendered().get("Deployment", "mlflow-tracking")?["spec"]["template"]["spec"];
+        seq(&pod["initContainers"])
+            .into_iter()
+            .find(|c| c["name"] == name)
+            .ok_or(format!("no init container {name}"))
     }
 
     fn tracking(&mut self) -> Result<String, String> {
@@ -641,6 +648,22 @@ impl Harness {
         let keys: BTreeMap<String, u64> =
             serde_json::from_str(out.trim()).map_err(|e| e.to_string())?;
         Ok(format!("{endpoint} lists {} objects", keys.len()))
+    }
+}
+
+impl Harness {
+    /// The one deliberate change of a rendered value: a wrong PGPASSWORD.
+    fn wrong_password(&mut self) -> Result<String, String> {
+        let mut cmd = self.command_for(&self.init_container("db-upgrade")?)?;
+        cmd.env("PGPASSWORD", "not-the-password");
+        let log = self.path("db-upgrade-wrong.log");
+        match run_with_deadline("db-upgrade", cmd, &log, Duration::from_secs(30)) {
+            Err(why) if why.contains("the database refused the password") => {
+                Ok(why.lines().last().unwrap_or_default().to_owned())
+            }
+            Err(why) => Err(why),
+            Ok(_) => Err("db-upgrade succeeded with a wrong password".into()),
+        }
     }
 }
 
