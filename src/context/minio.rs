@@ -60,7 +60,7 @@ pub fn build(
         EnvEntry::secret("MINIO_ROOT_USER", access_key.clone()),
         EnvEntry::secret("MINIO_ROOT_PASSWORD", secret_key.clone()),
     ];
-    let endpoint = format!("http://{}:{PORT}", n.fqdn(&name));
+    let endpoint = format!("http://{}", authority(n));
     let bucket_job = bucket_job(n, spec, &credentials, &endpoint);
     let ctx = MinioContext {
         labels: n.labels("minio", "artifacts"),
@@ -81,6 +81,11 @@ pub fn build(
         secret_key,
     };
     (ctx, access)
+}
+
+/// `host:port` of the built-in MinIO's Service.
+pub fn authority(n: &Naming) -> String {
+    format!("{}:{PORT}", n.fqdn(&n.object("minio")))
 }
 
 fn bucket_job(

@@ -1,0 +1,224 @@
+//! What a user, nginx's clients, Prometheus and KServe see of the
+//! running platform.
+
+use super::*;
+
+impl Harness {
+    /// MLflow's own client, as a user on a laptop: through nginx, with
+    /// the Host the Ingress routes on (nginx as an HTTP proxy gets the
+    /// absolute URL, so Host is the ingress host exactly).
+    pub(super) fn user_flow(&mut self) -> Result<String, String> {
+        let proxy = format!("http://127.0.0.1:{}", self.state.nginx_port);
+        let work = self.path("client");
+        std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+        let out = py_env(
+            USER_FLOW,
+            &[
+                ("http_proxy", &proxy),
+                ("MLFLOW_TRACKING_URI", &format!("http://{HOST}")),
+                ("MLFLOW_TRACKING_USERNAME", USERS[0].0),
+                ("MLFLOW_TRACKING_PASSWORD", USERS[0].1),
+                ("WORK", &work.display().to_string()),
+            ],
+        )?;
+        let v: serde_json::Value = serde_json::from_str(out.trim().lines().last().unwrap_or(""))
+            .map_err(|e| format!("{e}: {out}"))?;
+        self.state.user_flow = v.clone();
+        Ok(format!(
+            "experiment {}, run {}, model version {}",
+            v["experiment_id"], v["run_id"], v["version"]
+        ))
+    }
+
+    pub(super) fn s3_keys(&self, prefix: &str) -> Result<BTreeMap<String, u64>, String> {
+        let env = &self.state.tracking_env;
+        let get = |k: &str| {
+            env.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_default()
+        };
+        let out = py_env(
+            LIST_OBJECTS,
+            &[
+                ("S3_ENDPOINT", get("MLFLOW_S3_ENDPOINT_URL")),
+                ("AWS_ACCESS_KEY_ID", get("AWS_ACCESS_KEY_ID")),
+                ("AWS_SECRET_ACCESS_KEY", get("AWS_SECRET_ACCESS_KEY")),
+                ("BUCKET", &self.state.bucket),
+                ("PREFIX", prefix),
+            ],
+        )?;
+        serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))
+    }
+
+    pub(super) fn artifacts_in_bucket(&mut self) -> Result<String, String> {
+        let v = &self.state.user_flow;
+        let (exp, run) = (
+            v["experiment_id"].as_str().unwrap_or("?"),
+            v["run_id"].as_str().unwrap_or("?"),
+        );
+        let keys = self.s3_keys(&format!("{exp}/"))?;
+        let blob = format!("{exp}/{run}/artifacts/blob.bin");
+        match keys.get(&blob) {
+            Some(&size) if size == 5 * 1024 * 1024 => {}
+            other => return Err(format!("{blob}: {other:?} in {keys:?}")),
+        }
+        let model = keys
+            .keys()
+            .find(|k| k.ends_with("/artifacts/MLmodel"))
+            .ok_or(format!("no MLmodel in {keys:?}"))?;
+        Ok(format!("{blob} (5 MiB), {model}"))
+    }
+
+    pub(super) fn auth(&mut self) -> Result<String, String> {
+        let path = "/api/2.0/mlflow/experiments/search?max_results=1";
+        let port = self.state.nginx_port;
+        let none = http::get(port, path, HOST, None)?.status;
+        let wrong = http::get(port, path, HOST, Some((USERS[1].0, "wrong")))?.status;
+        let bob = http::get(port, path, HOST, Some(USERS[1]))?.status;
+        match (none, wrong, bob) {
+            (401, 401, 200) => Ok("401, 401 (wrong password), 200".into()),
+            got => Err(format!("want (401, 401, 200), got {got:?}")),
+        }
+    }
+
+    pub(super) fn host_check(&mut self) -> Result<String, String> {
+        let port = self.loopback().port("mlflow-tracking")?;
+        let path = "/api/2.0/mlflow/experiments/search?max_results=1";
+        let evil = http::get(port, path, "evil.example.com", None)?;
+        let service = http::get(
+            port,
+            path,
+            "mlflow-tracking.mlflow.svc.cluster.local:5000",
+            None,
+        )?;
+        if evil.status != 403 || !evil.body.contains("Invalid Host header") {
+            return Err(format!(
+                "evil.example.com got {}: {}",
+                evil.status, evil.body
+            ));
+        }
+        if service.status != 200 {
+            return Err(format!(
+                "the Service's own name got {}: {}",
+                service.status, service.body
+            ));
+        }
+        Ok("evil.example.com 403; the Service's FQDN:5000 200".into())
+    }
+
+    pub(super) fn metrics(&mut self) -> Result<String, String> {
+        let r = self.rendered();
+        let sm = r.first("ServiceMonitor")?;
+        let endpoint = &sm["spec"]["endpoints"][0];
+        let (port_name, path) = (
+            endpoint["port"].as_str().unwrap_or(""),
+            endpoint["path"].as_str().unwrap_or(""),
+        );
+        let selector = map_of(&sm["spec"]["selector"]["matchLabels"]);
+        let service = r
+            .docs
+            .iter()
+            .find(|d| {
+                d["kind"] == "Service" && {
+                    let labels = map_of(&d["metadata"]["labels"]);
+                    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                }
+            })
+            .ok_or("the ServiceMonitor selects no Service")?;
+        let sport = seq(&service["spec"]["ports"])
+            .into_iter()
+            .find(|p| p["name"] == port_name)
+            .ok_or(format!("the Service has no port named {port_name}"))?;
+        let target = sport["targetPort"].as_str().unwrap_or_default().to_owned();
+        let pod = &r.get("Deployment", "mlflow-tracking")?["spec"]["template"]["spec"];
+        let container_port = seq(&pod["containers"][0]["ports"])
+            .into_iter()
+            .find(|p| p["name"] == target.as_str())
+            .and_then(|p| p["containerPort"].as_u64())
+            .ok_or(format!("no container port named {target}"))?;
+        let port = self.loopback().port("mlflow-tracking")?;
+        let host = format!("{POD_IP}:{container_port}");
+        let answer = http::get(port, path, &host, None)?;
+        if answer.status != 200 || !answer.body.contains("# TYPE") {
+            return Err(format!(
+                "GET {path} with Host {host}: {} {}",
+                answer.status,
+                &answer.body[..answer.body.len().min(300)]
+            ));
+        }
+        Ok(format!("GET {path} with Host {host}: 200, Prometheus text"))
+    }
+
+    pub(super) fn resolve(&mut self) -> Result<String, String> {
+        let spec = SPEC.replace("MODEL", "alias: champion");
+        let uri = format!(
+            "http://127.0.0.1:{}",
+            self.loopback().port("mlflow-tracking")?
+        );
+        let docs = render_spec(&spec, &[("MLFLOW_TRACKING_URI", &uri)])?;
+        let isvc = docs
+            .iter()
+            .find(|d| d["kind"] == "InferenceService")
+            .ok_or("no InferenceService")?;
+        let storage = isvc["spec"]["predictor"]["model"]["storageUri"]
+            .as_str()
+            .unwrap_or_default();
+        let want = format!("s3://{}/", self.state.bucket);
+        let path = storage
+            .strip_prefix(&want)
+            .ok_or(format!("{storage} is not in {want}"))?;
+        let keys = self.s3_keys(&format!("{path}/"))?;
+        if !keys.contains_key(&format!("{path}/MLmodel")) {
+            return Err(format!("{storage} holds no MLmodel: {keys:?}"));
+        }
+        Ok(format!(
+            "{storage} holds MLmodel and {} more objects",
+            keys.len() - 1
+        ))
+    }
+
+    /// KServe's storage initializer reads the endpoint annotation and the
+    /// keys; with them, the resolved model downloads from the same store.
+    pub(super) fn serving_secret(&mut self) -> Result<String, String> {
+        let r = self.rendered();
+        let secret = r.get("Secret", "mlflow-serving-s3")?;
+        let endpoint = secret["metadata"]["annotations"]["serving.kserve.io/s3-endpoint"]
+            .as_str()
+            .unwrap_or_default();
+        let mapped = self.loopback().map(&format!("http://{endpoint}"));
+        let out = py_env(
+            LIST_OBJECTS,
+            &[
+                ("S3_ENDPOINT", &mapped),
+                (
+                    "AWS_ACCESS_KEY_ID",
+                    &r.secret("mlflow-serving-s3", "awsAccessKeyID")?,
+                ),
+                (
+                    "AWS_SECRET_ACCESS_KEY",
+                    &r.secret("mlflow-serving-s3", "AWS_SECRET_ACCESS_KEY")?,
+                ),
+                ("BUCKET", &self.state.bucket),
+                ("PREFIX", ""),
+            ],
+        )?;
+        let keys: BTreeMap<String, u64> =
+            serde_json::from_str(out.trim()).map_err(|e| e.to_string())?;
+        Ok(format!("{endpoint} lists {} objects", keys.len()))
+    }
+
+    /// The one deliberate change of a rendered value: a wrong PGPASSWORD.
+    pub(super) fn wrong_password(&mut self) -> Result<String, String> {
+        let mut cmd = self.command_for(&self.init_container("db-upgrade")?)?;
+        cmd.env("PGPASSWORD", "not-the-password");
+        let log = self.path("db-upgrade-wrong.log");
+        match run_with_deadline("db-upgrade", cmd, &log, Duration::from_secs(30)) {
+            Err(why) if why.contains("the database refused the password") => {
+                Ok(why.lines().last().unwrap_or_default().to_owned())
+            }
+            Err(why) => Err(why),
+            Ok(_) => Err("db-upgrade succeeded with a wrong password".into()),
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Starting each rendered component on loopback, as its manifest says.
+
+use super::*;
+
+impl Harness {
+    pub(super) fn render(&mut self) -> Result<String, String> {
+        let spec = SPEC.replace("MODEL", "storageUri: s3://mlflow/placeholder");
+        let run = render_spec(&spec, &[]).map_err(|e| format!("mlk render failed:\n{e}"))?;
+        let count = run.len();
+        self.state.rendered = Some(Rendered::new(run));
+        Ok(format!("{count} documents"))
+    }
+
+    pub(super) fn map_services(&mut self) -> Result<String, String> {
+        let r = self.rendered();
+        let ns = r.first("Namespace")?["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let mut services = Vec::new();
+        for svc in r.docs.iter().filter(|d| d["kind"] == "Service") {
+            let name = svc["metadata"]["name"].as_str().unwrap_or_default();
+            for port in seq(&svc["spec"]["ports"]) {
+                let p = port["port"].as_u64().unwrap_or_default();
+                services.push((format!("{name}.{ns}.svc.cluster.local:{p}"), free_port()));
+            }
+        }
+        let tracking = r.get("Deployment", "mlflow-tracking")?;
+        let container = &tracking["spec"]["template"]["spec"]["containers"][0];
+        let container_port = container["ports"][0]["containerPort"]
+            .as_u64()
+            .unwrap_or_default();
+        let track_port = services
+            .iter()
+            .find(|(s, _)| {
+                s.starts_with("mlflow-tracking.") && s.ends_with(&format!(":{container_port}"))
+            })
+            .map(|(_, p)| *p)
+            .ok_or("no tracking Service on the container's port")?;
+        let mut args = vec![
+            ("0.0.0.0".to_owned(), "127.0.0.1".to_owned()),
+            (container_port.to_string(), track_port.to_string()),
+        ];
+        for mount in seq(&container["volumeMounts"]) {
+            let path = mount["mountPath"].as_str().unwrap_or_default();
+            let local = self.path(&format!("volume-{}", mount["name"].as_str().unwrap_or("x")));
+            std::fs::create_dir_all(&local).map_err(|e| e.to_string())?;
+            args.push((path.to_owned(), local.display().to_string()));
+        }
+        for (from, port) in &services {
+            println!("      {from} -> 127.0.0.1:{port}");
+        }
+        for (from, to) in &args {
+            println!("      argument {from} -> {to}");
+        }
+        self.state.loopback = Some(Loopback { services, args });
+        Ok("every in-cluster address above; nothing else changes".into())
+    }
+
+    pub(super) fn postgres(&mut self) -> Result<String, String> {
+        let r = self.rendered();
+        let sts = r.get("StatefulSet", "mlflow-postgres")?;
+        let env: BTreeMap<_, _> = r
+            .env(&sts["spec"]["template"]["spec"]["containers"][0])?
+            .into_iter()
+            .collect();
+        let var = |k: &str| {
+            env.get(k)
+                .cloned()
+                .ok_or(format!("the StatefulSet sets no {k}"))
+        };
+        let (user, password, db) = (
+            var("POSTGRES_USER")?,
+            var("POSTGRES_PASSWORD")?,
+            var("POSTGRES_DB")?,
+        );
+        let port = self.loopback().port("mlflow-postgres")?;
+        let pg = self.path("pg");
+        std::fs::create_dir_all(&pg).map_err(|e| e.to_string())?;
+        std::fs::write(pg.join("pwfile"), &password).map_err(|e| e.to_string())?;
+        if is_root() {
+            run_ok(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&pg),
+            )?;
+        }
+        let data = pg.join("data");
+        let bin = pg_bin()?;
+        let mut initdb = as_postgres(&format!("{bin}/initdb"));
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", &user, "-E", "UTF8", "--auth=scram-sha-256"]);
+        initdb.arg(format!("--pwfile={}", pg.join("pwfile").display()));
+        run_ok(&mut initdb)?;
+        let mut server = as_postgres(&format!("{bin}/postgres"));
+        server.arg("-D").arg(&data).args([
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ]);
+        server.arg("-k").arg(&pg);
+        let mut p = Process::start("postgres", server, self.path("postgres.log"));
+        p.wait_for_port(port, Duration::from_secs(30));
+        self.state.processes.push(p);
+        // As the image's entrypoint does for POSTGRES_DB.
+        let mut createdb = Command::new("createdb");
+        createdb.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", &user, &db]);
+        run_ok(createdb.env("PGPASSWORD", &password))?;
+        Ok(format!("user {user}, database {db}, on 127.0.0.1:{port}"))
+    }
+
+    pub(super) fn s3(&mut self) -> Result<String, String> {
+        let port = self.loopback().port("mlflow-minio")?;
+        let mut cmd = Command::new(venv_bin("moto_server"));
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        let mut p = Process::start("moto_server", cmd, self.path("moto.log"));
+        p.wait_for_port(port, Duration::from_secs(30));
+        self.state.processes.push(p);
+
+        let r = self.rendered();
+        let job = r.first("Job")?;
+        let pod = &job["spec"]["template"]["spec"];
+        let container = &pod["containers"][0];
+        let script = seq(&container["command"])
+            .iter()
+            .chain(&seq(&container["args"]))
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !script.contains("mc mb --ignore-existing") {
+            return Err("the bucket Job no longer runs `mc mb --ignore-existing`".into());
+        }
+        let env: Vec<(String, String)> = r
+            .env(container)?
+            .into_iter()
+            .map(|(k, v)| (k, self.loopback().map(&v)))
+            .collect();
+        let get = |k: &str| {
+            env.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .ok_or(format!("the Job sets no {k}"))
+        };
+        let bucket = get("BUCKET")?;
+        // `mc` is not on this machine; boto3 makes the same call with the
+        // Job's endpoint, credentials and bucket.
+        let out = py_env(
+            MAKE_BUCKET,
+            &[
+                ("S3_ENDPOINT", &get("S3_ENDPOINT")?),
+                ("AWS_ACCESS_KEY_ID", &get("MINIO_ROOT_USER")?),
+                ("AWS_SECRET_ACCESS_KEY", &get("MINIO_ROOT_PASSWORD")?),
+                ("BUCKET", &bucket),
+            ],
+        )?;
+        self.state.bucket = bucket;
+        Ok(out.trim().to_owned())
+    }
+
+    pub(super) fn container_env(&self, c: &Value) -> Result<Vec<(String, String)>, String> {
+        let lb = self.loopback();
+        let mut env: Vec<(String, String)> = self
+            .rendered()
+            .env(c)?
+            .into_iter()
+            .map(|(k, v)| (k, lb.map(&v)))
+            .collect();
+        // What the image provides: its programs on PATH, a home.
+        let path = format!("{}:/usr/bin:/bin", venv().join("bin").display());
+        env.push(("PATH".into(), path));
+        env.push(("HOME".into(), self.path("home").display().to_string()));
+        Ok(env)
+    }
+
+    pub(super) fn command_for(&self, c: &Value) -> Result<Command, String> {
+        let env = self.container_env(c)?;
+        let argv: Vec<String> = self
+            .rendered()
+            .argv(c, &env)
+            .iter()
+            .map(|a| self.loopback().map(a))
+            .collect();
+        let (program, args) = argv.split_first().ok_or("a container without a command")?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .env_clear()
+            .envs(env)
+            .current_dir(self.dir.path());
+        Ok(cmd)
+    }
+
+    pub(super) fn init_step(&mut self, name: &str) -> Result<String, String> {
+        let cmd = self.command_for(&self.init_container(name)?)?;
+        let log = self.path(&format!("{name}.log"));
+        run_with_deadline(name, cmd, &log, Duration::from_secs(60))
+    }
+
+    pub(super) fn init_container(&self, name: &str) -> Result<Value, String> {
+        let pod =
+            &self.rendered().get("Deployment", "mlflow-tracking")?["spec"]["template"]["spec"];
+        seq(&pod["initContainers"])
+            .into_iter()
+            .find(|c| c["name"] == name)
+            .ok_or(format!("no init container {name}"))
+    }
+
+    pub(super) fn tracking(&mut self) -> Result<String, String> {
+        let r = self.rendered();
+        let pod = &r.get("Deployment", "mlflow-tracking")?["spec"]["template"]["spec"];
+        let container = pod["containers"][0].clone();
+        let env = self.container_env(&container)?;
+        self.state.tracking_env = env;
+        let cmd = self.command_for(&container)?;
+        let port = self.loopback().port("mlflow-tracking")?;
+        let mut p = Process::start("mlflow server", cmd, self.path("mlflow.log"));
+        p.wait_for_port(port, Duration::from_secs(120));
+        let probe = &container["readinessProbe"]["httpGet"];
+        let path = probe["path"].as_str().unwrap_or("/health");
+        let answer = http::get(port, path, "localhost", None)?;
+        self.state.processes.push(p);
+        match answer.status {
+            200 => Ok(format!("ready on 127.0.0.1:{port}{path}")),
+            s => Err(format!("the readiness probe {path} got {s}")),
+        }
+    }
+
+    pub(super) fn nginx(&mut self) -> Result<String, String> {
+        let r = self.rendered();
+        let ingress = r.first("Ingress")?;
+        let secret = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/auth-secret"]
+            .as_str()
+            .ok_or("the Ingress names no auth Secret")?;
+        let auth = r.secret(secret, "auth")?;
+        let upstream = self.loopback().port("mlflow-tracking")?;
+        let n = nginx(
+            &ingress["metadata"]["annotations"],
+            auth.as_bytes(),
+            upstream,
+        );
+        self.state.nginx_port = n.port;
+        self._nginx = Some(n);
+        Ok(format!(
+            "127.0.0.1:{} -> 127.0.0.1:{upstream}, Host {HOST}",
+            self.state.nginx_port
+        ))
+    }
+}
+
+/// Debian's server binaries, newest version first.
+fn pg_bin() -> Result<String, String> {
+    let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|_| "PostgreSQL is not installed: scripts/install-test-deps.sh installs it")?
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|b| b.join("initdb").exists())
+        .collect();
+    bins.sort();
+    let bin = bins.pop().ok_or("no /usr/lib/postgresql/*/bin/initdb")?;
+    Ok(bin.display().to_string())
+}
+
+fn as_postgres(program: &str) -> Command {
+    let mut cmd = Command::new(program);
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        let id = |flag: &str| -> u32 {
+            let out = Command::new("id")
+                .args([flag, "postgres"])
+                .output()
+                .expect("id runs");
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .expect("a postgres user")
+        };
+        cmd.uid(id("-u")).gid(id("-g"));
+    }
+    cmd
+}
+
+fn run_ok(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{:?} failed:\n{}{}",
+        cmd.get_program(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
