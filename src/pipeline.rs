@@ -37,7 +37,8 @@ pub fn render_platform(
     let resolved = resolve::resolve(&merged, &env, &lookup).map_err(|e| merged.locate(e))?;
     let ctx = context::build(&resolved.platform);
     let docs = manifest::parse(&render::render(&ctx)?)?;
-    let report = validate::validate(&docs, catalog, &resolved.external);
+    let level = validate::Level::Restricted;
+    let report = validate::validate(&docs, catalog, &resolved.external, level);
     if !report.is_valid(true) {
         let unchecked = report
             .unchecked

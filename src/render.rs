@@ -9,9 +9,17 @@ use minijinja::{
 use crate::context::Context;
 
 /// Each component's template, in the order its objects are applied.
-pub const COMPONENTS: [(&str, &str); 7] = [
+pub const COMPONENTS: [(&str, &str); 9] = [
     ("namespace", include_str!("../templates/namespace.yaml.j2")),
+    (
+        "network-policy",
+        include_str!("../templates/network-policy.yaml.j2"),
+    ),
     ("postgres", include_str!("../templates/postgres.yaml.j2")),
+    (
+        "cloudnativepg",
+        include_str!("../templates/cloudnativepg.yaml.j2"),
+    ),
     ("minio", include_str!("../templates/minio.yaml.j2")),
     ("tracking", include_str!("../templates/tracking.yaml.j2")),
     ("ingress", include_str!("../templates/ingress.yaml.j2")),

@@ -80,7 +80,7 @@ fn missing_files_and_profiles() {
     );
     render_fails_with(
         &["render", "--profile", "staging"],
-        "error: staging: not a built-in profile (dev, prod) and not a readable profile file",
+        "error: staging: not a built-in profile (dev, prod, ha) and not a readable profile file",
     );
 }
 

@@ -17,6 +17,12 @@ fn prod_profile() {
 }
 
 #[test]
+fn ha_profile() {
+    let run = mlk(&["render", "--profile", "ha"]).key().run().ok();
+    snapshot!("ha", run.stdout);
+}
+
+#[test]
 fn every_option() {
     let run = mlk(&["render", "-f", "specs/everything.yaml"])
         .env("MINIO_USER", "minio-admin")

@@ -90,6 +90,7 @@ fn built_in_custom_kinds_are_a_subset_of_upstream() {
     for (api, kind) in [
         ("monitoring.coreos.com/v1", "ServiceMonitor"),
         ("serving.kserve.io/v1beta1", "InferenceService"),
+        ("postgresql.cnpg.io/v1", "Cluster"),
     ] {
         let ours = builtin.lookup(api, kind).expect("built in");
         assert_eq!(ours.source, Source::Builtin);
@@ -99,7 +100,7 @@ fn built_in_custom_kinds_are_a_subset_of_upstream() {
         compared += 1;
     }
     assert!(out.is_empty(), "{}", out.join("\n"));
-    assert_eq!(compared, 2);
+    assert_eq!(compared, 3);
 }
 
 #[test]
@@ -144,11 +145,21 @@ fn upstream_schemas_catch_what_mlk_catches() {
 #[test]
 fn every_profile_renders_clean_against_upstream_crds() {
     let Some(dir) = crd_dir() else { return };
-    for profile in ["dev", "prod"] {
-        let out = mlk_with_crds(&["render", "--profile", profile], &dir)
-            .key()
-            .run()
-            .ok();
+    for args in [
+        &["--profile", "dev"][..],
+        &["--profile", "prod"],
+        &["--profile", "ha"],
+        &[
+            "--profile",
+            "ha",
+            "--set",
+            "database.cloudnativepg.backup={}",
+        ],
+    ] {
+        let profile = args.join(" ");
+        let all = [&["render"][..], args].concat();
+        let out = mlk_with_crds(&all, &dir).key().run().ok();
+        assert!(!args.contains(&"ha") || out.stdout.contains("kind: Cluster"));
         let check = mlk(&["validate", "--strict", "-"]).stdin(&out.stdout).run();
         assert_eq!(check.code, 0, "{profile}: {}", check.stdout);
     }

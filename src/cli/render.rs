@@ -15,7 +15,7 @@ pub struct RenderArgs {
     /// The platform spec (`-` reads standard input).
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     file: Option<PathBuf>,
-    /// A built-in profile (dev, prod) or a profile file.
+    /// A built-in profile (dev, prod, ha) or a profile file.
     #[arg(long, value_name = "NAME|PATH", default_value = DEFAULT_PROFILE)]
     profile: String,
     /// Override a spec value, e.g. tracking.replicas=3 (read as YAML).

@@ -7,7 +7,7 @@ use clap::ValueEnum;
 
 use super::{Output, Unusable};
 use crate::manifest::{self, Document};
-use crate::validate::{self, Catalog, External, KUBE_VERSION, Report};
+use crate::validate::{self, Catalog, External, KUBE_VERSION, Level, Report};
 
 /// Which schemas to check against; shared by `render` and `validate`.
 #[derive(clap::Args)]
@@ -64,6 +64,10 @@ pub struct ValidateArgs {
     /// A kind without a schema (not checked) is an error, not a warning.
     #[arg(long)]
     strict: bool,
+    /// The Pod Security Standard every pod template must meet, as
+    /// `pod-security.kubernetes.io/enforce` would hold it.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = Level::Restricted)]
+    pod_security: Level,
     /// Report format on stdout.
     #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
     output: ReportFormat,
@@ -110,7 +114,7 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
     if docs.is_empty() {
         return Err(Unusable("no Kubernetes objects in the input".into()).into());
     }
-    let report = validate::validate(&docs, &catalog, &external);
+    let report = validate::validate(&docs, &catalog, &external, args.pod_security);
     let valid = report.is_valid(args.strict);
     let stdout = match args.output {
         ReportFormat::Text => text_report(&report, args.strict, notes),

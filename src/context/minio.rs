@@ -1,11 +1,15 @@
 //! The embedded MinIO: a StatefulSet with its own volume, a Service, and
 //! the Job that creates the bucket.
 
+use k8s_openapi::api::core::v1::{PodSecurityContext, TopologySpreadConstraint};
+use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::availability;
 use super::naming::{Labels, Naming};
 use super::secret::{EnvEntry, SecretBinder, SecretObject};
+use super::security;
 use crate::resolve::SecretValue;
 use crate::spec::{EmbeddedArtifacts, Resources, SecretRef, Storage};
 
@@ -16,6 +20,13 @@ const CREATE_BUCKET: &str = include_str!("../../templates/scripts/create-bucket.
 #[derive(Debug, Serialize)]
 pub struct MinioContext {
     pub name: String,
+    /// In distributed mode, the headless Service that gives each pod its
+    /// DNS name. A single server keeps the Service it always had: a
+    /// StatefulSet's `serviceName` cannot change in place.
+    pub headless: Option<String>,
+    pub replicas: u32,
+    /// `minio server` and what it serves: one folder, or every pod's.
+    pub args: Vec<String>,
     pub labels: Labels,
     pub selector: Labels,
     pub secret: Option<SecretObject>,
@@ -26,17 +37,23 @@ pub struct MinioContext {
     pub resources: Resources,
     pub storage: Storage,
     pub bucket_job: BucketJob,
+    pub pod_security: PodSecurityContext,
+    pub topology_spread: Vec<TopologySpreadConstraint>,
+    pub disruption_budget: Option<PodDisruptionBudgetSpec>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct BucketJob {
-    /// Suffixed with a hash of its content: a Job's pod template cannot
-    /// change, so a changed Job is a new Job rather than a failed apply.
+    /// Suffixed with a hash of everything in its pod template: a Job's
+    /// template cannot change, so a changed Job is a new Job rather than
+    /// a failed apply.
     pub name: String,
     pub labels: Labels,
     pub image: String,
     pub env: Vec<EnvEntry>,
     pub script: String,
+    pub resources: Resources,
+    pub pod_security: PodSecurityContext,
 }
 
 /// Where the tracking server and KServe find the built-in MinIO.
@@ -62,17 +79,35 @@ pub fn build(
     ];
     let endpoint = format!("http://{}", authority(n));
     let bucket_job = bucket_job(n, spec, &credentials, &endpoint);
+    let headless = n.object("minio-hl");
+    let selector = n.selector("minio", "artifacts");
+    let distributed = spec.replicas.distributed();
+    let args = server_args(n, &name, &headless, spec.replicas.0);
+    // The root filesystem is read-only; MinIO keeps its certs folder
+    // under HOME.
+    let mut env = vec![EnvEntry::plain("HOME", "/tmp")];
+    env.extend(credentials);
     let ctx = MinioContext {
+        args,
+        replicas: spec.replicas.0,
+        headless: distributed.then_some(headless),
         labels: n.labels("minio", "artifacts"),
-        selector: n.selector("minio", "artifacts"),
+        topology_spread: if distributed {
+            availability::spread(&selector)
+        } else {
+            Vec::new()
+        },
+        disruption_budget: distributed.then(|| availability::disruption_budget(&selector)),
+        selector,
         secret: secret.finish(),
         image: spec.image.to_string(),
         port: PORT,
         console_port: CONSOLE_PORT,
-        env: credentials,
+        env,
         resources: spec.resources.clone(),
         storage: spec.storage.clone(),
         bucket_job,
+        pod_security: security::pod(security::MINIO_UID),
         name,
     };
     let access = MinioAccess {
@@ -81,6 +116,22 @@ pub fn build(
         secret_key,
     };
     (ctx, access)
+}
+
+/// One server serves its own volume. In distributed mode every pod is
+/// named by its stable DNS name under the headless Service, and MinIO
+/// forms one erasure set from all of them.
+fn server_args(n: &Naming, name: &str, headless: &str, replicas: u32) -> Vec<String> {
+    let data = if replicas == 1 {
+        "/data".to_owned()
+    } else {
+        let host = n.fqdn(headless);
+        format!("http://{name}-{{0...{}}}.{host}/data", replicas - 1)
+    };
+    let console = format!(":{CONSOLE_PORT}");
+    ["server", &data, "--console-address", &console]
+        .map(String::from)
+        .to_vec()
 }
 
 /// `host:port` of the built-in MinIO's Service.
@@ -97,24 +148,20 @@ fn bucket_job(
     let mut env = creds.to_vec();
     env.push(EnvEntry::plain("S3_ENDPOINT", endpoint));
     env.push(EnvEntry::plain("BUCKET", spec.bucket.as_str()));
-    let image = spec.mc_image.to_string();
-    let labels = n.labels("minio", "bucket-job");
-    let env_json = serde_json::to_string(&env).expect("serialisable");
-    let labels_json = serde_json::to_string(&labels).expect("serialisable");
-    let mut hasher = Sha256::new();
-    for part in [image.as_str(), CREATE_BUCKET, &env_json, &labels_json] {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    let hash: String = hasher.finalize()[..4]
+    let mut job = BucketJob {
+        name: String::new(),
+        labels: n.labels("minio", "bucket-job"),
+        image: spec.mc_image.to_string(),
+        env,
+        script: CREATE_BUCKET.to_owned(),
+        resources: Resources::new("10m", "32Mi", Some("100m"), "128Mi"),
+        pod_security: security::pod(security::MINIO_UID),
+    };
+    let content = serde_json::to_string(&(&job, security::container())).expect("serialisable");
+    let hash: String = Sha256::digest(content.as_bytes())[..4]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    BucketJob {
-        name: n.object(&format!("bucket-{hash}")),
-        labels,
-        image,
-        env,
-        script: CREATE_BUCKET.to_owned(),
-    }
+    job.name = n.object(&format!("bucket-{hash}"));
+    job
 }

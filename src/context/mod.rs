@@ -1,12 +1,17 @@
 //! Stage 4a: the typed context the templates lay out. Every name, default
 //! and derived value is decided here; templates make no decisions.
 
+mod availability;
+mod cloudnativepg;
 mod ingress;
 mod minio;
 mod monitoring;
 mod naming;
+mod network_paths;
+mod network_policy;
 mod postgres;
 mod secret;
+mod security;
 mod serving;
 mod tracking;
 
@@ -35,18 +40,22 @@ pub struct Context {
     /// Labels of the Namespace, when mlk renders it.
     pub namespace_object: Option<Labels>,
     pub postgres: Option<PostgresContext>,
+    pub cloudnativepg: Option<cloudnativepg::ClusterContext>,
     pub minio: Option<MinioContext>,
     pub tracking: TrackingContext,
     pub ingress: Option<IngressContext>,
     pub service_monitor: Option<ServiceMonitorContext>,
     pub serving: Option<ServingContext>,
+    pub network_policies: Vec<network_policy::PolicyContext>,
+    /// Every container's securityContext.
+    pub container_security: k8s_openapi::api::core::v1::SecurityContext,
 }
 
 pub fn build(p: &Platform) -> Context {
     let n = Naming::new(&p.metadata);
     let mut extras = Extras::default();
-    let (postgres, db) = database(&n, &p.database, &mut extras);
     let (minio, s3) = artifacts(&n, &p.artifacts, &mut extras);
+    let (postgres, cloudnativepg, db) = database(&n, &p.database, &s3, &mut extras);
     let service = n.object("tracking");
     let ingress = p
         .ingress
@@ -58,8 +67,12 @@ pub fn build(p: &Platform) -> Context {
     Context {
         namespace: n.namespace().to_owned(),
         annotations: n.annotations(),
-        namespace_object: p.metadata.create_namespace.then(|| n.common_labels()),
+        namespace_object: p
+            .metadata
+            .create_namespace
+            .then(|| namespace_labels(&n, p.serving.is_some())),
         postgres,
+        cloudnativepg,
         minio,
         tracking,
         ingress,
@@ -68,15 +81,59 @@ pub fn build(p: &Platform) -> Context {
             .serving
             .as_ref()
             .map(|plan| serving::build(&n, plan, &p.artifacts)),
+        network_policies: p
+            .network_policy
+            .as_ref()
+            .map(|np| {
+                let paths = network_paths::build(&n, p, np);
+                network_policy::build(&n, &paths.groups, &paths.paths)
+            })
+            .unwrap_or_default(),
+        container_security: security::container(),
     }
 }
 
-fn database(
-    n: &Naming,
-    plan: &DatabasePlan,
-    extras: &mut Extras,
-) -> (Option<PostgresContext>, DbAccess) {
+/// The API server holds every pod in the namespace to the restricted
+/// level. KServe adds containers of its own to predictor pods (the
+/// storage initializer, Knative's queue proxy) that mlk cannot vouch for,
+/// so with models it warns and audits instead of refusing them.
+fn namespace_labels(n: &Naming, serving: bool) -> Labels {
+    let mut labels = n.common_labels();
+    let modes: &[&str] = if serving {
+        &["warn", "audit"]
+    } else {
+        &["enforce", "warn", "audit"]
+    };
+    for mode in modes {
+        let key = format!("pod-security.kubernetes.io/{mode}");
+        labels.insert(key, "restricted".into());
+    }
+    labels
+}
+
+type Databases = (
+    Option<PostgresContext>,
+    Option<cloudnativepg::ClusterContext>,
+    DbAccess,
+);
+
+fn database(n: &Naming, plan: &DatabasePlan, s3: &S3Access, extras: &mut Extras) -> Databases {
     match plan {
+        DatabasePlan::CloudNativePg(spec) => {
+            let (ctx, access) = cloudnativepg::build(n, spec, s3);
+            let uri = pg_uri(
+                spec.user.as_str(),
+                &access.host,
+                cloudnativepg::PORT,
+                spec.database.as_str(),
+                None,
+            );
+            let db = DbAccess {
+                uri,
+                password: access.password,
+            };
+            (None, Some(ctx), db)
+        }
         DatabasePlan::Embedded { spec, password } => {
             let (ctx, password) = postgres::build(n, spec, password);
             let host = n.fqdn(&ctx.name);
@@ -87,7 +144,7 @@ fn database(
                 spec.database.as_str(),
                 None,
             );
-            (Some(ctx), DbAccess { uri, password })
+            (Some(ctx), None, DbAccess { uri, password })
         }
         DatabasePlan::External {
             host,
@@ -102,7 +159,7 @@ fn database(
             extras.secrets.extend(secret.finish());
             let ssl = ssl_mode.map(|m| m.as_str());
             let uri = pg_uri(user.as_str(), host.as_str(), *port, database.as_str(), ssl);
-            (None, DbAccess { uri, password })
+            (None, None, DbAccess { uri, password })
         }
     }
 }

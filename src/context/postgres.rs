@@ -1,10 +1,12 @@
 //! The embedded PostgreSQL: a StatefulSet with its own volume, behind a
 //! headless Service.
 
+use k8s_openapi::api::core::v1::PodSecurityContext;
 use serde::Serialize;
 
 use super::naming::{Labels, Naming};
 use super::secret::{EnvEntry, SecretBinder, SecretObject};
+use super::security;
 use crate::resolve::SecretValue;
 use crate::spec::{EmbeddedDatabase, Resources, SecretRef, Storage};
 
@@ -25,6 +27,7 @@ pub struct PostgresContext {
     pub probe: Vec<String>,
     pub resources: Resources,
     pub storage: Storage,
+    pub pod_security: PodSecurityContext,
 }
 
 /// The context, and where the password lives for the tracking server.
@@ -67,6 +70,7 @@ pub fn build(
         .to_vec(),
         resources: spec.resources.clone(),
         storage: spec.storage.clone(),
+        pod_security: security::pod(security::POSTGRES_UID),
         name,
     };
     (ctx, password)

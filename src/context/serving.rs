@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use serde::Serialize;
 
 use super::minio;
 use super::naming::{Labels, Naming};
 use super::secret::SecretBinder;
+use super::security;
 use crate::resolve::{ArtifactsPlan, Credentials, ModelPlan, SecretValue, ServingPlan, Source};
 use crate::spec::{Resources, ScaleMetric};
 
@@ -46,7 +48,11 @@ pub struct InferenceService {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Predictor {
+    /// On the predictor's pods, where NetworkPolicies find them.
+    labels: Labels,
     service_account_name: String,
+    automount_service_account_token: bool,
+    security_context: PodSecurityContext,
     min_replicas: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_replicas: Option<u32>,
@@ -73,6 +79,9 @@ struct PredictorModel {
     runtime: Option<String>,
     storage_uri: String,
     resources: Resources,
+    /// Restricted, but the root stays writable: MLServer writes beside
+    /// its code (its metrics folder, model environments).
+    security_context: SecurityContext,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,6 +97,7 @@ struct Container {
     ports: Vec<ContainerPort>,
     readiness_probe: ImageProbe,
     resources: Resources,
+    security_context: SecurityContext,
 }
 
 #[derive(Debug, Serialize)]
@@ -152,6 +162,7 @@ fn inference_service(n: &Naming, m: &ModelPlan, service_account: &str) -> Infere
                 runtime: spec.runtime.as_ref().map(ToString::to_string),
                 storage_uri: uri.to_string(),
                 resources: spec.resources.clone(),
+                security_context: security::container_writable_root(),
             };
             (Some(model), Vec::new())
         }
@@ -170,6 +181,7 @@ fn inference_service(n: &Naming, m: &ModelPlan, service_account: &str) -> Infere
                     },
                 },
                 resources: spec.resources.clone(),
+                security_context: security::container_writable_root(),
             };
             (None, vec![container])
         }
@@ -179,7 +191,10 @@ fn inference_service(n: &Naming, m: &ModelPlan, service_account: &str) -> Infere
         labels: n.labels("mlflow", "model"),
         annotations,
         predictor: Predictor {
+            labels: predictor_labels(n),
             service_account_name: service_account.to_owned(),
+            automount_service_account_token: false,
+            security_context: security::pod_any_user(),
             min_replicas: spec.min_replicas,
             max_replicas: spec.max_replicas,
             scale_metric: spec.scale_metric,
@@ -189,6 +204,11 @@ fn inference_service(n: &Naming, m: &ModelPlan, service_account: &str) -> Infere
             containers,
         },
     }
+}
+
+/// Every model's predictor pods: what may reach the artifact store.
+pub fn predictor_labels(n: &Naming) -> Labels {
+    n.selector("mlflow", "predictor")
 }
 
 /// The storage initializer reads the endpoint from annotations and the

@@ -1,11 +1,16 @@
 //! The MLflow tracking server: its command line, environment, init steps
 //! and the Host names it answers to.
 
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec;
+use k8s_openapi::api::core::v1::{PodSecurityContext, TopologySpreadConstraint};
+use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 
+use super::availability;
 use super::monitoring::{self, Metrics};
 use super::naming::{Labels, Naming};
 use super::secret::{EnvEntry, SecretObject};
+use super::security;
 use crate::spec::{Resources, SecretRef, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
 
@@ -36,7 +41,8 @@ pub struct TrackingContext {
     pub selector: Labels,
     pub secrets: Vec<SecretObject>,
     pub image: String,
-    pub replicas: u32,
+    /// Left out when an autoscaler owns the count.
+    pub replicas: Option<u32>,
     pub port: u16,
     pub command: Vec<String>,
     pub args: Vec<String>,
@@ -48,6 +54,10 @@ pub struct TrackingContext {
     /// The Service port Prometheus discovers, and the folder the
     /// exporter writes to, when metrics are on.
     pub metrics: Option<MetricsPort>,
+    pub pod_security: PodSecurityContext,
+    pub topology_spread: Vec<TopologySpreadConstraint>,
+    pub disruption_budget: Option<PodDisruptionBudgetSpec>,
+    pub autoscaler: Option<HorizontalPodAutoscalerSpec>,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,13 +127,22 @@ pub fn build(
     metrics: Option<&Metrics>,
 ) -> TrackingContext {
     let name = n.object("tracking");
-    let db_env = vec![
-        EnvEntry::secret("PGPASSWORD", db.password.clone()),
-        EnvEntry::plain("MLFLOW_DISABLE_TELEMETRY", "true"),
-    ];
-    let s3_env = s3_env(s3);
+    // The root filesystem is read-only: HOME points at the /tmp emptyDir
+    // and Python writes no bytecode beside the code.
+    let runtime = [("HOME", "/tmp"), ("PYTHONDONTWRITEBYTECODE", "1")]
+        .map(|(k, v)| EnvEntry::plain(k, v))
+        .to_vec();
+    let db_env = [
+        runtime.clone(),
+        vec![
+            EnvEntry::secret("PGPASSWORD", db.password.clone()),
+            EnvEntry::plain("MLFLOW_DISABLE_TELEMETRY", "true"),
+        ],
+    ]
+    .concat();
+    let s3_env = [runtime, s3_env(s3)].concat();
     let mut env = db_env.clone();
-    env.extend(s3_env.iter().cloned());
+    env.extend(s3_env.iter().skip(2).cloned());
     env.push(EnvEntry::plain(
         "MLFLOW_SERVER_ALLOWED_HOSTS",
         allowed_hosts(n, &name, t, &extras, metrics).join(","),
@@ -146,12 +165,26 @@ pub fn build(
     );
 
     let python = |script: &str, arg: &str| ["python", "-c", script, arg].map(String::from).to_vec();
+    let selector = n.selector("mlflow", "tracking");
     TrackingContext {
         labels: n.labels("mlflow", "tracking"),
-        selector: n.selector("mlflow", "tracking"),
+        pod_security: security::pod(security::MLFLOW_UID),
+        topology_spread: if t.topology_spread {
+            availability::spread(&selector)
+        } else {
+            Vec::new()
+        },
+        disruption_budget: t
+            .disruption_budget
+            .then(|| availability::disruption_budget(&selector)),
+        autoscaler: t
+            .autoscaling
+            .as_ref()
+            .map(|a| availability::autoscaler(&name, a)),
+        selector,
         secrets: extras.secrets,
         image: t.image.to_string(),
-        replicas: t.replicas,
+        replicas: t.autoscaling.is_none().then_some(t.replicas),
         port: PORT,
         command: vec!["mlflow".into()],
         args: server_args(t, db, s3, metrics.is_some()),

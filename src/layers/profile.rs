@@ -11,9 +11,10 @@ use super::file::anchor_file_paths;
 use crate::located::Located;
 use crate::spec::{API_VERSION, PlatformSpec};
 
-pub const BUILTIN: [(&str, &str); 2] = [
+pub const BUILTIN: [(&str, &str); 3] = [
     ("dev", include_str!("../../profiles/dev.yaml")),
     ("prod", include_str!("../../profiles/prod.yaml")),
+    ("ha", include_str!("../../profiles/ha.yaml")),
 ];
 
 pub const DEFAULT: &str = "dev";

@@ -12,8 +12,8 @@ pub use serving::{Credentials, Lookup, ModelPlan, ServingPlan, Source};
 use crate::layers::Merged;
 use crate::located::Located;
 use crate::spec::{
-    EmbeddedArtifacts, EmbeddedDatabase, Endpoint, Metadata, Monitoring, PgIdent, SecretSource,
-    SslMode, Tracking,
+    CloudNativePg, EmbeddedArtifacts, EmbeddedDatabase, Endpoint, Metadata, Monitoring,
+    NetworkPolicy, PgIdent, SecretSource, SslMode, Tracking,
 };
 use crate::types::{BucketName, Host};
 use secrets::Resolver;
@@ -30,6 +30,7 @@ pub struct Platform {
     pub ingress: Option<IngressPlan>,
     pub monitoring: Monitoring,
     pub serving: Option<ServingPlan>,
+    pub network_policy: Option<NetworkPolicy>,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub enum DatabasePlan {
         spec: Box<EmbeddedDatabase>,
         password: SecretValue,
     },
+    /// CloudNativePG generates the password into its `NAME-app` Secret.
+    CloudNativePg(Box<CloudNativePg>),
     External {
         host: Host,
         port: u16,
@@ -81,6 +84,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let artifacts = artifacts(spec.artifacts, &mut r)?;
     let ingress = ingress::resolve(&spec.ingress, &mut r)?;
     tracking_checks(&spec.tracking)?;
+    autoscaling_checks(&spec.tracking)?;
     labels_checks(&spec.metadata)?;
     monitoring_checks(&spec.monitoring)?;
     let serving = serving::resolve(&spec.serving, &artifacts, lookup)?;
@@ -96,6 +100,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
             ingress,
             monitoring: spec.monitoring,
             serving,
+            network_policy: spec.network_policy.enabled.then_some(spec.network_policy),
         },
         warnings: r.finish(),
     })
@@ -128,6 +133,9 @@ fn external_secret(
 }
 
 fn database(db: crate::spec::Database, r: &mut Resolver) -> Result<DatabasePlan, Located> {
+    if let (None, Some(cnpg)) = (&db.external, db.cloudnativepg) {
+        return Ok(DatabasePlan::CloudNativePg(Box::new(cnpg)));
+    }
     let Some(ext) = db.external else {
         let spec = db.embedded.unwrap_or_default();
         let password = r.resolve("database.embedded.password", &spec.password)?;
@@ -191,7 +199,9 @@ pub const MANAGED_ARGS: [&str; 11] = [
     "--expose-prometheus",
 ];
 
-pub const MANAGED_ENV: [&str; 11] = [
+pub const MANAGED_ENV: [&str; 13] = [
+    "HOME",
+    "PYTHONDONTWRITEBYTECODE",
     "PGPASSWORD",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -231,6 +241,35 @@ fn tracking_checks(t: &Tracking) -> Result<(), Located> {
                 format!("{name} is listed twice"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// The autoscaler's bounds; its target is a share of the CPU request.
+fn autoscaling_checks(t: &Tracking) -> Result<(), Located> {
+    let Some(a) = &t.autoscaling else {
+        return Ok(());
+    };
+    let fail = |field: &str, msg: String| {
+        let path = format!("tracking.autoscaling.{field}");
+        Err(Located::new("spec", Some(&path), msg))
+    };
+    if a.min_replicas == 0 {
+        return fail("minReplicas", "must be at least 1".into());
+    }
+    if a.max_replicas < a.min_replicas {
+        let msg = format!(
+            "{} is below minReplicas ({})",
+            a.max_replicas, a.min_replicas
+        );
+        return fail("maxReplicas", msg);
+    }
+    if !(1..=100).contains(&a.target_cpu_percent) {
+        let msg = format!(
+            "{} is not a share of the request (1 to 100)",
+            a.target_cpu_percent
+        );
+        return fail("targetCpuPercent", msg);
     }
     Ok(())
 }

@@ -20,6 +20,9 @@ pub struct Artifacts {
 pub struct EmbeddedArtifacts {
     pub image: Image,
     pub mc_image: Image,
+    /// 1 for a single server; 4 to 16 for distributed mode, one drive
+    /// each, in one erasure set.
+    pub replicas: MinioReplicas,
     pub storage: Storage,
     pub resources: Resources,
     pub bucket: BucketName,
@@ -32,11 +35,35 @@ impl Default for EmbeddedArtifacts {
         EmbeddedArtifacts {
             image: Image::builtin(MINIO_IMAGE),
             mc_image: Image::builtin(MC_IMAGE),
+            replicas: MinioReplicas(1),
             storage: Storage::of("20Gi"),
             resources: Resources::new("100m", "256Mi", None, "1Gi"),
             bucket: BucketName::try_from("mlflow".to_owned()).expect("built-in"),
             root_user: SecretSource::Generate,
             root_password: SecretSource::Generate,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct MinioReplicas(pub u32);
+
+impl MinioReplicas {
+    pub fn distributed(self) -> bool {
+        self.0 > 1
+    }
+}
+
+impl TryFrom<u32> for MinioReplicas {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Self, String> {
+        match n {
+            1 | 4..=16 => Ok(MinioReplicas(n)),
+            _ => Err(format!(
+                "replicas must be 1 (one server) or 4 to 16 (distributed: erasure coding \
+                 needs at least 4 drives), not {n}"
+            )),
         }
     }
 }

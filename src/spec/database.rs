@@ -5,14 +5,130 @@ use super::secret_source::SecretSource;
 use crate::types::{Host, Image};
 
 pub const POSTGRES_IMAGE: &str = "docker.io/library/postgres:17.6-bookworm";
+/// CloudNativePG's operand image. The `system` variant carries
+/// barman-cloud, which the Cluster's own `backup.barmanObjectStore` needs.
+pub const CNPG_IMAGE: &str = "ghcr.io/cloudnative-pg/postgresql:17.6-system-bookworm";
 
-/// The metadata store. `external` wins when set; `embedded` then only
-/// holds a profile's settings for a PostgreSQL that is not rendered.
+/// The metadata store. `external` wins when set, then `cloudnativepg`;
+/// `embedded` then only holds a profile's settings for a PostgreSQL that
+/// is not rendered.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Database {
     pub embedded: Option<EmbeddedDatabase>,
+    pub cloudnativepg: Option<CloudNativePg>,
     pub external: Option<ExternalDatabase>,
+}
+
+/// A `postgresql.cnpg.io/v1` Cluster: the CloudNativePG operator runs the
+/// instances, fails over, and generates the application credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudNativePg {
+    pub instances: Instances,
+    pub image: Image,
+    pub storage: Storage,
+    pub resources: Resources,
+    pub database: PgIdent,
+    pub user: PgIdent,
+    /// WAL archiving and nightly base backups to the artifact store.
+    pub backup: Option<Backup>,
+}
+
+impl Default for CloudNativePg {
+    fn default() -> Self {
+        CloudNativePg {
+            instances: Instances(3),
+            image: Image::builtin(CNPG_IMAGE),
+            storage: Storage::of("20Gi"),
+            resources: Resources::new("500m", "1Gi", Some("2"), "2Gi"),
+            database: PgIdent::builtin("mlflow"),
+            user: PgIdent::builtin("mlflow"),
+            backup: None,
+        }
+    }
+}
+
+/// One primary and its standbys: 1 to 9 PostgreSQL instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+pub struct Instances(pub u32);
+
+impl TryFrom<u32> for Instances {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Self, String> {
+        match n {
+            1..=9 => Ok(Instances(n)),
+            _ => Err(format!("instances must be between 1 and 9, not {n}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Backup {
+    /// Where in the artifact bucket the backups go.
+    pub path: BackupPath,
+    /// How long backups are kept: `30d`, `4w`, `6m`.
+    pub retention: Retention,
+    /// CloudNativePG's six-field cron (seconds first).
+    pub schedule: String,
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Backup {
+            path: BackupPath("postgres-backups".into()),
+            retention: Retention("30d".into()),
+            schedule: "0 0 2 * * *".into(),
+        }
+    }
+}
+
+/// A folder name inside the bucket: no MLflow experiment ID (a number)
+/// can collide with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupPath(String);
+crate::types::string_newtype!(BackupPath);
+
+impl BackupPath {
+    fn parse(s: &str) -> Result<(), String> {
+        let ok = s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.len() <= 63
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} is not a backup folder: lowercase letters, digits and '-', \
+                 starting with a letter"
+            ))
+        }
+    }
+}
+
+/// CloudNativePG's retention policy: a number and d, w or m.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention(String);
+crate::types::string_newtype!(Retention);
+
+impl Retention {
+    fn parse(s: &str) -> Result<(), String> {
+        let (n, unit) = s.split_at(s.len().saturating_sub(1));
+        let ok = !n.is_empty()
+            && n.len() <= 4
+            && n.bytes().all(|b| b.is_ascii_digit())
+            && !n.starts_with('0')
+            && ["d", "w", "m"].contains(&unit);
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} is not a retention: a number and d, w or m, e.g. 30d"
+            ))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

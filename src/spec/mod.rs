@@ -7,6 +7,7 @@ mod database;
 mod ingress;
 mod metadata;
 mod monitoring;
+mod network_policy;
 mod resources;
 mod secret_source;
 mod serving;
@@ -14,18 +15,21 @@ mod tracking;
 
 use serde::Deserialize;
 
-pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts};
-pub use database::{Database, EmbeddedDatabase, ExternalDatabase, PgIdent, SslMode};
+pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts, MinioReplicas};
+pub use database::{
+    Backup, CloudNativePg, Database, EmbeddedDatabase, ExternalDatabase, PgIdent, SslMode,
+};
 pub use ingress::{Auth, BodySize, COSTS, Cost, DEFAULT_COST, Ingress, Realm, Tls, User};
 pub use metadata::Metadata;
 pub use monitoring::{Monitoring, ServiceMonitor};
+pub use network_policy::{NamespaceLabels, NetworkPolicy};
 pub use resources::{ResourceList, Resources, Storage};
 pub use secret_source::{SecretRef, SecretSource};
 pub use serving::{
     Alias, Model, ModelVersion, RegisteredModel, ScaleMetric, ServiceName, Serving, StorageUri,
     TrackingUri,
 };
-pub use tracking::{EnvVar, MLFLOW_IMAGE, StaticPrefix, Tracking, Workers};
+pub use tracking::{Autoscaling, EnvVar, MLFLOW_IMAGE, StaticPrefix, Tracking, Workers};
 
 pub const API_VERSION: &str = "mlk/v1alpha1";
 
@@ -44,4 +48,6 @@ pub struct PlatformSpec {
     pub ingress: Ingress,
     pub monitoring: Monitoring,
     pub serving: Serving,
+    #[serde(rename = "networkPolicy")]
+    pub network_policy: NetworkPolicy,
 }

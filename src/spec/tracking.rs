@@ -23,6 +23,33 @@ pub struct Tracking {
     pub static_prefix: Option<StaticPrefix>,
     /// MLflow's job runner: seven more processes, about 2 GB.
     pub job_execution: bool,
+    /// A HorizontalPodAutoscaler owns the replica count; `replicas` is
+    /// then not rendered, so an apply never resets what it scaled to.
+    pub autoscaling: Option<Autoscaling>,
+    /// Spread replicas across nodes (required) and zones (preferred).
+    pub topology_spread: bool,
+    /// A PodDisruptionBudget: a drain takes one replica at a time.
+    pub disruption_budget: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Autoscaling {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    /// Average CPU use, as a share of the request, that the autoscaler
+    /// keeps the replicas at.
+    pub target_cpu_percent: u32,
+}
+
+impl Default for Autoscaling {
+    fn default() -> Self {
+        Autoscaling {
+            min_replicas: 2,
+            max_replicas: 6,
+            target_cpu_percent: 70,
+        }
+    }
 }
 
 impl Default for Tracking {
@@ -38,6 +65,9 @@ impl Default for Tracking {
             cors_origins: Vec::new(),
             static_prefix: None,
             job_execution: false,
+            autoscaling: None,
+            topology_spread: false,
+            disruption_budget: false,
         }
     }
 }

@@ -26,6 +26,14 @@ const BUILTIN_CUSTOM: &[(&str, &str)] = &[
         "schemas/inferenceservice.yaml",
         include_str!("../../schemas/inferenceservice.yaml"),
     ),
+    (
+        "schemas/cluster.yaml",
+        include_str!("../../schemas/cluster.yaml"),
+    ),
+    (
+        "schemas/scheduledbackup.yaml",
+        include_str!("../../schemas/scheduledbackup.yaml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

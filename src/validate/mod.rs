@@ -3,12 +3,17 @@
 //! - against its kind's schema (unknown fields, types, required fields,
 //!   enums, names, labels, quantities);
 //! - for YAML 1.1 traps in its text;
-//! - for references between objects that must resolve.
+//! - for references between objects that must resolve;
+//! - for pod templates that break a Pod Security level.
 
 pub mod catalog;
 mod format;
 mod knowledge;
+mod network_policy;
+mod operators;
 mod path;
+mod pod_security;
+mod pods;
 mod refs;
 pub mod schema;
 mod walk;
@@ -21,6 +26,7 @@ use serde_yaml::Value;
 
 pub use catalog::{Catalog, KUBE_VERSION, Source};
 pub use path::Path;
+pub use pod_security::Level;
 
 use crate::manifest::Document;
 use crate::types::{Name, Subdomain};
@@ -92,7 +98,7 @@ impl Report {
     }
 }
 
-pub fn validate(docs: &[Document], catalog: &Catalog, external: &External) -> Report {
+pub fn validate(docs: &[Document], catalog: &Catalog, external: &External, level: Level) -> Report {
     let mut report = Report {
         documents: docs.len(),
         ..Report::default()
@@ -121,6 +127,12 @@ pub fn validate(docs: &[Document], catalog: &Catalog, external: &External) -> Re
                     .extend(found.map(|(p, m)| Problem::new(doc, p, m)));
             }
             None => report.unchecked.push(id),
+        }
+        if let Some(pod) = pods::template_of(doc) {
+            let found = pod_security::check(&pod, level).into_iter();
+            report
+                .problems
+                .extend(found.map(|(p, m)| Problem::new(doc, p, m)));
         }
     }
     report.problems.extend(refs::check(docs, external));

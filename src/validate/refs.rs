@@ -2,26 +2,19 @@
 //! reach another (a selector, a backend, a secretKeyRef, a volume) finds
 //! it among the rendered objects, or among those declared to exist.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_yaml::Value;
 
+use super::network_policy;
+use super::operators;
 use super::path::Path;
+use super::pods::{self, Pod, container_ports, indexed, items, selects, str_map};
 use super::{External, Problem};
 use crate::manifest::Document;
 
-type Labels = BTreeMap<String, String>;
-
-struct Pod<'a> {
-    doc: &'a Document,
-    /// Where the pod template sits in its object (`spec.template`).
-    at: Path,
-    labels: Labels,
-    spec: &'a Value,
-}
-
 pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
-    let pods: Vec<Pod> = docs.iter().filter_map(pod_of).collect();
+    let pods = pods::all(docs);
     let mut out = Vec::new();
     for doc in docs {
         let mut report = |path: Path, message: String| {
@@ -34,10 +27,11 @@ pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
             "Service" => service(doc, &pods, &mut report),
             "Ingress" => ingress(doc, docs, &mut report),
             "ServiceMonitor" => service_monitor(doc, docs, &mut report),
+            "NetworkPolicy" => network_policy::check(doc, &pods, &mut report),
             _ => {}
         }
     }
-    for pod in &pods {
+    for pod in pods.iter().filter(|p| !p.operated) {
         let mut report = |path: Path, message: String| {
             out.push(Problem::new(pod.doc, path.to_string(), message));
         };
@@ -45,68 +39,6 @@ pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
         config_refs(pod, docs, external, &mut report);
     }
     out
-}
-
-fn str_map(v: &Value) -> Labels {
-    v.as_mapping()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn items(v: &Value) -> &[Value] {
-    v.as_sequence().map_or(&[], Vec::as_slice)
-}
-
-fn pod_of(doc: &Document) -> Option<Pod<'_>> {
-    let v = &doc.value;
-    let (at, template) = match doc.kind() {
-        "Pod" => (Path::root(), v),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => (
-            Path::root().key("spec").key("template"),
-            &v["spec"]["template"],
-        ),
-        "CronJob" => {
-            let at = Path::root()
-                .key("spec")
-                .key("jobTemplate")
-                .key("spec")
-                .key("template");
-            (at, &v["spec"]["jobTemplate"]["spec"]["template"])
-        }
-        _ => return None,
-    };
-    Some(Pod {
-        doc,
-        at,
-        labels: str_map(&template["metadata"]["labels"]),
-        spec: &template["spec"],
-    })
-}
-
-/// A label selector (`matchLabels`, `matchExpressions`) against labels.
-fn selects(selector: &Value, labels: &Labels) -> bool {
-    let exact = str_map(&selector["matchLabels"]);
-    let by_labels = exact.iter().all(|(k, v)| labels.get(k) == Some(v));
-    by_labels
-        && items(&selector["matchExpressions"]).iter().all(|e| {
-            let key = e["key"].as_str().unwrap_or_default();
-            let values: Vec<&str> = items(&e["values"])
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
-            let has = labels.get(key);
-            match e["operator"].as_str() {
-                Some("In") => has.is_some_and(|v| values.contains(&v.as_str())),
-                Some("NotIn") => has.is_none_or(|v| !values.contains(&v.as_str())),
-                Some("Exists") => has.is_some(),
-                Some("DoesNotExist") => has.is_none(),
-                _ => false,
-            }
-        })
 }
 
 fn own_selector(doc: &Document, report: &mut impl FnMut(Path, String)) {
@@ -118,12 +50,6 @@ fn own_selector(doc: &Document, report: &mut impl FnMut(Path, String)) {
             "does not match the labels of spec.template.metadata.labels".into(),
         );
     }
-}
-
-fn container_ports<'a>(pod: &'a Pod) -> impl Iterator<Item = &'a str> {
-    indexed(pod.spec)
-        .flat_map(|(_, (_, c))| items(&c["ports"]))
-        .filter_map(|p| p["name"].as_str())
 }
 
 fn service(doc: &Document, pods: &[Pod], report: &mut impl FnMut(Path, String)) {
@@ -266,7 +192,7 @@ fn volumes(pod: &Pod, report: &mut impl FnMut(Path, String)) {
         let claims = items(&pod.doc.value["spec"]["volumeClaimTemplates"]);
         declared.extend(claims.iter().filter_map(|c| c["metadata"]["name"].as_str()));
     }
-    for (i, (list, c)) in indexed(pod.spec) {
+    for (i, (list, c)) in indexed(&pod.spec) {
         for (m, mount) in items(&c["volumeMounts"]).iter().enumerate() {
             let Some(name) = mount["name"].as_str() else {
                 continue;
@@ -286,18 +212,6 @@ fn volumes(pod: &Pod, report: &mut impl FnMut(Path, String)) {
             }
         }
     }
-}
-
-/// Containers with their index within their own list.
-fn indexed(spec: &Value) -> impl Iterator<Item = (usize, (&'static str, &Value))> {
-    ["initContainers", "containers"]
-        .into_iter()
-        .flat_map(move |k| {
-            items(&spec[k])
-                .iter()
-                .enumerate()
-                .map(move |(i, c)| (i, (k, c)))
-        })
 }
 
 /// A reference to a key (or, with `key: None`, the whole object) of a
@@ -322,7 +236,7 @@ fn config_refs(
         if r.optional || external.contains(r.kind, r.name) {
             continue;
         }
-        let Some(target) = find(docs, r.kind, pod.doc.namespace(), r.name) else {
+        let Some(keys) = keys_of(docs, r.kind, pod.doc.namespace(), r.name) else {
             let msg = format!(
                 "no rendered {} named {:?}, and none declared to exist",
                 r.kind, r.name
@@ -330,17 +244,30 @@ fn config_refs(
             report(r.path.key(r.name_field), msg);
             continue;
         };
-        if let Some(key) = r.key {
-            let v = &target.value;
-            let has = ["data", "stringData", "binaryData"]
-                .iter()
-                .any(|f| v[*f].as_mapping().is_some_and(|m| m.contains_key(key)));
-            if !has {
-                let msg = format!("{} {:?} has no key {key:?}", r.kind, r.name);
-                report(r.path.key("key"), msg);
-            }
+        if let Some(key) = r.key
+            && !keys.iter().any(|k| k == key)
+        {
+            let msg = format!("{} {:?} has no key {key:?}", r.kind, r.name);
+            report(r.path.key("key"), msg);
         }
     }
+}
+
+/// The keys of a Secret or ConfigMap in the stream, or of a Secret an
+/// operator in the stream will write.
+fn keys_of(docs: &[Document], kind: &str, ns: Option<&str>, name: &str) -> Option<Vec<String>> {
+    if let Some(target) = find(docs, kind, ns, name) {
+        let v = &target.value;
+        let fields = ["data", "stringData", "binaryData"].iter();
+        let keys = fields.flat_map(|f| v[*f].as_mapping().into_iter().flat_map(|m| m.keys()));
+        return Some(keys.filter_map(Value::as_str).map(str::to_owned).collect());
+    }
+    let operated = docs
+        .iter()
+        .filter(|d| kind == "Secret" && d.namespace() == ns)
+        .filter_map(operators::secret)
+        .find(|(n, _)| n == name)?;
+    Some(operated.1.iter().map(|k| (*k).to_owned()).collect())
 }
 
 impl<'a> ConfigRef<'a> {
@@ -364,9 +291,9 @@ impl<'a> ConfigRef<'a> {
     }
 }
 
-fn collect_refs<'a>(pod: &Pod<'a>) -> Vec<ConfigRef<'a>> {
+fn collect_refs<'a>(pod: &'a Pod<'a>) -> Vec<ConfigRef<'a>> {
     let mut refs = Vec::new();
-    for (i, (list, c)) in indexed(pod.spec) {
+    for (i, (list, c)) in indexed(&pod.spec) {
         let at = pod.at.key("spec").key(list).index(i);
         for (e, env) in items(&c["env"]).iter().enumerate() {
             for (field, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")] {

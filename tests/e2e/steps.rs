@@ -47,6 +47,9 @@ struct Loopback {
     services: Vec<(String, u16)>,
     /// Whole arguments: the bind address, the container port, mount paths.
     args: Vec<(String, String)>,
+    /// The local folders standing in for the pod's emptyDirs: the only
+    /// places its processes may write.
+    volumes: Vec<String>,
 }
 
 impl Loopback {

@@ -41,11 +41,13 @@ impl Harness {
             ("0.0.0.0".to_owned(), "127.0.0.1".to_owned()),
             (container_port.to_string(), track_port.to_string()),
         ];
+        let mut volumes = Vec::new();
         for mount in seq(&container["volumeMounts"]) {
             let path = mount["mountPath"].as_str().unwrap_or_default();
             let local = self.path(&format!("volume-{}", mount["name"].as_str().unwrap_or("x")));
             std::fs::create_dir_all(&local).map_err(|e| e.to_string())?;
             args.push((path.to_owned(), local.display().to_string()));
+            volumes.push(local.display().to_string());
         }
         for (from, port) in &services {
             println!("      {from} -> 127.0.0.1:{port}");
@@ -53,8 +55,19 @@ impl Harness {
         for (from, to) in &args {
             println!("      argument {from} -> {to}");
         }
-        self.state.loopback = Some(Loopback { services, args });
-        Ok("every in-cluster address above; nothing else changes".into())
+        self.state.loopback = Some(Loopback {
+            services,
+            args,
+            volumes,
+        });
+        let root = if read_only_root_available() {
+            "the root filesystem read-only, as readOnlyRootFilesystem makes it"
+        } else {
+            "NOT read-only: mount namespaces need root here"
+        };
+        Ok(format!(
+            "every in-cluster address above; nothing else changes; tracking containers run with {root}"
+        ))
     }
 
     pub(super) fn postgres(&mut self) -> Result<String, String> {
@@ -168,10 +181,21 @@ impl Harness {
             .into_iter()
             .map(|(k, v)| (k, lb.map(&v)))
             .collect();
-        // What the image provides: its programs on PATH, a home.
+        // What the image provides: its programs on PATH, a home unless
+        // the manifest names one.
         let path = format!("{}:/usr/bin:/bin", venv().join("bin").display());
         env.push(("PATH".into(), path));
-        env.push(("HOME".into(), self.path("home").display().to_string()));
+        if !env.iter().any(|(k, _)| k == "HOME") {
+            env.push(("HOME".into(), self.path("home").display().to_string()));
+        }
+        // A container that mounts an emptyDir at /tmp writes its temporary
+        // files there; here that folder is elsewhere, and TMPDIR says where.
+        let mounts_tmp = seq(&c["volumeMounts"])
+            .iter()
+            .any(|m| m["mountPath"] == "/tmp");
+        if mounts_tmp {
+            env.push(("TMPDIR".into(), lb.map("/tmp")));
+        }
         Ok(env)
     }
 
@@ -184,11 +208,19 @@ impl Harness {
             .map(|a| self.loopback().map(a))
             .collect();
         let (program, args) = argv.split_first().ok_or("a container without a command")?;
-        let mut cmd = Command::new(program);
+        let read_only = read_only_root_available();
+        let mut cmd = if read_only {
+            read_only_root(program)
+        } else {
+            Command::new(program)
+        };
         cmd.args(args)
             .env_clear()
             .envs(env)
             .current_dir(self.dir.path());
+        if read_only {
+            cmd.env("MLK_WRITABLE", self.loopback().volumes.join(" "));
+        }
         Ok(cmd)
     }
 
@@ -292,4 +324,36 @@ fn run_ok(cmd: &mut Command) -> Result<(), String> {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     ))
+}
+
+/// Runs `program` in a mount namespace where `/` is read-only and only
+/// the emptyDir stand-ins are writable, as a container with
+/// `readOnlyRootFilesystem: true` sees its filesystem.
+/// The folders are in `MLK_WRITABLE`.
+fn read_only_root(program: &str) -> Command {
+    const SCRIPT: &str = r#"set -e
+for d in $MLK_WRITABLE; do mount --bind "$d" "$d"; done
+mount -o remount,bind,ro /
+exec "$0" "$@""#;
+    let mut cmd = Command::new("/usr/bin/unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "/bin/sh",
+        "-c",
+        SCRIPT,
+        program,
+    ]);
+    cmd
+}
+
+/// Mount namespaces need root (CAP_SYS_ADMIN), which CI has.
+fn read_only_root_available() -> bool {
+    crate::common::live::is_root()
+        && Command::new("/usr/bin/unshare")
+            .args(["--mount", "true"])
+            .status()
+            .is_ok_and(|s| s.success())
 }

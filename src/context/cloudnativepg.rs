@@ -1,0 +1,117 @@
+//! PostgreSQL run by the CloudNativePG operator: a `Cluster` of a primary
+//! and standbys, with failover, its own PodDisruptionBudgets and
+//! restricted pods. mlk names the database and its owner; the operator
+//! generates the owner's password into the `NAME-app` Secret.
+
+use k8s_openapi::api::core::v1::ResourceRequirements;
+use serde::Serialize;
+use serde_json::json;
+
+use super::naming::{Labels, Naming};
+use super::tracking::S3Access;
+use crate::spec::{Backup, CloudNativePg, SecretRef};
+use crate::types::Subdomain;
+
+pub const PORT: u16 = 5432;
+/// The label the operator puts on every pod of a Cluster.
+const CLUSTER_LABEL: &str = "cnpg.io/cluster";
+
+/// What selects the Cluster's pods, instances and jobs alike.
+pub fn pod_labels(cluster: &str) -> Labels {
+    Labels::from([(CLUSTER_LABEL.to_owned(), cluster.to_owned())])
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClusterContext {
+    pub name: String,
+    pub labels: Labels,
+    pub spec: serde_json::Value,
+    pub scheduled_backup: Option<ScheduledBackup>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScheduledBackup {
+    pub name: String,
+    pub schedule: String,
+}
+
+/// The Cluster, and the primary's Service with the generated password.
+pub struct Access {
+    pub host: String,
+    pub password: SecretRef,
+}
+
+pub fn build(n: &Naming, spec: &CloudNativePg, s3: &S3Access) -> (ClusterContext, Access) {
+    let name = n.object("postgres");
+    let labels = n.labels("postgresql", "database");
+    let mut cluster = json!({
+        "instances": spec.instances.0,
+        "imageName": spec.image.as_str(),
+        // The operator restarts standbys first, then switches over.
+        "primaryUpdateStrategy": "unsupervised",
+        "storage": storage(spec),
+        "resources": resources(spec),
+        "bootstrap": {"initdb": {
+            "database": spec.database.as_str(),
+            "owner": spec.user.as_str(),
+        }},
+        "affinity": {
+            "enablePodAntiAffinity": true,
+            "topologyKey": "kubernetes.io/hostname",
+            "podAntiAffinityType": "required",
+        },
+        "enablePDB": true,
+        "inheritedMetadata": {"labels": labels},
+    });
+    if let Some(b) = &spec.backup {
+        cluster["backup"] = backup(b, s3);
+    }
+    let scheduled_backup = spec.backup.as_ref().map(|b| ScheduledBackup {
+        name: n.object("postgres-nightly"),
+        schedule: b.schedule.clone(),
+    });
+    let secret = Subdomain::try_from(format!("{name}-app")).expect("derived from a valid name");
+    let access = Access {
+        host: n.fqdn(&format!("{name}-rw")),
+        password: SecretRef::new(secret, "password"),
+    };
+    let ctx = ClusterContext {
+        name,
+        labels,
+        spec: cluster,
+        scheduled_backup,
+    };
+    (ctx, access)
+}
+
+fn storage(spec: &CloudNativePg) -> serde_json::Value {
+    let mut storage = json!({"size": spec.storage.size.to_string()});
+    if let Some(class) = &spec.storage.class_name {
+        storage["storageClass"] = json!(class.as_str());
+    }
+    storage
+}
+
+fn resources(spec: &CloudNativePg) -> ResourceRequirements {
+    let json = serde_json::to_value(&spec.resources).expect("serialisable");
+    serde_json::from_value(json).expect("requests and limits")
+}
+
+/// WAL archiving and base backups with barman-cloud, into the artifact
+/// store under `path`, with the credentials the tracking server uses.
+fn backup(b: &Backup, s3: &S3Access) -> serde_json::Value {
+    let key_ref = |r: &SecretRef| json!({"name": r.name.as_str(), "key": r.key});
+    let mut store = json!({
+        "destinationPath": format!("s3://{}/{}", s3.bucket, b.path),
+        "s3Credentials": {
+            "accessKeyId": key_ref(&s3.access_key),
+            "secretAccessKey": key_ref(&s3.secret_key),
+        },
+        "wal": {"compression": "gzip"},
+        "data": {"compression": "gzip"},
+    });
+    if let Some(endpoint) = &s3.endpoint {
+        store["endpointURL"] = json!(endpoint);
+    }
+    json!({"retentionPolicy": b.retention.as_str(), "barmanObjectStore": store})
+}

@@ -1,0 +1,146 @@
+//! Every connection the platform makes, as NetworkPolicy paths: which
+//! pods talk to which, on which port. Nothing else is allowed.
+
+use super::cloudnativepg;
+use super::minio;
+use super::naming::{Labels, Naming};
+use super::network_policy::{Group, Path, Peer};
+use super::postgres;
+use super::serving::predictor_labels;
+use super::tracking;
+use crate::resolve::{ArtifactsPlan, DatabasePlan, Platform};
+use crate::spec::{Endpoint, NetworkPolicy};
+
+/// The instance manager's status port, which the operator and the other
+/// instances call.
+const CNPG_STATUS_PORT: u16 = 8000;
+/// The API server, as pods reach it through the `kubernetes` Service or
+/// directly: its port differs between distributions.
+const API_SERVER_PORTS: [u16; 2] = [443, 6443];
+
+pub struct Paths {
+    pub groups: Vec<Group>,
+    pub paths: Vec<Path>,
+}
+
+fn group(name: &str, pods: Labels) -> Group {
+    Group {
+        name: name.to_owned(),
+        pods,
+    }
+}
+
+pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
+    let mut groups = Vec::new();
+    let mut paths = Vec::new();
+    let tracking = Peer::Group(group("tracking", n.selector("mlflow", "tracking")));
+    let port = [tracking::PORT];
+    if p.ingress.is_some() {
+        paths.push(Path::new(&ns(&np.ingress_namespaces), &tracking, &port));
+    }
+    if !np.client_namespaces.is_empty() {
+        paths.push(Path::new(&ns(&np.client_namespaces), &tracking, &port));
+    }
+    if p.monitoring.metrics_enabled() {
+        paths.push(Path::new(&ns(&np.prometheus_namespaces), &tracking, &port));
+    }
+    let s3 = artifact_store(n, &p.artifacts, &mut groups, &mut paths);
+    paths.push(Path::new(&tracking, &s3.peer, &[s3.port]));
+    database(n, p, np, &tracking, &s3, &mut groups, &mut paths);
+    if p.serving.is_some() {
+        let predictors = Peer::Group(group("predictors", predictor_labels(n)));
+        paths.push(Path::new(&ns(&np.serving_namespaces), &predictors, &[]));
+        paths.push(Path::new(&predictors, &s3.peer, &[s3.port]));
+        groups.extend(as_group(&predictors));
+    }
+    groups.extend(as_group(&tracking));
+    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    Paths { groups, paths }
+}
+
+fn ns(labels: &[crate::spec::NamespaceLabels]) -> Peer {
+    Peer::Namespaces(labels.to_vec())
+}
+
+fn as_group(p: &Peer) -> Option<Group> {
+    match p {
+        Peer::Group(g) => Some(g.clone()),
+        _ => None,
+    }
+}
+
+struct Store {
+    peer: Peer,
+    port: u16,
+}
+
+fn artifact_store(
+    n: &Naming,
+    plan: &ArtifactsPlan,
+    groups: &mut Vec<Group>,
+    paths: &mut Vec<Path>,
+) -> Store {
+    match plan {
+        ArtifactsPlan::Embedded { spec, .. } => {
+            let minio = Peer::Group(group("minio", n.selector("minio", "artifacts")));
+            let job = Peer::Group(group("bucket", n.selector("minio", "bucket-job")));
+            paths.push(Path::new(&job, &minio, &[minio::PORT]));
+            if spec.replicas.distributed() {
+                paths.push(Path::new(&minio, &minio, &[minio::PORT]));
+            }
+            groups.extend(as_group(&minio));
+            groups.extend(as_group(&job));
+            Store {
+                peer: minio,
+                port: minio::PORT,
+            }
+        }
+        ArtifactsPlan::External { endpoint, .. } => Store {
+            peer: Peer::Anywhere,
+            port: endpoint.as_ref().map_or(443, endpoint_port),
+        },
+    }
+}
+
+fn endpoint_port(e: &Endpoint) -> u16 {
+    let after_host = e.authority().rsplit(']').next().unwrap_or_default();
+    let explicit = after_host
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok());
+    explicit.unwrap_or(if e.uses_https() { 443 } else { 80 })
+}
+
+fn database(
+    n: &Naming,
+    p: &Platform,
+    np: &NetworkPolicy,
+    tracking: &Peer,
+    s3: &Store,
+    groups: &mut Vec<Group>,
+    paths: &mut Vec<Path>,
+) {
+    match &p.database {
+        DatabasePlan::Embedded { .. } => {
+            let pg = Peer::Group(group("postgres", n.selector("postgresql", "database")));
+            paths.push(Path::new(tracking, &pg, &[postgres::PORT]));
+            groups.extend(as_group(&pg));
+        }
+        DatabasePlan::External { port, .. } => {
+            paths.push(Path::new(tracking, &Peer::Anywhere, &[*port]));
+        }
+        DatabasePlan::CloudNativePg(spec) => {
+            let pods = cloudnativepg::pod_labels(&n.object("postgres"));
+            let pg = Peer::Group(group("postgres", pods));
+            let pg_ports = [cloudnativepg::PORT, CNPG_STATUS_PORT];
+            paths.push(Path::new(tracking, &pg, &[cloudnativepg::PORT]));
+            paths.push(Path::new(&pg, &pg, &pg_ports));
+            let operator = ns(&np.cloudnativepg_namespaces);
+            paths.push(Path::new(&operator, &pg, &[CNPG_STATUS_PORT]));
+            paths.push(Path::new(&pg, &Peer::Anywhere, &API_SERVER_PORTS));
+            if spec.backup.is_some() {
+                paths.push(Path::new(&pg, &s3.peer, &[s3.port]));
+            }
+            groups.extend(as_group(&pg));
+        }
+    }
+}

@@ -1,0 +1,49 @@
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::types::{LabelKey, LabelValue};
+
+/// A namespace's labels, as a NetworkPolicy's `namespaceSelector`
+/// `matchLabels` takes them.
+pub type NamespaceLabels = BTreeMap<LabelKey, LabelValue>;
+
+/// Default-deny in the platform's namespace, then one policy per path the
+/// platform uses. Each `*Namespaces` list names where a peer outside the
+/// namespace runs: any namespace matching one of its label sets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkPolicy {
+    pub enabled: bool,
+    /// The ingress controller, which reaches the tracking server.
+    pub ingress_namespaces: Vec<NamespaceLabels>,
+    /// Workloads that log to the tracking server's Service directly
+    /// (training jobs, notebooks), rather than through the Ingress.
+    pub client_namespaces: Vec<NamespaceLabels>,
+    /// Prometheus, which scrapes the metrics port.
+    pub prometheus_namespaces: Vec<NamespaceLabels>,
+    /// Whatever sends inference requests to the KServe predictors
+    /// (Knative's activator, the Istio gateway) and scrapes their queues.
+    pub serving_namespaces: Vec<NamespaceLabels>,
+    /// The CloudNativePG operator, which manages the database pods.
+    pub cloudnativepg_namespaces: Vec<NamespaceLabels>,
+}
+
+fn by_name(namespace: &str) -> NamespaceLabels {
+    let key = LabelKey::try_from("kubernetes.io/metadata.name".to_owned()).expect("built-in");
+    let value = LabelValue::try_from(namespace.to_owned()).expect("built-in");
+    BTreeMap::from([(key, value)])
+}
+
+impl Default for NetworkPolicy {
+    fn default() -> Self {
+        NetworkPolicy {
+            enabled: false,
+            ingress_namespaces: vec![by_name("ingress-nginx")],
+            client_namespaces: Vec::new(),
+            prometheus_namespaces: vec![by_name("monitoring")],
+            serving_namespaces: vec![by_name("knative-serving"), by_name("istio-system")],
+            cloudnativepg_namespaces: vec![by_name("cnpg-system")],
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! What operators create from the custom objects mlk renders: the pods of
+//! a CloudNativePG Cluster and of a KServe InferenceService, and the
+//! Secret CloudNativePG generates. References to them (a NetworkPolicy
+//! selecting the pods, an env var reading the Secret) then resolve.
+
+use std::borrow::Cow;
+
+use serde_yaml::Value;
+
+use super::path::Path;
+use super::pods::{Labels, Pod, str_map};
+use crate::manifest::Document;
+
+const CNPG_API: &str = "postgresql.cnpg.io/v1";
+const KSERVE_API: &str = "serving.kserve.io/v1beta1";
+/// The keys of the `NAME-app` Secret CloudNativePG writes for the owner.
+const CNPG_APP_KEYS: [&str; 8] = [
+    "username", "password", "host", "port", "dbname", "uri", "jdbc-uri", "pgpass",
+];
+/// What MLServer and `mlflow models build-docker` images listen on.
+const PREDICTOR_PORT: u16 = 8080;
+
+fn api(doc: &Document) -> Option<&str> {
+    doc.value["apiVersion"].as_str()
+}
+
+/// A pod with these labels and container ports, standing for all the
+/// pods the operator runs for `doc`.
+fn operated<'a>(doc: &'a Document, labels: Labels, ports: Value) -> Pod<'a> {
+    let spec = serde_yaml::from_str::<Value>("containers: [{name: operated}]")
+        .map(|mut v| {
+            v["containers"][0]["ports"] = ports;
+            v
+        })
+        .expect("a fixed document");
+    Pod {
+        doc,
+        at: Path::root(),
+        labels,
+        spec: Cow::Owned(spec),
+        operated: true,
+    }
+}
+
+fn port(name: Option<&str>, number: u16) -> Value {
+    let mut p = serde_yaml::Mapping::new();
+    if let Some(name) = name {
+        p.insert("name".into(), name.into());
+    }
+    p.insert("containerPort".into(), u64::from(number).into());
+    Value::Mapping(p)
+}
+
+pub fn pods(doc: &Document) -> Vec<Pod<'_>> {
+    let name = doc.name().to_owned();
+    match (api(doc), doc.kind()) {
+        (Some(CNPG_API), "Cluster") => {
+            let mut labels = str_map(&doc.value["spec"]["inheritedMetadata"]["labels"]);
+            labels.insert("cnpg.io/cluster".into(), name);
+            let ports = vec![
+                port(Some("postgresql"), 5432),
+                port(Some("metrics"), 9187),
+                port(Some("status"), 8000),
+            ];
+            vec![operated(doc, labels, Value::Sequence(ports))]
+        }
+        (Some(KSERVE_API), "InferenceService") => {
+            let predictor = &doc.value["spec"]["predictor"];
+            let mut labels = str_map(&predictor["labels"]);
+            labels.insert("serving.kserve.io/inferenceservice".into(), name);
+            labels.insert("component".into(), "predictor".into());
+            let mut ports = vec![port(None, PREDICTOR_PORT)];
+            for c in predictor["containers"].as_sequence().into_iter().flatten() {
+                ports.extend(c["ports"].as_sequence().into_iter().flatten().cloned());
+            }
+            vec![operated(doc, labels, Value::Sequence(ports))]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A Secret the operator writes for `doc`: its name and keys.
+pub fn secret(doc: &Document) -> Option<(String, &'static [&'static str])> {
+    match (api(doc), doc.kind()) {
+        (Some(CNPG_API), "Cluster") => Some((format!("{}-app", doc.name()), &CNPG_APP_KEYS)),
+        _ => None,
+    }
+}
