@@ -24,7 +24,7 @@ const FREE_MAPS: [&str; 9] = [
 ];
 
 /// A required field per kind, and the path to it.
-const REQUIRED: [(&str, &[&str]); 8] = [
+const REQUIRED: [(&str, &[&str]); 13] = [
     ("Namespace", &["metadata", "name"]),
     ("Secret", &["metadata", "name"]),
     ("ServiceAccount", &["metadata", "name"]),
@@ -39,19 +39,23 @@ const REQUIRED: [(&str, &[&str]); 8] = [
         "Ingress",
         &["spec", "rules", "0", "http", "paths", "0", "pathType"],
     ),
+    ("NetworkPolicy", &["metadata", "name"]),
+    ("PodDisruptionBudget", &["metadata", "name"]),
+    ("HorizontalPodAutoscaler", &["spec", "maxReplicas"]),
+    ("Cluster", &["spec", "instances"]),
+    ("ScheduledBackup", &["spec", "schedule"]),
 ];
 
-fn rendered() -> Vec<Document> {
-    let run = mlk(&[
-        "render",
-        "--set",
-        "ingress={enabled: true, host: mlflow.example.com, tls: {secretName: mlflow-tls}}",
-        "--set",
-        "ingress.auth.users=[{name: alice, password: {value: s3cret-pass}}]",
-    ])
-    .key()
-    .run()
-    .ok();
+const INGRESS: [&str; 4] = [
+    "--set",
+    "ingress={enabled: true, host: mlflow.example.com, tls: {secretName: mlflow-tls}}",
+    "--set",
+    "ingress.auth.users=[{name: alice, password: {value: s3cret-pass}}]",
+];
+
+fn rendered(args: &[&str]) -> Vec<Document> {
+    let all = [&["render"][..], args, &INGRESS].concat();
+    let run = mlk(&all).key().run().ok();
     parse_stream(&run.stdout, "rendered").expect("rendered YAML")
 }
 
@@ -118,7 +122,23 @@ fn delete(doc: &mut Value, path: &[String]) {
 
 #[test]
 fn every_mutation_of_the_rendered_platform_is_caught() {
-    let docs = rendered();
+    mutations_are_caught(&rendered(&[]));
+}
+
+/// NetworkPolicies, budgets, the autoscaler and CloudNativePG's kinds.
+#[test]
+fn every_mutation_of_the_ha_platform_is_caught() {
+    let backups = [
+        "--profile",
+        "ha",
+        "--set",
+        "database.cloudnativepg.backup={}",
+    ];
+    mutations_are_caught(&rendered(&backups));
+}
+
+fn mutations_are_caught(docs: &[Document]) {
+    let docs = docs.to_vec();
     let catalog = Catalog::builtin();
     let external = External::default();
     assert!(
