@@ -33,6 +33,19 @@ fn profiles_lists_each_with_what_it_sets() {
     assert!(run.stdout.contains("\nprod\n"));
     assert!(run.stdout.contains("replicas: 2"), "{}", run.stdout);
     assert!(run.stdout.contains("prerequisites:"));
+    let ha = &run.stdout[run.stdout.find("\nha\n").expect("the ha profile")..];
+    for needs in [
+        "CloudNativePG operator",
+        "metrics-server",
+        "NetworkPolicy",
+        "4 schedulable nodes",
+    ] {
+        assert!(ha.contains(needs), "ha does not name {needs}:\n{ha}");
+    }
+    let prod =
+        &run.stdout[run.stdout.find("\nprod\n").unwrap()..run.stdout.find("\nha\n").unwrap()];
+    assert!(prod.contains("enforces NetworkPolicy"), "{prod}");
+    assert!(!prod.contains("CloudNativePG"), "{prod}");
 }
 
 #[test]

@@ -7,11 +7,14 @@ use k8s_openapi::api::core::v1::{
     Capabilities, PodSecurityContext, SeccompProfile, SecurityContext,
 };
 
-/// The user the MLflow image runs as: it declares none, and runs as root.
+// Numeric users: `runAsNonRoot` lets the kubelet start a container only
+// when it can tell the user is not root, and a user name in an image
+// cannot be told apart from root without reading the image.
+/// The MLflow server: any user works, its writes go to emptyDirs.
 pub const MLFLOW_UID: i64 = 10001;
-/// `postgres` in the official image: initdb needs a named user.
+/// `postgres` in the official image: initdb needs a user with a name.
 pub const POSTGRES_UID: i64 = 999;
-/// MinIO's documented non-root user; its image declares none either.
+/// MinIO's documented non-root user.
 pub const MINIO_UID: i64 = 1000;
 
 /// A pod whose processes run as `uid`, with its volumes writable by it.
