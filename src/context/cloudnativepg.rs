@@ -3,7 +3,6 @@
 //! restricted pods. mlk names the database and its owner; the operator
 //! generates the owner's password into the `NAME-app` Secret.
 
-use k8s_openapi::api::core::v1::ResourceRequirements;
 use serde::Serialize;
 use serde_json::json;
 
@@ -50,7 +49,7 @@ pub fn build(n: &Naming, spec: &CloudNativePg, s3: &S3Access) -> (ClusterContext
         // The operator restarts standbys first, then switches over.
         "primaryUpdateStrategy": "unsupervised",
         "storage": storage(spec),
-        "resources": resources(spec),
+        "resources": spec.resources,
         "bootstrap": {"initdb": {
             "database": spec.database.as_str(),
             "owner": spec.user.as_str(),
@@ -90,11 +89,6 @@ fn storage(spec: &CloudNativePg) -> serde_json::Value {
         storage["storageClass"] = json!(class.as_str());
     }
     storage
-}
-
-fn resources(spec: &CloudNativePg) -> ResourceRequirements {
-    let json = serde_json::to_value(&spec.resources).expect("serialisable");
-    serde_json::from_value(json).expect("requests and limits")
 }
 
 /// WAL archiving and base backups with barman-cloud, into the artifact

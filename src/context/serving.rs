@@ -220,8 +220,7 @@ fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> CredentialsSecre
             root_password,
             ..
         } => {
-            let host = n.fqdn(&n.object("minio"));
-            let endpoint = Some(format!("{host}:{}", minio::PORT));
+            let endpoint = Some(minio::authority(n));
             (
                 endpoint,
                 false,

@@ -140,9 +140,10 @@ pub fn build(
         ],
     ]
     .concat();
-    let s3_env = [runtime, s3_env(s3)].concat();
+    let s3_only = s3_env(s3);
     let mut env = db_env.clone();
-    env.extend(s3_env.iter().skip(2).cloned());
+    env.extend(s3_only.iter().cloned());
+    let s3_env = [runtime, s3_only].concat();
     env.push(EnvEntry::plain(
         "MLFLOW_SERVER_ALLOWED_HOSTS",
         allowed_hosts(n, &name, t, &extras, metrics).join(","),
