@@ -1,5 +1,7 @@
 //! Render + validate time of the default platform, and of one with 200
-//! basic-auth users. Run with `cargo bench --bench render_validate`.
+//! basic-auth users; and `mlk validate` of 8,000 Services with 8,000 Pods
+//! (linear: the reference checks index names and labels). Run with
+//! `cargo bench --bench render_validate`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,6 +33,29 @@ fn many_users(n: usize) -> String {
     spec
 }
 
+/// N Services, each selecting its own Pod by label and port.
+fn services_and_pods(n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        out.push_str(&format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: s{i}, namespace: ns}}\nspec:\n  \
+             selector: {{app: a{i}}}\n  ports: [{{port: 80, targetPort: web}}]\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, namespace: ns, labels: {{app: a{i}}}}}\n\
+             spec:\n  containers:\n  - name: c\n    image: nginx:1.27\n    \
+             ports: [{{name: web, containerPort: 8080}}]\n---\n"
+        ));
+    }
+    out
+}
+
+fn validate_stream(text: &str, catalog: &Catalog) -> usize {
+    let docs = mlk::manifest::parse_stream(text, "input").unwrap();
+    let level = mlk::validate::Level::Privileged;
+    let report = mlk::validate::validate(&docs, catalog, &Default::default(), level);
+    assert!(report.problems.is_empty(), "{:?}", report.problems.first());
+    report.documents
+}
+
 fn main() {
     let vars = BTreeMap::from([("MLK_SECRET_KEY".to_owned(), "b".repeat(40))]);
     let catalog_build = time(20, Catalog::builtin);
@@ -51,9 +76,21 @@ fn main() {
             sets: &[],
         };
         let t = time(runs, || {
-            render_platform(&inputs, vars.clone(), &catalog, false).unwrap()
+            render_platform(
+                &inputs,
+                vars.clone(),
+                &catalog,
+                &Default::default(),
+                &Default::default(),
+            )
+            .unwrap()
         });
         println!("render + validate, {name:<26} {t:>10.2?}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+    for n in [1_000, 8_000] {
+        let stream = services_and_pods(n);
+        let t = time(3, || validate_stream(&stream, &catalog));
+        println!("validate {n:>5} Services + {n:>5} Pods     {t:>10.2?}");
+    }
 }

@@ -1,6 +1,7 @@
 //! mlk: one platform spec in, every Kubernetes manifest of an MLflow
 //! platform out, checked before anything is printed.
 
+pub mod bounds;
 pub mod cli;
 pub mod context;
 pub mod emit;
@@ -13,6 +14,7 @@ pub mod registry;
 pub mod render;
 pub mod resolve;
 pub mod spec;
+pub mod spec_files;
 pub mod types;
 pub mod validate;
 pub mod yaml11;

@@ -77,6 +77,11 @@ impl Located {
         origin: &str,
         source: &str,
     ) -> Result<T, Located> {
+        if let Some(line) = crate::bounds::too_deep(source) {
+            let mut err = Located::new(origin, None, crate::bounds::depth_message());
+            err.line = Some(line);
+            return Err(err);
+        }
         let de = serde_yaml::Deserializer::from_str(source);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let mut located = Located::from_yaml_in(origin, e.inner(), source);

@@ -62,6 +62,10 @@ pub fn parse(rendered: &[Rendered]) -> anyhow::Result<Vec<Document>> {
 
 /// Every non-empty document of a multi-document YAML stream.
 pub fn parse_stream(text: &str, component: &'static str) -> Result<Vec<Document>, String> {
+    let text = crate::bounds::strip_bom(text);
+    if let Some(line) = crate::bounds::too_deep(text) {
+        return Err(format!("line {line}: {}", crate::bounds::depth_message()));
+    }
     let traps = yaml11::plain_traps(text)?;
     let mut docs = Vec::new();
     let values = serde_yaml::Deserializer::from_str(text).map(serde::Deserialize::deserialize);

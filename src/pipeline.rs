@@ -9,32 +9,42 @@ use anyhow::bail;
 use crate::layers::{self, Inputs};
 use crate::manifest::{self, Document};
 use crate::resolve::{self, Lookup, SecretEnv};
+use crate::spec_files::Grants;
 use crate::{context, render, validate};
 
 pub struct Rendered {
     pub docs: Vec<Document>,
     pub warnings: Vec<String>,
+    /// Every file the render read: the spec, its profile, and the files
+    /// they name.
+    pub inputs: Vec<std::path::PathBuf>,
 }
 
 /// `vars` is the process environment, captured once by the caller.
-/// With `resolve_models`, registry aliases and versions are looked up on
-/// the live tracking server.
+/// `lookup` says whether and where registry aliases and versions are
+/// looked up; `allowed` is what the person running mlk let the spec read.
 pub fn render_platform(
     inputs: &Inputs,
     vars: BTreeMap<String, String>,
     catalog: &validate::Catalog,
-    resolve_models: bool,
+    lookup: &Lookup,
+    allowed: &Grants,
 ) -> anyhow::Result<Rendered> {
     let merged = layers::load(inputs)?;
+    let mut files = allowed.clone();
+    merged
+        .folders
+        .iter()
+        .for_each(|f| files.add_layer_folder(f));
     let meta = &merged.spec.metadata;
-    let lookup = Lookup::from_env(resolve_models, &vars);
     let env = SecretEnv {
         vars,
         allow_dev_key: merged.profile.allow_dev_secrets,
         profile: merged.profile.name.clone(),
         platform_id: format!("{}/{}", meta.namespace, meta.name),
+        files,
     };
-    let resolved = resolve::resolve(&merged, &env, &lookup).map_err(|e| merged.locate(e))?;
+    let resolved = resolve::resolve(&merged, &env, lookup).map_err(|e| merged.locate(e))?;
     let ctx = context::build(&resolved.platform);
     let docs = manifest::parse(&render::render(&ctx)?)?;
     let level = validate::Level::Restricted;
@@ -55,8 +65,19 @@ pub fn render_platform(
             list.join("\n")
         );
     }
+    let mut read = resolved.read_files;
+    read.extend(
+        inputs
+            .file
+            .filter(|f| *f != std::path::Path::new("-"))
+            .map(Into::into),
+    );
+    if merged.profile.folder.is_some() {
+        read.push(inputs.profile.into());
+    }
     Ok(Rendered {
         docs,
         warnings: resolved.warnings,
+        inputs: read,
     })
 }

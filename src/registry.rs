@@ -17,6 +17,9 @@ const BACKOFF: Duration = Duration::from_millis(500);
 pub struct Registry {
     base: String,
     authorization: Option<String>,
+    /// What a reply must never carry into a message: the password, and the
+    /// header that holds it.
+    secrets: Vec<String>,
     agent: ureq::Agent,
 }
 
@@ -25,7 +28,8 @@ pub struct Registry {
 #[derive(Debug, PartialEq, Eq)]
 pub enum RegistryError {
     Unreachable(String),
-    Unauthorized(u16),
+    /// The status, and whether credentials were sent.
+    Unauthorized(u16, bool),
     NotFound(String),
     Refused(u16, String),
     BadAnswer(String),
@@ -37,7 +41,13 @@ impl std::fmt::Display for RegistryError {
             RegistryError::Unreachable(why) => {
                 write!(f, "the tracking server is unreachable: {why}")
             }
-            RegistryError::Unauthorized(code) => write!(
+            RegistryError::Unauthorized(code, false) => write!(
+                f,
+                "the tracking server answered {code}, and mlk sent it no credentials: they go \
+                 only to a server named by --tracking-uri or MLFLOW_TRACKING_URI, never to one \
+                 the spec chose"
+            ),
+            RegistryError::Unauthorized(code, true) => write!(
                 f,
                 "the tracking server answered {code}: set MLFLOW_TRACKING_USERNAME and \
                  MLFLOW_TRACKING_PASSWORD to a user it accepts"
@@ -93,9 +103,15 @@ impl Registry {
             .user_agent(concat!("mlk/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
+        let secrets = authorization
+            .iter()
+            .map(|a| a.trim_start_matches("Basic ").to_owned())
+            .chain(password.filter(|p| !p.is_empty()).map(str::to_owned))
+            .collect();
         Registry {
             base: uri.as_str().trim_end_matches('/').to_owned(),
             authorization,
+            secrets,
             agent,
         }
     }
@@ -105,8 +121,10 @@ impl Registry {
         let query = [("name", model), ("alias", alias)];
         let answer: AliasAnswer = self.get("registered-models/alias", &query)?;
         let v = answer.model_version.version;
-        v.parse()
-            .map_err(|_| RegistryError::BadAnswer(format!("version {v:?} is not a number")))
+        v.parse().map_err(|_| {
+            let v = self.excerpt(&v);
+            RegistryError::BadAnswer(format!("version {v:?} is not a number"))
+        })
     }
 
     /// Where a version's files are: the folder that holds `MLmodel`.
@@ -114,6 +132,9 @@ impl Registry {
         let version = version.to_string();
         let query = [("name", model), ("version", version.as_str())];
         let answer: DownloadAnswer = self.get("model-versions/get-download-uri", &query)?;
+        if self.echoes(&answer.artifact_uri) {
+            return Err(RegistryError::BadAnswer(self.excerpt(&answer.artifact_uri)));
+        }
         Ok(answer.artifact_uri)
     }
 
@@ -133,7 +154,7 @@ impl Registry {
                 Err(Retry::Again(e) | Retry::Final(e)) => return Err(e),
                 Ok(body) => {
                     return serde_json::from_str(&body)
-                        .map_err(|e| RegistryError::BadAnswer(e.to_string()));
+                        .map_err(|e| RegistryError::BadAnswer(self.excerpt(&e.to_string())));
                 }
             }
         }
@@ -154,8 +175,14 @@ impl Registry {
             .map_err(|e| transport(&self.base, e))?;
         match status {
             200 => Ok(body),
-            401 | 403 => Err(Retry::Final(RegistryError::Unauthorized(status))),
-            429 | 500..=599 => Err(Retry::Again(RegistryError::Refused(status, summary(&body)))),
+            401 | 403 => {
+                let sent = self.authorization.is_some();
+                Err(Retry::Final(RegistryError::Unauthorized(status, sent)))
+            }
+            429 | 500..=599 => Err(Retry::Again(RegistryError::Refused(
+                status,
+                self.summary(&body),
+            ))),
             _ => {
                 let e: ErrorAnswer = serde_json::from_str(&body).unwrap_or_default();
                 // MLflow answers a missing alias with 400 INVALID_PARAMETER_VALUE.
@@ -163,9 +190,9 @@ impl Registry {
                     || status == 404
                     || (status == 400 && e.message.contains("not found"));
                 let error = if missing {
-                    RegistryError::NotFound(summary(&body))
+                    RegistryError::NotFound(self.summary(&body))
                 } else {
-                    RegistryError::Refused(status, summary(&body))
+                    RegistryError::Refused(status, self.summary(&body))
                 };
                 Err(Retry::Final(error))
             }
@@ -188,10 +215,38 @@ fn transport(base: &str, e: ureq::Error) -> Retry {
     Retry::Again(RegistryError::Unreachable(format!("{base}: {why}")))
 }
 
-/// MLflow's own message when there is one, else the start of the body.
-fn summary(body: &str) -> String {
-    match serde_json::from_str::<ErrorAnswer>(body) {
-        Ok(e) if !e.message.is_empty() => e.message,
-        _ => body.chars().take(200).collect::<String>().trim().to_owned(),
+/// The most of a reply a message quotes.
+const EXCERPT_CHARS: usize = 120;
+
+impl Registry {
+    /// MLflow's own message when there is one, else the first line of the
+    /// body.
+    fn summary(&self, body: &str) -> String {
+        match serde_json::from_str::<ErrorAnswer>(body) {
+            Ok(e) if !e.message.is_empty() => self.excerpt(&e.message),
+            _ => self.excerpt(body.lines().next().unwrap_or_default()),
+        }
+    }
+
+    /// Server text as a message may quote it: short, and withheld whole
+    /// when it echoes the request (a header, the credentials), as a
+    /// misbehaving proxy's reply may.
+    fn excerpt(&self, text: &str) -> String {
+        if self.echoes(text) {
+            return "(the reply echoes the request; not shown)".to_owned();
+        }
+        let mut excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
+        if text.chars().count() > EXCERPT_CHARS {
+            excerpt.push('…');
+        }
+        excerpt.trim().to_owned()
+    }
+
+    fn echoes(&self, text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        ["authorization", "cookie", "user-agent", "host:"]
+            .iter()
+            .any(|h| lower.contains(h))
+            || self.secrets.iter().any(|s| text.contains(s.as_str()))
     }
 }

@@ -141,6 +141,7 @@ fn output_dir_writes_one_file_per_component() {
     assert_eq!(
         names,
         [
+            ".mlk-written",
             "kustomization.yaml",
             "minio.yaml",
             "namespace.yaml",

@@ -56,7 +56,7 @@ fn render_fails_with(args: &[&str], want: &str) {
 fn set_errors_name_the_set() {
     render_fails_with(
         &["render", "--set", "tracking.replicas=abc"],
-        "error: --set tracking.replicas: invalid type: string \"abc\", expected u32",
+        "error: --set tracking.replicas: invalid type: string \"abc\", expected a whole number from 0 to 2147483647",
     );
     render_fails_with(
         &["render", "--set", "tracking.replica=3"],

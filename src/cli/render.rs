@@ -9,6 +9,8 @@ use super::Format;
 use crate::emit;
 use crate::layers::{self, BUILTIN_PROFILES, DEFAULT_PROFILE, Inputs, SetExpr};
 use crate::pipeline::render_platform;
+use crate::resolve::Lookup;
+use crate::spec_files::Grants;
 
 #[derive(clap::Args)]
 pub struct RenderArgs {
@@ -32,10 +34,21 @@ pub struct RenderArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
     output_dir: Option<PathBuf>,
     /// Look up registry aliases and versions of `serving.models` on the
-    /// tracking server (MLFLOW_TRACKING_URI or serving.trackingUri, with
-    /// MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD).
+    /// tracking server (--tracking-uri, MLFLOW_TRACKING_URI or
+    /// serving.trackingUri). MLFLOW_TRACKING_USERNAME and
+    /// MLFLOW_TRACKING_PASSWORD go only to a server named by the first two.
     #[arg(long)]
     resolve: bool,
+    /// The tracking server for --resolve; wins over MLFLOW_TRACKING_URI.
+    #[arg(long, value_name = "URL", requires = "resolve")]
+    tracking_uri: Option<String>,
+    /// Send tracking credentials over plain http://.
+    #[arg(long, requires = "resolve")]
+    allow_insecure_tracking: bool,
+    /// Let the spec read this file, or files beneath this folder (through
+    /// fromFile or htpasswdFile), besides its own folder. Repeatable.
+    #[arg(long = "allow-file", value_name = "PATH")]
+    allow_file: Vec<PathBuf>,
     #[command(flatten)]
     schemas: super::validate::SchemaArgs,
 }
@@ -54,12 +67,25 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
         sets: &sets,
     };
     let catalog = args.schemas.catalog()?;
-    let rendered = render_platform(&inputs, environment(), &catalog, args.resolve)?;
+    let mut allowed = Grants::default();
+    for path in &args.allow_file {
+        allowed.allow(path).map_err(anyhow::Error::msg)?;
+    }
+    let vars = environment();
+    let lookup = Lookup::from_env(
+        args.resolve,
+        &vars,
+        args.tracking_uri.as_deref(),
+        args.allow_insecure_tracking,
+    );
+    let rendered = render_platform(&inputs, vars, &catalog, &lookup, &allowed)?;
     notes.extend(rendered.warnings.iter().map(|w| format!("warning: {w}")));
     if let Some(dir) = args.output_dir {
-        let files = emit::write_dir(&dir, &rendered.docs)
+        let written = emit::write_dir(&dir, &rendered.docs, &rendered.inputs)
             .with_context(|| format!("writing {}", dir.display()))?;
-        notes.push(format!("wrote {} into {}", files.join(", "), dir.display()));
+        notes.extend(written.warnings.iter().map(|w| format!("warning: {w}")));
+        let files = written.files.join(", ");
+        notes.push(format!("wrote {files} into {}", dir.display()));
         return Ok(String::new());
     }
     Ok(match args.output {

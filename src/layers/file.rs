@@ -10,10 +10,11 @@ use crate::spec::{API_VERSION, PlatformSpec};
 
 pub fn load(path: &Path) -> Result<Layer, Located> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Located::new(&origin, None, format!("cannot read the spec file: {e}")))?;
+    let text = crate::spec_files::read_spec_file(path)
+        .map_err(|e| Located::new(&origin, None, format!("cannot read the spec file: it {e}")))?;
+    let text = crate::bounds::strip_bom(&text);
     let base = path.parent().unwrap_or(Path::new(""));
-    parse(&origin, &text, base)
+    parse(&origin, text, base)
 }
 
 /// Checks `text` as a spec on its own, then returns it as a layer with

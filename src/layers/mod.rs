@@ -41,6 +41,9 @@ pub struct Merged {
     files: Vec<Layer>,
     /// The `--set` labels with their dotted paths, in order.
     sets: Vec<(String, String)>,
+    /// The folder of each layer that may name files: a file read for the
+    /// spec is read beneath one of these.
+    pub folders: Vec<std::path::PathBuf>,
 }
 
 impl Merged {
@@ -101,7 +104,9 @@ pub fn load(inputs: &Inputs) -> Result<Merged, Located> {
     let mut value = Value::Mapping(Mapping::new());
     merge::merge(&mut value, profile.layer.value.clone());
     let mut files = vec![profile.layer.clone()];
+    let mut folders: Vec<_> = profile.folder.iter().cloned().collect();
     if let Some(path) = inputs.file {
+        folders.push(folder_of(path));
         let layer = read_spec(path)?;
         merge::merge(&mut value, layer.value.clone());
         files.push(layer);
@@ -112,25 +117,49 @@ pub fn load(inputs: &Inputs) -> Result<Merged, Located> {
             .map_err(|e| Located::new(&set.label, None, e))?;
         spec = check(&value, &set.label)?;
     }
-    let sets = inputs
+    let sets: Vec<(String, String)> = inputs
         .sets
         .iter()
         .map(|s| (s.label.clone(), s.dotted_path()))
         .collect();
+    if inputs.sets.iter().any(SetExpr::names_a_file) {
+        folders.push(folder_of(Path::new("-")));
+    }
     Ok(Merged {
         spec,
         profile,
         files,
         sets,
+        folders,
     })
+}
+
+/// The folder whose files a layer may name: the file's own, or the
+/// working directory for stdin and `--set`.
+fn folder_of(path: &Path) -> std::path::PathBuf {
+    match path.parent() {
+        _ if path == Path::new("-") => ".".into(),
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => ".".into(),
+    }
 }
 
 fn read_spec(path: &Path) -> Result<Layer, Located> {
     if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| Located::new("<stdin>", None, format!("cannot read: {e}")))?;
-        return file::parse("<stdin>", &text, Path::new(""));
+        let mut bytes = Vec::new();
+        let cap = crate::spec_files::MAX_SPEC_BYTES;
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), cap + 1),
+            &mut bytes,
+        )
+        .map_err(|e| Located::new("<stdin>", None, format!("cannot read: {e}")))?;
+        if bytes.len() as u64 > cap {
+            let msg = format!("the spec is larger than {} MiB", cap >> 20);
+            return Err(Located::new("<stdin>", None, msg));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Located::new("<stdin>", None, "the spec is not UTF-8 text"))?;
+        return file::parse("<stdin>", crate::bounds::strip_bom(&text), Path::new(""));
     }
     file::load(path)
 }

@@ -27,6 +27,8 @@ pub struct Profile {
     pub allow_dev_secrets: bool,
     pub prerequisites: Vec<String>,
     pub layer: Layer,
+    /// A profile file's folder, beneath which the files it names are read.
+    pub folder: Option<std::path::PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -54,19 +56,25 @@ pub fn load(name_or_path: &str) -> Result<Profile, Located> {
         );
     }
     let path = Path::new(name_or_path);
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::spec_files::read_spec_file(path).map_err(|e| {
         let names: Vec<_> = BUILTIN.iter().map(|(n, _)| *n).collect();
         Located::new(
             name_or_path,
             None,
             format!(
-                "not a built-in profile ({}) and not a readable profile file: {e}",
+                "not a built-in profile ({}) and not a readable profile file: it {e}",
                 names.join(", ")
             ),
         )
     })?;
     let base = path.parent().unwrap_or(Path::new(""));
-    parse(name_or_path, name_or_path, &text, base)
+    let text = crate::bounds::strip_bom(&text);
+    let mut profile = parse(name_or_path, name_or_path, text, base)?;
+    profile.folder = Some(match base.as_os_str().is_empty() {
+        true => ".".into(),
+        false => base.to_owned(),
+    });
+    Ok(profile)
 }
 
 fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, Located> {
@@ -101,5 +109,6 @@ fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, L
             value,
             source: Some(text.to_owned()),
         },
+        folder: None,
     })
 }

@@ -31,10 +31,16 @@ impl SetExpr {
         let (path, raw) = expr
             .split_once('=')
             .ok_or_else(|| format!("{flag} takes path=value, e.g. tracking.replicas=3"))?;
-        let label = format!("{flag} {path}");
+        let shown: String = path.chars().take(200).collect();
+        let label = format!("{flag} {shown}");
         let path = parse_path(path).map_err(|e| format!("{label}: {e}"))?;
         let value = if as_string || raw.is_empty() {
             Value::String(raw.to_owned())
+        } else if crate::bounds::too_deep(raw).is_some() {
+            return Err(format!(
+                "{label}: the value {}",
+                crate::bounds::depth_message()
+            ));
         } else {
             serde_yaml::from_str(raw)
                 .map_err(|_| format!("{label}: the value is not valid YAML; use --set-string"))?
@@ -53,6 +59,28 @@ impl SetExpr {
             }
         }
         out
+    }
+
+    /// Whether it names a file to read (`fromFile`, `htpasswdFile`), in
+    /// its path or anywhere in its value.
+    pub fn names_a_file(&self) -> bool {
+        fn is_file_key(k: &str) -> bool {
+            matches!(k, "fromFile" | "htpasswdFile")
+        }
+        fn in_value(v: &Value) -> bool {
+            match v {
+                Value::Mapping(m) => m
+                    .iter()
+                    .any(|(k, v)| k.as_str().is_some_and(is_file_key) || in_value(v)),
+                Value::Sequence(s) => s.iter().any(in_value),
+                _ => false,
+            }
+        }
+        let in_path = self
+            .path
+            .iter()
+            .any(|s| matches!(s, Segment::Key(k) if is_file_key(k)));
+        in_path || in_value(&self.value)
     }
 
     pub fn apply(&self, root: &mut Value) -> Result<(), String> {
@@ -141,6 +169,13 @@ fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
     flush(&mut key, &mut segments);
     if segments.is_empty() {
         return Err("the path is empty".into());
+    }
+    let max = crate::bounds::MAX_SET_SEGMENTS;
+    if segments.len() > max {
+        return Err(format!(
+            "the path has {} segments; no spec field is deeper than {max}",
+            segments.len()
+        ));
     }
     Ok(segments)
 }

@@ -135,6 +135,11 @@ fn auth(a: &Auth, r: &mut Resolver) -> Result<AuthPlan, Located> {
 fn rendered(a: &Auth, r: &mut Resolver) -> Result<AuthPlan, Located> {
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
     let mut add = |e: Entry, path: &str| match entries.insert(e.user.clone(), e) {
+        // A name read from a file is not quoted: the file may hold anything.
+        Some(_) if path.ends_with("htpasswdFile") => Err(err(
+            path,
+            "a user in the file is listed twice, or also in users".to_owned(),
+        )),
         Some(dup) => Err(err(path, format!("user {} is listed twice", dup.user))),
         None => Ok(()),
     };
@@ -160,8 +165,7 @@ fn rendered(a: &Auth, r: &mut Resolver) -> Result<AuthPlan, Located> {
     }
     if let Some(file) = &a.htpasswd_file {
         let path = "ingress.auth.htpasswdFile";
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| err(path, format!("cannot read {}: {e}", file.display())))?;
+        let text = r.read_file(file).map_err(|e| err(path, e))?;
         let parsed =
             htpasswd::parse(&text).map_err(|e| err(path, format!("{}: {e}", file.display())))?;
         for entry in parsed {

@@ -72,6 +72,8 @@ pub struct Resolved {
     pub warnings: Vec<String>,
     /// Objects the rendered platform may reference without rendering.
     pub external: crate::validate::External,
+    /// The files the spec named and mlk read.
+    pub read_files: Vec<std::path::PathBuf>,
 }
 
 /// Errors name a field path; the caller places it in a file.
@@ -87,10 +89,12 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     autoscaling_checks(&spec.tracking)?;
     labels_checks(&spec.metadata)?;
     monitoring_checks(&spec.monitoring)?;
-    let serving = serving::resolve(&spec.serving, &artifacts, lookup)?;
+    let serving = serving::resolve(&spec.serving, &artifacts, lookup, &mut r.warnings)?;
     let external = r.existing.clone();
+    let read_files = r.read_files.clone();
     Ok(Resolved {
         external,
+        read_files,
         platform: Platform {
             profile: merged.profile.name.clone(),
             metadata: spec.metadata,

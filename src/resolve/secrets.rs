@@ -60,6 +60,8 @@ pub struct SecretEnv {
     /// An identity mixed into every derived value: two platforms never
     /// share a generated password.
     pub platform_id: String,
+    /// Where `fromFile` and `htpasswdFile` may read.
+    pub files: crate::spec_files::Grants,
 }
 
 pub struct Resolver<'a> {
@@ -68,6 +70,8 @@ pub struct Resolver<'a> {
     /// Secrets the spec says exist outside the rendered platform.
     pub existing: crate::validate::External,
     dev_key_used_for: Vec<String>,
+    /// Every file read, so `--output-dir` can refuse to replace its inputs.
+    pub read_files: Vec<std::path::PathBuf>,
 }
 
 impl<'a> Resolver<'a> {
@@ -77,6 +81,7 @@ impl<'a> Resolver<'a> {
             warnings: Vec::new(),
             existing: crate::validate::External::default(),
             dev_key_used_for: Vec::new(),
+            read_files: Vec::new(),
         }
     }
 
@@ -102,7 +107,12 @@ impl<'a> Resolver<'a> {
                     )));
                 }
             },
-            SecretSource::FromFile(p) => read_secret_file(p).map_err(err)?,
+            SecretSource::FromFile(p) => {
+                let text = self
+                    .read_file(p)
+                    .map_err(|e| err(format!("{e} (fromFile)")))?;
+                secret_file_value(p, &text).map_err(err)?
+            }
             SecretSource::Literal(v) => {
                 self.warnings.push(format!(
                     "{path}: the secret is written in the spec itself; anyone who can read the \
@@ -141,6 +151,13 @@ impl<'a> Resolver<'a> {
         Ok(derive(key, &self.env.platform_id, purpose))
     }
 
+    /// A file the spec names, read only where the spec may read.
+    pub fn read_file(&mut self, path: &std::path::Path) -> Result<String, String> {
+        let text = self.env.files.read(path)?;
+        self.read_files.push(path.to_owned());
+        Ok(text)
+    }
+
     pub fn platform_id(&self) -> &str {
         &self.env.platform_id
     }
@@ -168,16 +185,13 @@ fn derive(key: &str, platform_id: &str, purpose: &str) -> String {
     bytes[..20].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
-    let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read secret file {shown} (fromFile): {e}"))?;
+fn secret_file_value(path: &std::path::Path, text: &str) -> Result<String, String> {
     let value = text
         .strip_suffix("\r\n")
         .or_else(|| text.strip_suffix('\n'))
-        .unwrap_or(&text);
+        .unwrap_or(text);
     if value.is_empty() {
-        return Err(format!("secret file {shown} is empty (fromFile)"));
+        return Err(format!("{}: the file is empty (fromFile)", path.display()));
     }
     Ok(value.to_owned())
 }

@@ -13,21 +13,36 @@ use crate::types::{Image, Subdomain};
 #[derive(Debug, Clone, Default)]
 pub struct Lookup {
     pub enabled: bool,
-    pub uri: Option<String>,
+    /// The server the person running mlk named (`--tracking-uri`, else
+    /// MLFLOW_TRACKING_URI), with where it was named. Only this server is
+    /// sent credentials.
+    pub uri: Option<(&'static str, String)>,
     pub user: Option<String>,
     pub password: Option<String>,
+    /// `--allow-insecure-tracking`: credentials may cross plain http.
+    pub allow_insecure: bool,
 }
 
 impl Lookup {
     /// MLflow's own client variables, so a CI job set up for MLflow
-    /// needs nothing more.
-    pub fn from_env(enabled: bool, vars: &std::collections::BTreeMap<String, String>) -> Self {
+    /// needs nothing more; `--tracking-uri` wins over MLFLOW_TRACKING_URI.
+    pub fn from_env(
+        enabled: bool,
+        vars: &std::collections::BTreeMap<String, String>,
+        flag_uri: Option<&str>,
+        allow_insecure: bool,
+    ) -> Self {
         let var = |k: &str| vars.get(k).filter(|v| !v.is_empty()).cloned();
+        let uri = match flag_uri {
+            Some(u) => Some(("--tracking-uri", u.to_owned())),
+            None => var("MLFLOW_TRACKING_URI").map(|u| ("MLFLOW_TRACKING_URI", u)),
+        };
         Lookup {
             enabled,
-            uri: var("MLFLOW_TRACKING_URI"),
+            uri,
             user: var("MLFLOW_TRACKING_USERNAME"),
             password: var("MLFLOW_TRACKING_PASSWORD"),
+            allow_insecure,
         }
     }
 }
@@ -66,12 +81,13 @@ pub fn resolve(
     serving: &Serving,
     artifacts: &ArtifactsPlan,
     lookup: &Lookup,
+    warnings: &mut Vec<String>,
 ) -> Result<Option<ServingPlan>, Located> {
     if serving.models.is_empty() {
         return Ok(None);
     }
     checks(serving)?;
-    let registry = registry(serving, lookup)?;
+    let registry = registry(serving, lookup, warnings)?;
     let bucket = match artifacts {
         ArtifactsPlan::Embedded { spec, .. } => spec.bucket.to_string(),
         ArtifactsPlan::External { bucket, .. } => bucket.to_string(),
@@ -138,28 +154,56 @@ fn checks(serving: &Serving) -> Result<(), Located> {
     Ok(())
 }
 
-fn registry(serving: &Serving, lookup: &Lookup) -> Result<Option<Registry>, Located> {
+fn registry(
+    serving: &Serving,
+    lookup: &Lookup,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Registry>, Located> {
     if !lookup.enabled {
         return Ok(None);
     }
-    let uri = match &lookup.uri {
-        Some(u) => TrackingUri::try_from(u.clone())
-            .map_err(|e| Located::new("environment", Some("MLFLOW_TRACKING_URI"), e))?,
-        None => serving.tracking_uri.clone().ok_or_else(|| {
-            Located::new(
-                "spec",
-                Some("serving.trackingUri"),
-                "is required by --resolve unless MLFLOW_TRACKING_URI is set",
-            )
-        })?,
+    let has_credentials = lookup.user.is_some() || lookup.password.is_some();
+    let (uri, trusted) = match &lookup.uri {
+        Some((named_by, u)) => {
+            let uri = TrackingUri::try_from(u.clone())
+                .map_err(|e| Located::new("environment", Some(*named_by), e))?;
+            (uri, Some(*named_by))
+        }
+        None => {
+            let uri = serving.tracking_uri.clone().ok_or_else(|| {
+                Located::new(
+                    "spec",
+                    Some("serving.trackingUri"),
+                    "is required by --resolve unless --tracking-uri or MLFLOW_TRACKING_URI is set",
+                )
+            })?;
+            if has_credentials {
+                warnings.push(
+                    "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD are not sent to \
+                     serving.trackingUri, a server the spec chose: name the server with \
+                     --tracking-uri or MLFLOW_TRACKING_URI to send them"
+                        .to_owned(),
+                );
+            }
+            (uri, None)
+        }
     };
+    let send = trusted.is_some() && has_credentials;
+    if send && uri.is_plain_http() && !lookup.allow_insecure {
+        return Err(Located::new(
+            "environment",
+            trusted,
+            "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD would cross the network \
+             unencrypted to an http:// server: use https://, or pass --allow-insecure-tracking \
+             if the connection cannot be read by others",
+        ));
+    }
     let timeout = Duration::from_secs(serving.timeout_seconds.0.into());
-    Ok(Some(Registry::new(
-        &uri,
-        lookup.user.as_deref(),
-        lookup.password.as_deref(),
-        timeout,
-    )))
+    let (user, password) = match send {
+        true => (lookup.user.as_deref(), lookup.password.as_deref()),
+        false => (None, None),
+    };
+    Ok(Some(Registry::new(&uri, user, password, timeout)))
 }
 
 fn plan(
@@ -215,8 +259,8 @@ fn needs_resolve(m: &Model) -> String {
         (None, v) => format!("version {}", v.map(|v| v.0).unwrap_or_default()),
     };
     format!(
-        "{what} of {:?} is looked up in the registry: pass --resolve (with MLFLOW_TRACKING_URI \
-         or serving.trackingUri), or pin storageUri",
+        "{what} of {:?} is looked up in the registry: pass --resolve (with --tracking-uri, \
+         MLFLOW_TRACKING_URI or serving.trackingUri), or pin storageUri",
         m.registered_model.as_str()
     )
 }

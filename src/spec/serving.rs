@@ -1,7 +1,7 @@
 use serde::Deserialize;
 
 use super::resources::Resources;
-use crate::types::{Image, Name, Subdomain, string_newtype};
+use crate::types::{Image, Name, Subdomain, int32, int32_opt, string_newtype};
 
 /// Registered models served by KServe, one InferenceService each.
 #[derive(Debug, Clone, Deserialize)]
@@ -41,10 +41,12 @@ pub struct Model {
     pub image: Option<Image>,
     /// A ServingRuntime by name; KServe picks one for `mlflow` otherwise.
     pub runtime: Option<Name>,
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "int32")]
     pub min_replicas: u32,
+    #[serde(default, deserialize_with = "int32_opt")]
     pub max_replicas: Option<u32>,
     pub scale_metric: Option<ScaleMetric>,
+    #[serde(default, deserialize_with = "int32_opt")]
     pub scale_target: Option<u32>,
     pub canary_traffic_percent: Option<Percent>,
     #[serde(default = "predictor_resources")]
@@ -223,24 +225,39 @@ pub struct TrackingUri(String);
 string_newtype!(TrackingUri);
 
 impl TrackingUri {
+    /// Messages never quote the value: a malformed URL may still hold a
+    /// password (`HTTPS://ci:PW@host`, a leading space, `ftp://`).
     fn parse(s: &str) -> Result<(), String> {
-        let rest = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"));
-        let authority = rest.map(|r| r.split('/').next().unwrap_or(r));
+        let authority = s
+            .split_once("://")
+            .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(rest));
         if authority.is_some_and(|a| a.contains('@')) {
-            // Not quoted: the part before `@` is a password.
             return Err(
                 "the tracking URL holds credentials: set MLFLOW_TRACKING_USERNAME and \
                  MLFLOW_TRACKING_PASSWORD instead"
                     .into(),
             );
         }
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
         match rest {
-            Some(r) if !r.is_empty() && s.chars().all(|c| c.is_ascii_graphic()) => Ok(()),
-            _ => Err(format!(
-                "{s:?} is not a tracking server URL: use http(s)://host[:port][/path]"
-            )),
+            Some(r)
+                if !r.is_empty()
+                    && !r.starts_with('/')
+                    && s.chars().all(|c| c.is_ascii_graphic()) =>
+            {
+                Ok(())
+            }
+            _ => Err(
+                "is not a tracking server URL: use http(s)://host[:port][/path] in lower \
+                 case, without spaces (the value is not shown: it may hold credentials)"
+                    .into(),
+            ),
         }
+    }
+
+    pub fn is_plain_http(&self) -> bool {
+        self.0.starts_with("http://")
     }
 }

@@ -1,7 +1,7 @@
 use serde::Deserialize;
 
 use super::resources::Resources;
-use crate::types::{EnvName, HostPattern, Image, Origin};
+use crate::types::{EnvName, HostPattern, Image, Origin, int32};
 
 /// The `-full` variant is the one that carries psycopg (PostgreSQL), boto3
 /// (S3) and prometheus-flask-exporter (`/metrics`); the plain image has none.
@@ -11,6 +11,7 @@ pub const MLFLOW_IMAGE: &str = "ghcr.io/mlflow/mlflow:v3.17.2-full";
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Tracking {
     pub image: Image,
+    #[serde(deserialize_with = "int32")]
     pub replicas: u32,
     pub workers: Workers,
     /// Derived from `workers` (and `jobExecution`) when not given.
@@ -35,10 +36,13 @@ pub struct Tracking {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Autoscaling {
+    #[serde(deserialize_with = "int32")]
     pub min_replicas: u32,
+    #[serde(deserialize_with = "int32")]
     pub max_replicas: u32,
     /// Average CPU use, as a share of the request, that the autoscaler
     /// keeps the replicas at.
+    #[serde(deserialize_with = "int32")]
     pub target_cpu_percent: u32,
 }
 

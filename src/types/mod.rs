@@ -6,6 +6,7 @@ mod duration;
 mod env_name;
 mod host;
 mod image;
+mod int32;
 mod label;
 mod quantity;
 
@@ -16,6 +17,7 @@ pub use duration::Duration;
 pub use env_name::EnvName;
 pub use host::{Host, HostPattern, Origin};
 pub use image::Image;
+pub use int32::{int32, int32_opt};
 pub use label::{LabelKey, LabelValue};
 pub use quantity::Quantity;
 

@@ -8,6 +8,7 @@
 
 pub mod catalog;
 mod format;
+mod index;
 mod knowledge;
 mod network_policy;
 mod operators;
@@ -113,7 +114,7 @@ pub fn validate(docs: &[Document], catalog: &Catalog, external: &External, level
                 .push(Problem::new(doc, "metadata.name".into(), msg));
         }
         for t in &doc.traps {
-            let p = Problem::new(doc, t.path.clone(), t.message.clone());
+            let p = Problem::new(doc, t.path.clone(), trap_message(doc, t));
             report.problems.push(p);
         }
         report.problems.extend(identity(doc));
@@ -137,6 +138,20 @@ pub fn validate(docs: &[Document], catalog: &Catalog, external: &External, level
     }
     report.problems.extend(refs::check(docs, external));
     report
+}
+
+/// A trap in a Secret's data is reported without its value: that value
+/// is a secret.
+fn trap_message(doc: &Document, trap: &crate::yaml11::Trap) -> String {
+    let secret_value = ["data.", "stringData."]
+        .iter()
+        .any(|p| trap.path.starts_with(p));
+    if doc.kind() == "Secret" && secret_value {
+        return "a plain scalar that Kubernetes (YAML 1.1) reads as another type than YAML 1.2 \
+                tools do; quote it (the value is not shown: it is a secret)"
+            .to_owned();
+    }
+    trap.message.clone()
 }
 
 fn schema_of<'a>(doc: &Document, catalog: &'a Catalog) -> Option<&'a schema::Schema> {

@@ -6,18 +6,19 @@
 
 use serde_yaml::Value;
 
+use super::index::Index;
 use super::path::Path;
-use super::pods::{Pod, indexed, items, selects};
+use super::pods::{Pod, indexed, items};
 use crate::manifest::Document;
 
-pub fn check(doc: &Document, pods: &[Pod], report: &mut impl FnMut(Path, String)) {
-    let local: Vec<&Pod> = pods
-        .iter()
-        .filter(|p| p.doc.namespace() == doc.namespace())
-        .collect();
+pub fn check(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String)) {
+    let local = Local {
+        index,
+        ns: doc.namespace(),
+    };
     let spec = &doc.value["spec"];
     let at = Path::root().key("spec");
-    let targets = selected(&local, &spec["podSelector"]);
+    let targets = local.selected(&spec["podSelector"]);
     if targets.is_empty() {
         report(at.key("podSelector"), "selects no rendered pod".into());
         return;
@@ -40,28 +41,26 @@ pub fn check(doc: &Document, pods: &[Pod], report: &mut impl FnMut(Path, String)
     }
 }
 
-fn selected<'a>(local: &[&'a Pod<'a>], selector: &Value) -> Vec<&'a Pod<'a>> {
-    let everything = Value::Mapping(Default::default());
-    let selector = if selector.is_null() {
-        &everything
-    } else {
-        selector
-    };
-    local
-        .iter()
-        .filter(|p| selects(selector, &p.labels))
-        .copied()
-        .collect()
+/// The pods of the policy's own namespace.
+struct Local<'i, 'a> {
+    index: &'i Index<'a>,
+    ns: Option<&'i str>,
+}
+
+impl<'i, 'a> Local<'i, 'a> {
+    fn selected(&self, selector: &Value) -> Vec<&'i Pod<'a>> {
+        self.index.pods_selected(self.ns, selector)
+    }
 }
 
 /// The pods the rule's peers select, when all of them are pod selectors
 /// in this namespace; reports each that selects nothing.
-fn pod_peers<'a>(
-    local: &[&'a Pod<'a>],
+fn pod_peers<'i, 'a>(
+    local: &Local<'i, 'a>,
     peers: &Value,
     at: &Path,
     report: &mut impl FnMut(Path, String),
-) -> Option<Vec<&'a Pod<'a>>> {
+) -> Option<Vec<&'i Pod<'a>>> {
     let mut all_pods = !items(peers).is_empty();
     let mut found = Vec::new();
     for (j, peer) in items(peers).iter().enumerate() {
@@ -70,7 +69,7 @@ fn pod_peers<'a>(
             all_pods = false;
             continue;
         }
-        let these = selected(local, &peer["podSelector"]);
+        let these = local.selected(&peer["podSelector"]);
         if these.is_empty() {
             let path = at.index(j).key("podSelector");
             report(path, "selects no rendered pod".into());

@@ -6,15 +6,15 @@ use std::collections::BTreeSet;
 
 use serde_yaml::Value;
 
+use super::index::Index;
 use super::network_policy;
-use super::operators;
 use super::path::Path;
-use super::pods::{self, Pod, container_ports, indexed, items, selects, str_map};
+use super::pods::{Pod, container_ports, indexed, items, selects, str_map};
 use super::{External, Problem};
 use crate::manifest::Document;
 
 pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
-    let pods = pods::all(docs);
+    let index = Index::new(docs);
     let mut out = Vec::new();
     for doc in docs {
         let mut report = |path: Path, message: String| {
@@ -24,19 +24,19 @@ pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
                 own_selector(doc, &mut report)
             }
-            "Service" => service(doc, &pods, &mut report),
-            "Ingress" => ingress(doc, docs, &mut report),
-            "ServiceMonitor" => service_monitor(doc, docs, &mut report),
-            "NetworkPolicy" => network_policy::check(doc, &pods, &mut report),
+            "Service" => service(doc, &index, &mut report),
+            "Ingress" => ingress(doc, &index, &mut report),
+            "ServiceMonitor" => service_monitor(doc, &index, &mut report),
+            "NetworkPolicy" => network_policy::check(doc, &index, &mut report),
             _ => {}
         }
     }
-    for pod in pods.iter().filter(|p| !p.operated) {
+    for pod in index.pods.iter().filter(|p| !p.operated) {
         let mut report = |path: Path, message: String| {
             out.push(Problem::new(pod.doc, path.to_string(), message));
         };
         volumes(pod, &mut report);
-        config_refs(pod, docs, external, &mut report);
+        config_refs(pod, &index, external, &mut report);
     }
     out
 }
@@ -52,17 +52,12 @@ fn own_selector(doc: &Document, report: &mut impl FnMut(Path, String)) {
     }
 }
 
-fn service(doc: &Document, pods: &[Pod], report: &mut impl FnMut(Path, String)) {
+fn service(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String)) {
     let selector = str_map(&doc.value["spec"]["selector"]);
     if selector.is_empty() {
         return; // endpoints managed by hand, or an ExternalName
     }
-    let ns = doc.namespace();
-    let matching: Vec<&Pod> = pods
-        .iter()
-        .filter(|p| p.doc.namespace() == ns)
-        .filter(|p| selector.iter().all(|(k, v)| p.labels.get(k) == Some(v)))
-        .collect();
+    let matching: Vec<&Pod> = index.pods_with(doc.namespace(), &selector);
     let sel_path = Path::root().key("spec").key("selector");
     if matching.is_empty() {
         report(sel_path, "selects no rendered pod template".into());
@@ -89,16 +84,6 @@ fn service(doc: &Document, pods: &[Pod], report: &mut impl FnMut(Path, String)) 
     }
 }
 
-fn find<'a>(
-    docs: &'a [Document],
-    kind: &str,
-    ns: Option<&str>,
-    name: &str,
-) -> Option<&'a Document> {
-    docs.iter()
-        .find(|d| d.kind() == kind && d.namespace() == ns && d.name() == name)
-}
-
 fn service_has_port(svc: &Document, port: &Value) -> bool {
     let ports = items(&svc.value["spec"]["ports"]);
     match (port["name"].as_str(), port["number"].as_i64()) {
@@ -108,7 +93,7 @@ fn service_has_port(svc: &Document, port: &Value) -> bool {
     }
 }
 
-fn ingress(doc: &Document, docs: &[Document], report: &mut impl FnMut(Path, String)) {
+fn ingress(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String)) {
     let spec = &doc.value["spec"];
     let mut backends = vec![(
         Path::root().key("spec").key("defaultBackend"),
@@ -126,7 +111,7 @@ fn ingress(doc: &Document, docs: &[Document], report: &mut impl FnMut(Path, Stri
             continue;
         };
         let at = at.key("service");
-        match find(docs, "Service", doc.namespace(), name) {
+        match index.find("Service", doc.namespace(), name) {
             None => report(
                 at.key("name"),
                 format!("no rendered Service named {name:?}"),
@@ -139,7 +124,7 @@ fn ingress(doc: &Document, docs: &[Document], report: &mut impl FnMut(Path, Stri
     }
 }
 
-fn service_monitor(doc: &Document, docs: &[Document], report: &mut impl FnMut(Path, String)) {
+fn service_monitor(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String)) {
     let spec = &doc.value["spec"];
     let ns_sel = &spec["namespaceSelector"];
     let names: Vec<&str> = items(&ns_sel["matchNames"])
@@ -151,11 +136,7 @@ fn service_monitor(doc: &Document, docs: &[Document], report: &mut impl FnMut(Pa
         (_, false) => d.namespace().is_some_and(|n| names.contains(&n)),
         (_, true) => d.namespace() == doc.namespace(),
     };
-    let services: Vec<&Document> = docs
-        .iter()
-        .filter(|d| d.kind() == "Service" && in_scope(d))
-        .filter(|d| selects(&spec["selector"], &str_map(&d.value["metadata"]["labels"])))
-        .collect();
+    let services = index.services_selected(&spec["selector"], in_scope);
     if services.is_empty() {
         let path = Path::root().key("spec").key("selector");
         report(path, "selects no rendered Service".into());
@@ -228,7 +209,7 @@ struct ConfigRef<'a> {
 
 fn config_refs(
     pod: &Pod,
-    docs: &[Document],
+    index: &Index,
     external: &External,
     report: &mut impl FnMut(Path, String),
 ) {
@@ -236,7 +217,7 @@ fn config_refs(
         if r.optional || external.contains(r.kind, r.name) {
             continue;
         }
-        let Some(keys) = keys_of(docs, r.kind, pod.doc.namespace(), r.name) else {
+        let Some(keys) = keys_of(index, r.kind, pod.doc.namespace(), r.name) else {
             let msg = format!(
                 "no rendered {} named {:?}, and none declared to exist",
                 r.kind, r.name
@@ -255,19 +236,17 @@ fn config_refs(
 
 /// The keys of a Secret or ConfigMap in the stream, or of a Secret an
 /// operator in the stream will write.
-fn keys_of(docs: &[Document], kind: &str, ns: Option<&str>, name: &str) -> Option<Vec<String>> {
-    if let Some(target) = find(docs, kind, ns, name) {
+fn keys_of(index: &Index, kind: &str, ns: Option<&str>, name: &str) -> Option<Vec<String>> {
+    if let Some(target) = index.find(kind, ns, name) {
         let v = &target.value;
         let fields = ["data", "stringData", "binaryData"].iter();
         let keys = fields.flat_map(|f| v[*f].as_mapping().into_iter().flat_map(|m| m.keys()));
         return Some(keys.filter_map(Value::as_str).map(str::to_owned).collect());
     }
-    let operated = docs
-        .iter()
-        .filter(|d| kind == "Secret" && d.namespace() == ns)
-        .filter_map(operators::secret)
-        .find(|(n, _)| n == name)?;
-    Some(operated.1.iter().map(|k| (*k).to_owned()).collect())
+    let keys = index
+        .operated_secret(ns, name)
+        .filter(|_| kind == "Secret")?;
+    Some(keys.iter().map(|k| (*k).to_owned()).collect())
 }
 
 impl<'a> ConfigRef<'a> {

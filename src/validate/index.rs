@@ -1,0 +1,167 @@
+//! Lookups the reference checks make, built once per stream, so that a
+//! check costs the same whether the stream holds ten objects or fifty
+//! thousand: objects by kind, namespace and name, and pods and Services by
+//! label.
+
+use std::collections::HashMap;
+
+use serde_yaml::Value;
+
+use super::operators;
+use super::pods::{self, Labels, Pod, selects, str_map};
+use crate::manifest::Document;
+
+type Id<'a> = (&'a str, Option<&'a str>, &'a str);
+
+pub struct Index<'a> {
+    pub pods: Vec<Pod<'a>>,
+    pod_labels: LabelIndex,
+    services: Vec<(&'a Document, Labels)>,
+    service_labels: LabelIndex,
+    objects: HashMap<Id<'a>, &'a Document>,
+    /// Secrets an operator in the stream writes, with their keys.
+    operated: HashMap<(Option<&'a str>, String), &'static [&'static str]>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(docs: &'a [Document]) -> Index<'a> {
+        let pods = pods::all(docs);
+        let pod_labels = LabelIndex::new(pods.iter().map(|p| (p.doc.namespace(), &p.labels)));
+        let services: Vec<(&Document, Labels)> = docs
+            .iter()
+            .filter(|d| d.kind() == "Service")
+            .map(|d| (d, str_map(&d.value["metadata"]["labels"])))
+            .collect();
+        let service_labels = LabelIndex::new(services.iter().map(|(d, l)| (d.namespace(), l)));
+        let mut objects = HashMap::new();
+        let mut operated = HashMap::new();
+        for d in docs {
+            objects
+                .entry((d.kind(), d.namespace(), d.name()))
+                .or_insert(d);
+            if let Some((name, keys)) = operators::secret(d) {
+                operated.entry((d.namespace(), name)).or_insert(keys);
+            }
+        }
+        Index {
+            pods,
+            pod_labels,
+            services,
+            service_labels,
+            objects,
+            operated,
+        }
+    }
+
+    /// The first object of this kind and name in the namespace.
+    pub fn find(&self, kind: &str, ns: Option<&str>, name: &str) -> Option<&'a Document> {
+        self.objects.get(&(kind, ns, name)).copied()
+    }
+
+    /// The keys of a Secret an operator in the stream writes.
+    pub fn operated_secret(&self, ns: Option<&str>, name: &str) -> Option<&[&'static str]> {
+        let key = (ns, name.to_owned());
+        self.operated.get(&key).copied()
+    }
+
+    /// The pods in `ns` whose labels include every pair of `exact`.
+    pub fn pods_with(&self, ns: Option<&str>, exact: &Labels) -> Vec<&Pod<'a>> {
+        let candidates = self.pod_labels.candidates(Some(ns), exact);
+        candidates.into_iter().map(|i| &self.pods[i]).collect()
+    }
+
+    /// The pods in `ns` a label selector (`matchLabels`,
+    /// `matchExpressions`) picks; a missing selector picks every one.
+    pub fn pods_selected(&self, ns: Option<&str>, selector: &Value) -> Vec<&Pod<'a>> {
+        let exact = str_map(&selector["matchLabels"]);
+        let candidates = self.pod_labels.candidates(Some(ns), &exact);
+        candidates
+            .into_iter()
+            .map(|i| &self.pods[i])
+            .filter(|p| selector.is_null() || selects(selector, &p.labels))
+            .collect()
+    }
+
+    /// The Services a selector picks, among those `in_scope` allows.
+    pub fn services_selected(
+        &self,
+        selector: &Value,
+        in_scope: impl Fn(&Document) -> bool,
+    ) -> Vec<&'a Document> {
+        let exact = str_map(&selector["matchLabels"]);
+        let candidates = self.service_labels.candidates(None, &exact);
+        candidates
+            .into_iter()
+            .map(|i| &self.services[i])
+            .filter(|(d, labels)| in_scope(d) && selects(selector, labels))
+            .map(|(d, _)| *d)
+            .collect()
+    }
+}
+
+/// Items (by position) per namespace and per label pair.
+struct LabelIndex {
+    by_namespace: HashMap<Option<String>, Vec<usize>>,
+    by_label: HashMap<(Option<String>, String, String), Vec<usize>>,
+    all: Vec<usize>,
+    /// Positions by label pair in any namespace.
+    by_label_anywhere: HashMap<(String, String), Vec<usize>>,
+}
+
+impl LabelIndex {
+    fn new<'l>(items: impl Iterator<Item = (Option<&'l str>, &'l Labels)>) -> LabelIndex {
+        let mut index = LabelIndex {
+            by_namespace: HashMap::new(),
+            by_label: HashMap::new(),
+            all: Vec::new(),
+            by_label_anywhere: HashMap::new(),
+        };
+        for (i, (ns, labels)) in items.enumerate() {
+            let ns = ns.map(str::to_owned);
+            index.all.push(i);
+            index.by_namespace.entry(ns.clone()).or_default().push(i);
+            for (k, v) in labels {
+                let pair = (k.clone(), v.clone());
+                index.by_label_anywhere.entry(pair).or_default().push(i);
+                let key = (ns.clone(), k.clone(), v.clone());
+                index.by_label.entry(key).or_default().push(i);
+            }
+        }
+        index
+    }
+
+    /// Positions, in order, of the items in `ns` (any namespace for
+    /// `None`) that carry every pair of `exact`: the shortest list of one
+    /// pair, filtered by the others.
+    fn candidates(&self, ns: Option<Option<&str>>, exact: &Labels) -> Vec<usize> {
+        let empty: &[usize] = &[];
+        let list = |k: &String, v: &String| -> &[usize] {
+            let found = match ns {
+                Some(ns) => {
+                    let key = (ns.map(str::to_owned), k.clone(), v.clone());
+                    self.by_label.get(&key)
+                }
+                None => self.by_label_anywhere.get(&(k.clone(), v.clone())),
+            };
+            found.map_or(empty, Vec::as_slice)
+        };
+        let shortest = exact
+            .iter()
+            .map(|(k, v)| list(k, v))
+            .min_by_key(|l| l.len());
+        let base: &[usize] = match (shortest, ns) {
+            (Some(l), _) => l,
+            (None, Some(ns)) => self
+                .by_namespace
+                .get(&ns.map(str::to_owned))
+                .map_or(empty, Vec::as_slice),
+            (None, None) => &self.all,
+        };
+        let has_all = |i: &usize| {
+            exact
+                .iter()
+                .all(|(k, v)| list(k, v).binary_search(i).is_ok())
+        };
+        base.iter().copied().filter(has_all).collect()
+    }
+}
