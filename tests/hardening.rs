@@ -306,24 +306,30 @@ fn ha_runs_on_cloudnativepg_distributed_minio_and_an_autoscaler() {
         uri,
         "postgresql+psycopg://mlflow@mlflow-postgres-rw.mlflow.svc.cluster.local:5432/mlflow"
     );
-    let readers: Vec<&Value> = containers(pod)
-        .filter_map(|c| {
-            c["env"]
-                .as_sequence()?
-                .iter()
-                .find(|e| e["name"] == "PGPASSWORD")
-        })
-        .collect();
-    assert_eq!(
-        readers.len(),
-        2,
-        "db-upgrade and the server read the password"
+    // The password reaches the pod only as a mounted file, from the
+    // Secret CloudNativePG generates.
+    assert!(
+        containers(pod).all(|c| c["env"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .all(|e| e["valueFrom"].is_null())),
+        "no container reads a secret from env"
     );
-    for pg in readers {
-        let r = &pg["valueFrom"]["secretKeyRef"];
-        let generated = (r["name"].as_str(), r["key"].as_str());
-        assert_eq!(generated, (Some("mlflow-postgres-app"), Some("password")));
-    }
+    let sources = pod["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "secrets")
+        .unwrap()["projected"]["sources"]
+        .as_sequence()
+        .unwrap();
+    let db = sources
+        .iter()
+        .find(|s| s["secret"]["items"][0]["path"] == "db-password")
+        .unwrap();
+    assert_eq!(db["secret"]["name"], "mlflow-postgres-app");
+    assert_eq!(db["secret"]["items"][0]["key"], "password");
     let hpa = find(&docs, "HorizontalPodAutoscaler", "mlflow-tracking");
     assert_eq!(hpa["apiVersion"], "autoscaling/v2");
     assert!(hpa["spec"]["minReplicas"].as_u64().unwrap() >= 3);

@@ -1,7 +1,8 @@
 //! Where secret values go: into Secret objects, and nowhere else.
 
 mod common;
-use common::{find, mlk};
+use common::{env_value, find, mlk};
+use serde_yaml::Value;
 
 fn b64(s: &str) -> String {
     use base64::Engine;
@@ -63,16 +64,59 @@ fn existing_secret_renders_no_secret() {
             .iter()
             .any(|d| d["kind"] == "Secret" && d["metadata"]["name"] == "mlflow-db")
     );
-    let sts = find(&docs, "StatefulSet", "mlflow-postgres");
-    let env = &sts["spec"]["template"]["spec"]["containers"][0]["env"];
-    let pw = env
+    let pod = &find(&docs, "StatefulSet", "mlflow-postgres")["spec"]["template"]["spec"];
+    let file = env_value(&pod["containers"][0], "POSTGRES_PASSWORD_FILE").unwrap();
+    assert_eq!(secret_file_source(pod, file), ("pg".into(), "pw".into()));
+}
+
+/// The Secret and key behind a file the pod's projected `secrets` volume
+/// mounts at `path`.
+fn secret_file_source(pod: &Value, path: &str) -> (String, String) {
+    let file = path.strip_prefix("/var/run/secrets/mlk/").unwrap();
+    let volume = pod["volumes"]
         .as_sequence()
         .unwrap()
         .iter()
-        .find(|e| e["name"] == "POSTGRES_PASSWORD")
+        .find(|v| v["name"] == "secrets")
         .unwrap();
-    assert_eq!(pw["valueFrom"]["secretKeyRef"]["name"], "pg");
-    assert_eq!(pw["valueFrom"]["secretKeyRef"]["key"], "pw");
+    for source in volume["projected"]["sources"].as_sequence().unwrap() {
+        for item in source["secret"]["items"].as_sequence().unwrap() {
+            if item["path"] == file {
+                let name = source["secret"]["name"].as_str().unwrap();
+                return (name.into(), item["key"].as_str().unwrap().into());
+            }
+        }
+    }
+    panic!("no secret file {path}")
+}
+
+#[test]
+fn no_container_reads_a_secret_from_its_environment() {
+    for profile in ["dev", "prod", "ha"] {
+        let run = mlk(&[
+            "render",
+            "--profile",
+            profile,
+            "-f",
+            "specs/everything.yaml",
+        ])
+        .key()
+        .env("MINIO_USER", "minio-admin")
+        .run()
+        .ok();
+        for doc in run.docs() {
+            let text = serde_yaml::to_string(&doc).unwrap();
+            if doc["kind"] == "Secret" || doc["kind"] == "Cluster" {
+                continue;
+            }
+            assert!(
+                !text.contains("secretKeyRef") && !text.contains("secretRef"),
+                "{profile}: {} {} reads a Secret through env",
+                doc["kind"].as_str().unwrap(),
+                doc["metadata"]["name"].as_str().unwrap()
+            );
+        }
+    }
 }
 
 #[test]
@@ -104,13 +148,15 @@ fn the_database_password_never_reaches_args() {
         c["args"][uri_at + 1],
         "postgresql+psycopg://mlflow@mlflow-postgres.mlflow.svc.cluster.local:5432/mlflow"
     );
-    let pgpassword = c["env"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == "PGPASSWORD")
-        .unwrap();
-    assert_eq!(pgpassword["valueFrom"]["secretKeyRef"]["name"], "mlflow-db");
+    // The server reads the pgpass file the first init step writes from
+    // the mounted Secret.
+    assert_eq!(env_value(c, "PGPASSFILE"), Some("/tmp/mlk/pgpass"));
+    let step = &pod["initContainers"][0];
+    assert_eq!(step["name"], "credential-files");
+    assert_eq!(env_value(step, "PGPASSFILE"), Some("/tmp/mlk/pgpass"));
+    let file = env_value(step, "MLK_DB_PASSWORD_FILE").unwrap();
+    let source = secret_file_source(pod, file);
+    assert_eq!(source, ("mlflow-db".into(), "password".into()));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::availability;
 use super::naming::{Labels, Naming};
-use super::secret::{EnvEntry, SecretBinder, SecretObject};
+use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
 use super::security;
 use crate::resolve::SecretValue;
 use crate::spec::{EmbeddedArtifacts, Resources, SecretRef, Storage};
@@ -34,6 +34,8 @@ pub struct MinioContext {
     pub port: u16,
     pub console_port: u16,
     pub env: Vec<EnvEntry>,
+    /// The root credentials, as files MinIO reads (`*_FILE`).
+    pub secret_files: Option<SecretMount>,
     pub resources: Resources,
     pub storage: Storage,
     pub bucket_job: BucketJob,
@@ -51,6 +53,7 @@ pub struct BucketJob {
     pub labels: Labels,
     pub image: String,
     pub env: Vec<EnvEntry>,
+    pub secret_files: Option<SecretMount>,
     pub script: String,
     pub resources: Resources,
     pub pod_security: PodSecurityContext,
@@ -73,12 +76,23 @@ pub fn build(
     let mut secret = SecretBinder::new(n.object("s3"));
     let access_key = secret.bind("access-key-id", user);
     let secret_key = secret.bind("secret-access-key", password);
+    // MinIO reads MINIO_ROOT_USER_FILE and MINIO_ROOT_PASSWORD_FILE
+    // (cmd/common-main.go, loadEnvVarsFromFiles); the bucket Job's script
+    // reads the same variables.
+    let mut files = SecretFiles::default();
     let credentials = vec![
-        EnvEntry::secret("MINIO_ROOT_USER", access_key.clone()),
-        EnvEntry::secret("MINIO_ROOT_PASSWORD", secret_key.clone()),
+        EnvEntry::plain(
+            "MINIO_ROOT_USER_FILE",
+            files.file("minio-root-user", &access_key),
+        ),
+        EnvEntry::plain(
+            "MINIO_ROOT_PASSWORD_FILE",
+            files.file("minio-root-password", &secret_key),
+        ),
     ];
+    let secret_files = files.finish();
     let endpoint = format!("http://{}", authority(n));
-    let bucket_job = bucket_job(n, spec, &credentials, &endpoint);
+    let bucket_job = bucket_job(n, spec, &credentials, &secret_files, &endpoint);
     let headless = n.object("minio-hl");
     let selector = n.selector("minio", "artifacts");
     let distributed = spec.replicas.distributed();
@@ -104,6 +118,7 @@ pub fn build(
         port: PORT,
         console_port: CONSOLE_PORT,
         env,
+        secret_files,
         resources: spec.resources.clone(),
         storage: spec.storage.clone(),
         bucket_job,
@@ -143,16 +158,20 @@ fn bucket_job(
     n: &Naming,
     spec: &EmbeddedArtifacts,
     creds: &[EnvEntry],
+    secret_files: &Option<SecretMount>,
     endpoint: &str,
 ) -> BucketJob {
     let mut env = creds.to_vec();
     env.push(EnvEntry::plain("S3_ENDPOINT", endpoint));
     env.push(EnvEntry::plain("BUCKET", spec.bucket.as_str()));
+    // The root filesystem is read-only: mc keeps its aliases in /tmp.
+    env.push(EnvEntry::plain("MC_CONFIG_DIR", "/tmp/mc"));
     let mut job = BucketJob {
         name: String::new(),
         labels: n.labels("minio", "bucket-job"),
         image: spec.mc_image.to_string(),
         env,
+        secret_files: secret_files.clone(),
         script: CREATE_BUCKET.to_owned(),
         resources: Resources::new("10m", "32Mi", Some("100m"), "128Mi"),
         pod_security: security::pod(security::MINIO_UID),

@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::PodSecurityContext;
 use serde::Serialize;
 
 use super::naming::{Labels, Naming};
-use super::secret::{EnvEntry, SecretBinder, SecretObject};
+use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
 use super::security;
 use crate::resolve::SecretValue;
 use crate::spec::{EmbeddedDatabase, Resources, SecretRef, Storage};
@@ -24,6 +24,8 @@ pub struct PostgresContext {
     pub image: String,
     pub port: u16,
     pub env: Vec<EnvEntry>,
+    /// The password, as a file the image's entrypoint reads.
+    pub secret_files: Option<SecretMount>,
     pub probe: Vec<String>,
     pub resources: Resources,
     pub storage: Storage,
@@ -41,6 +43,8 @@ pub fn build(
     let password = secret.bind("password", password);
     let user = spec.user.as_str();
     let db = spec.database.as_str();
+    let mut files = SecretFiles::default();
+    let password_file = files.file("postgres-password", &password);
     let ctx = PostgresContext {
         labels: n.labels("postgresql", "database"),
         selector: n.selector("postgresql", "database"),
@@ -50,9 +54,10 @@ pub fn build(
         env: vec![
             EnvEntry::plain("POSTGRES_USER", user),
             EnvEntry::plain("POSTGRES_DB", db),
-            EnvEntry::secret("POSTGRES_PASSWORD", password.clone()),
+            EnvEntry::plain("POSTGRES_PASSWORD_FILE", password_file),
             EnvEntry::plain("PGDATA", PGDATA),
         ],
+        secret_files: files.finish(),
         // Over TCP, not the socket: the image's first-start initdb serves
         // the socket only, and is not ready for the tracking server yet.
         probe: [

@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
+use k8s_openapi::api::core::v1::{
+    KeyToPath, ProjectedVolumeSource, SecretProjection, Volume, VolumeMount, VolumeProjection,
+};
 use serde::Serialize;
 
 use crate::resolve::SecretValue;
@@ -85,5 +88,75 @@ impl EnvEntry {
             value: None,
             value_from: Some(ValueFrom { secret_key_ref: r }),
         }
+    }
+}
+
+/// Where every pod mlk renders finds the Secret keys it reads as files.
+pub const SECRETS_DIR: &str = "/var/run/secrets/mlk";
+const SECRETS_VOLUME: &str = "secrets";
+
+/// Secret keys a pod reads as files rather than env vars, which every
+/// child process inherits: one read-only projected volume at
+/// [`SECRETS_DIR`], a file per key, readable by the pod's group only.
+#[derive(Debug, Clone, Default)]
+pub struct SecretFiles {
+    sources: Vec<(String, Vec<KeyToPath>)>,
+}
+
+/// The volume and its mount, as a pod template lists them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretMount {
+    pub volume: Volume,
+    pub mount: VolumeMount,
+}
+
+impl SecretFiles {
+    /// Mounts `r` as `SECRETS_DIR/file` and returns that path.
+    pub fn file(&mut self, file: &str, r: &SecretRef) -> String {
+        let item = KeyToPath {
+            key: r.key.clone(),
+            path: file.to_owned(),
+            ..KeyToPath::default()
+        };
+        let secret = r.name.to_string();
+        match self.sources.iter_mut().find(|(name, _)| *name == secret) {
+            Some((_, items)) => items.push(item),
+            None => self.sources.push((secret, vec![item])),
+        }
+        format!("{SECRETS_DIR}/{file}")
+    }
+
+    /// None when no key is read as a file.
+    pub fn finish(self) -> Option<SecretMount> {
+        if self.sources.is_empty() {
+            return None;
+        }
+        let sources = self
+            .sources
+            .into_iter()
+            .map(|(name, items)| VolumeProjection {
+                secret: Some(SecretProjection {
+                    name,
+                    items: Some(items),
+                    optional: None,
+                }),
+                ..VolumeProjection::default()
+            });
+        let volume = Volume {
+            name: SECRETS_VOLUME.into(),
+            projected: Some(ProjectedVolumeSource {
+                default_mode: Some(0o440),
+                sources: Some(sources.collect()),
+                ..ProjectedVolumeSource::default()
+            }),
+            ..Volume::default()
+        };
+        let mount = VolumeMount {
+            name: SECRETS_VOLUME.into(),
+            mount_path: SECRETS_DIR.into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        };
+        Some(SecretMount { volume, mount })
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::availability;
 use super::monitoring::{self, Metrics};
 use super::naming::{Labels, Naming};
-use super::secret::{EnvEntry, SecretObject};
+use super::secret::{EnvEntry, SecretFiles, SecretMount, SecretObject};
 use super::security;
 use crate::spec::{Resources, SecretRef, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
@@ -17,10 +17,15 @@ use crate::types::{HostPattern, Origin, Quantity};
 pub const PORT: u16 = 5000;
 const DB_UPGRADE: &str = include_str!("../../templates/scripts/db-upgrade.py");
 const WAIT_FOR_BUCKET: &str = include_str!("../../templates/scripts/wait-for-bucket.py");
+const CREDENTIAL_FILES: &str = include_str!("../../templates/scripts/credential-files.py");
+/// Written by the credential-files step into the /tmp emptyDir, which
+/// every container of the pod mounts.
+const PGPASSFILE: &str = "/tmp/mlk/pgpass";
+const AWS_CREDENTIALS_FILE: &str = "/tmp/mlk/aws-credentials";
 
 /// How the tracking server reaches its metadata store.
 pub struct DbAccess {
-    /// Without the password: libpq reads that from PGPASSWORD.
+    /// Without the password: libpq reads that from PGPASSFILE.
     pub uri: String,
     pub password: SecretRef,
 }
@@ -48,6 +53,8 @@ pub struct TrackingContext {
     pub args: Vec<String>,
     pub env: Vec<EnvEntry>,
     pub init_containers: Vec<InitStep>,
+    /// The Secret keys the credential-files step reads.
+    pub secret_files: Option<SecretMount>,
     pub resources: Resources,
     pub probe: Probe,
     pub pod_annotations: std::collections::BTreeMap<String, String>,
@@ -107,6 +114,8 @@ pub struct InitStep {
     pub name: String,
     pub command: Vec<String>,
     pub env: Vec<EnvEntry>,
+    /// Besides /tmp.
+    pub mounts: Vec<k8s_openapi::api::core::v1::VolumeMount>,
 }
 
 /// What other components add to the tracking server: hosts it must
@@ -135,11 +144,12 @@ pub fn build(
     let db_env = [
         runtime.clone(),
         vec![
-            EnvEntry::secret("PGPASSWORD", db.password.clone()),
+            EnvEntry::plain("PGPASSFILE", PGPASSFILE),
             EnvEntry::plain("MLFLOW_DISABLE_TELEMETRY", "true"),
         ],
     ]
     .concat();
+    let (credential_files, secret_files) = credential_files(&runtime, db, s3);
     let s3_only = s3_env(s3);
     let mut env = db_env.clone();
     env.extend(s3_only.iter().cloned());
@@ -191,17 +201,21 @@ pub fn build(
         args: server_args(t, db, s3, metrics.is_some()),
         env,
         init_containers: vec![
+            credential_files,
             InitStep {
                 name: "wait-for-bucket".into(),
                 command: python(WAIT_FOR_BUCKET, &s3.bucket),
                 env: s3_env,
+                mounts: Vec::new(),
             },
             InitStep {
                 name: "db-upgrade".into(),
                 command: python(DB_UPGRADE, &db.uri),
                 env: db_env,
+                mounts: Vec::new(),
             },
         ],
+        secret_files,
         resources: t.resources.clone().unwrap_or_else(|| sized_for(t)),
         probe: probe(t),
         pod_annotations: metrics
@@ -246,10 +260,52 @@ fn server_args(t: &Tracking, db: &DbAccess, s3: &S3Access, metrics: bool) -> Vec
     args
 }
 
+/// The first init step: the database password and the S3 keys, mounted
+/// as files, become the pgpass and AWS credentials files in /tmp that the
+/// other steps and the server read.
+fn credential_files(
+    runtime: &[EnvEntry],
+    db: &DbAccess,
+    s3: &S3Access,
+) -> (InitStep, Option<SecretMount>) {
+    let mut files = SecretFiles::default();
+    let sources = [
+        ("MLK_DB_PASSWORD_FILE", "db-password", &db.password),
+        (
+            "MLK_S3_ACCESS_KEY_ID_FILE",
+            "s3-access-key-id",
+            &s3.access_key,
+        ),
+        (
+            "MLK_S3_SECRET_ACCESS_KEY_FILE",
+            "s3-secret-access-key",
+            &s3.secret_key,
+        ),
+    ];
+    let mut env = runtime.to_vec();
+    for (var, file, r) in sources {
+        env.push(EnvEntry::plain(var, files.file(file, r)));
+    }
+    env.push(EnvEntry::plain("PGPASSFILE", PGPASSFILE));
+    env.push(EnvEntry::plain(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        AWS_CREDENTIALS_FILE,
+    ));
+    let secret_files = files.finish();
+    let step = InitStep {
+        name: "credential-files".into(),
+        command: ["python", "-c", CREDENTIAL_FILES]
+            .map(String::from)
+            .to_vec(),
+        env,
+        mounts: secret_files.iter().map(|f| f.mount.clone()).collect(),
+    };
+    (step, secret_files)
+}
+
 fn s3_env(s3: &S3Access) -> Vec<EnvEntry> {
     let mut env = vec![
-        EnvEntry::secret("AWS_ACCESS_KEY_ID", s3.access_key.clone()),
-        EnvEntry::secret("AWS_SECRET_ACCESS_KEY", s3.secret_key.clone()),
+        EnvEntry::plain("AWS_SHARED_CREDENTIALS_FILE", AWS_CREDENTIALS_FILE),
         EnvEntry::plain("AWS_DEFAULT_REGION", s3.region.clone()),
     ];
     if let Some(endpoint) = &s3.endpoint {

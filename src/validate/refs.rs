@@ -307,6 +307,37 @@ fn collect_refs<'a>(pod: &'a Pod<'a>) -> Vec<ConfigRef<'a>> {
                 false,
             ));
         }
+        refs.extend(projected_refs(vol, at));
+    }
+    refs
+}
+
+/// A projected volume's Secret and ConfigMap sources, one reference per
+/// item key (or per source, when it takes every key).
+fn projected_refs(vol: &Value, at: Path) -> Vec<ConfigRef<'_>> {
+    let mut refs = Vec::new();
+    let sources = items(&vol["projected"]["sources"]).iter().enumerate();
+    for (s, source) in sources {
+        for (field, kind) in [("secret", "Secret"), ("configMap", "ConfigMap")] {
+            let r = &source[field];
+            let Some(name) = r["name"].as_str() else {
+                continue;
+            };
+            let path = at.key("projected").key("sources").index(s).key(field);
+            let optional = r["optional"].as_bool().unwrap_or(false);
+            let keys: Vec<Option<&str>> = match items(&r["items"]) {
+                [] => vec![None],
+                list => list.iter().map(|item| item["key"].as_str()).collect(),
+            };
+            refs.extend(keys.into_iter().map(|key| ConfigRef {
+                kind,
+                name,
+                key,
+                optional,
+                path: path.clone(),
+                name_field: "name",
+            }));
+        }
     }
     refs
 }

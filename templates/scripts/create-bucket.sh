@@ -1,7 +1,13 @@
 # Creates the artifact bucket if it is missing and makes sure it allows no
 # anonymous access. Safe to run any number of times.
+# The credentials are read from the mounted Secret files with shell
+# built-ins and handed to `mc alias set` on stdin, which it reads when they
+# are left off its command line: they are never in any process's argv or
+# environment.
 set -eu
-mc="mc --config-dir /tmp/mc"
-$mc alias set platform "$S3_ENDPOINT" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"
+IFS= read -r user < "$MINIO_ROOT_USER_FILE" || [ -n "$user" ]
+IFS= read -r password < "$MINIO_ROOT_PASSWORD_FILE" || [ -n "$password" ]
+mc="mc --config-dir $MC_CONFIG_DIR"
+printf '%s\n%s\n' "$user" "$password" | $mc alias set platform "$S3_ENDPOINT"
 $mc mb --ignore-existing "platform/$BUCKET"
 $mc anonymous set none "platform/$BUCKET"

@@ -2,7 +2,8 @@
 # time: alembic takes no lock of its own, so concurrent upgrades of a fresh
 # database race (mlflow#1948). A PostgreSQL advisory lock makes the first
 # replica migrate while the others wait, then find the schema current.
-# The password comes from PGPASSWORD, which libpq reads; it is never in argv.
+# The password comes from the pgpass file libpq reads (PGPASSFILE, written
+# by the credential-files step); it is never in argv or the environment.
 import subprocess
 import sys
 import time

@@ -7,6 +7,7 @@ import time
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import NoCredentialsError
 
 bucket = sys.argv[1]
 s3 = boto3.client(
@@ -20,6 +21,10 @@ while True:
         s3.head_bucket(Bucket=bucket)
         print(f"bucket {bucket} exists", flush=True)
         break
+    except NoCredentialsError as e:
+        # Waiting will not bring credentials: the credential-files step
+        # or the Secret it reads is wrong.
+        sys.exit(f"bucket {bucket}: {e}: check AWS_SHARED_CREDENTIALS_FILE")
     except Exception as e:
         if time.monotonic() > deadline:
             sys.exit(f"bucket {bucket} still unreachable after 10 minutes: {e}")

@@ -73,6 +73,65 @@ impl Rendered {
         Ok(env)
     }
 
+    /// The files a Secret volume (`projected` with `secret` sources, or
+    /// `secret`) puts in its folder, as the kubelet writes them: each
+    /// item's key under its path.
+    pub fn volume_files(&self, volume: &Value) -> Result<Vec<(String, String)>, String> {
+        let mut files = Vec::new();
+        let sources = match (&volume["projected"], &volume["secret"]) {
+            (p, _) if p.is_mapping() => seq(&p["sources"])
+                .iter()
+                .map(|s| s["secret"].clone())
+                .collect(),
+            (_, s) if s.is_mapping() => {
+                let mut s = s.clone();
+                s["name"] = s["secretName"].clone();
+                vec![s]
+            }
+            _ => return Ok(files),
+        };
+        for source in sources {
+            let name = source["name"]
+                .as_str()
+                .ok_or("a Secret source without a name")?;
+            for item in seq(&source["items"]) {
+                let (key, path) = (item["key"].as_str(), item["path"].as_str());
+                let (Some(key), Some(path)) = (key, path) else {
+                    return Err(format!("Secret {name}: an item without key or path"));
+                };
+                files.push((path.to_owned(), self.secret(name, key)?));
+            }
+        }
+        Ok(files)
+    }
+
+    /// What a container reads at `path`: the Secret key a volume it
+    /// mounts puts there.
+    pub fn mounted_file(
+        &self,
+        pod: &Value,
+        container: &Value,
+        path: &str,
+    ) -> Result<String, String> {
+        for mount in seq(&container["volumeMounts"]) {
+            let dir = mount["mountPath"].as_str().unwrap_or_default();
+            let Some(file) = path.strip_prefix(&format!("{dir}/")) else {
+                continue;
+            };
+            let volume = seq(&pod["volumes"])
+                .into_iter()
+                .find(|v| v["name"] == mount["name"])
+                .ok_or(format!("the pod has no volume {:?}", mount["name"]))?;
+            let files = self.volume_files(&volume)?;
+            return files
+                .into_iter()
+                .find(|(p, _)| p == file)
+                .map(|(_, text)| text)
+                .ok_or(format!("no volume puts a file at {path}"));
+        }
+        Err(format!("no volume is mounted where {path} is"))
+    }
+
     /// `command` and `args`, with `$(VAR)` expanded as the kubelet does.
     pub fn argv(&self, container: &Value, env: &[(String, String)]) -> Vec<String> {
         let mut argv: Vec<String> = seq(&container["command"])

@@ -1,13 +1,42 @@
 //! The Python the harness runs in the venv: what `mc` and a user's
 //! MLflow client do.
 
-pub const MAKE_BUCKET: &str = r#"
-import os, boto3
-s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-east-1")
-bucket = os.environ["BUCKET"]
-if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-    s3.create_bucket(Bucket=bucket)
-print(f"bucket {bucket} at {os.environ['S3_ENDPOINT']}")
+/// A stand-in for `mc` (not on this machine) that the bucket Job's own
+/// script runs: the three calls it makes, against the S3 endpoint, with
+/// boto3. It logs every argv to MC_ARGV_LOG, refuses credentials on the
+/// command line, and keeps an alias in its config folder as `mc` does.
+pub const MC_STUB: &str = r#"
+import json, os, sys, boto3
+args = sys.argv[1:]
+with open(os.environ["MC_ARGV_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\n")
+if args[:1] != ["--config-dir"]:
+    sys.exit("mc: the Job must name its config folder (the root is read-only)")
+conf, cmd = args[1], args[2:]
+os.makedirs(conf, exist_ok=True)
+aliases = os.path.join(conf, "aliases.json")
+
+def client(target):
+    url, user, password = json.load(open(aliases))[target.split("/")[0]]
+    return boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id=user, aws_secret_access_key=password)
+
+if cmd[:2] == ["alias", "set"]:
+    if len(cmd) != 4:
+        sys.exit("mc alias set: credentials on the command line")
+    user = sys.stdin.readline().rstrip("\n")
+    password = sys.stdin.readline().rstrip("\n")
+    json.dump({cmd[2]: [cmd[3], user, password]}, open(aliases, "w"))
+elif cmd[:2] == ["mb", "--ignore-existing"]:
+    s3, bucket = client(cmd[2]), cmd[2].split("/")[1]
+    if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=bucket)
+    print(f"Bucket created successfully `{cmd[2]}`.")
+elif cmd[:3] == ["anonymous", "set", "none"]:
+    s3, bucket = client(cmd[3]), cmd[3].split("/")[1]
+    s3.delete_bucket_policy(Bucket=bucket)
+else:
+    sys.exit(f"mc stand-in: {cmd} is not a call the bucket Job makes")
 "#;
 
 pub const LIST_OBJECTS: &str = r#"

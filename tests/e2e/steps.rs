@@ -15,7 +15,7 @@ use serde_yaml::Value;
 
 use super::http;
 use super::manifest::{Rendered, map_of, seq};
-use super::python::{LIST_OBJECTS, MAKE_BUCKET, USER_FLOW};
+use super::python::{LIST_OBJECTS, MC_STUB, USER_FLOW};
 use crate::common::live::{Process, free_port, is_root, nginx, python, venv, venv_bin};
 use crate::common::mlk;
 
@@ -59,6 +59,9 @@ impl Loopback {
         if let Some((_, to)) = self.args.iter().find(|(from, _)| from == s) {
             return to.clone();
         }
+        if let Some(local) = map_path(s, &self.args) {
+            return local;
+        }
         if !s.contains("://") {
             return s.to_owned();
         }
@@ -76,6 +79,15 @@ impl Loopback {
             .map(|(_, p)| *p)
             .ok_or_else(|| format!("no loopback port for Service {service}"))
     }
+}
+
+/// A path under a mount path (`/tmp/mlk/pgpass` under `/tmp`), in the
+/// folder that stands for that mount.
+fn map_path(s: &str, mounts: &[(String, String)]) -> Option<String> {
+    mounts
+        .iter()
+        .filter(|(from, _)| from.starts_with('/'))
+        .find_map(|(from, to)| Some(format!("{to}/{}", s.strip_prefix(&format!("{from}/"))?)))
 }
 
 #[derive(Default)]
@@ -113,11 +125,14 @@ impl Harness {
     }
 
     pub fn run(&mut self) {
-        let setup: [(&str, Step); 8] = [
+        let setup: [(&str, Step); 9] = [
             ("render the platform", Self::render),
             ("map Services to loopback", Self::map_services),
             ("PostgreSQL from the StatefulSet's env", Self::postgres),
-            ("S3 (moto) and the bucket Job", Self::s3),
+            ("S3 (moto) and the bucket Job's own script", Self::s3),
+            ("init step credential-files", |h| {
+                h.init_step("credential-files")
+            }),
             ("init step wait-for-bucket", |h| {
                 h.init_step("wait-for-bucket")
             }),
@@ -127,7 +142,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 8] = [
+        let checks: [(&str, Step); 9] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -150,6 +165,10 @@ impl Harness {
             (
                 "a refused password stops db-upgrade at once",
                 Self::wrong_password,
+            ),
+            (
+                "no secret in any env or argv; credential files 0600",
+                Self::no_secret_in_env,
             ),
         ];
         let names: Vec<&str> = setup.iter().chain(&checks).map(|(n, _)| *n).collect();

@@ -42,8 +42,10 @@ impl Harness {
             LIST_OBJECTS,
             &[
                 ("S3_ENDPOINT", get("MLFLOW_S3_ENDPOINT_URL")),
-                ("AWS_ACCESS_KEY_ID", get("AWS_ACCESS_KEY_ID")),
-                ("AWS_SECRET_ACCESS_KEY", get("AWS_SECRET_ACCESS_KEY")),
+                (
+                    "AWS_SHARED_CREDENTIALS_FILE",
+                    get("AWS_SHARED_CREDENTIALS_FILE"),
+                ),
                 ("BUCKET", &self.state.bucket),
                 ("PREFIX", prefix),
             ],
@@ -208,10 +210,13 @@ impl Harness {
         Ok(format!("{endpoint} lists {} objects", keys.len()))
     }
 
-    /// The one deliberate change of a rendered value: a wrong PGPASSWORD.
+    /// The one deliberate change of a rendered value: a pgpass file with
+    /// a wrong password in place of the one credential-files wrote.
     pub(super) fn wrong_password(&mut self) -> Result<String, String> {
         let mut cmd = self.command_for(&self.init_container("db-upgrade")?)?;
-        cmd.env("PGPASSWORD", "not-the-password");
+        let wrong = self.path("volume-tmp/wrong-pgpass");
+        private_file(&wrong, "*:*:*:*:not-the-password\n")?;
+        cmd.env("PGPASSFILE", &wrong);
         let log = self.path("db-upgrade-wrong.log");
         match run_with_deadline("db-upgrade", cmd, &log, Duration::from_secs(30)) {
             Err(why) if why.contains("the database refused the password") => {
@@ -221,4 +226,66 @@ impl Harness {
             Ok(_) => Err("db-upgrade succeeded with a wrong password".into()),
         }
     }
+
+    /// Every Secret value mlk rendered stays out of every container's env,
+    /// command and args, and out of the running server's environment; the
+    /// files credential-files wrote are the owner's alone.
+    pub(super) fn no_secret_in_env(&mut self) -> Result<String, String> {
+        let r = self.rendered();
+        let mut secrets = Vec::new();
+        for doc in r.docs.iter().filter(|d| d["kind"] == "Secret") {
+            let name = doc["metadata"]["name"].as_str().unwrap_or_default();
+            for key in map_of(&doc["data"]).keys() {
+                let value = r.secret(name, key)?;
+                // Endpoints and flags in the serving Secret are not secret.
+                if value.len() >= 12 && !value.contains("://") {
+                    secrets.push(value);
+                }
+            }
+        }
+        let mut exposed = Vec::new();
+        for doc in r.docs.iter().filter(|d| d["kind"] != "Secret") {
+            let kind = doc["kind"].as_str().unwrap_or_default();
+            let text = serde_yaml::to_string(doc).map_err(|e| e.to_string())?;
+            if secrets.iter().any(|s| text.contains(s.as_str())) {
+                exposed.push(kind.to_owned());
+            }
+        }
+        let running = format!("{:?}", self.state.tracking_env);
+        if secrets.iter().any(|s| running.contains(s.as_str())) {
+            exposed.push("the running server's environment".into());
+        }
+        if !exposed.is_empty() {
+            return Err(format!("a Secret value is in: {}", exposed.join(", ")));
+        }
+        let lb = self.loopback();
+        let mut modes = Vec::new();
+        for file in ["/tmp/mlk/pgpass", "/tmp/mlk/aws-credentials"] {
+            let local = lb.map(file);
+            use std::os::unix::fs::PermissionsExt;
+            let meta = std::fs::metadata(&local).map_err(|e| format!("{file}: {e}"))?;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode != 0o600 {
+                return Err(format!("{file} is {mode:o}, not 600"));
+            }
+            modes.push(format!("{file} 600"));
+        }
+        Ok(format!(
+            "{} Secret values in no env, command or args; {}",
+            secrets.len(),
+            modes.join(", ")
+        ))
+    }
+}
+
+fn private_file(path: &std::path::Path, text: &str) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| e.to_string())
 }

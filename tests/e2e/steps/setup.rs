@@ -41,14 +41,12 @@ impl Harness {
             ("0.0.0.0".to_owned(), "127.0.0.1".to_owned()),
             (container_port.to_string(), track_port.to_string()),
         ];
-        let mut volumes = Vec::new();
-        for mount in seq(&container["volumeMounts"]) {
-            let path = mount["mountPath"].as_str().unwrap_or_default();
-            let local = self.path(&format!("volume-{}", mount["name"].as_str().unwrap_or("x")));
-            std::fs::create_dir_all(&local).map_err(|e| e.to_string())?;
-            args.push((path.to_owned(), local.display().to_string()));
-            volumes.push(local.display().to_string());
-        }
+        let pod = &tracking["spec"]["template"]["spec"];
+        let PodVolumes {
+            mounts,
+            writable: volumes,
+        } = self.pod_volumes(pod, "volume")?;
+        args.extend(mounts);
         for (from, port) in &services {
             println!("      {from} -> 127.0.0.1:{port}");
         }
@@ -70,23 +68,55 @@ impl Harness {
         ))
     }
 
+    /// A pod's volumes in folders of their own: each emptyDir empty, each
+    /// Secret volume with the files the kubelet would write.
+    pub(super) fn pod_volumes(&self, pod: &Value, tag: &str) -> Result<PodVolumes, String> {
+        let mut local_of = BTreeMap::new();
+        let mut writable = Vec::new();
+        for volume in seq(&pod["volumes"]) {
+            let name = volume["name"].as_str().unwrap_or("x").to_owned();
+            let local = self.path(&format!("{tag}-{name}"));
+            std::fs::create_dir_all(&local).map_err(|e| e.to_string())?;
+            if volume["emptyDir"].is_mapping() {
+                writable.push(local.display().to_string());
+            }
+            for (file, text) in self.rendered().volume_files(&volume)? {
+                std::fs::write(local.join(&file), text).map_err(|e| e.to_string())?;
+            }
+            local_of.insert(name, local.display().to_string());
+        }
+        let mut mounts = Vec::new();
+        for c in seq(&pod["initContainers"])
+            .iter()
+            .chain(&seq(&pod["containers"]))
+        {
+            for mount in seq(&c["volumeMounts"]) {
+                let path = mount["mountPath"].as_str().unwrap_or_default().to_owned();
+                let volume = mount["name"].as_str().unwrap_or_default();
+                let local = local_of.get(volume).ok_or(format!("no volume {volume}"))?;
+                if !mounts.iter().any(|(p, _)| *p == path) {
+                    mounts.push((path, local.clone()));
+                }
+            }
+        }
+        Ok(PodVolumes { mounts, writable })
+    }
+
     pub(super) fn postgres(&mut self) -> Result<String, String> {
         let r = self.rendered();
         let sts = r.get("StatefulSet", "mlflow-postgres")?;
-        let env: BTreeMap<_, _> = r
-            .env(&sts["spec"]["template"]["spec"]["containers"][0])?
-            .into_iter()
-            .collect();
+        let pod = &sts["spec"]["template"]["spec"];
+        let env: BTreeMap<_, _> = r.env(&pod["containers"][0])?.into_iter().collect();
         let var = |k: &str| {
             env.get(k)
                 .cloned()
                 .ok_or(format!("the StatefulSet sets no {k}"))
         };
-        let (user, password, db) = (
-            var("POSTGRES_USER")?,
-            var("POSTGRES_PASSWORD")?,
-            var("POSTGRES_DB")?,
-        );
+        // As the image's entrypoint does: POSTGRES_PASSWORD_FILE names the
+        // file, here the Secret key the pod mounts there.
+        let password_file = var("POSTGRES_PASSWORD_FILE")?;
+        let password = r.mounted_file(pod, &pod["containers"][0], &password_file)?;
+        let (user, db) = (var("POSTGRES_USER")?, var("POSTGRES_DB")?);
         let port = self.loopback().port("mlflow-postgres")?;
         let pg = self.path("pg");
         std::fs::create_dir_all(&pg).map_err(|e| e.to_string())?;
@@ -133,24 +163,42 @@ impl Harness {
         p.wait_for_port(port, Duration::from_secs(30));
         self.state.processes.push(p);
 
+        self.bucket_job()
+    }
+
+    /// Runs the bucket Job's own script under /bin/sh, with the Job's env
+    /// and its Secret files, and a stand-in `mc` on PATH that logs every
+    /// argv and makes the Job's calls with boto3.
+    fn bucket_job(&mut self) -> Result<String, String> {
         let r = self.rendered();
         let job = r.first("Job")?;
-        let pod = &job["spec"]["template"]["spec"];
-        let container = &pod["containers"][0];
-        let script = seq(&container["command"])
-            .iter()
-            .chain(&seq(&container["args"]))
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !script.contains("mc mb --ignore-existing") {
-            return Err("the bucket Job no longer runs `mc mb --ignore-existing`".into());
-        }
-        let env: Vec<(String, String)> = r
-            .env(container)?
+        let pod = job["spec"]["template"]["spec"].clone();
+        let container = pod["containers"][0].clone();
+        let mounts = self.pod_volumes(&pod, "job")?.mounts;
+        let lb = self.loopback();
+        let map = |v: &str| map_path(v, &mounts).unwrap_or_else(|| lb.map(v));
+        let mut env: Vec<(String, String)> = r
+            .env(&container)?
             .into_iter()
-            .map(|(k, v)| (k, self.loopback().map(&v)))
+            .map(|(k, v)| (k, map(&v)))
             .collect();
+        let bin = self.path("job-bin");
+        std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
+        let python = venv_bin("python");
+        let stub = format!("#!{}\n{MC_STUB}", python.display());
+        std::fs::write(bin.join("mc"), stub).map_err(|e| e.to_string())?;
+        use std::os::unix::fs::PermissionsExt;
+        let exec = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(bin.join("mc"), exec).map_err(|e| e.to_string())?;
+        let argv_log = self.path("mc-argv.log");
+        env.push(("PATH".into(), format!("{}:/usr/bin:/bin", bin.display())));
+        env.push(("MC_ARGV_LOG".into(), argv_log.display().to_string()));
+        let argv = r.argv(&container, &env);
+        let (program, args) = argv.split_first().ok_or("the Job has no command")?;
+        let mut cmd = Command::new(program);
+        cmd.args(args).env_clear().envs(env.clone());
+        let log = self.path("bucket-job.log");
+        run_with_deadline("bucket Job", cmd, &log, Duration::from_secs(60))?;
         let get = |k: &str| {
             env.iter()
                 .find(|(n, _)| n == k)
@@ -158,19 +206,22 @@ impl Harness {
                 .ok_or(format!("the Job sets no {k}"))
         };
         let bucket = get("BUCKET")?;
-        // `mc` is not on this machine; boto3 makes the same call with the
-        // Job's endpoint, credentials and bucket.
-        let out = py_env(
-            MAKE_BUCKET,
-            &[
-                ("S3_ENDPOINT", &get("S3_ENDPOINT")?),
-                ("AWS_ACCESS_KEY_ID", &get("MINIO_ROOT_USER")?),
-                ("AWS_SECRET_ACCESS_KEY", &get("MINIO_ROOT_PASSWORD")?),
-                ("BUCKET", &bucket),
-            ],
-        )?;
+        let aliases = std::fs::read_to_string(format!("{}/aliases.json", get("MC_CONFIG_DIR")?))
+            .map_err(|e| format!("mc kept no alias: {e}"))?;
+        let user = r.mounted_file(&pod, &container, "/var/run/secrets/mlk/minio-root-user")?;
+        let password =
+            r.mounted_file(&pod, &container, "/var/run/secrets/mlk/minio-root-password")?;
+        if !aliases.contains(&format!("\"{user}\", \"{password}\"")) {
+            return Err("mc alias set did not get the Secret's credentials on stdin".into());
+        }
+        let argvs = std::fs::read_to_string(&argv_log).map_err(|e| e.to_string())?;
+        if argvs.contains(&user) || argvs.contains(&password) {
+            return Err(format!("a credential is in mc's argv:\n{argvs}"));
+        }
+        let calls = argvs.lines().count();
+        let done = format!("bucket {bucket}: {calls} mc calls, credentials on stdin, none in argv");
         self.state.bucket = bucket;
-        Ok(out.trim().to_owned())
+        Ok(done)
     }
 
     pub(super) fn container_env(&self, c: &Value) -> Result<Vec<(String, String)>, String> {
@@ -279,6 +330,13 @@ impl Harness {
             self.state.nginx_port
         ))
     }
+}
+
+pub(super) struct PodVolumes {
+    /// Each container's mount path → the folder standing for its volume.
+    mounts: Vec<(String, String)>,
+    /// The folders standing for emptyDirs: the only writable places.
+    writable: Vec<String>,
 }
 
 /// Debian's server binaries, newest version first.
