@@ -25,6 +25,19 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 /// take about 3 MiB.
 pub const MAX_SPEC_BYTES: u64 = 64 << 20;
 
+/// The most `mlk validate` reads of one file.
+pub const MAX_STREAM_BYTES: u64 = 1 << 30;
+
+/// Reads a manifest stream the person running mlk named: followed where
+/// it points, but only a regular file, and only up to the cap, so a FIFO
+/// or a device named by mistake (or by a symlink in a repository) fails
+/// at once.
+pub fn read_stream_file(path: &Path) -> Result<String, String> {
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let fd = rustix::fs::open(path, flags, Mode::empty()).map_err(reason)?;
+    read_bounded(fd, MAX_STREAM_BYTES)
+}
+
 /// Reads a spec or profile file the person running mlk named. It comes
 /// from a repository, so it may be a symlink: one that stays in its
 /// folder is followed, one that leaves it is refused, as is anything but a

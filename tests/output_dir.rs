@@ -234,3 +234,55 @@ fn a_folder_from_an_older_mlk_is_still_replaced() {
     );
     assert_whole_and_private(&dir);
 }
+
+/// A full disk mid-write: the old folder stays whole and the staging
+/// folder goes. Needs a small tmpfs of its own, so it runs where mount
+/// namespaces are allowed (as root, as in CI), and says so otherwise.
+#[test]
+fn a_full_disk_leaves_the_old_folder_whole_and_no_staging() {
+    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    if !root {
+        eprintln!("skipped: a tmpfs of its own needs root (CI has it)");
+        return;
+    }
+    // $DIR is the small disk; $OUT (beside it) keeps what is compared.
+    const SCRIPT: &str = r#"set -e
+mount -t tmpfs -o size=256k tmpfs "$DIR"
+MLK_SECRET_KEY="$KEY" "$MLK" render --output-dir "$DIR/out" 2>/dev/null
+(cd "$DIR/out" && sha256sum ./* ./.mlk-written) > "$OUT/before"
+head -c 100000000 /dev/zero > "$DIR/fill" 2>/dev/null || true
+if MLK_SECRET_KEY="$KEY" "$MLK" render --output-dir "$DIR/out" --set tracking.replicas=3 2>"$OUT/err"; then
+  echo "rendered on a full disk"; exit 1
+fi
+(cd "$DIR/out" && sha256sum ./* ./.mlk-written) | diff "$OUT/before" - || { echo "the old folder changed"; exit 1; }
+if ls -A "$DIR" | grep -v -e '^out$' -e '^fill$' -e '^\.out\.mlk-lock$'; then
+  echo "a staging folder was left behind"; exit 1
+fi"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("disk");
+    std::fs::create_dir(&dir).unwrap();
+    let out = Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "/bin/sh",
+            "-c",
+            SCRIPT,
+        ])
+        .env("DIR", &dir)
+        .env("OUT", tmp.path())
+        .env("KEY", common::KEY)
+        .env("MLK", env!("CARGO_BIN_EXE_mlk"))
+        .output()
+        .unwrap();
+    let err = std::fs::read_to_string(tmp.path().join("err")).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "{}{}\nmlk: {err}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(err.contains("No space left on device"), "{err}");
+}

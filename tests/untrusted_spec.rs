@@ -263,3 +263,24 @@ fn a_byte_order_mark_is_accepted() {
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn validate_refuses_a_device_or_fifo_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("stream.yaml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, why) in [
+        (fifo.to_str().unwrap(), "a FIFO"),
+        ("/dev/zero", "a device"),
+    ] {
+        let run = mlk(&["validate", path]).run();
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(why), "{}", run.stderr);
+    }
+}

@@ -80,13 +80,24 @@ enum ReportFormat {
     Json,
 }
 
-fn read(file: &PathBuf) -> anyhow::Result<String> {
-    let text = if file.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())
-    } else {
-        std::fs::read_to_string(file)
-    };
-    text.map_err(|e| Unusable(format!("reading {}: {e}", file.display())).into())
+fn read(file: &std::path::Path) -> anyhow::Result<String> {
+    let shown = file.display();
+    if file.as_os_str() != "-" {
+        let text = crate::spec_files::read_stream_file(file);
+        return text.map_err(|e| Unusable(format!("reading {shown}: it {e}")).into());
+    }
+    let mut bytes = Vec::new();
+    let cap = crate::spec_files::MAX_STREAM_BYTES;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::io::stdin(), cap + 1),
+        &mut bytes,
+    )
+    .map_err(|e| Unusable(format!("reading {shown}: {e}")))?;
+    if bytes.len() as u64 > cap {
+        return Err(Unusable(format!("reading {shown}: larger than {} MiB", cap >> 20)).into());
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| Unusable(format!("reading {shown}: not UTF-8 text")).into())
 }
 
 pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output> {
