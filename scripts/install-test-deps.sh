@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components the ignored tests run against: Debian's
-# nginx, Apache's htpasswd and PostgreSQL, and a Python venv with MLflow
-# and moto.
+# nginx, Apache's htpasswd and PostgreSQL, a Python venv with MLflow and
+# moto, and one with KServe's storage initializer and MLServer.
 # A second run reuses what is there.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,18 +20,26 @@ else
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The venv is keyed by the requirements' hash: a changed pin rebuilds it.
-venv="${MLK_TEST_VENV:-$HOME/.cache/mlk/venv}"
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum test-requirements.txt | cut -d' ' -f1)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-    echo "python venv present: $venv"
-    exit 0
-fi
-echo "creating python venv: $venv"
-rm -rf "$venv"
-python3 -m venv "$venv"
-"$venv/bin/pip" install -q uv
-"$venv/bin/uv" pip install -q --python "$venv/bin/python" --compile-bytecode -r test-requirements.txt
-echo "$want" > "$stamp"
-"$venv/bin/mlflow" --version
+# Each venv is keyed by its requirements' hash: a changed pin rebuilds it.
+# Two venvs, because MLServer pins an older FastAPI than the tracking
+# server wants.
+make_venv() {
+    local venv="$1" requirements="$2" check="$3"
+    local stamp="$venv/.requirements.sha256"
+    local want
+    want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        echo "python venv present: $venv"
+        return
+    fi
+    echo "creating python venv: $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q uv
+    "$venv/bin/uv" pip install -q --python "$venv/bin/python" --compile-bytecode -r "$requirements"
+    echo "$want" > "$stamp"
+    "$venv/bin/$check" --version
+}
+
+make_venv "${MLK_TEST_VENV:-$HOME/.cache/mlk/venv}" test-requirements.txt mlflow
+make_venv "${MLK_SERVE_VENV:-$HOME/.cache/mlk/serve-venv}" serve-requirements.txt mlserver

@@ -7,7 +7,10 @@
 //! command, args and env (Secrets resolved as `secretKeyRef` resolves them,
 //! `$(VAR)` expanded); nginx from the Ingress annotations and auth Secret.
 //! In-cluster names become loopback ports through one table (`Loopback`),
-//! and nothing else is changed. Then a user works through nginx.
+//! and nothing else is changed. Then a user works through nginx, and the
+//! model they register is served as KServe serves it: downloaded by
+//! KServe's storage initializer code, loaded by MLServer, asked for a V2
+//! prediction.
 //!
 //! Ignored by a plain `cargo test`; `bash .ci/run` installs what it needs
 //! and runs it. Every process binds 127.0.0.1 and is stopped when the
@@ -24,7 +27,7 @@ mod e2e {
 use e2e::steps::Harness;
 
 #[test]
-#[ignore = "needs PostgreSQL, nginx and the MLflow venv; run by .ci/run"]
+#[ignore = "needs PostgreSQL, nginx and the MLflow and MLServer venvs; run by .ci/run"]
 fn the_rendered_platform_runs_on_real_components() {
     let mut h = Harness::new();
     h.run();

@@ -8,22 +8,31 @@ use std::time::{Duration, Instant};
 
 /// The Python venv `scripts/install-test-deps.sh` builds.
 pub fn venv() -> PathBuf {
-    let dir = std::env::var_os("MLK_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").expect("HOME is set");
-            PathBuf::from(home).join(".cache/mlk/venv")
-        });
-    assert!(
-        dir.join("bin/mlflow").exists(),
-        "no MLflow venv at {}: run scripts/install-test-deps.sh (or set MLK_TEST_VENV)",
-        dir.display()
-    );
-    dir
+    venv_at("MLK_TEST_VENV", "venv", "mlflow")
 }
 
 pub fn venv_bin(name: &str) -> PathBuf {
     venv().join("bin").join(name)
+}
+
+/// The second venv: KServe's storage initializer and MLServer.
+pub fn serve_venv_bin(name: &str) -> PathBuf {
+    venv_at("MLK_SERVE_VENV", "serve-venv", "mlserver")
+        .join("bin")
+        .join(name)
+}
+
+fn venv_at(var: &str, folder: &str, program: &str) -> PathBuf {
+    let dir = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").expect("HOME is set");
+        PathBuf::from(home).join(".cache/mlk").join(folder)
+    });
+    assert!(
+        dir.join("bin").join(program).exists(),
+        "no {program} venv at {}: run scripts/install-test-deps.sh (or set {var})",
+        dir.display()
+    );
+    dir
 }
 
 pub fn free_port() -> u16 {

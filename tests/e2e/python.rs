@@ -49,9 +49,11 @@ print(json.dumps({o["Key"]: o["Size"] for p in pages for o in p.get("Contents", 
 pub const USER_FLOW: &str = r#"
 import json, os, mlflow
 from mlflow import MlflowClient
-class Echo(mlflow.pyfunc.PythonModel):
+import pandas as pd
+class Linear(mlflow.pyfunc.PythonModel):
+    """A model with a known answer: 2x + y."""
     def predict(self, context, model_input):
-        return model_input
+        return (model_input["x"] * 2.0 + model_input["y"]).to_numpy()
 exp = mlflow.create_experiment("e2e")
 with mlflow.start_run(experiment_id=exp) as run:
     mlflow.log_metric("accuracy", 0.93)
@@ -59,11 +61,39 @@ with mlflow.start_run(experiment_id=exp) as run:
     with open(path, "wb") as f:
         f.write(os.urandom(5 * 1024 * 1024))
     mlflow.log_artifact(path)
-    info = mlflow.pyfunc.log_model(name="model", python_model=Echo(),
+    example = pd.DataFrame({"x": [1.0, 2.0], "y": [0.5, -1.0]})
+    info = mlflow.pyfunc.log_model(name="model", python_model=Linear(), input_example=example,
         registered_model_name="churn model", pip_requirements=["mlflow==3.17.2"])
 client = MlflowClient()
 version = info.registered_model_version
 client.set_registered_model_alias("churn model", "champion", version)
 assert client.get_run(run.info.run_id).data.metrics["accuracy"] == 0.93
 print(json.dumps({"experiment_id": exp, "run_id": run.info.run_id, "version": version}))
+"#;
+
+/// KServe's storage initializer, as its image runs it
+/// (`python/storage-initializer/scripts/initializer-entrypoint` in
+/// kserve/kserve): `Storage.download_files` from `kserve-storage`.
+pub const STORAGE_INITIALIZER: &str = r#"
+import os, sys
+from kserve_storage import Storage
+from kserve_storage.logging import configure_logging, logger
+configure_logging()
+src, dest = sys.argv[1], sys.argv[2]
+os.makedirs(dest, exist_ok=True)
+try:
+    Storage.download_files([src], [dest])
+except Exception as e:
+    logger.error("Storage initialization failed: %s", e)
+    sys.exit(1)
+print(f"downloaded {src}: {sorted(os.listdir(dest))}")
+"#;
+
+/// What the model answers in process: `mlflow.pyfunc.load_model(...)
+/// .predict(...)` on the downloaded folder, for the same inputs.
+pub const PREDICT_IN_PROCESS: &str = r#"
+import json, os, sys, mlflow, pandas as pd
+inputs = json.loads(os.environ["INPUTS"])
+model = mlflow.pyfunc.load_model(sys.argv[1])
+print(json.dumps([float(v) for v in model.predict(pd.DataFrame(inputs))]))
 "#;

@@ -4,6 +4,7 @@
 //! `checks` (what a user and Prometheus see).
 
 mod checks;
+mod serving;
 mod setup;
 
 use std::collections::BTreeMap;
@@ -99,6 +100,11 @@ struct State {
     bucket: String,
     nginx_port: u16,
     user_flow: serde_json::Value,
+    /// The platform rendered with `--resolve` against the live registry.
+    resolved: Option<Vec<Value>>,
+    /// The model's name and the folder the storage initializer filled.
+    model: Option<(String, PathBuf)>,
+    served: Option<serving::Served>,
 }
 
 pub struct Harness {
@@ -142,7 +148,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 9] = [
+        let checks: [(&str, Step); 15] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -161,6 +167,30 @@ impl Harness {
             (
                 "the serving Secret reaches the same bucket",
                 Self::serving_secret,
+            ),
+            (
+                "KServe's storage initializer downloads storageUri",
+                Self::storage_initializer,
+            ),
+            (
+                "MLServer (mlflow runtime) loads the model",
+                Self::mlserver_ready,
+            ),
+            (
+                "a V2 prediction equals pyfunc's in process",
+                Self::v2_prediction,
+            ),
+            (
+                "break: no s3-endpoint annotation stops serving",
+                Self::break_endpoint,
+            ),
+            (
+                "break: a storageUri one folder up stops serving",
+                Self::break_storage_uri,
+            ),
+            (
+                "break: credentials from another Secret stop serving",
+                Self::break_credentials,
             ),
             (
                 "a refused password stops db-upgrade at once",

@@ -174,6 +174,7 @@ impl Harness {
         if !keys.contains_key(&format!("{path}/MLmodel")) {
             return Err(format!("{storage} holds no MLmodel: {keys:?}"));
         }
+        self.state.resolved = Some(docs.clone());
         Ok(format!(
             "{storage} holds MLmodel and {} more objects",
             keys.len() - 1
