@@ -90,6 +90,27 @@ fn secret_file_source(pod: &Value, path: &str) -> (String, String) {
     panic!("no secret file {path}")
 }
 
+/// MLflow reads these from its environment alone (README: Secrets as
+/// files), so they stay env vars from the Secret.
+const ENV_ONLY: [&str; 2] = [
+    "MLFLOW_CRYPTO_KEK_PASSPHRASE",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY",
+];
+
+/// Drops the env-only variables from every container of `doc`.
+fn forget_env_only(doc: &mut Value) {
+    match doc {
+        Value::Mapping(m) => {
+            if let Some(Value::Sequence(env)) = m.get_mut("env") {
+                env.retain(|e| !ENV_ONLY.iter().any(|n| e["name"] == *n));
+            }
+            m.values_mut().for_each(forget_env_only);
+        }
+        Value::Sequence(s) => s.iter_mut().for_each(forget_env_only),
+        _ => {}
+    }
+}
+
 #[test]
 fn no_container_reads_a_secret_from_its_environment() {
     for profile in ["dev", "prod", "ha"] {
@@ -104,11 +125,12 @@ fn no_container_reads_a_secret_from_its_environment() {
         .env("MINIO_USER", "minio-admin")
         .run()
         .ok();
-        for doc in run.docs() {
-            let text = serde_yaml::to_string(&doc).unwrap();
+        for mut doc in run.docs() {
             if doc["kind"] == "Secret" || doc["kind"] == "Cluster" {
                 continue;
             }
+            forget_env_only(&mut doc);
+            let text = serde_yaml::to_string(&doc).unwrap();
             assert!(
                 !text.contains("secretKeyRef") && !text.contains("secretRef"),
                 "{profile}: {} {} reads a Secret through env",
@@ -169,4 +191,60 @@ fn dev_fallback_warns_loudly_and_key_silences_it() {
     );
     let keyed = mlk(&["render"]).key().run().ok();
     assert!(keyed.stderr.is_empty(), "{}", keyed.stderr);
+}
+
+/// MLflow's AI Gateway encrypts stored provider keys under a passphrase;
+/// unset, MLflow uses a public constant. mlk always sets it, stable
+/// across renders, or turns the gateway off.
+#[test]
+fn the_ai_gateway_passphrase_is_stable_and_never_mlflows_public_one() {
+    let kek = |run: &common::Run| {
+        let docs = run.docs();
+        let secret = find(&docs, "Secret", "mlflow-tracking");
+        secret["data"]["kek-passphrase"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let first = mlk(&["render", "--profile", "prod"]).key().run().ok();
+    let again = mlk(&["render", "--profile", "prod"]).key().run().ok();
+    assert_eq!(kek(&first), kek(&again));
+    let other_key = mlk(&["render", "--profile", "prod"])
+        .env("MLK_SECRET_KEY", &"z".repeat(40))
+        .run()
+        .ok();
+    assert_ne!(kek(&first), kek(&other_key));
+    let docs = first.docs();
+    let server =
+        &find(&docs, "Deployment", "mlflow-tracking")["spec"]["template"]["spec"]["containers"][0];
+    let env = server["env"].as_sequence().unwrap();
+    let passphrase = env
+        .iter()
+        .find(|e| e["name"] == "MLFLOW_CRYPTO_KEK_PASSPHRASE")
+        .unwrap();
+    assert_eq!(
+        passphrase["valueFrom"]["secretKeyRef"]["key"],
+        "kek-passphrase"
+    );
+
+    let off = mlk(&["render", "--set", "tracking.aiGateway=false"])
+        .run()
+        .ok();
+    let docs = off.docs();
+    let server =
+        &find(&docs, "Deployment", "mlflow-tracking")["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(env_value(server, "MLFLOW_ENABLE_AI_GATEWAY"), Some("false"));
+    assert!(!off.stdout.contains("kek-passphrase"));
+
+    // External stores need no generated secret but this one.
+    let refused = mlk(&["render", "-f", "specs/external.yaml", "--profile", "prod"])
+        .env("S3_KEY_ID", "AKIAEXAMPLE")
+        .env("S3_SECRET", "s3-secret-value")
+        .run()
+        .failed();
+    assert!(
+        refused.stderr.contains("tracking.aiGateway: false"),
+        "{}",
+        refused.stderr
+    );
 }

@@ -34,6 +34,7 @@ fn every_option() {
 #[test]
 fn external_stores() {
     let run = mlk(&["render", "-f", "specs/external.yaml", "--profile", "prod"])
+        .key()
         .env("S3_KEY_ID", "AKIAEXAMPLE")
         .env("S3_SECRET", "s3-secret-value")
         .run()

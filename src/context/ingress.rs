@@ -31,17 +31,20 @@ pub fn build(n: &Naming, plan: &IngressPlan, service: &str, extras: &mut Extras)
     let labels = n.labels("mlflow", "tracking");
     let mut annotations = n.annotations();
     annotations.extend(plan.annotations.clone());
-    let nginx = |k: &str| format!("nginx.ingress.kubernetes.io/{k}");
-    annotations.insert(nginx("proxy-body-size"), plan.body_size.to_string());
-    annotations.insert(nginx("proxy-read-timeout"), plan.read_timeout.to_string());
-    annotations.insert(nginx("proxy-send-timeout"), plan.send_timeout.to_string());
+    let mut nginx_annotations = BTreeMap::new();
+    let mut nginx = |k: &str, v: String| {
+        nginx_annotations.insert(format!("nginx.ingress.kubernetes.io/{k}"), v)
+    };
+    nginx("proxy-body-size", plan.body_size.to_string());
+    nginx("proxy-read-timeout", plan.read_timeout.to_string());
+    nginx("proxy-send-timeout", plan.send_timeout.to_string());
 
     let mut auth_secret = None;
     let secret_name = match &plan.auth {
         AuthPlan::Off => None,
         AuthPlan::Existing(s) => Some(s.to_string()),
         AuthPlan::Rendered { realm, htpasswd } => {
-            annotations.insert(nginx("auth-realm"), realm.to_string());
+            nginx("auth-realm", realm.to_string());
             let name = n.object("basic-auth");
             let encoded = base64::engine::general_purpose::STANDARD.encode(htpasswd.expose());
             auth_secret = Some(SecretObject {
@@ -52,12 +55,12 @@ pub fn build(n: &Naming, plan: &IngressPlan, service: &str, extras: &mut Extras)
         }
     };
     if let Some(secret) = secret_name {
-        annotations.insert(nginx("auth-type"), "basic".into());
-        annotations.insert(nginx("auth-secret"), secret);
+        nginx("auth-type", "basic".into());
+        nginx("auth-secret", secret);
     }
 
     let tls_secret = plan.tls.as_ref().map(|tls| {
-        annotations.insert(nginx("ssl-redirect"), "true".into());
+        nginx("ssl-redirect", "true".into());
         if let Some((key, issuer)) = &tls.issuer {
             annotations.insert((*key).to_owned(), issuer.to_string());
         }
@@ -65,6 +68,11 @@ pub fn build(n: &Naming, plan: &IngressPlan, service: &str, extras: &mut Extras)
             .as_ref()
             .map_or_else(|| n.object("tls"), ToString::to_string)
     });
+
+    // Other controllers ignore these: rendering them would only mislead.
+    if plan.nginx {
+        annotations.extend(nginx_annotations);
+    }
 
     // MLflow must answer to the Ingress host (nginx passes it without a
     // port on 80/443), and browsers there send it as their Origin.

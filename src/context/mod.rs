@@ -62,7 +62,14 @@ pub fn build(p: &Platform) -> Context {
         .as_ref()
         .map(|plan| ingress::build(&n, plan, &service, &mut extras));
     let metrics = monitoring::metrics(&p.monitoring, tracking::PORT);
-    let tracking = tracking::build(&n, &p.tracking, &db, &s3, extras, metrics.as_ref());
+    let tracking = tracking::build(
+        &n,
+        (&p.tracking, &p.tracking_secrets),
+        &db,
+        &s3,
+        extras,
+        metrics.as_ref(),
+    );
     let service_monitor = monitoring::service_monitor(&n, &p.monitoring, &tracking.selector);
     Context {
         namespace: n.namespace().to_owned(),

@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::availability;
 use super::monitoring::{self, Metrics};
 use super::naming::{Labels, Naming};
-use super::secret::{EnvEntry, SecretFiles, SecretMount, SecretObject};
+use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
 use super::security;
+use crate::resolve::TrackingSecrets;
 use crate::spec::{Resources, SecretRef, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
 
@@ -129,13 +130,16 @@ pub struct Extras {
 
 pub fn build(
     n: &Naming,
-    t: &Tracking,
+    (t, secrets): (&Tracking, &TrackingSecrets),
     db: &DbAccess,
     s3: &S3Access,
-    extras: Extras,
+    mut extras: Extras,
     metrics: Option<&Metrics>,
 ) -> TrackingContext {
     let name = n.object("tracking");
+    let mut own = SecretBinder::new(name.clone());
+    let gateway_env = ai_gateway_env(secrets, &mut own);
+    extras.secrets.extend(own.finish());
     // The root filesystem is read-only: HOME points at the /tmp emptyDir
     // and Python writes no bytecode beside the code.
     let runtime = [("HOME", "/tmp"), ("PYTHONDONTWRITEBYTECODE", "1")]
@@ -169,6 +173,7 @@ pub fn build(
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION",
         t.job_execution.to_string(),
     ));
+    env.extend(gateway_env);
     env.extend(
         t.extra_env
             .iter()
@@ -227,6 +232,19 @@ pub fn build(
             dir: monitoring::DIR,
         }),
         name,
+    }
+}
+
+/// MLflow reads the AI Gateway's passphrase from its environment only,
+/// so it stays an env var from the Secret. With the gateway off there is
+/// nothing to encrypt.
+fn ai_gateway_env(secrets: &TrackingSecrets, own: &mut SecretBinder) -> Vec<EnvEntry> {
+    match &secrets.kek_passphrase {
+        Some(passphrase) => {
+            let r = own.bind("kek-passphrase", passphrase);
+            vec![EnvEntry::secret("MLFLOW_CRYPTO_KEK_PASSPHRASE", r)]
+        }
+        None => vec![EnvEntry::plain("MLFLOW_ENABLE_AI_GATEWAY", "false")],
     }
 }
 

@@ -13,6 +13,9 @@ use crate::types::{Host, Name, Subdomain};
 pub struct IngressPlan {
     pub host: Host,
     pub class_name: Name,
+    /// Whether the class is ingress-nginx's, the one controller that reads
+    /// the `nginx.ingress.kubernetes.io/*` annotations.
+    pub nginx: bool,
     pub path: String,
     pub tls: Option<TlsPlan>,
     pub body_size: BodySize,
@@ -54,6 +57,12 @@ pub const MANAGED_ANNOTATIONS: [&str; 9] = [
     "cert-manager.io/issuer",
 ];
 
+/// `nginx`, or an ingress-nginx install's own class such as
+/// `nginx-internal`.
+fn is_ingress_nginx(class: &Name) -> bool {
+    class.as_str() == "nginx" || class.as_str().starts_with("nginx-")
+}
+
 fn err(path: &str, msg: impl Into<String>) -> Located {
     Located::new("spec", Some(path), msg)
 }
@@ -77,8 +86,19 @@ pub fn resolve(i: &Ingress, r: &mut Resolver) -> Result<Option<IngressPlan>, Loc
         }
         annotations.insert(k.to_string(), v.clone());
     }
+    let nginx = is_ingress_nginx(&i.class_name);
+    if !nginx && i.auth.enabled {
+        let msg = format!(
+            "basic auth is rendered as ingress-nginx annotations, which the {} class's \
+             controller ignores: anyone could log in. Set ingress.auth.enabled: false and use \
+             the controller's own authentication",
+            i.class_name
+        );
+        return Err(err("ingress.auth.enabled", msg));
+    }
     Ok(Some(IngressPlan {
         host,
+        nginx,
         class_name: i.class_name.clone(),
         path: i.path.to_string(),
         tls: i.tls.as_ref().map(tls).transpose()?,

@@ -27,10 +27,18 @@ pub struct Platform {
     pub database: DatabasePlan,
     pub artifacts: ArtifactsPlan,
     pub tracking: Tracking,
+    /// The tracking server's own secrets.
+    pub tracking_secrets: TrackingSecrets,
     pub ingress: Option<IngressPlan>,
     pub monitoring: Monitoring,
     pub serving: Option<ServingPlan>,
     pub network_policy: Option<NetworkPolicy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrackingSecrets {
+    /// The AI Gateway's passphrase; none when the gateway is off.
+    pub kek_passphrase: Option<SecretValue>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +94,20 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let artifacts = artifacts(spec.artifacts, &mut r)?;
     let ingress = ingress::resolve(&spec.ingress, &mut r)?;
     tracking_checks(&spec.tracking)?;
+    let tracking_secrets = TrackingSecrets {
+        kek_passphrase: match spec.tracking.ai_gateway {
+            true => Some(
+                r.resolve("tracking.kekPassphrase", &spec.tracking.kek_passphrase)
+                    .map_err(|mut e| {
+                        e.message.push_str(
+                            "; or, if nothing uses MLflow's AI Gateway, set tracking.aiGateway: false",
+                        );
+                        e
+                    })?,
+            ),
+            false => None,
+        },
+    };
     autoscaling_checks(&spec.tracking)?;
     labels_checks(&spec.metadata)?;
     monitoring_checks(&spec.monitoring)?;
@@ -101,6 +123,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
             database,
             artifacts,
             tracking: spec.tracking,
+            tracking_secrets,
             ingress,
             monitoring: spec.monitoring,
             serving,
@@ -189,7 +212,7 @@ fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPla
 
 /// Flags and variables mlk sets itself; a second copy from the user
 /// would silently win or lose depending on the program's parser.
-pub const MANAGED_ARGS: [&str; 11] = [
+pub const MANAGED_ARGS: [&str; 12] = [
     "--host",
     "--port",
     "--backend-store-uri",
@@ -201,14 +224,17 @@ pub const MANAGED_ARGS: [&str; 11] = [
     "--cors-allowed-origins",
     "--static-prefix",
     "--expose-prometheus",
+    "--app-name",
 ];
 
-pub const MANAGED_ENV: [&str; 13] = [
+pub const MANAGED_ENV: [&str; 21] = [
     "HOME",
     "PYTHONDONTWRITEBYTECODE",
     "PGPASSWORD",
+    "PGPASSFILE",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
+    "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_DEFAULT_REGION",
     "MLFLOW_S3_ENDPOINT_URL",
     "MLFLOW_SERVER_ALLOWED_HOSTS",
@@ -217,6 +243,12 @@ pub const MANAGED_ENV: [&str; 13] = [
     "MLFLOW_DISABLE_TELEMETRY",
     "MLFLOW_SERVER_ENABLE_JOB_EXECUTION",
     "MLFLOW_EXPOSE_PROMETHEUS",
+    "MLFLOW_ENABLE_AI_GATEWAY",
+    "MLFLOW_CRYPTO_KEK_PASSPHRASE",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY",
+    "MLFLOW_AUTH_CONFIG_PATH",
+    "MLFLOW_AUTH_ADMIN_USERNAME",
+    "MLFLOW_AUTH_ADMIN_PASSWORD",
 ];
 
 fn tracking_checks(t: &Tracking) -> Result<(), Located> {

@@ -1,5 +1,6 @@
 use serde::Deserialize;
 
+use super::SecretSource;
 use super::resources::Resources;
 use crate::types::{EnvName, HostPattern, Image, Origin, int32};
 
@@ -31,6 +32,14 @@ pub struct Tracking {
     pub topology_spread: bool,
     /// A PodDisruptionBudget: a drain takes one replica at a time.
     pub disruption_budget: bool,
+    /// MLflow's AI Gateway (on by default since MLflow 3.17). Off sets
+    /// MLFLOW_ENABLE_AI_GATEWAY=false.
+    pub ai_gateway: bool,
+    /// The passphrase the AI Gateway derives its key-encryption key from,
+    /// to encrypt the provider API keys it stores. Unset, MLflow uses a
+    /// public constant. Keep it stable: a changed passphrase makes every
+    /// stored key unreadable.
+    pub kek_passphrase: SecretSource,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,6 +81,8 @@ impl Default for Tracking {
             autoscaling: None,
             topology_spread: false,
             disruption_budget: false,
+            ai_gateway: true,
+            kek_passphrase: SecretSource::Generate,
         }
     }
 }

@@ -97,3 +97,17 @@ inputs = json.loads(os.environ["INPUTS"])
 model = mlflow.pyfunc.load_model(sys.argv[1])
 print(json.dumps([float(v) for v in model.predict(pd.DataFrame(inputs))]))
 "#;
+
+/// Reads an AI Gateway secret back as the server does on a restart: a new
+/// process, the tracking store, and the KEK from MLFLOW_CRYPTO_KEK_PASSPHRASE
+/// (MLflow's public constant when that is unset). Prints the api_key, or
+/// the reason it cannot.
+pub const READ_GATEWAY_SECRET: &str = r#"
+import os
+from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+store = SqlAlchemyStore(os.environ["DB_URI"], os.environ["WORK"])
+try:
+    print(store._get_decrypted_secret(os.environ["SECRET_ID"])["api_key"])
+except Exception as e:
+    print(f"cannot decrypt: {type(e).__name__}")
+"#;

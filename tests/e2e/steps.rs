@@ -16,7 +16,7 @@ use serde_yaml::Value;
 
 use super::http;
 use super::manifest::{Rendered, map_of, seq};
-use super::python::{LIST_OBJECTS, MC_STUB, USER_FLOW};
+use super::python::{LIST_OBJECTS, MC_STUB, READ_GATEWAY_SECRET, USER_FLOW};
 use crate::common::live::{Process, free_port, is_root, nginx, python, venv, venv_bin};
 use crate::common::mlk;
 
@@ -148,7 +148,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 15] = [
+        let checks: [(&str, Step); 16] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -197,8 +197,12 @@ impl Harness {
                 Self::wrong_password,
             ),
             (
-                "no secret in any env or argv; credential files 0600",
+                "no secret in any env or argv but what MLflow reads only there",
                 Self::no_secret_in_env,
+            ),
+            (
+                "an AI Gateway key decrypts with the rendered passphrase only",
+                Self::gateway_secret,
             ),
         ];
         let names: Vec<&str> = setup.iter().chain(&checks).map(|(n, _)| *n).collect();

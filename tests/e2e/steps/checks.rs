@@ -252,6 +252,20 @@ impl Harness {
                 exposed.push(kind.to_owned());
             }
         }
+        // MLflow reads these from its environment only (README: Secrets as
+        // files): they are env vars from the Secret, by necessity.
+        const ENV_ONLY: [&str; 2] = [
+            "MLFLOW_CRYPTO_KEK_PASSPHRASE",
+            "MLFLOW_FLASK_SERVER_SECRET_KEY",
+        ];
+        let env_only: Vec<&String> = self
+            .state
+            .tracking_env
+            .iter()
+            .filter(|(k, _)| ENV_ONLY.contains(&k.as_str()))
+            .map(|(_, v)| v)
+            .collect();
+        secrets.retain(|s| !env_only.contains(&s));
         let running = format!("{:?}", self.state.tracking_env);
         if secrets.iter().any(|s| running.contains(s.as_str())) {
             exposed.push("the running server's environment".into());
@@ -276,6 +290,66 @@ impl Harness {
             secrets.len(),
             modes.join(", ")
         ))
+    }
+
+    /// MLflow 3.17's AI Gateway encrypts the provider keys it stores with a
+    /// key derived from MLFLOW_CRYPTO_KEK_PASSPHRASE. A key stored through
+    /// the running server must decrypt in a new process with the rendered
+    /// env (as after a restart), and must not with MLflow's public constant.
+    pub(super) fn gateway_secret(&mut self) -> Result<String, String> {
+        let port = self.loopback().port("mlflow-tracking")?;
+        let body = r#"{"secret_name": "openai", "provider": "openai", "secret_value": {"api_key": "sk-e2e-4711"}}"#;
+        let answer = http::post_json(port, "/api/3.0/mlflow/gateway/secrets/create", body)?;
+        let reply: serde_json::Value = serde_json::from_str(&answer.body)
+            .map_err(|_| format!("{} {}", answer.status, answer.body))?;
+        let id = reply["secret"]["secret_id"]
+            .as_str()
+            .ok_or(format!("{} {}", answer.status, answer.body))?
+            .to_owned();
+        let env = &self.state.tracking_env;
+        let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let mut rendered = vec![
+            ("DB_URI", self.tracking_arg("--backend-store-uri")?),
+            ("WORK", self.path("home").display().to_string()),
+            ("SECRET_ID", id.clone()),
+        ];
+        for k in ["PGPASSFILE", "MLFLOW_CRYPTO_KEK_PASSPHRASE"] {
+            rendered.push((k, var(k).ok_or(format!("the server has no {k}"))?));
+        }
+        let read = |env: &[(&str, String)]| {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            py_env(READ_GATEWAY_SECRET, &env).map(|o| o.trim().to_owned())
+        };
+        let with_rendered = read(&rendered)?;
+        let public: Vec<_> = rendered
+            .iter()
+            .filter(|(k, _)| *k != "MLFLOW_CRYPTO_KEK_PASSPHRASE")
+            .cloned()
+            .collect();
+        let with_public = read(&public)?;
+        if with_rendered != "sk-e2e-4711" {
+            return Err(format!("with the rendered passphrase: {with_rendered}"));
+        }
+        if with_public == "sk-e2e-4711" {
+            return Err("the public constant decrypts it: the passphrase is not in use".into());
+        }
+        Ok(format!(
+            "secret {id}: decrypts with the rendered passphrase; with MLflow's public one, {with_public}"
+        ))
+    }
+
+    /// One argument of the running server's command line, after `flag`,
+    /// as it runs here.
+    fn tracking_arg(&self, flag: &str) -> Result<String, String> {
+        let r = self.rendered();
+        let pod = &r.get("Deployment", "mlflow-tracking")?["spec"]["template"]["spec"];
+        let argv = r.argv(&pod["containers"][0], &self.state.tracking_env);
+        let at = argv
+            .iter()
+            .position(|a| a == flag)
+            .ok_or(format!("no {flag}"))?;
+        let value = argv.get(at + 1).ok_or(format!("{flag} without a value"))?;
+        Ok(self.loopback().map(value))
     }
 }
 
