@@ -9,7 +9,7 @@ use minijinja::{
 use crate::context::Context;
 
 /// Each component's template, in the order its objects are applied.
-pub const COMPONENTS: [(&str, &str); 9] = [
+pub const COMPONENTS: [(&str, &str); 10] = [
     ("namespace", include_str!("../templates/namespace.yaml.j2")),
     (
         "network-policy",
@@ -23,6 +23,7 @@ pub const COMPONENTS: [(&str, &str); 9] = [
     ("minio", include_str!("../templates/minio.yaml.j2")),
     ("tracking", include_str!("../templates/tracking.yaml.j2")),
     ("ingress", include_str!("../templates/ingress.yaml.j2")),
+    ("gateway", include_str!("../templates/gateway.yaml.j2")),
     (
         "monitoring",
         include_str!("../templates/monitoring.yaml.j2"),

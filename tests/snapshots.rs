@@ -161,3 +161,37 @@ fn serving_every_model_form() {
         )
     );
 }
+
+#[test]
+fn gateway_route_only() {
+    let run = mlk(&["render", "-f", "specs/gateway.yaml"])
+        .key()
+        .run()
+        .ok();
+    snapshot!(
+        "gateway",
+        only(
+            &run.stdout,
+            &[
+                "HTTPRoute",
+                "NetworkPolicy/mlflow-tracking",
+                "Deployment/mlflow-tracking"
+            ]
+        )
+    );
+}
+
+#[test]
+fn gateway_and_ingress_together() {
+    let run = mlk(&["render", "-f", "specs/gateway-and-ingress.yaml"])
+        .key()
+        .run()
+        .ok();
+    snapshot!(
+        "gateway-and-ingress",
+        only(
+            &run.stdout,
+            &["HTTPRoute", "Ingress", "Deployment/mlflow-tracking"]
+        )
+    );
+}

@@ -1,5 +1,5 @@
 //! mlk's built-in knowledge of custom kinds agrees with the upstream CRDs
-//! (ServiceMonitor, InferenceService, CloudNativePG Cluster): every field
+//! (ServiceMonitor, InferenceService, CloudNativePG Cluster, HTTPRoute): every field
 //! it knows exists upstream with the same type, and the custom documents
 //! it accepts pass the upstream schema.
 //!
@@ -91,6 +91,7 @@ fn built_in_custom_kinds_are_a_subset_of_upstream() {
         ("monitoring.coreos.com/v1", "ServiceMonitor"),
         ("serving.kserve.io/v1beta1", "InferenceService"),
         ("postgresql.cnpg.io/v1", "Cluster"),
+        ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ] {
         let ours = builtin.lookup(api, kind).expect("built in");
         assert_eq!(ours.source, Source::Builtin);
@@ -100,7 +101,7 @@ fn built_in_custom_kinds_are_a_subset_of_upstream() {
         compared += 1;
     }
     assert!(out.is_empty(), "{}", out.join("\n"));
-    assert_eq!(compared, 3);
+    assert_eq!(compared, 4);
 }
 
 #[test]
@@ -179,7 +180,13 @@ fn monitoring_and_serving_pass_upstream_crds() {
             r#"{"artifact_uri": "mlflow-artifacts:/1/models/m-1/artifacts"}"#.into(),
         )
     });
-    for spec in ["specs/monitoring.yaml", "specs/serving.yaml"] {
+    let specs = [
+        "specs/monitoring.yaml",
+        "specs/serving.yaml",
+        "specs/gateway.yaml",
+        "specs/gateway-and-ingress.yaml",
+    ];
+    for spec in specs {
         let out = mlk_with_crds(&["render", "-f", spec, "--resolve"], &dir)
             .env("MLFLOW_TRACKING_URI", &registry)
             .key()

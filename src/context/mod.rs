@@ -3,6 +3,7 @@
 
 mod availability;
 mod cloudnativepg;
+mod gateway;
 mod ingress;
 mod minio;
 mod monitoring;
@@ -44,6 +45,7 @@ pub struct Context {
     pub minio: Option<MinioContext>,
     pub tracking: TrackingContext,
     pub ingress: Option<IngressContext>,
+    pub http_route: Option<gateway::HttpRouteContext>,
     pub service_monitor: Option<ServiceMonitorContext>,
     pub serving: Option<ServingContext>,
     pub network_policies: Vec<network_policy::PolicyContext>,
@@ -61,6 +63,10 @@ pub fn build(p: &Platform) -> Context {
         .ingress
         .as_ref()
         .map(|plan| ingress::build(&n, plan, &service, &mut extras));
+    let http_route = p
+        .gateway
+        .as_ref()
+        .map(|plan| gateway::build(&n, plan, &service, &mut extras));
     let metrics = monitoring::metrics(&p.monitoring, tracking::PORT);
     let tracking = tracking::build(
         &n,
@@ -83,6 +89,7 @@ pub fn build(p: &Platform) -> Context {
         minio,
         tracking,
         ingress,
+        http_route,
         service_monitor,
         serving: p
             .serving

@@ -8,8 +8,8 @@ use super::network_policy::{Group, Path, Peer};
 use super::postgres;
 use super::serving::predictor_labels;
 use super::tracking;
-use crate::resolve::{ArtifactsPlan, DatabasePlan, Platform};
-use crate::spec::{Endpoint, NetworkPolicy};
+use crate::resolve::{ArtifactsPlan, DatabasePlan, GatewayPlan, Platform};
+use crate::spec::{Endpoint, NetworkPolicy, by_name};
 
 /// The instance manager's status port, which the operator and the other
 /// instances call.
@@ -38,6 +38,13 @@ pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
     if p.ingress.is_some() {
         paths.push(Path::new(&ns(&np.ingress_namespaces), &tracking, &port));
     }
+    if let Some(gateway) = &p.gateway {
+        paths.push(Path::new(
+            &gateway_proxies(n, gateway, np),
+            &tracking,
+            &port,
+        ));
+    }
     if !np.client_namespaces.is_empty() {
         paths.push(Path::new(&ns(&np.client_namespaces), &tracking, &port));
     }
@@ -56,6 +63,27 @@ pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
     groups.extend(as_group(&tracking));
     groups.sort_by(|a, b| a.name.cmp(&b.name));
     Paths { groups, paths }
+}
+
+/// Where the Gateway's proxies run: as configured, else where the
+/// Gateways the route names live.
+fn gateway_proxies(n: &Naming, gateway: &GatewayPlan, np: &NetworkPolicy) -> Peer {
+    if !np.gateway_namespaces.is_empty() {
+        return ns(&np.gateway_namespaces);
+    }
+    let mut names: Vec<String> = gateway
+        .parent_refs
+        .iter()
+        .map(|r| {
+            r.namespace
+                .as_ref()
+                .map_or(n.namespace().to_owned(), ToString::to_string)
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    let labels: Vec<_> = names.iter().map(|name| by_name(name)).collect();
+    ns(&labels)
 }
 
 fn ns(labels: &[crate::spec::NamespaceLabels]) -> Peer {

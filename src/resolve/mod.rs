@@ -1,10 +1,12 @@
 //! Stage 3: checks what only the merged spec can show (required fields,
 //! choices that conflict) and resolves every secret.
 
+mod gateway;
 mod ingress;
 mod secrets;
 mod serving;
 
+pub use gateway::GatewayPlan;
 pub use ingress::{AuthPlan, IngressPlan, TlsPlan};
 pub use secrets::{SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
 pub use serving::{Credentials, Lookup, ModelPlan, ServingPlan, Source};
@@ -30,6 +32,7 @@ pub struct Platform {
     /// The tracking server's own secrets.
     pub tracking_secrets: TrackingSecrets,
     pub ingress: Option<IngressPlan>,
+    pub gateway: Option<GatewayPlan>,
     pub monitoring: Monitoring,
     pub serving: Option<ServingPlan>,
     pub network_policy: Option<NetworkPolicy>,
@@ -93,6 +96,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let database = database(spec.database, &mut r)?;
     let artifacts = artifacts(spec.artifacts, &mut r)?;
     let ingress = ingress::resolve(&spec.ingress, &mut r)?;
+    let gateway = gateway::resolve(&spec.gateway)?;
     tracking_checks(&spec.tracking)?;
     let tracking_secrets = TrackingSecrets {
         kek_passphrase: match spec.tracking.ai_gateway {
@@ -125,6 +129,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
             tracking: spec.tracking,
             tracking_secrets,
             ingress,
+            gateway,
             monitoring: spec.monitoring,
             serving,
             network_policy: spec.network_policy.enabled.then_some(spec.network_policy),

@@ -113,7 +113,7 @@ impl TryFrom<u32> for Cost {
 
 /// A URL path for the Ingress rule: `/`, or `/a/b`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UrlPath(String);
+pub struct UrlPath(pub(super) String);
 crate::types::string_newtype!(UrlPath);
 
 impl UrlPath {

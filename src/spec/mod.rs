@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod database;
+mod gateway;
 mod ingress;
 mod metadata;
 mod monitoring;
@@ -19,10 +20,11 @@ pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts, M
 pub use database::{
     Backup, CloudNativePg, Database, EmbeddedDatabase, ExternalDatabase, PgIdent, SslMode,
 };
+pub use gateway::{Gateway, ParentRef};
 pub use ingress::{Auth, BodySize, COSTS, Cost, DEFAULT_COST, Ingress, Realm, Tls, User};
 pub use metadata::Metadata;
 pub use monitoring::{Monitoring, ServiceMonitor};
-pub use network_policy::{NamespaceLabels, NetworkPolicy};
+pub use network_policy::{NamespaceLabels, NetworkPolicy, by_name};
 pub use resources::{ResourceList, Resources, Storage};
 pub use secret_source::{SecretRef, SecretSource};
 pub use serving::{
@@ -46,6 +48,7 @@ pub struct PlatformSpec {
     pub artifacts: Artifacts,
     pub tracking: Tracking,
     pub ingress: Ingress,
+    pub gateway: Gateway,
     pub monitoring: Monitoring,
     pub serving: Serving,
     #[serde(rename = "networkPolicy")]

@@ -17,6 +17,11 @@ pub struct NetworkPolicy {
     pub enabled: bool,
     /// The ingress controller, which reaches the tracking server.
     pub ingress_namespaces: Vec<NamespaceLabels>,
+    /// Where the Gateway's proxies run, which reach the tracking server
+    /// when `gateway` is on. Empty: the namespaces its `parentRefs` name
+    /// (or the platform's), where Istio and NGINX Gateway Fabric run them;
+    /// Envoy Gateway runs them in `envoy-gateway-system`.
+    pub gateway_namespaces: Vec<NamespaceLabels>,
     /// Workloads that log to the tracking server's Service directly
     /// (training jobs, notebooks), rather than through the Ingress.
     pub client_namespaces: Vec<NamespaceLabels>,
@@ -29,7 +34,7 @@ pub struct NetworkPolicy {
     pub cloudnativepg_namespaces: Vec<NamespaceLabels>,
 }
 
-fn by_name(namespace: &str) -> NamespaceLabels {
+pub fn by_name(namespace: &str) -> NamespaceLabels {
     let key = LabelKey::try_from("kubernetes.io/metadata.name".to_owned()).expect("built-in");
     let value = LabelValue::try_from(namespace.to_owned()).expect("built-in");
     BTreeMap::from([(key, value)])
@@ -40,6 +45,7 @@ impl Default for NetworkPolicy {
         NetworkPolicy {
             enabled: false,
             ingress_namespaces: vec![by_name("ingress-nginx")],
+            gateway_namespaces: Vec::new(),
             client_namespaces: Vec::new(),
             prometheus_namespaces: vec![by_name("monitoring")],
             serving_namespaces: vec![by_name("knative-serving"), by_name("istio-system")],

@@ -34,6 +34,10 @@ const BUILTIN_CUSTOM: &[(&str, &str)] = &[
         "schemas/scheduledbackup.yaml",
         include_str!("../../schemas/scheduledbackup.yaml"),
     ),
+    (
+        "schemas/httproute.yaml",
+        include_str!("../../schemas/httproute.yaml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,6 +26,7 @@ pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
             }
             "Service" => service(doc, &index, &mut report),
             "Ingress" => ingress(doc, &index, &mut report),
+            "HTTPRoute" => http_route(doc, &index, &mut report),
             "ServiceMonitor" => service_monitor(doc, &index, &mut report),
             "NetworkPolicy" => network_policy::check(doc, &index, &mut report),
             _ => {}
@@ -120,6 +121,40 @@ fn ingress(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String))
                 report(at.key("port"), format!("Service {name:?} has no such port"))
             }
             Some(_) => {}
+        }
+    }
+}
+
+/// Each backend that is a Service of the route's own namespace exists and
+/// has the port (a Service port number, not a target port).
+fn http_route(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String)) {
+    for (r, rule) in items(&doc.value["spec"]["rules"]).iter().enumerate() {
+        for (b, backend) in items(&rule["backendRefs"]).iter().enumerate() {
+            let is_service = backend["kind"].as_str().is_none_or(|k| k == "Service")
+                && backend["group"].as_str().is_none_or(str::is_empty);
+            let here = backend["namespace"]
+                .as_str()
+                .is_none_or(|ns| Some(ns) == doc.namespace());
+            let Some(name) = backend["name"].as_str().filter(|_| is_service && here) else {
+                continue;
+            };
+            let at = Path::root()
+                .key("spec")
+                .key("rules")
+                .index(r)
+                .key("backendRefs")
+                .index(b);
+            let port = serde_yaml::Mapping::from_iter([("number".into(), backend["port"].clone())]);
+            match index.find("Service", doc.namespace(), name) {
+                None => report(
+                    at.key("name"),
+                    format!("no rendered Service named {name:?}"),
+                ),
+                Some(svc) if !service_has_port(svc, &Value::Mapping(port)) => {
+                    report(at.key("port"), format!("Service {name:?} has no such port"))
+                }
+                Some(_) => {}
+            }
         }
     }
 }
