@@ -15,6 +15,8 @@ use crate::{context, render, validate};
 pub struct Rendered {
     pub docs: Vec<Document>,
     pub warnings: Vec<String>,
+    /// What a user needs to know, not a problem: how to log in.
+    pub notes: Vec<String>,
     /// Every file the render read: the spec, its profile, and the files
     /// they name.
     pub inputs: Vec<std::path::PathBuf>,
@@ -46,6 +48,7 @@ pub fn render_platform(
     };
     let resolved = resolve::resolve(&merged, &env, lookup).map_err(|e| merged.locate(e))?;
     let ctx = context::build(&resolved.platform);
+    let notes = ctx.tracking.admin_note.iter().cloned().collect();
     let docs = manifest::parse(&render::render(&ctx)?)?;
     let level = validate::Level::Restricted;
     let report = validate::validate(&docs, catalog, &resolved.external, level);
@@ -78,6 +81,7 @@ pub fn render_platform(
     Ok(Rendered {
         docs,
         warnings: resolved.warnings,
+        notes,
         inputs: read,
     })
 }

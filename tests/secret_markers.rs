@@ -173,6 +173,20 @@ fn cases() -> Vec<Case> {
         )
         .args(&["--resolve", "--allow-insecure-tracking"]),
         case(
+            "an admin password that is too short",
+            "at least 12 characters",
+            &format!(
+                "tracking:\n  auth:\n    enabled: true\n    admin: {{password: {{value: {MARK}}}}}\n"
+            ),
+        ),
+        case(
+            "an admin password over two lines",
+            "must be one line",
+            &format!(
+                "tracking:\n  auth:\n    enabled: true\n    admin: {{password: {{value: \"{MARK}-first\\n{MARK}-second-line\"}}}}\n"
+            ),
+        ),
+        case(
             "an output folder that cannot be replaced",
             "which this render reads",
             "",

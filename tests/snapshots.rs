@@ -195,3 +195,23 @@ fn gateway_and_ingress_together() {
         )
     );
 }
+
+/// MLflow's auth app in every profile: the ini and keys in the tracking
+/// Secret, the server's flags, env and mounts, and the ServiceMonitor's
+/// login.
+#[test]
+fn tracking_auth_in_every_profile() {
+    for profile in ["dev", "prod", "ha"] {
+        let run = mlk(&["render", "-f", "specs/auth.yaml", "--profile", profile])
+            .key()
+            .env("MLFLOW_ADMIN_PASSWORD", "correct horse battery staple")
+            .run()
+            .ok();
+        let wanted = [
+            "Secret/mlflow-tracking",
+            "Deployment/mlflow-tracking",
+            "ServiceMonitor",
+        ];
+        snapshot!(format!("auth-{profile}"), only(&run.stdout, &wanted));
+    }
+}

@@ -185,10 +185,12 @@ fn monitoring_and_serving_pass_upstream_crds() {
         "specs/serving.yaml",
         "specs/gateway.yaml",
         "specs/gateway-and-ingress.yaml",
+        "specs/auth.yaml",
     ];
     for spec in specs {
         let out = mlk_with_crds(&["render", "-f", spec, "--resolve"], &dir)
             .env("MLFLOW_TRACKING_URI", &registry)
+            .env("MLFLOW_ADMIN_PASSWORD", "correct horse battery staple")
             .key()
             .run()
             .ok();

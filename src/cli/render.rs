@@ -80,6 +80,7 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
     );
     let rendered = render_platform(&inputs, vars, &catalog, &lookup, &allowed)?;
     notes.extend(rendered.warnings.iter().map(|w| format!("warning: {w}")));
+    notes.extend(rendered.notes.iter().map(|n| format!("note: {n}")));
     if let Some(dir) = args.output_dir {
         let written = emit::write_dir(&dir, &rendered.docs, &rendered.inputs)
             .with_context(|| format!("writing {}", dir.display()))?;

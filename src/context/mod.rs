@@ -1,6 +1,7 @@
 //! Stage 4a: the typed context the templates lay out. Every name, default
 //! and derived value is decided here; templates make no decisions.
 
+mod auth;
 mod availability;
 mod cloudnativepg;
 mod gateway;
@@ -76,7 +77,12 @@ pub fn build(p: &Platform) -> Context {
         extras,
         metrics.as_ref(),
     );
-    let service_monitor = monitoring::service_monitor(&n, &p.monitoring, &tracking.selector);
+    let service_monitor = monitoring::service_monitor(
+        &n,
+        &p.monitoring,
+        &tracking.selector,
+        tracking.metrics_login.as_ref(),
+    );
     Context {
         namespace: n.namespace().to_owned(),
         annotations: n.annotations(),

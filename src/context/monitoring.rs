@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::auth::BasicAuth;
 use super::naming::{Labels, Naming};
 use crate::spec::Monitoring;
 use crate::types::HostPattern;
@@ -43,6 +44,9 @@ pub struct Endpoint {
     pub path: &'static str,
     pub interval: String,
     pub scrape_timeout: String,
+    /// Under MLflow's auth app, `/metrics` needs a login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
 }
 
 /// MLflow's default allowed hosts include the private ranges, but the
@@ -90,6 +94,7 @@ pub fn service_monitor(
     n: &Naming,
     m: &Monitoring,
     service_selector: &Labels,
+    login: Option<&BasicAuth>,
 ) -> Option<ServiceMonitorContext> {
     let sm = &m.service_monitor;
     if !sm.enabled {
@@ -118,6 +123,7 @@ pub fn service_monitor(
             path: PATH,
             interval: sm.interval.to_string(),
             scrape_timeout: sm.scrape_timeout.to_string(),
+            basic_auth: login.cloned(),
         },
     })
 }

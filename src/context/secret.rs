@@ -98,9 +98,17 @@ const SECRETS_VOLUME: &str = "secrets";
 /// Secret keys a pod reads as files rather than env vars, which every
 /// child process inherits: one read-only projected volume at
 /// [`SECRETS_DIR`], a file per key, readable by the pod's group only.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SecretFiles {
+    volume: &'static str,
+    dir: &'static str,
     sources: Vec<(String, Vec<KeyToPath>)>,
+}
+
+impl Default for SecretFiles {
+    fn default() -> Self {
+        SecretFiles::at(SECRETS_VOLUME, SECRETS_DIR)
+    }
 }
 
 /// The volume and its mount, as a pod template lists them.
@@ -111,7 +119,17 @@ pub struct SecretMount {
 }
 
 impl SecretFiles {
-    /// Mounts `r` as `SECRETS_DIR/file` and returns that path.
+    /// Another volume, mounted at `dir`, for files only some containers
+    /// of a pod may see.
+    pub fn at(volume: &'static str, dir: &'static str) -> Self {
+        SecretFiles {
+            volume,
+            dir,
+            sources: Vec::new(),
+        }
+    }
+
+    /// Mounts `r` as `DIR/file` and returns that path.
     pub fn file(&mut self, file: &str, r: &SecretRef) -> String {
         let item = KeyToPath {
             key: r.key.clone(),
@@ -123,7 +141,7 @@ impl SecretFiles {
             Some((_, items)) => items.push(item),
             None => self.sources.push((secret, vec![item])),
         }
-        format!("{SECRETS_DIR}/{file}")
+        format!("{}/{file}", self.dir)
     }
 
     /// None when no key is read as a file.
@@ -143,7 +161,7 @@ impl SecretFiles {
                 ..VolumeProjection::default()
             });
         let volume = Volume {
-            name: SECRETS_VOLUME.into(),
+            name: self.volume.into(),
             projected: Some(ProjectedVolumeSource {
                 default_mode: Some(0o440),
                 sources: Some(sources.collect()),
@@ -152,8 +170,8 @@ impl SecretFiles {
             ..Volume::default()
         };
         let mount = VolumeMount {
-            name: SECRETS_VOLUME.into(),
-            mount_path: SECRETS_DIR.into(),
+            name: self.volume.into(),
+            mount_path: self.dir.into(),
             read_only: Some(true),
             ..VolumeMount::default()
         };

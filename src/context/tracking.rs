@@ -6,6 +6,7 @@ use k8s_openapi::api::core::v1::{PodSecurityContext, TopologySpreadConstraint};
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 
+use super::auth;
 use super::availability;
 use super::monitoring::{self, Metrics};
 use super::naming::{Labels, Naming};
@@ -56,6 +57,13 @@ pub struct TrackingContext {
     pub init_containers: Vec<InitStep>,
     /// The Secret keys the credential-files step reads.
     pub secret_files: Option<SecretMount>,
+    /// The auth app's ini, which the server reads.
+    pub auth_config: Option<SecretMount>,
+    /// The login Prometheus scrapes `/metrics` with, under the auth app.
+    pub metrics_login: Option<auth::BasicAuth>,
+    /// How to find the first admin's password, for stderr.
+    #[serde(skip)]
+    pub admin_note: Option<String>,
     pub resources: Resources,
     pub probe: Probe,
     pub pod_annotations: std::collections::BTreeMap<String, String>,
@@ -139,6 +147,10 @@ pub fn build(
     let name = n.object("tracking");
     let mut own = SecretBinder::new(name.clone());
     let gateway_env = ai_gateway_env(secrets, &mut own);
+    let auth = secrets
+        .auth
+        .as_ref()
+        .map(|a| auth::build(a, &db.uri, &mut own));
     extras.secrets.extend(own.finish());
     // The root filesystem is read-only: HOME points at the /tmp emptyDir
     // and Python writes no bytecode beside the code.
@@ -174,6 +186,7 @@ pub fn build(
         t.job_execution.to_string(),
     ));
     env.extend(gateway_env);
+    env.extend(auth.iter().flat_map(|a| a.env.clone()));
     env.extend(
         t.extra_env
             .iter()
@@ -203,7 +216,14 @@ pub fn build(
         replicas: t.autoscaling.is_none().then_some(t.replicas),
         port: PORT,
         command: vec!["mlflow".into()],
-        args: server_args(t, db, s3, metrics.is_some()),
+        args: [
+            server_args(t, db, s3, metrics.is_some()),
+            auth.iter().flat_map(|a| a.args.clone()).collect(),
+        ]
+        .concat(),
+        auth_config: auth.as_ref().and_then(|a| a.config.clone()),
+        metrics_login: auth.as_ref().map(|a| a.metrics_login.clone()),
+        admin_note: auth.as_ref().map(|a| auth::admin_note(n, &a.metrics_login)),
         env,
         init_containers: vec![
             credential_files,
@@ -215,7 +235,7 @@ pub fn build(
             },
             InitStep {
                 name: "db-upgrade".into(),
-                command: python(DB_UPGRADE, &db.uri),
+                command: db_upgrade(&db.uri, auth.as_ref()),
                 env: db_env,
                 mounts: Vec::new(),
             },
@@ -276,6 +296,16 @@ fn server_args(t: &Tracking, db: &DbAccess, s3: &S3Access, metrics: bool) -> Vec
     }
     args.extend(t.extra_args.iter().cloned());
     args
+}
+
+/// `mlflow db upgrade` under an advisory lock, then the auth app's own
+/// migrations in its schema, under the same lock.
+fn db_upgrade(uri: &str, auth: Option<&auth::Auth>) -> Vec<String> {
+    let mut argv: Vec<String> = ["python", "-c", DB_UPGRADE, uri].map(String::from).to_vec();
+    if let Some(a) = auth {
+        argv.extend([a.db_uri.clone(), auth::SCHEMA.to_owned()]);
+    }
+    argv
 }
 
 /// The first init step: the database password and the S3 keys, mounted

@@ -90,8 +90,9 @@ pub fn resolve(i: &Ingress, r: &mut Resolver) -> Result<Option<IngressPlan>, Loc
     if !nginx && i.auth.enabled {
         let msg = format!(
             "basic auth is rendered as ingress-nginx annotations, which the {} class's \
-             controller ignores: anyone could log in. Set ingress.auth.enabled: false and use \
-             the controller's own authentication",
+             controller ignores: anyone could log in. Set ingress.auth.enabled: false and turn \
+             on tracking.auth (MLflow's own login, behind any controller), or use the \
+             controller's own authentication",
             i.class_name
         );
         return Err(err("ingress.auth.enabled", msg));

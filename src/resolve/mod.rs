@@ -5,11 +5,13 @@ mod gateway;
 mod ingress;
 mod secrets;
 mod serving;
+mod tracking;
 
 pub use gateway::GatewayPlan;
 pub use ingress::{AuthPlan, IngressPlan, TlsPlan};
 pub use secrets::{SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
 pub use serving::{Credentials, Lookup, ModelPlan, ServingPlan, Source};
+pub use tracking::{AuthSecrets, TrackingSecrets};
 
 use crate::layers::Merged;
 use crate::located::Located;
@@ -36,12 +38,6 @@ pub struct Platform {
     pub monitoring: Monitoring,
     pub serving: Option<ServingPlan>,
     pub network_policy: Option<NetworkPolicy>,
-}
-
-#[derive(Debug, Clone)]
-pub struct TrackingSecrets {
-    /// The AI Gateway's passphrase; none when the gateway is off.
-    pub kek_passphrase: Option<SecretValue>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,20 +94,8 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let ingress = ingress::resolve(&spec.ingress, &mut r)?;
     let gateway = gateway::resolve(&spec.gateway)?;
     tracking_checks(&spec.tracking)?;
-    let tracking_secrets = TrackingSecrets {
-        kek_passphrase: match spec.tracking.ai_gateway {
-            true => Some(
-                r.resolve("tracking.kekPassphrase", &spec.tracking.kek_passphrase)
-                    .map_err(|mut e| {
-                        e.message.push_str(
-                            "; or, if nothing uses MLflow's AI Gateway, set tracking.aiGateway: false",
-                        );
-                        e
-                    })?,
-            ),
-            false => None,
-        },
-    };
+    let tracking_secrets =
+        tracking::resolve(&spec.tracking, &spec.metadata, &spec.monitoring, &mut r)?;
     autoscaling_checks(&spec.tracking)?;
     labels_checks(&spec.metadata)?;
     monitoring_checks(&spec.monitoring)?;

@@ -31,7 +31,10 @@ pub use serving::{
     Alias, Model, ModelVersion, RegisteredModel, ScaleMetric, ServiceName, Serving, StorageUri,
     TrackingUri,
 };
-pub use tracking::{Autoscaling, EnvVar, MLFLOW_IMAGE, StaticPrefix, Tracking, Workers};
+pub use tracking::{
+    AuthAdmin, Autoscaling, EnvVar, MLFLOW_IMAGE, Permission, StaticPrefix, Tracking, TrackingAuth,
+    Workers,
+};
 
 pub const API_VERSION: &str = "mlk/v1alpha1";
 

@@ -40,6 +40,70 @@ pub struct Tracking {
     /// public constant. Keep it stable: a changed passphrase makes every
     /// stored key unreadable.
     pub kek_passphrase: SecretSource,
+    /// MLflow's own login and permissions (`--app-name basic-auth`).
+    pub auth: TrackingAuth,
+}
+
+/// MLflow's basic-auth app: users and per-experiment and per-model
+/// permissions, behind any Ingress controller or Gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct TrackingAuth {
+    pub enabled: bool,
+    /// The first admin, created when the user store is empty.
+    pub admin: AuthAdmin,
+    /// What users get on what they did not create.
+    pub default_permission: Permission,
+}
+
+impl Default for TrackingAuth {
+    fn default() -> Self {
+        TrackingAuth {
+            enabled: false,
+            admin: AuthAdmin::default(),
+            default_permission: Permission::Read,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthAdmin {
+    pub username: String,
+    /// At least 12 characters; MLflow reads it only while no user exists.
+    pub password: SecretSource,
+}
+
+impl Default for AuthAdmin {
+    fn default() -> Self {
+        AuthAdmin {
+            username: "admin".into(),
+            password: SecretSource::Generate,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Permission {
+    #[serde(rename = "READ")]
+    Read,
+    #[serde(rename = "EDIT")]
+    Edit,
+    #[serde(rename = "MANAGE")]
+    Manage,
+    #[serde(rename = "NO_PERMISSIONS")]
+    NoPermissions,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Read => "READ",
+            Permission::Edit => "EDIT",
+            Permission::Manage => "MANAGE",
+            Permission::NoPermissions => "NO_PERMISSIONS",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -83,6 +147,7 @@ impl Default for Tracking {
             disruption_budget: false,
             ai_gateway: true,
             kek_passphrase: SecretSource::Generate,
+            auth: TrackingAuth::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ import sys
 import time
 
 import psycopg
+import psycopg.sql
 
 LOCK_ID = 0x6D6C6B  # "mlk"
 # Waiting will not change a refused password or a missing user or
@@ -36,4 +37,13 @@ while True:
         time.sleep(2)
 with conn:
     conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_ID,))
-    sys.exit(subprocess.call(["mlflow", "db", "upgrade", uri]))
+    code = subprocess.call(["mlflow", "db", "upgrade", uri])
+    # With MLflow's auth app: its user store, in a schema of its own (both
+    # keep an alembic_version table), migrated under the same lock.
+    if code == 0 and len(sys.argv) > 3:
+        auth_uri, schema = sys.argv[2], sys.argv[3]
+        conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+            psycopg.sql.Identifier(schema)))
+        auth_upgrade = ["db", "upgrade", "--url", auth_uri]
+        code = subprocess.call([sys.executable, "-m", "mlflow.server.auth", *auth_upgrade])
+    sys.exit(code)

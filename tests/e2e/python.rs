@@ -111,3 +111,39 @@ try:
 except Exception as e:
     print(f"cannot decrypt: {type(e).__name__}")
 "#;
+
+/// MLflow's auth app as its users meet it, on two servers A and B started
+/// from the same rendered Secrets. Prints each answer's status.
+pub const AUTH_FLOW: &str = r#"
+import json, os, re, requests
+A, B = os.environ["A"], os.environ["B"]
+admin = (os.environ["ADMIN_USER"], os.environ["ADMIN_PASSWORD"])
+alice = ("alice", "alice-password-123")
+api = "/api/2.0/mlflow"
+out = {}
+out["anonymous"] = requests.get(f"{A}{api}/experiments/search", params={"max_results": 1}).status_code
+r = requests.post(f"{A}{api}/experiments/create", json={"name": "admins-only"}, auth=admin)
+r.raise_for_status()
+exp = r.json()["experiment_id"]
+user = {"username": alice[0], "password": alice[1]}
+out["create_alice"] = requests.post(f"{A}{api}/users/create", json=user, auth=admin).status_code
+get = lambda base, who: requests.get(f"{base}{api}/experiments/get", params={"experiment_id": exp}, auth=who)
+out["alice_reads_on_b"] = get(B, alice).status_code
+delete = requests.post(f"{A}{api}/experiments/delete", json={"experiment_id": exp}, auth=alice)
+out["alice_deletes"] = delete.status_code
+metrics = (os.environ["METRICS_USER"], os.environ["METRICS_PASSWORD"])
+out["metrics_with_servicemonitor_login"] = requests.get(f"{A}/metrics", auth=metrics).status_code
+out["metrics_anonymous"] = requests.get(f"{A}/metrics").status_code
+# The sign-up form's CSRF token is signed with the Flask secret key: one
+# served by A must pass on B.
+s = requests.Session()
+s.auth = admin
+page = s.get(f"{A}/signup").text
+token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+form = {"csrf_token": token, "username": "carol", "password": "carol-password-123"}
+out["signup_form_from_a_posted_to_b"] = s.post(f"{B}{api}/users/create-ui", data=form).status_code
+out["carol_reads_on_a"] = get(A, ("carol", "carol-password-123")).status_code
+forged = dict(form, csrf_token=token[:-6] + "AAAAAA", username="dave")
+out["forged_form_token_on_b"] = s.post(f"{B}{api}/users/create-ui", data=forged).status_code
+print(json.dumps(out))
+"#;

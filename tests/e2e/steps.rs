@@ -3,6 +3,7 @@
 //! steps themselves are in `setup` (starting the components) and
 //! `checks` (what a user and Prometheus see).
 
+mod auth;
 mod checks;
 mod serving;
 mod setup;
@@ -105,6 +106,7 @@ struct State {
     /// The model's name and the folder the storage initializer filled.
     model: Option<(String, PathBuf)>,
     served: Option<serving::Served>,
+    auth: Option<auth::AuthRun>,
 }
 
 pub struct Harness {
@@ -148,7 +150,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 16] = [
+        let checks: [(&str, Step); 18] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -203,6 +205,14 @@ impl Harness {
             (
                 "an AI Gateway key decrypts with the rendered passphrase only",
                 Self::gateway_secret,
+            ),
+            (
+                "tracking.auth: its init steps, then two servers from one render",
+                Self::auth_setup,
+            ),
+            (
+                "tracking.auth: users, permissions, /metrics and the Flask key",
+                Self::auth_checks,
             ),
         ];
         let names: Vec<&str> = setup.iter().chain(&checks).map(|(n, _)| *n).collect();

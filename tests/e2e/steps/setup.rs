@@ -71,6 +71,15 @@ impl Harness {
     /// A pod's volumes in folders of their own: each emptyDir empty, each
     /// Secret volume with the files the kubelet would write.
     pub(super) fn pod_volumes(&self, pod: &Value, tag: &str) -> Result<PodVolumes, String> {
+        self.pod_volumes_in(self.rendered(), pod, tag)
+    }
+
+    pub(super) fn pod_volumes_in(
+        &self,
+        r: &Rendered,
+        pod: &Value,
+        tag: &str,
+    ) -> Result<PodVolumes, String> {
         let mut local_of = BTreeMap::new();
         let mut writable = Vec::new();
         for volume in seq(&pod["volumes"]) {
@@ -80,7 +89,13 @@ impl Harness {
             if volume["emptyDir"].is_mapping() {
                 writable.push(local.display().to_string());
             }
-            for (file, text) in self.rendered().volume_files(&volume)? {
+            for (file, text) in r.volume_files(&volume)? {
+                // A URL in a file (the auth app's ini) names a Service as
+                // env and args do: the same table maps it.
+                let text = match &self.state.loopback {
+                    Some(lb) => lb.map(&text),
+                    None => text,
+                };
                 std::fs::write(local.join(&file), text).map_err(|e| e.to_string())?;
             }
             local_of.insert(name, local.display().to_string());
@@ -225,13 +240,22 @@ impl Harness {
     }
 
     pub(super) fn container_env(&self, c: &Value) -> Result<Vec<(String, String)>, String> {
+        self.env_in(self.rendered(), c, &[])
+    }
+
+    /// A container's env as it runs here: in-cluster addresses mapped to
+    /// loopback, and paths under `mounts` (a pod of its own) or the main
+    /// tracking pod's mounts mapped to their folders.
+    pub(super) fn env_in(
+        &self,
+        r: &Rendered,
+        c: &Value,
+        mounts: &[(String, String)],
+    ) -> Result<Vec<(String, String)>, String> {
         let lb = self.loopback();
-        let mut env: Vec<(String, String)> = self
-            .rendered()
-            .env(c)?
-            .into_iter()
-            .map(|(k, v)| (k, lb.map(&v)))
-            .collect();
+        let map = |v: &str| map_path(v, mounts).unwrap_or_else(|| lb.map(v));
+        let mut env: Vec<(String, String)> =
+            r.env(c)?.into_iter().map(|(k, v)| (k, map(&v))).collect();
         // What the image provides: its programs on PATH, a home unless
         // the manifest names one.
         let path = format!("{}:/usr/bin:/bin", venv().join("bin").display());
@@ -245,18 +269,38 @@ impl Harness {
             .iter()
             .any(|m| m["mountPath"] == "/tmp");
         if mounts_tmp {
-            env.push(("TMPDIR".into(), lb.map("/tmp")));
+            let tmp = map_path("/tmp/x", mounts)
+                .map_or_else(|| lb.map("/tmp"), |t| t.trim_end_matches("/x").to_owned());
+            env.push(("TMPDIR".into(), tmp));
         }
         Ok(env)
     }
 
     pub(super) fn command_for(&self, c: &Value) -> Result<Command, String> {
-        let env = self.container_env(c)?;
-        let argv: Vec<String> = self
-            .rendered()
+        let writable = self.loopback().volumes.clone();
+        self.command_in(self.rendered(), c, &[], &writable)
+    }
+
+    /// The container's own command, args and env, in a read-only root
+    /// where only `writable` may change, where the machine allows it.
+    pub(super) fn command_in(
+        &self,
+        r: &Rendered,
+        c: &Value,
+        mounts: &[(String, String)],
+        writable: &[String],
+    ) -> Result<Command, String> {
+        let env = self.env_in(r, c, mounts)?;
+        let lb = self.loopback();
+        let argv: Vec<String> = r
             .argv(c, &env)
             .iter()
-            .map(|a| self.loopback().map(a))
+            .map(|a| {
+                mounts
+                    .iter()
+                    .find(|(from, _)| from == a)
+                    .map_or_else(|| lb.map(a), |(_, to)| to.clone())
+            })
             .collect();
         let (program, args) = argv.split_first().ok_or("a container without a command")?;
         let read_only = read_only_root_available();
@@ -270,7 +314,7 @@ impl Harness {
             .envs(env)
             .current_dir(self.dir.path());
         if read_only {
-            cmd.env("MLK_WRITABLE", self.loopback().volumes.join(" "));
+            cmd.env("MLK_WRITABLE", writable.join(" "));
         }
         Ok(cmd)
     }
@@ -334,9 +378,9 @@ impl Harness {
 
 pub(super) struct PodVolumes {
     /// Each container's mount path → the folder standing for its volume.
-    mounts: Vec<(String, String)>,
+    pub mounts: Vec<(String, String)>,
     /// The folders standing for emptyDirs: the only writable places.
-    writable: Vec<String>,
+    pub writable: Vec<String>,
 }
 
 /// Debian's server binaries, newest version first.
