@@ -4,6 +4,7 @@
 pub mod bounds;
 pub mod cli;
 pub mod context;
+pub mod diff;
 pub mod emit;
 pub mod htpasswd;
 pub mod layers;

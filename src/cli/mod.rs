@@ -1,6 +1,7 @@
 //! Command-line interface: parses arguments, runs one command, and keeps
 //! stdout empty on any error.
 
+mod diff;
 mod htpasswd;
 mod render;
 mod validate;
@@ -30,6 +31,11 @@ enum Command {
     /// Check a stream of Kubernetes manifests: schemas, YAML 1.1 traps and
     /// references between objects. Exit 0 valid, 1 invalid, 2 unusable input.
     Validate(validate::ValidateArgs),
+    /// Show what applying NEW over OLD changes, object by object, and
+    /// which changes Kubernetes would refuse or the stores would not
+    /// survive. Exit 0 no difference, 1 differences that apply cleanly,
+    /// 2 unusable input, 3 an unsafe change.
+    Diff(diff::DiffArgs),
     /// Print a commented starter spec.
     Init,
     /// List the built-in profiles and what each sets.
@@ -103,6 +109,7 @@ fn run(cli: Cli, notes: &mut Vec<String>) -> anyhow::Result<Output> {
         Command::Profiles => render::profiles().map(Output::from),
         Command::Render(args) => render::run(args, notes).map(Output::from),
         Command::Validate(args) => validate::run(args, notes),
+        Command::Diff(args) => diff::run(args),
         Command::Htpasswd(args) => htpasswd::run(args, notes).map(Output::from),
     }
 }

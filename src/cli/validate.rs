@@ -74,13 +74,13 @@ pub struct ValidateArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum ReportFormat {
-    /// `kind/namespace/name: path: message`, one a line.
+pub(super) enum ReportFormat {
+    /// For a person: one line an item.
     Text,
     Json,
 }
 
-fn read(file: &std::path::Path) -> anyhow::Result<String> {
+pub(super) fn read(file: &std::path::Path) -> anyhow::Result<String> {
     let shown = file.display();
     if file.as_os_str() != "-" {
         let text = crate::spec_files::read_stream_file(file);
@@ -139,7 +139,7 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
 
 /// A `v1` List (as `kubectl get -o yaml` and `mlk render -o json` write)
 /// stands for its items.
-fn list_items(doc: Document) -> Vec<Document> {
+pub(super) fn list_items(doc: Document) -> Vec<Document> {
     let items = match (doc.kind(), doc.value.get("items")) {
         ("List", Some(serde_yaml::Value::Sequence(items))) => items.clone(),
         _ => return vec![doc],

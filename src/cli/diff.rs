@@ -1,0 +1,77 @@
+//! `mlk diff OLD NEW`.
+
+use std::path::{Path, PathBuf};
+
+use super::validate::{ReportFormat, list_items, read};
+use super::{Output, Unusable};
+use crate::{diff, manifest};
+
+#[derive(clap::Args)]
+pub struct DiffArgs {
+    /// What is there now: a manifest stream (`-` for stdin, or `kubectl
+    /// get -o yaml` output) or an `--output-dir` folder.
+    old: PathBuf,
+    /// What would be applied, in the same forms.
+    new: PathBuf,
+    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
+    output: ReportFormat,
+}
+
+pub fn run(args: DiffArgs) -> anyhow::Result<Output> {
+    if args.old.as_os_str() == "-" && args.new.as_os_str() == "-" {
+        return Err(Unusable("only one of OLD and NEW can be stdin".into()).into());
+    }
+    let old = objects(&args.old)?;
+    let new = objects(&args.new)?;
+    let report = diff::diff(&old, &new);
+    let stdout = match args.output {
+        ReportFormat::Text => diff::text(&report),
+        ReportFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&report).expect("serialisable");
+            json.push('\n');
+            json
+        }
+    };
+    Ok(Output {
+        stdout,
+        code: report.exit_code(),
+    })
+}
+
+/// Every object of a stream or folder, a `List` standing for its items.
+fn objects(path: &Path) -> anyhow::Result<Vec<serde_yaml::Value>> {
+    let mut out = Vec::new();
+    for file in files(path)? {
+        let text = read(&file)?;
+        let docs = manifest::parse_stream(&text, "input").map_err(|e| {
+            Unusable(format!(
+                "{}: not a YAML manifest stream: {e}",
+                file.display()
+            ))
+        })?;
+        out.extend(docs.into_iter().flat_map(list_items).map(|d| d.value));
+    }
+    Ok(out)
+}
+
+/// A folder `mlk render --output-dir` wrote: its files in apply order, as
+/// its kustomization lists them.
+fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let k = read(&path.join("kustomization.yaml"))?;
+    let listed: Vec<PathBuf> = k
+        .lines()
+        .filter_map(|l| l.strip_prefix("  - "))
+        .map(|f| path.join(f))
+        .collect();
+    if listed.is_empty() {
+        let shown = path.display();
+        return Err(Unusable(format!(
+            "{shown}: a folder without a kustomization.yaml that lists files"
+        ))
+        .into());
+    }
+    Ok(listed)
+}

@@ -1,0 +1,361 @@
+//! `mlk diff`: one pair per unsafe change, each from the real render with
+//! one change made to it, asserting exit 3 and the reason; safe changes
+//! exit 1, identical inputs 0; and a live `kubectl get -o yaml` List, with
+//! what the API server adds, diffs clean against the render it came from.
+
+mod common;
+use common::mlk;
+
+use serde_yaml::Value;
+
+fn render(args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["render"];
+    all.extend_from_slice(args);
+    mlk(&all).key().run().ok().docs()
+}
+
+fn stream(docs: &[Value]) -> String {
+    docs.iter()
+        .map(|d| format!("---\n{}", serde_yaml::to_string(d).unwrap()))
+        .collect()
+}
+
+/// `mlk diff OLD NEW` on two streams written to files: (exit, stdout).
+fn diff(old: &[Value], new: &[Value]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("old.yaml"), dir.path().join("new.yaml"));
+    std::fs::write(&a, stream(old)).unwrap();
+    std::fs::write(&b, stream(new)).unwrap();
+    let run = mlk(&["diff", a.to_str().unwrap(), b.to_str().unwrap()]).run();
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    (run.code, run.stdout)
+}
+
+fn edit(docs: &[Value], kind: &str, name: &str, change: impl Fn(&mut Value)) -> Vec<Value> {
+    let mut out = docs.to_vec();
+    let doc = out
+        .iter_mut()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"));
+    change(doc);
+    out
+}
+
+fn without(docs: &[Value], kind: &str, name: &str) -> Vec<Value> {
+    docs.iter()
+        .filter(|d| !(d["kind"] == kind && d["metadata"]["name"] == name))
+        .cloned()
+        .collect()
+}
+
+fn unsafe_because(old: &[Value], new: &[Value], reason: &str) {
+    let (code, out) = diff(old, new);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains(&format!("UNSAFE: {reason}")) || out.contains(reason),
+        "want {reason:?} in:\n{out}"
+    );
+}
+
+fn secret_value(v: &str) -> Value {
+    use base64::Engine;
+    Value::String(base64::engine::general_purpose::STANDARD.encode(v))
+}
+
+#[test]
+fn identical_inputs_exit_0_and_safe_changes_exit_1() {
+    let base = render(&[]);
+    assert_eq!(diff(&base, &base).0, 0);
+    let safe = edit(&base, "Deployment", "mlflow-tracking", |d| {
+        d["spec"]["replicas"] = Value::from(3);
+        d["spec"]["template"]["spec"]["containers"][0]["image"] =
+            Value::from("ghcr.io/mlflow/mlflow:v3.17.3-full");
+    });
+    let (code, out) = diff(&base, &safe);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("-  replicas: 1") || out.contains("replicas: 3"),
+        "{out}"
+    );
+    assert!(!out.contains("UNSAFE"), "{out}");
+}
+
+#[test]
+fn immutable_fields_are_unsafe() {
+    let base = render(&[]);
+    let pg = "mlflow-postgres";
+    let grown = edit(&base, "StatefulSet", pg, |d| {
+        d["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] =
+            "50Gi".into();
+    });
+    unsafe_because(&base, &grown, "volume data grows from 5Gi to 50Gi");
+    let (_, out) = diff(&base, &grown);
+    assert!(
+        out.contains("kubectl -n mlflow patch pvc data-mlflow-postgres-0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("delete statefulset mlflow-postgres --cascade=orphan"),
+        "{out}"
+    );
+    unsafe_because(&grown, &base, "volume data would shrink from 50Gi to 5Gi");
+    for (field, value) in [
+        (
+            "selector",
+            serde_yaml::from_str("{matchLabels: {app: other}}").unwrap(),
+        ),
+        ("serviceName", Value::from("other")),
+        ("podManagementPolicy", Value::from("Parallel")),
+    ] {
+        let changed = edit(&base, "StatefulSet", pg, |d| {
+            d["spec"][field] = value.clone()
+        });
+        unsafe_because(
+            &base,
+            &changed,
+            &format!("a StatefulSet's {field} cannot change"),
+        );
+    }
+    let selector = edit(&base, "Deployment", "mlflow-tracking", |d| {
+        d["spec"]["selector"]["matchLabels"]["extra"] = "x".into();
+    });
+    unsafe_because(&base, &selector, "a Deployment's selector cannot change");
+    let job_name = base.iter().find(|d| d["kind"] == "Job").unwrap()["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let job = edit(&base, "Job", &job_name, |d| {
+        d["spec"]["template"]["metadata"]["labels"]["extra"] = "x".into();
+    });
+    unsafe_because(&base, &job, "a Job's pod template cannot change");
+}
+
+#[test]
+fn services_and_claims_are_unsafe_where_the_api_refuses() {
+    let base = render(&[]);
+    let with_ip = edit(&base, "Service", "mlflow-tracking", |d| {
+        d["spec"]["clusterIP"] = "10.96.0.10".into();
+    });
+    let other_ip = edit(&base, "Service", "mlflow-tracking", |d| {
+        d["spec"]["clusterIP"] = "10.96.0.11".into();
+    });
+    unsafe_because(&with_ip, &other_ip, "a Service's clusterIP cannot change");
+    let external = edit(&base, "Service", "mlflow-tracking", |d| {
+        d["spec"]["type"] = "ExternalName".into();
+        d["spec"]["externalName"] = "mlflow.example.com".into();
+    });
+    unsafe_because(&base, &external, "ExternalName");
+    let claim = |size: &str| -> Value {
+        serde_yaml::from_str(&format!(
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: scratch, namespace: mlflow}}\n\
+             spec: {{accessModes: [ReadWriteOnce], resources: {{requests: {{storage: {size}}}}}}}\n"
+        ))
+        .unwrap()
+    };
+    let big = [base.clone(), vec![claim("20Gi")]].concat();
+    let small = [base.clone(), vec![claim("10Gi")]].concat();
+    unsafe_because(&big, &small, "the claim would shrink from 20Gi to 10Gi");
+    unsafe_because(&big, &base, "PersistentVolumeClaim scratch is removed");
+}
+
+#[test]
+fn data_loss_is_unsafe() {
+    let base = render(&[]);
+    unsafe_because(
+        &base,
+        &without(&base, "StatefulSet", "mlflow-minio"),
+        "the artifact store would be lost",
+    );
+    // The embedded PostgreSQL switched for CloudNativePG, with no migration.
+    let ha = render(&["--profile", "ha"]);
+    unsafe_because(
+        &render(&["--profile", "prod"]),
+        &ha,
+        "the database would be lost",
+    );
+    let prod = render(&["--profile", "prod"]);
+    let distributed = render(&[
+        "--profile",
+        "prod",
+        "--set",
+        "artifacts.embedded.replicas=4",
+    ]);
+    unsafe_because(
+        &prod,
+        &distributed,
+        "MinIO moves from one server to a distributed erasure set",
+    );
+}
+
+#[test]
+fn credentials_an_initialised_store_keeps_are_unsafe() {
+    let base = render(&["--set", "tracking.auth.enabled=true"]);
+    let changed = |name: &str, key: &str| {
+        edit(&base, "Secret", name, |d| {
+            d["data"][key] = secret_value("another-value-0123456789")
+        })
+    };
+    unsafe_because(
+        &base,
+        &changed("mlflow-db", "password"),
+        "password of StatefulSet mlflow-postgres changes",
+    );
+    let (_, out) = diff(&base, &changed("mlflow-db", "password"));
+    assert!(
+        out.contains("psql -U mlflow -d mlflow -c '\\password mlflow'"),
+        "{out}"
+    );
+    assert!(out.contains("password: '*** (changed)'"), "{out}");
+    assert!(!out.contains("another-value"), "{out}");
+    unsafe_because(
+        &base,
+        &changed("mlflow-s3", "secret-access-key"),
+        "of StatefulSet mlflow-minio changes",
+    );
+    unsafe_because(
+        &base,
+        &changed("mlflow-tracking", "kek-passphrase"),
+        "the AI Gateway's passphrase",
+    );
+    let ini = edit(&base, "Secret", "mlflow-tracking", |d| {
+        d["data"]["basic_auth.ini"] =
+            secret_value("[mlflow]\nadmin_password = something-else-entirely\n");
+    });
+    unsafe_because(&base, &ini, "the first admin's password changes");
+}
+
+#[test]
+fn dev_to_prod_with_a_first_key_is_flagged_for_volumes_and_password() {
+    let dev = mlk(&["render"]).run().ok().docs();
+    let prod = render(&["--profile", "prod"]);
+    let (code, out) = diff(&dev, &prod);
+    assert_eq!(code, 3);
+    assert!(out.contains("volume data grows from 5Gi to 50Gi"), "{out}");
+    assert!(
+        out.contains("volume data grows from 10Gi to 200Gi"),
+        "{out}"
+    );
+    assert!(
+        out.contains("password of StatefulSet mlflow-postgres changes"),
+        "{out}"
+    );
+}
+
+/// What `kubectl get -o yaml` returns for what the render applied: a List
+/// whose items carry status, server metadata, the last-applied annotation
+/// and the fields the API server defaults.
+fn as_live(docs: &[Value]) -> Value {
+    let items: Vec<Value> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut d = d.clone();
+            let meta = &mut d["metadata"];
+            meta["uid"] = format!("0b0c{i:04}-1111-2222-3333-444455556666").into();
+            meta["resourceVersion"] = format!("{}", 1000 + i).into();
+            meta["generation"] = 1.into();
+            meta["creationTimestamp"] = "2026-11-20T10:00:00Z".into();
+            meta["managedFields"] =
+                serde_yaml::from_str("[{manager: kubectl, operation: Apply}]").unwrap();
+            meta["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = "{}".into();
+            d["status"] = serde_yaml::from_str("{observedGeneration: 1}").unwrap();
+            match d["kind"].as_str().unwrap() {
+                "Service" => {
+                    // Headless Services keep `None`; the others get an IP.
+                    if d["spec"]["clusterIP"].is_null() {
+                        d["spec"]["clusterIP"] = format!("10.96.12.{i}").into();
+                    }
+                    d["spec"]["sessionAffinity"] = "None".into();
+                    d["spec"]["type"] = "ClusterIP".into();
+                }
+                "Deployment" | "StatefulSet" => {
+                    d["spec"]["revisionHistoryLimit"] = 10.into();
+                    let pod = &mut d["spec"]["template"]["spec"];
+                    pod["dnsPolicy"] = "ClusterFirst".into();
+                    pod["restartPolicy"] = "Always".into();
+                    pod["schedulerName"] = "default-scheduler".into();
+                    if let Some(cs) = pod["containers"].as_sequence_mut() {
+                        for c in cs {
+                            c["terminationMessagePath"] = "/dev/termination-log".into();
+                            c["imagePullPolicy"] = "IfNotPresent".into();
+                        }
+                    }
+                }
+                _ => {}
+            }
+            d
+        })
+        .collect();
+    serde_yaml::from_str::<Value>("{apiVersion: v1, kind: List, items: []}")
+        .map(|mut l| {
+            l["items"] = Value::Sequence(items);
+            l
+        })
+        .unwrap()
+}
+
+#[test]
+fn live_state_diffs_clean_against_the_render_it_came_from() {
+    let rendered = render(&["--profile", "prod"]);
+    let live = as_live(&rendered);
+    let (code, out) = diff(std::slice::from_ref(&live), &rendered);
+    assert_eq!(code, 0, "{out}");
+    // And a real change still shows through the noise.
+    let scaled = edit(&rendered, "Deployment", "mlflow-tracking", |d| {
+        d["spec"]["replicas"] = 4.into()
+    });
+    let (code, out) = diff(&[live], &scaled);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("+  replicas: 4"), "{out}");
+}
+
+#[test]
+fn output_folders_stdin_and_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    mlk(&["render", "--output-dir", a.to_str().unwrap()])
+        .key()
+        .run()
+        .ok();
+    mlk(&[
+        "render",
+        "--profile",
+        "prod",
+        "--output-dir",
+        b.to_str().unwrap(),
+    ])
+    .key()
+    .run()
+    .ok();
+    let run = mlk(&[
+        "diff",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "-o",
+        "json",
+    ])
+    .run();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let changes = json["changes"].as_array().unwrap();
+    assert!(
+        changes.iter().any(|c| c["change"] == "added"
+            && c["object"] == "PodDisruptionBudget/mlflow/mlflow-tracking")
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| !c["unsafe"].as_array().unwrap().is_empty())
+    );
+    let prod = mlk(&["render", "--profile", "prod"])
+        .key()
+        .run()
+        .ok()
+        .stdout;
+    let run = mlk(&["diff", b.to_str().unwrap(), "-"]).stdin(&prod).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = mlk(&["diff", "-", "-"]).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let run = mlk(&["diff", "/nonexistent", "-"]).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
