@@ -2,6 +2,7 @@
 //! platform out, checked before anything is printed.
 
 pub mod bounds;
+pub mod checksums;
 pub mod cli;
 pub mod context;
 pub mod diff;

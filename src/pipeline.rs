@@ -1,5 +1,5 @@
 //! The render pipeline, one stage after another: layers → resolve →
-//! context → render → parse → validate. Nothing is emitted unless every
+//! context → render → parse → checksums → validate. Nothing is emitted unless every
 //! stage succeeds.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use crate::layers::{self, Inputs};
 use crate::manifest::{self, Document};
 use crate::resolve::{self, Lookup, SecretEnv};
 use crate::spec_files::Grants;
-use crate::{context, render, validate};
+use crate::{checksums, context, render, validate};
 
 pub struct Rendered {
     pub docs: Vec<Document>,
@@ -49,7 +49,8 @@ pub fn render_platform(
     let resolved = resolve::resolve(&merged, &env, lookup).map_err(|e| merged.locate(e))?;
     let ctx = context::build(&resolved.platform);
     let notes = ctx.tracking.admin_note.iter().cloned().collect();
-    let docs = manifest::parse(&render::render(&ctx)?)?;
+    let mut docs = manifest::parse(&render::render(&ctx)?)?;
+    checksums::annotate(&mut docs);
     let level = validate::Level::Restricted;
     let report = validate::validate(&docs, catalog, &resolved.external, level);
     if !report.is_valid(true) {

@@ -248,3 +248,63 @@ fn the_ai_gateway_passphrase_is_stable_and_never_mlflows_public_one() {
         refused.stderr
     );
 }
+
+/// The `checksum/config` annotation of each pod template.
+fn checksums(docs: &[Value]) -> std::collections::BTreeMap<String, String> {
+    docs.iter()
+        .filter_map(|d| {
+            let sum =
+                d["spec"]["template"]["metadata"]["annotations"]["checksum/config"].as_str()?;
+            let id = format!(
+                "{}/{}",
+                d["kind"].as_str()?,
+                d["metadata"]["name"].as_str()?
+            );
+            Some((id, sum.to_owned()))
+        })
+        .collect()
+}
+
+/// Kubernetes restarts nothing when a Secret changes: the checksum of what
+/// a pod reads does, and rolls exactly the pods that read it.
+#[test]
+fn a_changed_secret_rolls_only_the_pods_that_read_it() {
+    let render = |set: &str| mlk(&["render", "--set", set]).key().run().ok().docs();
+    let base = checksums(&render("database.embedded.password.value=first-password-1"));
+    assert_eq!(
+        base.keys().collect::<Vec<_>>(),
+        [
+            "Deployment/mlflow-tracking",
+            "StatefulSet/mlflow-minio",
+            "StatefulSet/mlflow-postgres"
+        ]
+    );
+    assert_eq!(
+        base,
+        checksums(&render("database.embedded.password.value=first-password-1"))
+    );
+    let db = checksums(&render("database.embedded.password.value=other-password-2"));
+    let changed: Vec<&String> = base.keys().filter(|k| base[*k] != db[*k]).collect();
+    assert_eq!(
+        changed,
+        ["Deployment/mlflow-tracking", "StatefulSet/mlflow-postgres"]
+    );
+    let s3 = checksums(
+        &mlk(&[
+            "render",
+            "--set",
+            "database.embedded.password.value=first-password-1",
+            "--set",
+            "artifacts.embedded.rootPassword.value=other-password-3",
+        ])
+        .key()
+        .run()
+        .ok()
+        .docs(),
+    );
+    let changed: Vec<&String> = base.keys().filter(|k| base[*k] != s3[*k]).collect();
+    assert_eq!(
+        changed,
+        ["Deployment/mlflow-tracking", "StatefulSet/mlflow-minio"]
+    );
+}
