@@ -72,7 +72,7 @@ fn main() {
     for (name, file, runs) in cases {
         let inputs = Inputs {
             file,
-            profile: "dev",
+            profile: Some("dev"),
             sets: &[],
         };
         let t = time(runs, || {

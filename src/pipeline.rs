@@ -77,7 +77,7 @@ pub fn render_platform(
             .map(Into::into),
     );
     if merged.profile.folder.is_some() {
-        read.push(inputs.profile.into());
+        read.push(merged.profile.layer.origin.clone().into());
     }
     Ok(Rendered {
         docs,

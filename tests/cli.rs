@@ -214,3 +214,66 @@ fn output_dir_is_untouched_on_error_and_never_replaces_foreign_files() {
         "keep me"
     );
 }
+
+/// A spec may name its profile; `--profile` may then be left out, and must
+/// agree when given.
+#[test]
+fn a_spec_names_its_profile_and_the_flag_must_agree() {
+    let spec = "apiVersion: mlk/v1alpha1\nkind: Platform\nprofile: prod\n";
+    let prod = mlk(&["render", "-f", "-"]).key().stdin(spec).run().ok();
+    assert!(
+        prod.stdout.contains("kind: NetworkPolicy"),
+        "the prod profile was used"
+    );
+    mlk(&["render", "-f", "-", "--profile", "prod"])
+        .key()
+        .stdin(spec)
+        .run()
+        .ok();
+    let run = mlk(&["render", "-f", "-", "--profile", "dev"])
+        .key()
+        .stdin(spec)
+        .run()
+        .failed();
+    assert!(
+        run.stderr.contains(
+            "<stdin>:3: profile: the spec is written for the prod profile, but --profile dev was given"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn print_spec_shows_the_merged_spec_with_secrets_as_sources() {
+    let spec = "apiVersion: mlk/v1alpha1\nkind: Platform\ndatabase:\n  embedded:\n    password: {value: lit-secret-31415}\nartifacts:\n  embedded:\n    rootPassword: {fromEnv: MINIO_PW}\n";
+    let run = mlk(&[
+        "render",
+        "-f",
+        "-",
+        "--profile",
+        "prod",
+        "--print-spec",
+        "--set",
+        "tracking.replicas=5",
+    ])
+    .stdin(spec)
+    .run()
+    .ok();
+    let printed: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    assert_eq!(printed["profile"], "prod");
+    assert_eq!(printed["tracking"]["replicas"], 5);
+    assert_eq!(printed["database"]["embedded"]["storage"]["size"], "50Gi");
+    assert_eq!(printed["database"]["embedded"]["password"]["value"], "***");
+    assert_eq!(
+        printed["artifacts"]["embedded"]["rootPassword"]["fromEnv"],
+        "MINIO_PW"
+    );
+    assert!(!run.stdout.contains("lit-secret") && !run.stderr.contains("lit-secret"));
+    // What it prints renders as the spec did.
+    let again = mlk(&["render", "-f", "-", "--print-spec"])
+        .stdin(&run.stdout)
+        .run()
+        .ok();
+    assert_eq!(again.stdout, run.stdout);
+}

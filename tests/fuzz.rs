@@ -192,7 +192,7 @@ fn specs_render_or_fail_cleanly() {
         std::fs::write(&file, &text).unwrap();
         let inputs = Inputs {
             file: Some(&file),
-            profile: ["dev", "prod", "ha"][i % 3],
+            profile: Some(["dev", "prod", "ha"][i % 3]),
             sets: &[],
         };
         survives("render", &text, || {

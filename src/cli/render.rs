@@ -17,9 +17,15 @@ pub struct RenderArgs {
     /// The platform spec (`-` reads standard input).
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     file: Option<PathBuf>,
-    /// A built-in profile (dev, prod, ha) or a profile file.
-    #[arg(long, value_name = "NAME|PATH", default_value = DEFAULT_PROFILE)]
-    profile: String,
+    /// A built-in profile (dev, prod, ha) or a profile file; else the
+    /// spec's own `profile`, else dev. Must agree with the spec's.
+    #[arg(long, value_name = "NAME|PATH")]
+    profile: Option<String>,
+    /// Print the merged spec (profile, spec file and --set, in that order)
+    /// instead of the manifests; secret sources as written, `value`s
+    /// masked.
+    #[arg(long, conflicts_with_all = ["output_dir", "resolve"])]
+    print_spec: bool,
     /// Override a spec value, e.g. tracking.replicas=3 (read as YAML).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
@@ -63,9 +69,13 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
     }
     let inputs = Inputs {
         file: args.file.as_deref(),
-        profile: &args.profile,
+        profile: args.profile.as_deref(),
         sets: &sets,
     };
+    if args.print_spec {
+        let merged = layers::load(&inputs).map_err(anyhow::Error::new)?;
+        return Ok(print_spec(&merged));
+    }
     let catalog = args.schemas.catalog()?;
     let mut allowed = Grants::default();
     for path in &args.allow_file {
@@ -93,6 +103,33 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
         Format::Yaml => emit::to_yaml_stream(&rendered.docs),
         Format::Json => emit::to_json_list(&rendered.docs),
     })
+}
+
+/// The merged spec as a spec file, with its profile named; a secret
+/// written in the spec (`value`) shows as `***`.
+fn print_spec(merged: &layers::Merged) -> String {
+    let mut value = merged.value.clone();
+    mask_values(&mut value);
+    let mut doc = serde_yaml::Mapping::new();
+    doc.insert("apiVersion".into(), crate::spec::API_VERSION.into());
+    doc.insert("kind".into(), "Platform".into());
+    doc.insert("profile".into(), merged.profile.name.clone().into());
+    if let serde_yaml::Value::Mapping(m) = value {
+        doc.extend(m);
+    }
+    emit::to_yaml(&serde_yaml::Value::Mapping(doc))
+}
+
+/// A secret source `{value: ...}`: the one form that holds a secret.
+fn mask_values(v: &mut serde_yaml::Value) {
+    match v {
+        serde_yaml::Value::Mapping(m) if m.len() == 1 && m.contains_key("value") => {
+            m.insert("value".into(), "***".into());
+        }
+        serde_yaml::Value::Mapping(m) => m.values_mut().for_each(mask_values),
+        serde_yaml::Value::Sequence(s) => s.iter_mut().for_each(mask_values),
+        _ => {}
+    }
 }
 
 fn environment() -> BTreeMap<String, String> {

@@ -36,12 +36,14 @@ pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Layer, Located> {
     if let Value::Mapping(m) = &mut value {
         m.remove("apiVersion");
         m.remove("kind");
+        m.remove("profile");
     }
     anchor_file_paths(&mut value, base);
     Ok(Layer {
         origin: origin.to_owned(),
         value,
         source: Some(text.to_owned()),
+        profile: spec.profile,
     })
 }
 

@@ -25,12 +25,15 @@ pub struct Layer {
     pub value: Value,
     /// The text it was read from, to find lines in.
     pub source: Option<String>,
+    /// The profile a spec file names.
+    pub profile: Option<String>,
 }
 
 pub struct Inputs<'a> {
     /// The spec file; `-` reads standard input.
     pub file: Option<&'a Path>,
-    pub profile: &'a str,
+    /// `--profile`; else the spec's own `profile`, else the default.
+    pub profile: Option<&'a str>,
     pub sets: &'a [SetExpr],
 }
 
@@ -44,6 +47,8 @@ pub struct Merged {
     /// The folder of each layer that may name files: a file read for the
     /// spec is read beneath one of these.
     pub folders: Vec<std::path::PathBuf>,
+    /// The merged layers, as written (for `--print-spec`).
+    pub value: Value,
 }
 
 impl Merged {
@@ -100,14 +105,15 @@ fn has_path(value: &Value, dotted: &str) -> bool {
 }
 
 pub fn load(inputs: &Inputs) -> Result<Merged, Located> {
-    let profile = profile::load(inputs.profile)?;
+    let spec_layer = inputs.file.map(read_spec).transpose()?;
+    let named = spec_layer.as_ref().and_then(|l| l.profile.clone());
+    let profile = profile::load(&chosen_profile(inputs.profile, named, spec_layer.as_ref())?)?;
     let mut value = Value::Mapping(Mapping::new());
     merge::merge(&mut value, profile.layer.value.clone());
     let mut files = vec![profile.layer.clone()];
     let mut folders: Vec<_> = profile.folder.iter().cloned().collect();
-    if let Some(path) = inputs.file {
+    if let (Some(path), Some(layer)) = (inputs.file, spec_layer) {
         folders.push(folder_of(path));
-        let layer = read_spec(path)?;
         merge::merge(&mut value, layer.value.clone());
         files.push(layer);
     }
@@ -131,7 +137,38 @@ pub fn load(inputs: &Inputs) -> Result<Merged, Located> {
         files,
         sets,
         folders,
+        value,
     })
+}
+
+/// `--profile`, the spec's `profile`, or the default; the first two must
+/// agree when both are given.
+fn chosen_profile(
+    flag: Option<&str>,
+    named: Option<String>,
+    spec: Option<&Layer>,
+) -> Result<String, Located> {
+    match (flag, named) {
+        (Some(f), Some(n)) if f != n => {
+            let origin = spec.map_or("spec", |l| l.origin.as_str());
+            let mut err = Located::new(
+                origin,
+                Some("profile"),
+                format!(
+                    "the spec is written for the {n} profile, but --profile {f} was given: drop \
+                     --profile, or make the two agree"
+                ),
+            );
+            err.line = spec
+                .and_then(|l| l.source.as_deref())
+                .and_then(|t| t.lines().position(|l| l.starts_with("profile:")))
+                .map(|i| i + 1);
+            Err(err)
+        }
+        (Some(f), _) => Ok(f.to_owned()),
+        (None, Some(n)) => Ok(n),
+        (None, None) => Ok(DEFAULT_PROFILE.to_owned()),
+    }
 }
 
 /// The folder whose files a layer may name: the file's own, or the

@@ -86,11 +86,11 @@ fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, L
             format!("a profile file has `apiVersion: {API_VERSION}` and `kind: Profile`"),
         ));
     }
-    if file.spec.api_version.is_some() || file.spec.kind.is_some() {
+    if file.spec.api_version.is_some() || file.spec.kind.is_some() || file.spec.profile.is_some() {
         return Err(Located::new(
             origin,
             Some("spec"),
-            "apiVersion and kind belong at the top",
+            "apiVersion and kind belong at the top, and a profile names no profile",
         ));
     }
     let mut doc: Value = Located::parse_yaml(origin, text)?;
@@ -108,6 +108,7 @@ fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, L
             origin: origin.to_owned(),
             value,
             source: Some(text.to_owned()),
+            profile: None,
         },
         folder: None,
     })

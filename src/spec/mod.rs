@@ -46,6 +46,11 @@ pub struct PlatformSpec {
     #[serde(rename = "apiVersion")]
     pub api_version: Option<String>,
     pub kind: Option<String>,
+    /// The profile the spec is written for (`dev`, `prod`, `ha` or a
+    /// profile file): `--profile` may be left out, and must agree when
+    /// given, so a forgotten flag cannot deploy the wrong one. Only in a
+    /// spec file.
+    pub profile: Option<String>,
     pub metadata: Metadata,
     pub database: Database,
     pub artifacts: Artifacts,
