@@ -437,3 +437,53 @@ fn set_works_on_every_profile() {
     let minio = find(&docs, "StatefulSet", "mlflow-minio");
     assert_eq!(minio["spec"]["replicas"], 6);
 }
+
+/// `tracking.gc`: a CronJob that never overlaps itself, with the server's
+/// own access to both stores, at the restricted level (render validates).
+#[test]
+fn gc_runs_once_at_a_time_with_the_servers_access() {
+    let run = mlk(&[
+        "render",
+        "--profile",
+        "prod",
+        "--set",
+        "tracking.gc.olderThan=7d",
+    ])
+    .key()
+    .run()
+    .ok();
+    let docs = run.docs();
+    let cron = find(&docs, "CronJob", "mlflow-gc");
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+    let pod = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let argv: Vec<&str> = pod["containers"][0]["command"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(&argv[..2], ["mlflow", "gc"]);
+    assert!(
+        argv.windows(2).any(|w| w == ["--older-than", "7d"]),
+        "{argv:?}"
+    );
+    assert!(argv.contains(&"--tracking-uri"), "{argv:?}");
+    assert_eq!(pod["initContainers"][0]["name"], "credential-files");
+    // Its NetworkPolicy lets it reach the database, MinIO and the server.
+    let policy = find(&docs, "NetworkPolicy", "mlflow-gc");
+    let ports: Vec<u64> = policy["spec"]["egress"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["ports"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|p| p["port"].as_u64().unwrap())
+        })
+        .collect();
+    for port in [5000, 5432, 9000] {
+        assert!(ports.contains(&port), "{ports:?}");
+    }
+}

@@ -24,6 +24,9 @@ pub struct Auth {
     pub config: Option<SecretMount>,
     /// The user store's URI, for the migration step.
     pub db_uri: String,
+    /// For MLflow clients the platform runs itself (the gc CronJob): the
+    /// first admin's login, as MLflow's client reads it.
+    pub client_env: Vec<EnvEntry>,
     pub metrics_login: BasicAuth,
 }
 
@@ -58,8 +61,13 @@ pub fn build(a: &AuthSecrets, db_uri: &str, own: &mut SecretBinder) -> Auth {
         // from here on the first start.
         env.push(EnvEntry::secret("MLFLOW_AUTH_ADMIN_PASSWORD", r.clone()));
     }
+    let client_env = vec![
+        EnvEntry::secret("MLFLOW_TRACKING_USERNAME", username.clone()),
+        EnvEntry::secret("MLFLOW_TRACKING_PASSWORD", password.clone()),
+    ];
     Auth {
         env,
+        client_env,
         args: vec!["--app-name".into(), "basic-auth".into()],
         config: files.finish(),
         db_uri: auth_db,

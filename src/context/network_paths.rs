@@ -52,8 +52,18 @@ pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
         paths.push(Path::new(&ns(&np.prometheus_namespaces), &tracking, &port));
     }
     let s3 = artifact_store(n, &p.artifacts, &mut groups, &mut paths);
-    paths.push(Path::new(&tracking, &s3.peer, &[s3.port]));
-    database(n, p, np, &tracking, &s3, &mut groups, &mut paths);
+    // The gc CronJob reaches the stores as the server does.
+    let mut clients = vec![tracking.clone()];
+    if p.tracking.gc.is_some() {
+        let gc = Peer::Group(group("gc", n.selector("mlflow", "gc")));
+        paths.push(Path::new(&gc, &tracking, &port));
+        groups.extend(as_group(&gc));
+        clients.push(gc);
+    }
+    for client in &clients {
+        paths.push(Path::new(client, &s3.peer, &[s3.port]));
+    }
+    database(n, p, np, &clients, &s3, &mut groups, &mut paths);
     if p.serving.is_some() {
         let predictors = Peer::Group(group("predictors", predictor_labels(n)));
         paths.push(Path::new(&ns(&np.serving_namespaces), &predictors, &[]));
@@ -142,25 +152,28 @@ fn database(
     n: &Naming,
     p: &Platform,
     np: &NetworkPolicy,
-    tracking: &Peer,
+    clients: &[Peer],
     s3: &Store,
     groups: &mut Vec<Group>,
     paths: &mut Vec<Path>,
 ) {
+    let mut to = |peer: &Peer, port: u16| {
+        for client in clients {
+            paths.push(Path::new(client, peer, &[port]));
+        }
+    };
     match &p.database {
         DatabasePlan::Embedded { .. } => {
             let pg = Peer::Group(group("postgres", n.selector("postgresql", "database")));
-            paths.push(Path::new(tracking, &pg, &[postgres::PORT]));
+            to(&pg, postgres::PORT);
             groups.extend(as_group(&pg));
         }
-        DatabasePlan::External { port, .. } => {
-            paths.push(Path::new(tracking, &Peer::Anywhere, &[*port]));
-        }
+        DatabasePlan::External { port, .. } => to(&Peer::Anywhere, *port),
         DatabasePlan::CloudNativePg(spec) => {
             let pods = cloudnativepg::pod_labels(&n.object("postgres"));
             let pg = Peer::Group(group("postgres", pods));
             let pg_ports = [cloudnativepg::PORT, CNPG_STATUS_PORT];
-            paths.push(Path::new(tracking, &pg, &[cloudnativepg::PORT]));
+            to(&pg, cloudnativepg::PORT);
             paths.push(Path::new(&pg, &pg, &pg_ports));
             let operator = ns(&np.cloudnativepg_namespaces);
             paths.push(Path::new(&operator, &pg, &[CNPG_STATUS_PORT]));

@@ -64,6 +64,8 @@ pub struct TrackingContext {
     /// How to find the first admin's password, for stderr.
     #[serde(skip)]
     pub admin_note: Option<String>,
+    /// `mlflow gc` on a schedule.
+    pub gc: Option<GcJob>,
     pub resources: Resources,
     pub probe: Probe,
     pub pod_annotations: std::collections::BTreeMap<String, String>,
@@ -74,6 +76,19 @@ pub struct TrackingContext {
     pub topology_spread: Vec<TopologySpreadConstraint>,
     pub disruption_budget: Option<PodDisruptionBudgetSpec>,
     pub autoscaler: Option<HorizontalPodAutoscalerSpec>,
+}
+
+/// A CronJob that removes deleted runs and their artifacts for good, one
+/// run at a time, with the server's own database and S3 access.
+#[derive(Debug, Serialize)]
+pub struct GcJob {
+    pub name: String,
+    pub labels: Labels,
+    pub schedule: String,
+    pub command: Vec<String>,
+    pub env: Vec<EnvEntry>,
+    pub credential_files: InitStep,
+    pub resources: Resources,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,7 +133,7 @@ fn probe(t: &Tracking) -> Probe {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct InitStep {
     pub name: String,
     pub command: Vec<String>,
@@ -224,6 +239,22 @@ pub fn build(
         auth_config: auth.as_ref().and_then(|a| a.config.clone()),
         metrics_login: auth.as_ref().map(|a| a.metrics_login.clone()),
         admin_note: auth.as_ref().map(|a| auth::admin_note(n, &a.metrics_login)),
+        gc: t.gc.as_ref().map(|gc| GcJob {
+            name: n.object("gc"),
+            labels: n.labels("mlflow", "gc"),
+            schedule: gc.schedule.to_string(),
+            command: gc_command(db, s3, gc, &server_url(n, &name, t)),
+            env: without_repeats(
+                [
+                    db_env.clone(),
+                    s3_env.clone(),
+                    auth.iter().flat_map(|a| a.client_env.clone()).collect(),
+                ]
+                .concat(),
+            ),
+            credential_files: credential_files.clone(),
+            resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
+        }),
         env,
         init_containers: vec![
             credential_files,
@@ -296,6 +327,42 @@ fn server_args(t: &Tracking, db: &DbAccess, s3: &S3Access, metrics: bool) -> Vec
     }
     args.extend(t.extra_args.iter().cloned());
     args
+}
+
+/// The first entry of each name: the parts an env is made of share the
+/// runtime's variables.
+fn without_repeats(env: Vec<EnvEntry>) -> Vec<EnvEntry> {
+    let mut seen = std::collections::BTreeSet::new();
+    env.into_iter()
+        .filter(|e| seen.insert(e.name.clone()))
+        .collect()
+}
+
+/// The server as a client in the cluster reaches it, under its static
+/// prefix.
+fn server_url(n: &Naming, service: &str, t: &Tracking) -> String {
+    let prefix = t.static_prefix.as_ref().map_or("", |p| p.as_str());
+    format!("http://{}:{PORT}{prefix}", n.fqdn(service))
+}
+
+/// `mlflow gc` deletes a run's proxied artifacts through the server, so
+/// it names the server's Service too.
+fn gc_command(db: &DbAccess, s3: &S3Access, gc: &crate::spec::Gc, server: &str) -> Vec<String> {
+    let destination = format!("s3://{}", s3.bucket);
+    [
+        "mlflow",
+        "gc",
+        "--backend-store-uri",
+        &db.uri,
+        "--artifacts-destination",
+        &destination,
+        "--tracking-uri",
+        server,
+        "--older-than",
+        gc.older_than.as_str(),
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// `mlflow db upgrade` under an advisory lock, then the auth app's own

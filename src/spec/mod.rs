@@ -32,8 +32,8 @@ pub use serving::{
     TrackingUri,
 };
 pub use tracking::{
-    AuthAdmin, Autoscaling, EnvVar, MLFLOW_IMAGE, Permission, StaticPrefix, Tracking, TrackingAuth,
-    Workers,
+    AuthAdmin, Autoscaling, CronSchedule, EnvVar, Gc, GcAge, MLFLOW_IMAGE, Permission,
+    StaticPrefix, Tracking, TrackingAuth, Workers,
 };
 
 pub const API_VERSION: &str = "mlk/v1alpha1";

@@ -42,6 +42,82 @@ pub struct Tracking {
     pub kek_passphrase: SecretSource,
     /// MLflow's own login and permissions (`--app-name basic-auth`).
     pub auth: TrackingAuth,
+    /// A CronJob running `mlflow gc`: runs deleted long enough ago, and
+    /// their artifacts, are removed for good.
+    pub gc: Option<Gc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Gc {
+    pub schedule: CronSchedule,
+    /// How long a deleted run stays restorable (`#d#h#m#s`).
+    pub older_than: GcAge,
+}
+
+impl Default for Gc {
+    fn default() -> Self {
+        Gc {
+            schedule: CronSchedule("17 3 * * *".into()),
+            older_than: GcAge("30d".into()),
+        }
+    }
+}
+
+/// A CronJob schedule: five fields, or a macro such as `@daily`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronSchedule(String);
+crate::types::string_newtype!(CronSchedule);
+
+impl CronSchedule {
+    fn parse(s: &str) -> Result<(), String> {
+        let field_ok = |f: &str| {
+            !f.is_empty()
+                && f.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "*/,-?".contains(c))
+        };
+        let macros = [
+            "@yearly",
+            "@annually",
+            "@monthly",
+            "@weekly",
+            "@daily",
+            "@midnight",
+            "@hourly",
+        ];
+        let fields: Vec<&str> = s.split(' ').collect();
+        if macros.contains(&s) || (fields.len() == 5 && fields.iter().all(|f| field_ok(f))) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{s:?} is not a schedule: five cron fields such as \"17 3 * * *\", or @daily"
+            ))
+        }
+    }
+}
+
+/// `mlflow gc --older-than`'s `#d#h#m#s`, such as `30d` or `1d12h`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GcAge(String);
+crate::types::string_newtype!(GcAge);
+
+impl GcAge {
+    fn parse(s: &str) -> Result<(), String> {
+        let mut rest = s;
+        for unit in ['d', 'h', 'm', 's'] {
+            if let Some(i) = rest.find(unit) {
+                let digits = &rest[..i];
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    break;
+                }
+                rest = &rest[i + 1..];
+            }
+        }
+        match rest.is_empty() && !s.is_empty() {
+            true => Ok(()),
+            false => Err(format!("{s:?} is not an age such as 30d or 1d12h")),
+        }
+    }
 }
 
 /// MLflow's basic-auth app: users and per-experiment and per-model
@@ -148,6 +224,7 @@ impl Default for Tracking {
             ai_gateway: true,
             kek_passphrase: SecretSource::Generate,
             auth: TrackingAuth::default(),
+            gc: None,
         }
     }
 }

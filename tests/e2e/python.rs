@@ -147,3 +147,30 @@ forged = dict(form, csrf_token=token[:-6] + "AAAAAA", username="dave")
 out["forged_form_token_on_b"] = s.post(f"{B}{api}/users/create-ui", data=forged).status_code
 print(json.dumps(out))
 "#;
+
+/// Two runs with an artifact each, one of them deleted; or, with CHECK,
+/// whether each run is still in the store. Prints JSON.
+pub const GC_RUNS: &str = r#"
+import json, os, mlflow
+from mlflow import MlflowClient
+client = MlflowClient()
+if os.environ.get("CHECK"):
+    def exists(run_id):
+        try:
+            client.get_run(run_id)
+            return True
+        except Exception:
+            return False
+    print(json.dumps({k: exists(v) for k, v in json.loads(os.environ["CHECK"]).items()}))
+else:
+    exp = client.get_experiment_by_name("e2e").experiment_id
+    ids = {}
+    for name in ["doomed", "kept"]:
+        with mlflow.start_run(experiment_id=exp, run_name=name) as run:
+            path = os.path.join(os.environ["WORK"], f"{name}.txt")
+            open(path, "w").write(name)
+            mlflow.log_artifact(path)
+            ids[name] = run.info.run_id
+    client.delete_run(ids["doomed"])
+    print(json.dumps({"experiment": exp, **ids}))
+"#;

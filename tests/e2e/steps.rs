@@ -17,7 +17,7 @@ use serde_yaml::Value;
 
 use super::http;
 use super::manifest::{Rendered, map_of, seq};
-use super::python::{LIST_OBJECTS, MC_STUB, READ_GATEWAY_SECRET, USER_FLOW};
+use super::python::{GC_RUNS, LIST_OBJECTS, MC_STUB, READ_GATEWAY_SECRET, USER_FLOW};
 use crate::common::live::{Process, free_port, is_root, nginx, python, venv, venv_bin};
 use crate::common::mlk;
 
@@ -37,6 +37,8 @@ ingress:
       - {name: bob, password: {fromEnv: BOB_PASSWORD}}
 monitoring:
   serviceMonitor: {enabled: true}
+tracking:
+  gc: {olderThan: 1s}
 serving:
   models:
     - {name: churn, registeredModel: churn model, MODEL}
@@ -150,7 +152,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 18] = [
+        let checks: [(&str, Step); 19] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -205,6 +207,10 @@ impl Harness {
             (
                 "an AI Gateway key decrypts with the rendered passphrase only",
                 Self::gateway_secret,
+            ),
+            (
+                "the gc CronJob removes a deleted run, and only it",
+                Self::gc,
             ),
             (
                 "tracking.auth: its init steps, then two servers from one render",

@@ -351,6 +351,67 @@ impl Harness {
         let value = argv.get(at + 1).ok_or(format!("{flag} without a value"))?;
         Ok(self.loopback().map(value))
     }
+
+    /// The gc CronJob as it runs: a deleted run and its artifacts go, a
+    /// run beside it stays.
+    pub(super) fn gc(&mut self) -> Result<String, String> {
+        let port = self.loopback().port("mlflow-tracking")?;
+        let uri = format!("http://127.0.0.1:{port}");
+        let work = self.path("client");
+        let work = work.display().to_string();
+        let env = [
+            ("MLFLOW_TRACKING_URI", uri.as_str()),
+            ("WORK", work.as_str()),
+        ];
+        let out = py_env(GC_RUNS, &env)?;
+        let ids: serde_json::Value = serde_json::from_str(out.trim().lines().last().unwrap_or(""))
+            .map_err(|e| format!("{e}: {out}"))?;
+        let (exp, doomed, kept) = (
+            ids["experiment"].as_str(),
+            ids["doomed"].as_str(),
+            ids["kept"].as_str(),
+        );
+        let (Some(exp), Some(doomed), Some(kept)) = (exp, doomed, kept) else {
+            return Err(format!("no runs: {out}"));
+        };
+        // olderThan is 1s in the harness's spec.
+        std::thread::sleep(Duration::from_millis(1500));
+        let r = self.rendered();
+        let cron = r.first("CronJob")?;
+        let pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone();
+        let volumes = self.pod_volumes_in(r, &pod, "gc-volume")?;
+        for c in seq(&pod["initContainers"])
+            .iter()
+            .chain(&seq(&pod["containers"]))
+        {
+            let name = c["name"].as_str().unwrap_or_default().to_owned();
+            let cmd = self.command_in(r, c, &volumes.mounts, &volumes.writable)?;
+            run_with_deadline(
+                &name,
+                cmd,
+                &self.path(&format!("gc-{name}.log")),
+                Duration::from_secs(120),
+            )?;
+        }
+        let check = serde_json::json!({"doomed": doomed, "kept": kept}).to_string();
+        let out = py_env(GC_RUNS, &[env[0], env[1], ("CHECK", &check)])?;
+        let exists: serde_json::Value =
+            serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))?;
+        let doomed_files = self.s3_keys(&format!("{exp}/{doomed}/"))?;
+        let kept_files = self.s3_keys(&format!("{exp}/{kept}/"))?;
+        if exists["doomed"] != false || !doomed_files.is_empty() {
+            return Err(format!(
+                "the deleted run is still there: {exists}, {doomed_files:?}"
+            ));
+        }
+        if exists["kept"] != true || kept_files.is_empty() {
+            return Err(format!("the other run went too: {exists}, {kept_files:?}"));
+        }
+        Ok(format!(
+            "deleted run {doomed}: row and artifacts gone; run {kept} and its {} artifact(s) stay",
+            kept_files.len()
+        ))
+    }
 }
 
 fn private_file(path: &std::path::Path, text: &str) -> Result<(), String> {
