@@ -26,7 +26,11 @@ fn pod_templates(docs: &[Value]) -> Vec<(String, &Value)> {
                 d["kind"].as_str().unwrap(),
                 d["metadata"]["name"].as_str().unwrap()
             );
-            (id, &d["spec"]["template"]["spec"])
+            let template = match d["kind"].as_str() {
+                Some("CronJob") => &d["spec"]["jobTemplate"]["spec"]["template"],
+                _ => &d["spec"]["template"],
+            };
+            (id, &template["spec"])
         })
         .collect()
 }
@@ -208,16 +212,21 @@ fn prod_denies_by_default_and_keeps_the_tracking_server_up() {
     let dns = find(&docs, "NetworkPolicy", "mlflow-dns");
     assert_eq!(dns["spec"]["egress"][0]["ports"][0]["port"], 53);
     let pg = find(&docs, "NetworkPolicy", "mlflow-postgres");
-    let from = &pg["spec"]["ingress"][0];
+    let clients: Vec<&str> = pg["spec"]["ingress"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|rule| {
+            assert_eq!(rule["ports"][0]["port"], 5432);
+            rule["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
     assert_eq!(
-        from["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"],
-        "tracking"
-    );
-    assert_eq!(from["ports"][0]["port"], 5432);
-    assert_eq!(
-        pg["spec"]["ingress"].as_sequence().unwrap().len(),
-        1,
-        "only the tracking server"
+        clients,
+        ["tracking", "backup"],
+        "only the tracking server and the backup"
     );
     let pdb = find(&docs, "PodDisruptionBudget", "mlflow-tracking");
     assert_eq!(pdb["spec"]["maxUnavailable"], 1);

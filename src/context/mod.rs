@@ -3,6 +3,7 @@
 
 mod auth;
 mod availability;
+mod backup;
 mod cloudnativepg;
 mod gateway;
 mod ingress;
@@ -58,7 +59,20 @@ pub fn build(p: &Platform) -> Context {
     let n = Naming::new(&p.metadata);
     let mut extras = Extras::default();
     let (minio, s3) = artifacts(&n, &p.artifacts, &mut extras);
-    let (postgres, cloudnativepg, db) = database(&n, &p.database, &s3, &mut extras);
+    let (mut postgres, cloudnativepg, db) = database(&n, &p.database, &s3, &mut extras);
+    if let (Some(pg), DatabasePlan::Embedded { spec, .. }) = (&mut postgres, &p.database) {
+        let host = n.fqdn(&pg.name);
+        pg.backup = spec.backup.as_ref().map(|b| {
+            backup::build(
+                &n,
+                spec,
+                b,
+                (&db, &s3),
+                &host,
+                &p.tracking.image.to_string(),
+            )
+        });
+    }
     let service = n.object("tracking");
     let ingress = p
         .ingress

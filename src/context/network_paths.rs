@@ -60,6 +60,13 @@ pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
         groups.extend(as_group(&gc));
         clients.push(gc);
     }
+    if let DatabasePlan::Embedded { spec, .. } = &p.database
+        && spec.backup.is_some()
+    {
+        let backup = Peer::Group(group("backup", n.selector("postgresql", "backup")));
+        groups.extend(as_group(&backup));
+        clients.push(backup);
+    }
     for client in &clients {
         paths.push(Path::new(client, &s3.peer, &[s3.port]));
     }

@@ -30,6 +30,8 @@ pub struct PostgresContext {
     pub resources: Resources,
     pub storage: Storage,
     pub pod_security: PodSecurityContext,
+    /// `pg_dump` on a schedule, when asked for.
+    pub backup: Option<super::backup::BackupJob>,
 }
 
 /// The context, and where the password lives for the tracking server.
@@ -76,6 +78,7 @@ pub fn build(
         resources: spec.resources.clone(),
         storage: spec.storage.clone(),
         pod_security: security::pod(security::POSTGRES_UID),
+        backup: None,
         name,
     };
     (ctx, password)

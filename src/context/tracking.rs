@@ -22,7 +22,7 @@ const WAIT_FOR_BUCKET: &str = include_str!("../../templates/scripts/wait-for-buc
 const CREDENTIAL_FILES: &str = include_str!("../../templates/scripts/credential-files.py");
 /// Written by the credential-files step into the /tmp emptyDir, which
 /// every container of the pod mounts.
-const PGPASSFILE: &str = "/tmp/mlk/pgpass";
+pub(super) const PGPASSFILE: &str = "/tmp/mlk/pgpass";
 const AWS_CREDENTIALS_FILE: &str = "/tmp/mlk/aws-credentials";
 
 /// How the tracking server reaches its metadata store.
@@ -167,11 +167,7 @@ pub fn build(
         .as_ref()
         .map(|a| auth::build(a, &db.uri, &mut own));
     extras.secrets.extend(own.finish());
-    // The root filesystem is read-only: HOME points at the /tmp emptyDir
-    // and Python writes no bytecode beside the code.
-    let runtime = [("HOME", "/tmp"), ("PYTHONDONTWRITEBYTECODE", "1")]
-        .map(|(k, v)| EnvEntry::plain(k, v))
-        .to_vec();
+    let runtime = runtime_env();
     let db_env = [
         runtime.clone(),
         vec![
@@ -180,7 +176,7 @@ pub fn build(
         ],
     ]
     .concat();
-    let (credential_files, secret_files) = credential_files(&runtime, db, s3);
+    let (credential_files, secret_files) = credential_files(db, s3);
     let s3_only = s3_env(s3);
     let mut env = db_env.clone();
     env.extend(s3_only.iter().cloned());
@@ -378,11 +374,8 @@ fn db_upgrade(uri: &str, auth: Option<&auth::Auth>) -> Vec<String> {
 /// The first init step: the database password and the S3 keys, mounted
 /// as files, become the pgpass and AWS credentials files in /tmp that the
 /// other steps and the server read.
-fn credential_files(
-    runtime: &[EnvEntry],
-    db: &DbAccess,
-    s3: &S3Access,
-) -> (InitStep, Option<SecretMount>) {
+pub(super) fn credential_files(db: &DbAccess, s3: &S3Access) -> (InitStep, Option<SecretMount>) {
+    let runtime = runtime_env();
     let mut files = SecretFiles::default();
     let sources = [
         ("MLK_DB_PASSWORD_FILE", "db-password", &db.password),
@@ -397,7 +390,7 @@ fn credential_files(
             &s3.secret_key,
         ),
     ];
-    let mut env = runtime.to_vec();
+    let mut env = runtime;
     for (var, file, r) in sources {
         env.push(EnvEntry::plain(var, files.file(file, r)));
     }
@@ -416,6 +409,20 @@ fn credential_files(
         mounts: secret_files.iter().map(|f| f.mount.clone()).collect(),
     };
     (step, secret_files)
+}
+
+/// The root filesystem is read-only: HOME points at the /tmp emptyDir
+/// and Python writes no bytecode beside the code.
+pub(super) fn runtime_env() -> Vec<EnvEntry> {
+    [("HOME", "/tmp"), ("PYTHONDONTWRITEBYTECODE", "1")]
+        .map(|(k, v)| EnvEntry::plain(k, v))
+        .to_vec()
+}
+
+/// A Python S3 client's env in a pod of the platform: the runtime's, and
+/// the store's address and credentials file.
+pub(super) fn s3_client_env(s3: &S3Access) -> Vec<EnvEntry> {
+    [runtime_env(), s3_env(s3)].concat()
 }
 
 fn s3_env(s3: &S3Access) -> Vec<EnvEntry> {

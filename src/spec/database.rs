@@ -140,6 +140,30 @@ pub struct EmbeddedDatabase {
     pub database: PgIdent,
     pub user: PgIdent,
     pub password: SecretSource,
+    /// A CronJob that dumps the database into the artifact store.
+    pub backup: Option<EmbeddedBackup>,
+}
+
+/// `pg_dump --format=custom` on a schedule, into the artifact bucket.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddedBackup {
+    pub schedule: crate::spec::CronSchedule,
+    /// How many dumps are kept; older ones are deleted.
+    #[serde(deserialize_with = "crate::types::int32")]
+    pub retention: u32,
+    /// The folder in the bucket (no experiment ID collides with it).
+    pub path: BackupPath,
+}
+
+impl Default for EmbeddedBackup {
+    fn default() -> Self {
+        EmbeddedBackup {
+            schedule: crate::spec::CronSchedule::daily_at_two(),
+            retention: 14,
+            path: BackupPath("postgres-backups".into()),
+        }
+    }
 }
 
 impl Default for EmbeddedDatabase {
@@ -151,6 +175,7 @@ impl Default for EmbeddedDatabase {
             database: PgIdent::builtin("mlflow"),
             user: PgIdent::builtin("mlflow"),
             password: SecretSource::Generate,
+            backup: None,
         }
     }
 }

@@ -18,7 +18,8 @@ use serde::Deserialize;
 
 pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts, MinioReplicas};
 pub use database::{
-    Backup, CloudNativePg, Database, EmbeddedDatabase, ExternalDatabase, PgIdent, SslMode,
+    Backup, CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, ExternalDatabase, PgIdent,
+    SslMode,
 };
 pub use gateway::{Gateway, ParentRef};
 pub use ingress::{Auth, BodySize, COSTS, Cost, DEFAULT_COST, Ingress, Realm, Tls, User};

@@ -70,6 +70,10 @@ pub struct CronSchedule(String);
 crate::types::string_newtype!(CronSchedule);
 
 impl CronSchedule {
+    pub fn daily_at_two() -> CronSchedule {
+        CronSchedule("0 2 * * *".into())
+    }
+
     fn parse(s: &str) -> Result<(), String> {
         let field_ok = |f: &str| {
             !f.is_empty()

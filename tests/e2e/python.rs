@@ -174,3 +174,21 @@ else:
     client.delete_run(ids["doomed"])
     print(json.dumps({"experiment": exp, **ids}))
 "#;
+
+/// Downloads the newest dump under PREFIX to OUT, as the README's restore
+/// steps do with `mc cp`.
+pub const FETCH_DUMP: &str = r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-east-1")
+pages = s3.get_paginator("list_objects_v2").paginate(Bucket=os.environ["BUCKET"], Prefix=os.environ["PREFIX"])
+newest = sorted(o["Key"] for p in pages for o in p.get("Contents", []))[-1]
+s3.download_file(os.environ["BUCKET"], newest, os.environ["OUT"])
+print(newest)
+"#;
+
+/// The run the user logged, read back: its accuracy metric.
+pub const READ_RUN: &str = r#"
+import os
+from mlflow import MlflowClient
+print(MlflowClient().get_run(os.environ["RUN_ID"]).data.metrics["accuracy"])
+"#;

@@ -4,6 +4,7 @@
 //! `checks` (what a user and Prometheus see).
 
 mod auth;
+mod backup;
 mod checks;
 mod serving;
 mod setup;
@@ -17,7 +18,9 @@ use serde_yaml::Value;
 
 use super::http;
 use super::manifest::{Rendered, map_of, seq};
-use super::python::{GC_RUNS, LIST_OBJECTS, MC_STUB, READ_GATEWAY_SECRET, USER_FLOW};
+use super::python::{
+    FETCH_DUMP, GC_RUNS, LIST_OBJECTS, MC_STUB, READ_GATEWAY_SECRET, READ_RUN, USER_FLOW,
+};
 use crate::common::live::{Process, free_port, is_root, nginx, python, venv, venv_bin};
 use crate::common::mlk;
 
@@ -39,6 +42,9 @@ monitoring:
   serviceMonitor: {enabled: true}
 tracking:
   gc: {olderThan: 1s}
+database:
+  embedded:
+    backup: {retention: 2}
 serving:
   models:
     - {name: churn, registeredModel: churn model, MODEL}
@@ -152,7 +158,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 19] = [
+        let checks: [(&str, Step); 20] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -219,6 +225,10 @@ impl Harness {
             (
                 "tracking.auth: users, permissions, /metrics and the Flask key",
                 Self::auth_checks,
+            ),
+            (
+                "the backup CronJob's dump restores a dropped database",
+                Self::backup_and_restore,
             ),
         ];
         let names: Vec<&str> = setup.iter().chain(&checks).map(|(n, _)| *n).collect();

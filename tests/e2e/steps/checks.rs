@@ -377,7 +377,7 @@ impl Harness {
         // olderThan is 1s in the harness's spec.
         std::thread::sleep(Duration::from_millis(1500));
         let r = self.rendered();
-        let cron = r.first("CronJob")?;
+        let cron = r.get("CronJob", "mlflow-gc")?;
         let pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone();
         let volumes = self.pod_volumes_in(r, &pod, "gc-volume")?;
         for c in seq(&pod["initContainers"])

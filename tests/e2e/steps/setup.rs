@@ -415,7 +415,7 @@ fn as_postgres(program: &str) -> Command {
     cmd
 }
 
-fn run_ok(cmd: &mut Command) -> Result<(), String> {
+pub(super) fn run_ok(cmd: &mut Command) -> Result<(), String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     if out.status.success() {
         return Ok(());

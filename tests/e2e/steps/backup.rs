@@ -1,0 +1,129 @@
+//! Backups that restore: the backup CronJob's own containers dump the
+//! database into the bucket; the database is dropped and recreated; the
+//! README's restore steps bring it back; a server started on it finds the
+//! user's run and metric. Last in the run: it drops the database under
+//! the first server.
+
+use super::setup::run_ok;
+use super::*;
+
+impl Harness {
+    pub(super) fn backup_and_restore(&mut self) -> Result<String, String> {
+        let r = self.rendered();
+        let cron = r.get("CronJob", "mlflow-postgres-backup")?;
+        let pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone();
+        let volumes = self.pod_volumes_in(r, &pod, "backup-volume")?;
+        for c in seq(&pod["initContainers"])
+            .iter()
+            .chain(&seq(&pod["containers"]))
+        {
+            let name = c["name"].as_str().unwrap_or_default().to_owned();
+            let cmd = self.command_in(r, c, &volumes.mounts, &volumes.writable)?;
+            let log = self.path(&format!("backup-{name}.log"));
+            run_with_deadline(&name, cmd, &log, Duration::from_secs(120))?;
+        }
+        let upload = &pod["containers"][0];
+        let env = r.env(upload)?;
+        let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let prefix = format!("{}/", var("PREFIX").ok_or("no PREFIX")?);
+        let dumps = self.s3_keys(&prefix)?;
+        if dumps.is_empty() {
+            return Err(format!("no dump under {prefix}"));
+        }
+        self.restore(&prefix)?;
+        let metric = self.read_back_on_a_new_server()?;
+        Ok(format!(
+            "{} dump(s) under {prefix}; database dropped, restored; a new server reads accuracy {metric}",
+            dumps.len()
+        ))
+    }
+
+    /// The README's restore steps, with the cluster's commands run here:
+    /// the newest dump from the bucket, then `pg_restore` into the emptied
+    /// database.
+    fn restore(&self, prefix: &str) -> Result<(), String> {
+        let pg = self.rendered().get("StatefulSet", "mlflow-postgres")?;
+        let env: BTreeMap<_, _> = self
+            .rendered()
+            .env(&pg["spec"]["template"]["spec"]["containers"][0])?
+            .into_iter()
+            .collect();
+        let (user, db) = (&env["POSTGRES_USER"], &env["POSTGRES_DB"]);
+        let port = self.loopback().port("mlflow-postgres")?.to_string();
+        let pgpass = self.loopback().map("/tmp/mlk/pgpass");
+        let dump = self.path("restore.dump");
+        let tracking = &self.state.tracking_env;
+        let tvar = |k: &str| {
+            tracking
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        py_env(
+            FETCH_DUMP,
+            &[
+                ("S3_ENDPOINT", &tvar("MLFLOW_S3_ENDPOINT_URL")),
+                (
+                    "AWS_SHARED_CREDENTIALS_FILE",
+                    &tvar("AWS_SHARED_CREDENTIALS_FILE"),
+                ),
+                ("BUCKET", &self.state.bucket),
+                ("PREFIX", prefix),
+                ("OUT", &dump.display().to_string()),
+            ],
+        )?;
+        let pg_cmd = |program: &str| {
+            let mut c = Command::new(program);
+            c.args(["-h", "127.0.0.1", "-p", &port, "-U", user])
+                .env("PGPASSFILE", &pgpass);
+            c
+        };
+        let mut drop = pg_cmd("dropdb");
+        drop.args(["--force", "--maintenance-db=postgres", db]);
+        run_ok(&mut drop)?;
+        let mut create = pg_cmd("createdb");
+        create.args(["--maintenance-db=postgres", db]);
+        run_ok(&mut create)?;
+        let mut restore = pg_cmd("pg_restore");
+        restore.args(["--no-owner", "-d", db]).arg(&dump);
+        run_ok(&mut restore)
+    }
+
+    /// A second server from the rendered command, on a port of its own,
+    /// reads the user's run back from the restored database.
+    fn read_back_on_a_new_server(&self) -> Result<String, String> {
+        let r = self.rendered();
+        let pod = &r.get("Deployment", "mlflow-tracking")?["spec"]["template"]["spec"];
+        let container = &pod["containers"][0];
+        let port = free_port();
+        let lb = self.loopback();
+        let mut mounts: Vec<(String, String)> = lb
+            .args
+            .iter()
+            .filter(|(f, _)| f.starts_with('/'))
+            .cloned()
+            .collect();
+        mounts.push(("5000".into(), port.to_string()));
+        let cmd = self.command_in(r, container, &mounts, &lb.volumes)?;
+        let mut server = Process::start(
+            "mlflow server (restored)",
+            cmd,
+            self.path("restored-server.log"),
+        );
+        server.wait_for_port(port, Duration::from_secs(120));
+        let run_id = self.state.user_flow["run_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let uri = format!("http://127.0.0.1:{port}");
+        let out = py_env(
+            READ_RUN,
+            &[("MLFLOW_TRACKING_URI", &uri), ("RUN_ID", &run_id)],
+        )?;
+        match out.trim() {
+            "0.93" => Ok("0.93".into()),
+            other => Err(format!("the restored run's accuracy is {other}")),
+        }
+    }
+}
