@@ -166,6 +166,12 @@ fn bucket_job(
     env.push(EnvEntry::plain("BUCKET", spec.bucket.as_str()));
     // The root filesystem is read-only: mc keeps its aliases in /tmp.
     env.push(EnvEntry::plain("MC_CONFIG_DIR", "/tmp/mc"));
+    if let Some(v) = &spec.versioning {
+        env.push(EnvEntry::plain(
+            "VERSIONING_LIFECYCLE",
+            lifecycle(v.noncurrent_days),
+        ));
+    }
     let mut job = BucketJob {
         name: String::new(),
         labels: n.labels("minio", "bucket-job"),
@@ -183,4 +189,19 @@ fn bucket_job(
         .collect();
     job.name = n.object(&format!("bucket-{hash}"));
     job
+}
+
+/// The bucket's lifecycle as `mc ilm rule import` takes it (and S3's API
+/// names it): noncurrent versions expire after `days`. Importing replaces
+/// the whole configuration, so a re-run never adds a second rule.
+fn lifecycle(days: u32) -> String {
+    serde_json::json!({
+        "Rules": [{
+            "ID": "mlk-noncurrent-versions",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": days},
+        }]
+    })
+    .to_string()
 }

@@ -28,6 +28,25 @@ pub struct EmbeddedArtifacts {
     pub bucket: BucketName,
     pub root_user: SecretSource,
     pub root_password: SecretSource,
+    /// Bucket versioning: an overwritten or deleted artifact stays
+    /// recoverable as a noncurrent version until it expires.
+    pub versioning: Option<Versioning>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Versioning {
+    /// Days a replaced or deleted version is kept.
+    #[serde(deserialize_with = "crate::types::int32")]
+    pub noncurrent_days: u32,
+}
+
+impl Default for Versioning {
+    fn default() -> Self {
+        Versioning {
+            noncurrent_days: 30,
+        }
+    }
 }
 
 impl Default for EmbeddedArtifacts {
@@ -41,6 +60,7 @@ impl Default for EmbeddedArtifacts {
             bucket: BucketName::try_from("mlflow".to_owned()).expect("built-in"),
             root_user: SecretSource::Generate,
             root_password: SecretSource::Generate,
+            versioning: None,
         }
     }
 }

@@ -11,3 +11,9 @@ mc="mc --config-dir $MC_CONFIG_DIR"
 printf '%s\n%s\n' "$user" "$password" | $mc alias set platform "$S3_ENDPOINT"
 $mc mb --ignore-existing "platform/$BUCKET"
 $mc anonymous set none "platform/$BUCKET"
+# With versioning: a replaced or deleted artifact stays as a noncurrent
+# version until the lifecycle rule expires it.
+if [ -n "${VERSIONING_LIFECYCLE:-}" ]; then
+    $mc version enable "platform/$BUCKET"
+    printf '%s' "$VERSIONING_LIFECYCLE" | $mc ilm rule import "platform/$BUCKET"
+fi

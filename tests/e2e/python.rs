@@ -32,6 +32,13 @@ elif cmd[:2] == ["mb", "--ignore-existing"]:
     if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=bucket)
     print(f"Bucket created successfully `{cmd[2]}`.")
+elif cmd[:2] == ["version", "enable"]:
+    s3, bucket = client(cmd[2]), cmd[2].split("/")[1]
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+elif cmd[:3] == ["ilm", "rule", "import"]:
+    s3, bucket = client(cmd[3]), cmd[3].split("/")[1]
+    rules = json.load(sys.stdin)["Rules"]
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
 elif cmd[:3] == ["anonymous", "set", "none"]:
     s3, bucket = client(cmd[3]), cmd[3].split("/")[1]
     s3.delete_bucket_policy(Bucket=bucket)
@@ -191,4 +198,30 @@ pub const READ_RUN: &str = r#"
 import os
 from mlflow import MlflowClient
 print(MlflowClient().get_run(os.environ["RUN_ID"]).data.metrics["accuracy"])
+"#;
+
+/// An artifact logged twice under one name, then the first content read
+/// back from its noncurrent version; and the bucket's versioning and
+/// lifecycle. Prints JSON.
+pub const OVERWRITE_ARTIFACT: &str = r#"
+import json, os, boto3, mlflow
+exp = mlflow.MlflowClient().get_experiment_by_name("e2e").experiment_id
+path = os.path.join(os.environ["WORK"], "model-card.md")
+with mlflow.start_run(experiment_id=exp) as run:
+    for text in ["first version", "second version"]:
+        open(path, "w").write(text)
+        mlflow.log_artifact(path)
+s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-east-1")
+bucket = os.environ["BUCKET"]
+key = f"{exp}/{run.info.run_id}/artifacts/model-card.md"
+versions = s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])
+older = [v for v in versions if not v["IsLatest"]]
+recovered = s3.get_object(Bucket=bucket, Key=key, VersionId=older[0]["VersionId"])["Body"].read().decode() if older else None
+current = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+print(json.dumps({
+    "versioning": s3.get_bucket_versioning(Bucket=bucket).get("Status"),
+    "noncurrent_days": rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"],
+    "versions": len(versions), "current": current, "recovered": recovered,
+}))
 "#;

@@ -19,7 +19,8 @@ use serde_yaml::Value;
 use super::http;
 use super::manifest::{Rendered, map_of, seq};
 use super::python::{
-    FETCH_DUMP, GC_RUNS, LIST_OBJECTS, MC_STUB, READ_GATEWAY_SECRET, READ_RUN, USER_FLOW,
+    FETCH_DUMP, GC_RUNS, LIST_OBJECTS, MC_STUB, OVERWRITE_ARTIFACT, READ_GATEWAY_SECRET, READ_RUN,
+    USER_FLOW,
 };
 use crate::common::live::{Process, free_port, is_root, nginx, python, venv, venv_bin};
 use crate::common::mlk;
@@ -45,6 +46,9 @@ tracking:
 database:
   embedded:
     backup: {retention: 2}
+artifacts:
+  embedded:
+    versioning: {noncurrentDays: 7}
 serving:
   models:
     - {name: churn, registeredModel: churn model, MODEL}
@@ -158,7 +162,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 20] = [
+        let checks: [(&str, Step); 21] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -213,6 +217,10 @@ impl Harness {
             (
                 "an AI Gateway key decrypts with the rendered passphrase only",
                 Self::gateway_secret,
+            ),
+            (
+                "a versioned bucket keeps an overwritten artifact",
+                Self::versioning,
             ),
             (
                 "the gc CronJob removes a deleted run, and only it",
