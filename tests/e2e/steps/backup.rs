@@ -9,19 +9,8 @@ use super::*;
 
 impl Harness {
     pub(super) fn backup_and_restore(&mut self) -> Result<String, String> {
+        let pod = self.run_cron_job("mlflow-postgres-backup")?;
         let r = self.rendered();
-        let cron = r.get("CronJob", "mlflow-postgres-backup")?;
-        let pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone();
-        let volumes = self.pod_volumes_in(r, &pod, "backup-volume")?;
-        for c in seq(&pod["initContainers"])
-            .iter()
-            .chain(&seq(&pod["containers"]))
-        {
-            let name = c["name"].as_str().unwrap_or_default().to_owned();
-            let cmd = self.command_in(r, c, &volumes.mounts, &volumes.writable)?;
-            let log = self.path(&format!("backup-{name}.log"));
-            run_with_deadline(&name, cmd, &log, Duration::from_secs(120))?;
-        }
         let upload = &pod["containers"][0];
         let env = r.env(upload)?;
         let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());

@@ -376,23 +376,7 @@ impl Harness {
         };
         // olderThan is 1s in the harness's spec.
         std::thread::sleep(Duration::from_millis(1500));
-        let r = self.rendered();
-        let cron = r.get("CronJob", "mlflow-gc")?;
-        let pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone();
-        let volumes = self.pod_volumes_in(r, &pod, "gc-volume")?;
-        for c in seq(&pod["initContainers"])
-            .iter()
-            .chain(&seq(&pod["containers"]))
-        {
-            let name = c["name"].as_str().unwrap_or_default().to_owned();
-            let cmd = self.command_in(r, c, &volumes.mounts, &volumes.writable)?;
-            run_with_deadline(
-                &name,
-                cmd,
-                &self.path(&format!("gc-{name}.log")),
-                Duration::from_secs(120),
-            )?;
-        }
+        self.run_cron_job("mlflow-gc")?;
         let check = serde_json::json!({"doomed": doomed, "kept": kept}).to_string();
         let out = py_env(GC_RUNS, &[env[0], env[1], ("CHECK", &check)])?;
         let exists: serde_json::Value =

@@ -319,6 +319,26 @@ impl Harness {
         Ok(cmd)
     }
 
+    /// Runs one run of a rendered CronJob, as the Job it makes would: its
+    /// init containers, then its containers, each to completion, from its
+    /// pod's own volumes. Returns the pod spec.
+    pub(super) fn run_cron_job(&self, name: &str) -> Result<Value, String> {
+        let r = self.rendered();
+        let cron = r.get("CronJob", name)?;
+        let pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone();
+        let volumes = self.pod_volumes_in(r, &pod, &format!("{name}-volume"))?;
+        let containers = seq(&pod["initContainers"])
+            .into_iter()
+            .chain(seq(&pod["containers"]));
+        for c in containers {
+            let step = c["name"].as_str().unwrap_or_default().to_owned();
+            let cmd = self.command_in(r, &c, &volumes.mounts, &volumes.writable)?;
+            let log = self.path(&format!("{name}-{step}.log"));
+            run_with_deadline(&step, cmd, &log, Duration::from_secs(120))?;
+        }
+        Ok(pod)
+    }
+
     pub(super) fn init_step(&mut self, name: &str) -> Result<String, String> {
         let cmd = self.command_for(&self.init_container(name)?)?;
         let log = self.path(&format!("{name}.log"));
