@@ -10,8 +10,9 @@ missing=()
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -x /usr/bin/htpasswd ] || missing+=(apache2-utils)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || missing+=(postgresql)
+[ -x /usr/bin/man ] || missing+=(man-db)
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "nginx, htpasswd and postgresql present"
+    echo "nginx, htpasswd, postgresql and man present"
 else
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)

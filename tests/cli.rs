@@ -277,3 +277,47 @@ fn print_spec_shows_the_merged_spec_with_secrets_as_sources() {
         .ok();
     assert_eq!(again.stdout, run.stdout);
 }
+
+/// `source <(mlk completions bash)`, then `mlk ren<TAB>` in bash.
+#[test]
+fn bash_completes_a_subcommand() {
+    let script = mlk(&["completions", "bash"]).run().ok().stdout;
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{script}\nCOMP_WORDS=(mlk ren); COMP_CWORD=1; _mlk mlk ren mlk; echo \"${{COMPREPLY[*]}}\""
+        ))
+        .output()
+        .unwrap();
+    let completed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        completed.trim(),
+        "render",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        assert!(!mlk(&["completions", shell]).run().ok().stdout.is_empty());
+    }
+}
+
+/// `mlk man | man -l -`: a man page that names every command.
+#[test]
+#[ignore = "needs man-db; run by .ci/run"]
+fn the_man_page_renders() {
+    let roff = mlk(&["man"]).run().ok().stdout;
+    let mut man = std::process::Command::new("man")
+        .args(["-l", "-"])
+        .env("MANWIDTH", "100")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(man.stdin.as_mut().unwrap(), roff.as_bytes()).unwrap();
+    let out = man.wait_with_output().unwrap();
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for word in ["SYNOPSIS", "render", "validate", "diff", "completions"] {
+        assert!(page.contains(word), "{word} missing from:\n{page}");
+    }
+}

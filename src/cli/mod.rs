@@ -38,6 +38,10 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Print a commented starter spec.
     Init,
+    /// Print a shell completion script: `source <(mlk completions bash)`.
+    Completions { shell: clap_complete::Shell },
+    /// Print mlk's man page (roff): `mlk man | man -l -`.
+    Man,
     /// List the built-in profiles and what each sets.
     Profiles,
     /// Print an htpasswd line for USER (bcrypt, `$2y$`), like `htpasswd
@@ -106,10 +110,29 @@ pub fn main() -> i32 {
 fn run(cli: Cli, notes: &mut Vec<String>) -> anyhow::Result<Output> {
     match cli.command {
         Command::Init => Ok(INIT_SPEC.to_owned().into()),
+        Command::Completions { shell } => Ok(completions(shell).into()),
+        Command::Man => man().map(Output::from),
         Command::Profiles => render::profiles().map(Output::from),
         Command::Render(args) => render::run(args, notes).map(Output::from),
         Command::Validate(args) => validate::run(args, notes),
         Command::Diff(args) => diff::run(args),
         Command::Htpasswd(args) => htpasswd::run(args, notes).map(Output::from),
     }
+}
+
+fn completions(shell: clap_complete::Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "mlk",
+        &mut out,
+    );
+    String::from_utf8(out).expect("completion scripts are text")
+}
+
+fn man() -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    Ok(String::from_utf8(out)?)
 }
