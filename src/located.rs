@@ -96,7 +96,7 @@ impl Located {
                 located.column = None;
                 located.path = Some(exact);
             }
-            located
+            plain_words(located, source)
         })
     }
 
@@ -246,3 +246,66 @@ impl fmt::Display for Located {
 }
 
 impl std::error::Error for Located {}
+
+/// serde's and the YAML scanner's words, said for a person writing a spec:
+/// no Rust type names, a tab named as a tab, a duplicate key at its own
+/// line.
+fn plain_words(mut e: Located, source: &str) -> Located {
+    if e.message.contains("cannot start any token")
+        && let Some(i) = source
+            .lines()
+            .position(|l| l.trim_start_matches(' ').starts_with('\t'))
+    {
+        e.line = Some(i + 1);
+        e.column = None;
+        e.message = "tab characters cannot indent YAML: indent with spaces".into();
+        return e;
+    }
+    if let Some(key) = e
+        .message
+        .strip_prefix("duplicate field `")
+        .and_then(|r| r.split('`').next())
+        .map(str::to_owned)
+    {
+        let pattern = format!("{key}:");
+        let at_top = source.lines().filter(|l| l.starts_with(&pattern)).count() > 1;
+        let second = source
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.trim_start().starts_with(&pattern) && (!at_top || l.starts_with(&pattern))
+            })
+            .nth(1);
+        if let Some((i, _)) = second {
+            e.line = Some(i + 1);
+            e.column = None;
+        }
+        e.path = Some(match (at_top, e.path.take()) {
+            (true, _) | (false, None) => key.clone(),
+            (false, Some(p)) => format!("{p}.{key}"),
+        });
+        e.message = format!("`{key}` is written twice; keep one");
+        return e;
+    }
+    e.message = readable_expectation(&e.message);
+    e
+}
+
+/// `expected struct Tls` and `expected u32` as what to write instead.
+fn readable_expectation(message: &str) -> String {
+    let Some((before, expected)) = message.split_once(", expected ") else {
+        return message.to_owned();
+    };
+    let said = match expected {
+        "struct Tls" => "a mapping {secretName} or {clusterIssuer} or {issuer}".to_owned(),
+        e if e.starts_with("struct ") => "a mapping".to_owned(),
+        "u8" => "a whole number from 0 to 255".to_owned(),
+        "u16" => "a whole number from 0 to 65535".to_owned(),
+        "u32" => "a whole number from 0 to 4294967295".to_owned(),
+        "u64" | "usize" => "a whole number from 0".to_owned(),
+        "i64" | "i32" => "a whole number".to_owned(),
+        "f64" | "f32" => "a number".to_owned(),
+        e => e.to_owned(),
+    };
+    format!("{before}, expected {said}")
+}

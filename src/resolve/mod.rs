@@ -240,6 +240,38 @@ pub const MANAGED_ENV: [&str; 21] = [
     "MLFLOW_AUTH_ADMIN_PASSWORD",
 ];
 
+/// Where to say what a managed flag or variable would have said.
+fn instead(managed: &str) -> String {
+    let field = match managed {
+        "--backend-store-uri" | "MLFLOW_BACKEND_STORE_URI" | "PGPASSWORD" | "PGPASSFILE" => {
+            "database"
+        }
+        "--artifacts-destination"
+        | "--default-artifact-root"
+        | "--serve-artifacts"
+        | "AWS_ACCESS_KEY_ID"
+        | "AWS_SECRET_ACCESS_KEY"
+        | "AWS_SHARED_CREDENTIALS_FILE"
+        | "AWS_DEFAULT_REGION"
+        | "MLFLOW_S3_ENDPOINT_URL" => "artifacts",
+        "--workers" => "tracking.workers",
+        "--allowed-hosts" | "MLFLOW_SERVER_ALLOWED_HOSTS" => "tracking.allowedHosts",
+        "--cors-allowed-origins" | "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS" => "tracking.corsOrigins",
+        "--static-prefix" => "tracking.staticPrefix",
+        "--expose-prometheus" | "MLFLOW_EXPOSE_PROMETHEUS" => "monitoring",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION" => "tracking.jobExecution",
+        "MLFLOW_ENABLE_AI_GATEWAY" => "tracking.aiGateway",
+        "MLFLOW_CRYPTO_KEK_PASSPHRASE" => "tracking.kekPassphrase",
+        "--app-name"
+        | "MLFLOW_FLASK_SERVER_SECRET_KEY"
+        | "MLFLOW_AUTH_CONFIG_PATH"
+        | "MLFLOW_AUTH_ADMIN_USERNAME"
+        | "MLFLOW_AUTH_ADMIN_PASSWORD" => "tracking.auth",
+        _ => return "nothing in the spec changes it".to_owned(),
+    };
+    format!("set {field} instead")
+}
+
 fn tracking_checks(t: &Tracking) -> Result<(), Located> {
     for (i, arg) in t.extra_args.iter().enumerate() {
         let flag = arg.split('=').next().unwrap_or(arg);
@@ -247,7 +279,7 @@ fn tracking_checks(t: &Tracking) -> Result<(), Located> {
             return Err(Located::new(
                 "spec",
                 Some(&format!("tracking.extraArgs[{i}]")),
-                format!("mlk sets {flag} itself; use the matching tracking field instead"),
+                format!("mlk sets {flag} itself; {}", instead(flag)),
             ));
         }
     }
@@ -256,7 +288,7 @@ fn tracking_checks(t: &Tracking) -> Result<(), Located> {
         let path = format!("tracking.extraEnv[{i}].name");
         let name = var.name.as_str();
         if MANAGED_ENV.contains(&name) {
-            let msg = format!("mlk sets {name} itself; use the matching spec field instead");
+            let msg = format!("mlk sets {name} itself; {}", instead(name));
             return Err(Located::new("spec", Some(&path), msg));
         }
         if !seen.insert(name) {
