@@ -146,21 +146,33 @@ fn output_dir_writes_one_file_per_component() {
             "minio.yaml",
             "namespace.yaml",
             "postgres.yaml",
+            "secrets.yaml",
             "tracking.yaml"
         ]
     );
     let k = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
     assert!(k.contains(
-        "resources:\n  - namespace.yaml\n  - postgres.yaml\n  - minio.yaml\n  - tracking.yaml\n"
+        "resources:\n  - namespace.yaml\n  - secrets.yaml\n  - postgres.yaml\n  - minio.yaml\n  - tracking.yaml\n"
     ));
-    let all: String = ["namespace", "postgres", "minio", "tracking"]
+    let docs = |text: &str| -> Vec<String> {
+        let mut d: Vec<String> = text
+            .split("---\n")
+            .filter(|d| !d.trim().is_empty())
+            .map(str::to_owned)
+            .collect();
+        d.sort();
+        d
+    };
+    let all: String = ["namespace", "secrets", "postgres", "minio", "tracking"]
         .iter()
         .map(|c| std::fs::read_to_string(dir.join(format!("{c}.yaml"))).unwrap())
         .collect();
+    let secrets = std::fs::read_to_string(dir.join("secrets.yaml")).unwrap();
+    assert!(docs(&secrets).iter().all(|d| d.contains("kind: Secret")));
     assert_eq!(
-        all,
-        mlk(&["render"]).run().ok().stdout,
-        "the files hold the same stream"
+        docs(&all),
+        docs(&mlk(&["render"]).run().ok().stdout),
+        "the files hold the same objects"
     );
 
     // Re-rendering into its own folder replaces it whole.
@@ -320,4 +332,27 @@ fn the_man_page_renders() {
     for word in ["SYNOPSIS", "render", "validate", "diff", "completions"] {
         assert!(page.contains(word), "{word} missing from:\n{page}");
     }
+}
+
+/// For those who create Secrets by other means (a GitOps repository that
+/// holds no secret data): none in the output, all still checked.
+#[test]
+fn omit_secrets_leaves_every_secret_out() {
+    let run = mlk(&["render", "--omit-secrets"]).key().run().ok();
+    assert!(!run.stdout.contains("kind: Secret"));
+    assert!(run.stdout.contains("kind: StatefulSet"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("deploy");
+    mlk(&[
+        "render",
+        "--omit-secrets",
+        "--output-dir",
+        dir.to_str().unwrap(),
+    ])
+    .key()
+    .run()
+    .ok();
+    assert!(!dir.join("secrets.yaml").exists());
+    let k = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    assert!(!k.contains("secrets.yaml"));
 }

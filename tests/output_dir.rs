@@ -11,12 +11,13 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-const FILES: [&str; 6] = [
+const FILES: [&str; 7] = [
     ".mlk-written",
     "kustomization.yaml",
     "minio.yaml",
     "namespace.yaml",
     "postgres.yaml",
+    "secrets.yaml",
     "tracking.yaml",
 ];
 
@@ -61,8 +62,8 @@ fn files_holding_secrets_are_private() {
     let out = render_into(&dir).wait_with_output().unwrap();
     assert!(out.status.success());
     assert_whole_and_private(&dir);
-    let minio = std::fs::read_to_string(dir.join("minio.yaml")).unwrap();
-    assert!(minio.contains("kind: Secret"));
+    let secrets = std::fs::read_to_string(dir.join("secrets.yaml")).unwrap();
+    assert!(secrets.contains("kind: Secret"));
 }
 
 /// Plants symlinks at every name beside the target, over and over, while

@@ -39,6 +39,10 @@ pub struct RenderArgs {
     /// instead of printing.
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
     output_dir: Option<PathBuf>,
+    /// Leave every Secret out of the output (they are still checked), for
+    /// those who create Secrets by other means.
+    #[arg(long)]
+    omit_secrets: bool,
     /// Look up registry aliases and versions of `serving.models` on the
     /// tracking server (--tracking-uri, MLFLOW_TRACKING_URI or
     /// serving.trackingUri). MLFLOW_TRACKING_USERNAME and
@@ -91,6 +95,10 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
     let rendered = render_platform(&inputs, vars, &catalog, &lookup, &allowed)?;
     notes.extend(rendered.warnings.iter().map(|w| format!("warning: {w}")));
     notes.extend(rendered.notes.iter().map(|n| format!("note: {n}")));
+    let mut rendered = rendered;
+    if args.omit_secrets {
+        rendered.docs.retain(|d| d.kind() != "Secret");
+    }
     if let Some(dir) = args.output_dir {
         let written = emit::write_dir(&dir, &rendered.docs, &rendered.inputs)
             .with_context(|| format!("writing {}", dir.display()))?;

@@ -324,16 +324,27 @@ fn private_file() -> OpenOptions {
     options
 }
 
+/// One file per component, and every Secret in `secrets.yaml` (right
+/// after the Namespace), so a GitOps repository can keep that one file out
+/// or encrypt it.
 fn files(docs: &[Document]) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = Vec::new();
+    let secrets: Vec<Document> = docs
+        .iter()
+        .filter(|d| d.kind() == "Secret")
+        .cloned()
+        .collect();
     for (component, _) in crate::render::COMPONENTS {
         let mine: Vec<Document> = docs
             .iter()
-            .filter(|d| d.component == component)
+            .filter(|d| d.component == component && d.kind() != "Secret")
             .cloned()
             .collect();
         if !mine.is_empty() {
             files.push((format!("{component}.yaml"), to_yaml_stream(&mine)));
+        }
+        if component == "namespace" && !secrets.is_empty() {
+            files.push(("secrets.yaml".into(), to_yaml_stream(&secrets)));
         }
     }
     let mut k = format!(
