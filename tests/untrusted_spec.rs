@@ -132,7 +132,6 @@ fn a_fifo_or_a_device_fails_at_once_without_reading() {
     let fifo = d.join("fifo");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
-    let start = Instant::now();
     refused(
         d,
         &password_from("fifo"),
@@ -154,8 +153,8 @@ fn a_fifo_or_a_device_fails_at_once_without_reading() {
             "not a regular file (a device)",
         );
     }
-    // Not a timing claim: a stall would have hit render_in's deadline.
-    assert!(start.elapsed() < Duration::from_secs(60));
+    // No timing claim here: a stall fails render_in's deadline, growth its
+    // address-space cap.
 }
 
 #[test]

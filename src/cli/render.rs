@@ -92,10 +92,9 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
         args.tracking_uri.as_deref(),
         args.allow_insecure_tracking,
     );
-    let rendered = render_platform(&inputs, vars, &catalog, &lookup, &allowed)?;
+    let mut rendered = render_platform(&inputs, vars, &catalog, &lookup, &allowed)?;
     notes.extend(rendered.warnings.iter().map(|w| format!("warning: {w}")));
     notes.extend(rendered.notes.iter().map(|n| format!("note: {n}")));
-    let mut rendered = rendered;
     if args.omit_secrets {
         rendered.docs.retain(|d| d.kind() != "Secret");
     }

@@ -41,6 +41,13 @@ pub struct S3Access {
     pub secret_key: SecretRef,
 }
 
+impl S3Access {
+    /// Where the server keeps artifacts: `--artifacts-destination`.
+    fn destination(&self) -> String {
+        format!("s3://{}", self.bucket)
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct TrackingContext {
     pub name: String,
@@ -206,6 +213,23 @@ pub fn build(
 
     let python = |script: &str, arg: &str| ["python", "-c", script, arg].map(String::from).to_vec();
     let selector = n.selector("mlflow", "tracking");
+    // Before the init steps take the env and the credential step.
+    let gc = t.gc.as_ref().map(|gc| GcJob {
+        name: n.object("gc"),
+        labels: n.labels("mlflow", "gc"),
+        schedule: gc.schedule.to_string(),
+        command: gc_command(db, s3, gc, &server_url(n, &name, t)),
+        env: without_repeats(
+            [
+                db_env.clone(),
+                s3_env.clone(),
+                auth.iter().flat_map(|a| a.client_env.clone()).collect(),
+            ]
+            .concat(),
+        ),
+        credential_files: credential_files.clone(),
+        resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
+    });
     TrackingContext {
         labels: n.labels("mlflow", "tracking"),
         pod_security: security::pod(security::MLFLOW_UID),
@@ -235,22 +259,7 @@ pub fn build(
         auth_config: auth.as_ref().and_then(|a| a.config.clone()),
         metrics_login: auth.as_ref().map(|a| a.metrics_login.clone()),
         admin_note: auth.as_ref().map(|a| auth::admin_note(n, &a.metrics_login)),
-        gc: t.gc.as_ref().map(|gc| GcJob {
-            name: n.object("gc"),
-            labels: n.labels("mlflow", "gc"),
-            schedule: gc.schedule.to_string(),
-            command: gc_command(db, s3, gc, &server_url(n, &name, t)),
-            env: without_repeats(
-                [
-                    db_env.clone(),
-                    s3_env.clone(),
-                    auth.iter().flat_map(|a| a.client_env.clone()).collect(),
-                ]
-                .concat(),
-            ),
-            credential_files: credential_files.clone(),
-            resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
-        }),
+        gc,
         env,
         init_containers: vec![
             credential_files,
@@ -298,7 +307,7 @@ fn ai_gateway_env(secrets: &TrackingSecrets, own: &mut SecretBinder) -> Vec<EnvE
 fn server_args(t: &Tracking, db: &DbAccess, s3: &S3Access, metrics: bool) -> Vec<String> {
     let port = PORT.to_string();
     let workers = t.workers.0.to_string();
-    let destination = format!("s3://{}", s3.bucket);
+    let destination = s3.destination();
     let mut args: Vec<String> = [
         "server",
         "--host",
@@ -344,7 +353,7 @@ fn server_url(n: &Naming, service: &str, t: &Tracking) -> String {
 /// `mlflow gc` deletes a run's proxied artifacts through the server, so
 /// it names the server's Service too.
 fn gc_command(db: &DbAccess, s3: &S3Access, gc: &crate::spec::Gc, server: &str) -> Vec<String> {
-    let destination = format!("s3://{}", s3.bucket);
+    let destination = s3.destination();
     [
         "mlflow",
         "gc",

@@ -288,6 +288,28 @@ impl Harness {
         self.state.loopback.as_ref().expect("mapped first")
     }
 
+    /// A variable of the running tracking server's environment.
+    fn tracking_var(&self, k: &str) -> Option<String> {
+        let env = &self.state.tracking_env;
+        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    }
+
+    /// What a boto3 script needs to reach the bucket as the tracking
+    /// server does, followed by `more`.
+    fn with_s3_access(&self, more: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+        let var = |k: &str| self.tracking_var(k).unwrap_or_default();
+        let mut env = vec![
+            ("S3_ENDPOINT", var("MLFLOW_S3_ENDPOINT_URL")),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                var("AWS_SHARED_CREDENTIALS_FILE"),
+            ),
+            ("BUCKET", self.state.bucket.clone()),
+        ];
+        env.extend(more.iter().cloned());
+        env
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -340,6 +362,12 @@ fn run_with_deadline(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// `py_env` with owned values.
+fn py_owned(script: &str, env: &[(&str, String)]) -> Result<String, String> {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    py_env(script, &env)
 }
 
 fn py_env(script: &str, env: &[(&str, &str)]) -> Result<String, String> {

@@ -41,27 +41,9 @@ impl Harness {
         let port = self.loopback().port("mlflow-postgres")?.to_string();
         let pgpass = self.loopback().map("/tmp/mlk/pgpass");
         let dump = self.path("restore.dump");
-        let tracking = &self.state.tracking_env;
-        let tvar = |k: &str| {
-            tracking
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        py_env(
-            FETCH_DUMP,
-            &[
-                ("S3_ENDPOINT", &tvar("MLFLOW_S3_ENDPOINT_URL")),
-                (
-                    "AWS_SHARED_CREDENTIALS_FILE",
-                    &tvar("AWS_SHARED_CREDENTIALS_FILE"),
-                ),
-                ("BUCKET", &self.state.bucket),
-                ("PREFIX", prefix),
-                ("OUT", &dump.display().to_string()),
-            ],
-        )?;
+        let out = dump.display().to_string();
+        let env = self.with_s3_access(&[("PREFIX", prefix.to_owned()), ("OUT", out)]);
+        py_owned(FETCH_DUMP, &env)?;
         let pg_cmd = |program: &str| {
             let mut c = Command::new(program);
             c.args(["-h", "127.0.0.1", "-p", &port, "-U", user])

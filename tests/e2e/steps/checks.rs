@@ -31,24 +31,9 @@ impl Harness {
     }
 
     pub(super) fn s3_keys(&self, prefix: &str) -> Result<BTreeMap<String, u64>, String> {
-        let env = &self.state.tracking_env;
-        let get = |k: &str| {
-            env.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-                .unwrap_or_default()
-        };
-        let out = py_env(
+        let out = py_owned(
             LIST_OBJECTS,
-            &[
-                ("S3_ENDPOINT", get("MLFLOW_S3_ENDPOINT_URL")),
-                (
-                    "AWS_SHARED_CREDENTIALS_FILE",
-                    get("AWS_SHARED_CREDENTIALS_FILE"),
-                ),
-                ("BUCKET", &self.state.bucket),
-                ("PREFIX", prefix),
-            ],
+            &self.with_s3_access(&[("PREFIX", prefix.to_owned())]),
         )?;
         serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))
     }
@@ -306,19 +291,19 @@ impl Harness {
             .as_str()
             .ok_or(format!("{} {}", answer.status, answer.body))?
             .to_owned();
-        let env = &self.state.tracking_env;
-        let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let mut rendered = vec![
             ("DB_URI", self.tracking_arg("--backend-store-uri")?),
             ("WORK", self.path("home").display().to_string()),
             ("SECRET_ID", id.clone()),
         ];
         for k in ["PGPASSFILE", "MLFLOW_CRYPTO_KEK_PASSPHRASE"] {
-            rendered.push((k, var(k).ok_or(format!("the server has no {k}"))?));
+            let value = self
+                .tracking_var(k)
+                .ok_or(format!("the server has no {k}"))?;
+            rendered.push((k, value));
         }
         let read = |env: &[(&str, String)]| {
-            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            py_env(READ_GATEWAY_SECRET, &env).map(|o| o.trim().to_owned())
+            py_owned(READ_GATEWAY_SECRET, env).map(|o| o.trim().to_owned())
         };
         let with_rendered = read(&rendered)?;
         let public: Vec<_> = rendered
@@ -402,28 +387,10 @@ impl Harness {
     /// a noncurrent version, which reads back.
     pub(super) fn versioning(&mut self) -> Result<String, String> {
         let port = self.loopback().port("mlflow-tracking")?;
-        let tracking = &self.state.tracking_env;
-        let var = |k: &str| {
-            tracking
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
         let work = self.path("client").display().to_string();
-        let out = py_env(
-            OVERWRITE_ARTIFACT,
-            &[
-                ("MLFLOW_TRACKING_URI", &format!("http://127.0.0.1:{port}")),
-                ("WORK", &work),
-                ("S3_ENDPOINT", &var("MLFLOW_S3_ENDPOINT_URL")),
-                (
-                    "AWS_SHARED_CREDENTIALS_FILE",
-                    &var("AWS_SHARED_CREDENTIALS_FILE"),
-                ),
-                ("BUCKET", &self.state.bucket),
-            ],
-        )?;
+        let tracking = format!("http://127.0.0.1:{port}");
+        let env = self.with_s3_access(&[("MLFLOW_TRACKING_URI", tracking), ("WORK", work)]);
+        let out = py_owned(OVERWRITE_ARTIFACT, &env)?;
         let got: serde_json::Value = serde_json::from_str(out.trim().lines().last().unwrap_or(""))
             .map_err(|e| format!("{e}: {out}"))?;
         let want = serde_json::json!({
