@@ -359,3 +359,29 @@ fn output_folders_stdin_and_json() {
     let run = mlk(&["diff", "/nonexistent", "-"]).run();
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+/// A folder from a repository cannot make `mlk diff` read outside it.
+#[test]
+fn a_folder_cannot_list_files_outside_itself() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("deploy");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("kustomization.yaml"),
+        "resources:\n  - ../../etc/passwd\n",
+    )
+    .unwrap();
+    let run = mlk(&["diff", dir.to_str().unwrap(), "-"]).stdin("").run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a file of the folder"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(dir.join("kustomization.yaml"), "resources:\n  - app.yaml\n").unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("app.yaml")).unwrap();
+    let run = mlk(&["diff", dir.to_str().unwrap(), "-"]).stdin("").run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("leaves the folder"), "{}", run.stderr);
+    assert!(!run.stderr.contains("root:"), "{}", run.stderr);
+}

@@ -41,8 +41,14 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Output> {
 /// Every object of a stream or folder, a `List` standing for its items.
 fn objects(path: &Path) -> anyhow::Result<Vec<serde_yaml::Value>> {
     let mut out = Vec::new();
+    let in_folder = path.is_dir();
     for file in files(path)? {
-        let text = read(&file)?;
+        let text = match in_folder {
+            // A folder's files stay in it: a symlink out of it is refused.
+            true => crate::spec_files::read_spec_file(&file)
+                .map_err(|e| Unusable(format!("reading {}: it {e}", file.display())))?,
+            false => read(&file)?,
+        };
         let docs = manifest::parse_stream(&text, "input").map_err(|e| {
             Unusable(format!(
                 "{}: not a YAML manifest stream: {e}",
@@ -61,11 +67,17 @@ fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
         return Ok(vec![path.to_owned()]);
     }
     let k = read(&path.join("kustomization.yaml"))?;
-    let listed: Vec<PathBuf> = k
-        .lines()
-        .filter_map(|l| l.strip_prefix("  - "))
-        .map(|f| path.join(f))
-        .collect();
+    let names: Vec<&str> = k.lines().filter_map(|l| l.strip_prefix("  - ")).collect();
+    // mlk lists plain file names; a folder from a repository may list
+    // anything, and nothing outside it is read.
+    if let Some(bad) = names.iter().find(|n| n.contains('/') || n.starts_with('.')) {
+        let shown = path.display();
+        return Err(Unusable(format!(
+            "{shown}: lists {bad:?}, which is not a file of the folder"
+        ))
+        .into());
+    }
+    let listed: Vec<PathBuf> = names.iter().map(|f| path.join(f)).collect();
     if listed.is_empty() {
         let shown = path.display();
         return Err(Unusable(format!(
