@@ -250,7 +250,7 @@ impl std::error::Error for Located {}
 /// serde's and the YAML scanner's words, said for a person writing a spec:
 /// no Rust type names, a tab named as a tab, a duplicate key at its own
 /// line.
-fn plain_words(mut e: Located, source: &str) -> Located {
+pub(crate) fn plain_words(mut e: Located, source: &str) -> Located {
     if e.message.contains("cannot start any token")
         && let Some(i) = source
             .lines()
@@ -288,7 +288,26 @@ fn plain_words(mut e: Located, source: &str) -> Located {
         return e;
     }
     e.message = readable_expectation(&e.message);
+    e.message = unknown_field(&e.message);
     e
+}
+
+/// serde lists every field it knows; the one meant, when there is one,
+/// is the useful part.
+fn unknown_field(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_owned();
+    };
+    let Some((key, known)) = rest.split_once("`, expected ") else {
+        return message.to_owned();
+    };
+    let known = known.trim_start_matches("one of ");
+    let known = known.split([',', ' ']).filter(|k| k.starts_with('`'));
+    let known = known.map(|k| k.trim_matches('`'));
+    match crate::suggest::closest(key, known) {
+        Some(k) => format!("unknown field `{key}`; did you mean `{k}`?"),
+        None => message.to_owned(),
+    }
 }
 
 /// `expected struct Tls` and `expected u32` as what to write instead.

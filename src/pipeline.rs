@@ -46,7 +46,8 @@ pub fn render_platform(
         platform_id: format!("{}/{}", meta.namespace, meta.name),
         files,
     };
-    let resolved = resolve::resolve(&merged, &env, lookup).map_err(|e| merged.locate(e))?;
+    let resolved =
+        resolve::resolve(&merged, &env, lookup).map_err(|e| e.map(|l| merged.locate(l)))?;
     let ctx = context::build(&resolved.platform);
     let notes = ctx.tracking.admin_note.iter().cloned().collect();
     let mut docs = manifest::parse(&render::render(&ctx)?)?;

@@ -130,3 +130,40 @@ fn usage_errors_exit_2_with_empty_stdout() {
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty());
 }
+
+/// One run names every mistake, each at its own line, and counts them.
+#[test]
+fn every_spec_error_is_reported_in_one_run() {
+    let run = mlk(&["render", "-f", "fixtures/spec-errors/five-mistakes.yaml"])
+        .run()
+        .failed();
+    let f = "error: fixtures/spec-errors/five-mistakes.yaml";
+    let want = [
+        format!("{f}:6:3: tracking.replica: unknown field `replica`; did you mean `replicas`?"),
+        format!("{f}:7: tracking.workers: workers must be between 1 and 64, not -1"),
+        format!(
+            "{f}:9: tracking.autoscaling.minReplicas: invalid type: string \"many\", expected a whole number from 0 to 2147483647"
+        ),
+        format!("{f}:11: ingress.enabled: invalid type: string \"yes\", expected a boolean"),
+        format!(
+            "{f}:12: ingress.host: \"bad host\" is not a host name (lowercase DNS name) or an IPv4 address"
+        ),
+        "5 problems; fix them all, then render again".to_owned(),
+    ];
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), want);
+}
+
+/// Every missing env var and file, not one per run.
+#[test]
+fn every_missing_env_var_and_file_is_reported_in_one_run() {
+    let run = mlk(&["render", "-f", "fixtures/spec-errors/missing-env-vars.yaml"])
+        .run()
+        .failed();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.stderr);
+    assert!(lines[0].ends_with(":7: database.embedded.password: environment variable MLK_TEST_UNSET_PG is not set (fromEnv)"));
+    assert!(lines[1].ends_with(":10: artifacts.embedded.rootUser: environment variable MLK_TEST_UNSET_MINIO is not set (fromEnv)"));
+    assert!(lines[2].contains(":11: artifacts.embedded.rootPassword: "));
+    assert!(lines[2].ends_with("no-such-password.txt: does not exist (fromFile)"));
+    assert_eq!(lines[3], "3 problems; fix them all, then render again");
+}

@@ -6,9 +6,10 @@ use serde_yaml::Value;
 
 use super::Layer;
 use crate::located::Located;
+use crate::problems::{Problems, parse_all};
 use crate::spec::{API_VERSION, PlatformSpec};
 
-pub fn load(path: &Path) -> Result<Layer, Located> {
+pub fn load(path: &Path) -> Result<Layer, Problems> {
     let origin = path.display().to_string();
     let text = crate::spec_files::read_spec_file(path)
         .map_err(|e| Located::new(&origin, None, format!("cannot read the spec file: it {e}")))?;
@@ -19,8 +20,8 @@ pub fn load(path: &Path) -> Result<Layer, Located> {
 
 /// Checks `text` as a spec on its own, then returns it as a layer with
 /// `apiVersion` and `kind` removed and `fromFile` paths made absolute.
-pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Layer, Located> {
-    let spec: PlatformSpec = Located::parse_yaml(origin, text)?;
+pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Layer, Problems> {
+    let spec: PlatformSpec = parse_all(origin, text)?;
     let header = |key: &str, got: Option<&str>, want: &str| -> Result<(), Located> {
         if got == Some(want) {
             return Ok(());

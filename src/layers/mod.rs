@@ -16,6 +16,7 @@ pub use profile::{
 pub use set::SetExpr;
 
 use crate::located::Located;
+use crate::problems::Problems;
 use crate::spec::PlatformSpec;
 
 /// One source of spec values, already checked on its own.
@@ -104,7 +105,7 @@ fn has_path(value: &Value, dotted: &str) -> bool {
     true
 }
 
-pub fn load(inputs: &Inputs) -> Result<Merged, Located> {
+pub fn load(inputs: &Inputs) -> Result<Merged, Problems> {
     let spec_layer = inputs.file.map(read_spec).transpose()?;
     let named = spec_layer.as_ref().and_then(|l| l.profile.clone());
     let profile = profile::load(&chosen_profile(inputs.profile, named, spec_layer.as_ref())?)?;
@@ -181,7 +182,7 @@ fn folder_of(path: &Path) -> std::path::PathBuf {
     }
 }
 
-fn read_spec(path: &Path) -> Result<Layer, Located> {
+fn read_spec(path: &Path) -> Result<Layer, Problems> {
     if path == Path::new("-") {
         let mut bytes = Vec::new();
         let cap = crate::spec_files::MAX_SPEC_BYTES;
@@ -192,7 +193,7 @@ fn read_spec(path: &Path) -> Result<Layer, Located> {
         .map_err(|e| Located::new("<stdin>", None, format!("cannot read: {e}")))?;
         if bytes.len() as u64 > cap {
             let msg = format!("the spec is larger than {} MiB", cap >> 20);
-            return Err(Located::new("<stdin>", None, msg));
+            return Err(Located::new("<stdin>", None, msg).into());
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| Located::new("<stdin>", None, "the spec is not UTF-8 text"))?;

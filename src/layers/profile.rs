@@ -9,6 +9,7 @@ use serde_yaml::Value;
 use super::Layer;
 use super::file::anchor_file_paths;
 use crate::located::Located;
+use crate::problems::Problems;
 use crate::spec::{API_VERSION, PlatformSpec};
 
 pub const BUILTIN: [(&str, &str); 3] = [
@@ -46,7 +47,7 @@ struct ProfileFile {
 }
 
 /// A built-in profile by name, or a profile file by path.
-pub fn load(name_or_path: &str) -> Result<Profile, Located> {
+pub fn load(name_or_path: &str) -> Result<Profile, Problems> {
     if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
         return parse(
             name,
@@ -77,21 +78,23 @@ pub fn load(name_or_path: &str) -> Result<Profile, Located> {
     Ok(profile)
 }
 
-fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, Located> {
-    let file: ProfileFile = Located::parse_yaml(origin, text)?;
+fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, Problems> {
+    let file: ProfileFile = crate::problems::parse_all(origin, text)?;
     if file.api_version != API_VERSION || file.kind != "Profile" {
         return Err(Located::new(
             origin,
             None,
             format!("a profile file has `apiVersion: {API_VERSION}` and `kind: Profile`"),
-        ));
+        )
+        .into());
     }
     if file.spec.api_version.is_some() || file.spec.kind.is_some() || file.spec.profile.is_some() {
         return Err(Located::new(
             origin,
             Some("spec"),
             "apiVersion and kind belong at the top, and a profile names no profile",
-        ));
+        )
+        .into());
     }
     let mut doc: Value = Located::parse_yaml(origin, text)?;
     let mut value = doc

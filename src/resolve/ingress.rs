@@ -174,7 +174,7 @@ fn rendered(a: &Auth, r: &mut Resolver) -> Result<AuthPlan, Located> {
                 "a generated password would reach its user only as a hash; use fromEnv or fromFile",
             ));
         }
-        let SecretValue::Value(pw) = r.resolve(&pw_path, &u.password)? else {
+        let SecretValue::Value(pw) = r.resolve(&pw_path, &u.password) else {
             return Err(err(
                 &pw_path,
                 "existingSecret cannot give a password to hash; use auth.existingSecret",

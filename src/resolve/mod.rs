@@ -15,6 +15,7 @@ pub use tracking::{AuthSecrets, TrackingSecrets};
 
 use crate::layers::Merged;
 use crate::located::Located;
+use crate::problems::Problems;
 use crate::spec::{
     CloudNativePg, EmbeddedArtifacts, EmbeddedDatabase, Endpoint, Metadata, Monitoring,
     NetworkPolicy, PgIdent, SecretSource, SslMode, Tracking,
@@ -83,23 +84,44 @@ pub struct Resolved {
     pub read_files: Vec<std::path::PathBuf>,
 }
 
-/// Errors name a field path; the caller places it in a file.
+/// Errors name a field path; the caller places it in a file. Sections
+/// are checked independently and every missing env var or file is
+/// collected, so one run reports all of them.
 /// `lookup` says whether registry aliases and versions may be resolved
 /// against the live tracking server.
-pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Resolved, Located> {
+pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Resolved, Problems> {
     let spec = merged.spec.clone();
     let mut r = Resolver::new(env);
-    let database = database(spec.database, &mut r)?;
-    let artifacts = artifacts(spec.artifacts, &mut r)?;
-    let ingress = ingress::resolve(&spec.ingress, &mut r)?;
-    let gateway = gateway::resolve(&spec.gateway)?;
-    tracking_checks(&spec.tracking)?;
-    let tracking_secrets =
-        tracking::resolve(&spec.tracking, &spec.metadata, &spec.monitoring, &mut r)?;
-    autoscaling_checks(&spec.tracking)?;
-    labels_checks(&spec.metadata)?;
-    monitoring_checks(&spec.monitoring)?;
-    let serving = serving::resolve(&spec.serving, &artifacts, lookup, &mut r.warnings)?;
+    let mut found = Vec::new();
+    let database = Problems::keep(&mut found, database(spec.database, &mut r));
+    let artifacts = Problems::keep(&mut found, artifacts(spec.artifacts, &mut r));
+    let ingress = Problems::keep(&mut found, ingress::resolve(&spec.ingress, &mut r));
+    let gateway = Problems::keep(&mut found, gateway::resolve(&spec.gateway));
+    Problems::keep(&mut found, tracking_checks(&spec.tracking));
+    let tracking_secrets = Problems::keep(
+        &mut found,
+        tracking::resolve(&spec.tracking, &spec.metadata, &spec.monitoring, &mut r),
+    );
+    Problems::keep(&mut found, autoscaling_checks(&spec.tracking));
+    Problems::keep(&mut found, labels_checks(&spec.metadata));
+    Problems::keep(&mut found, monitoring_checks(&spec.monitoring));
+    let serving = artifacts.as_ref().and_then(|a| {
+        Problems::keep(
+            &mut found,
+            serving::resolve(&spec.serving, a, lookup, &mut r.warnings),
+        )
+    });
+    found.splice(0..0, r.take_missing());
+    let (Some(database), Some(artifacts), Some(ingress), Some(gateway)) =
+        (database, artifacts, ingress, gateway)
+    else {
+        return Err(Problems(found));
+    };
+    let (Some(tracking_secrets), Some(serving), true) =
+        (tracking_secrets, serving, found.is_empty())
+    else {
+        return Err(Problems(found));
+    };
     let external = r.existing.clone();
     let read_files = r.read_files.clone();
     Ok(Resolved {
@@ -145,7 +167,7 @@ fn external_secret(
              use fromEnv, fromFile or existingSecret",
         ));
     }
-    r.resolve(path, &source)
+    Ok(r.resolve(path, &source))
 }
 
 fn database(db: crate::spec::Database, r: &mut Resolver) -> Result<DatabasePlan, Located> {
@@ -154,7 +176,7 @@ fn database(db: crate::spec::Database, r: &mut Resolver) -> Result<DatabasePlan,
     }
     let Some(ext) = db.external else {
         let spec = db.embedded.unwrap_or_default();
-        let password = r.resolve("database.embedded.password", &spec.password)?;
+        let password = r.resolve("database.embedded.password", &spec.password);
         return Ok(DatabasePlan::Embedded {
             spec: Box::new(spec),
             password,
@@ -174,8 +196,8 @@ fn database(db: crate::spec::Database, r: &mut Resolver) -> Result<DatabasePlan,
 fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPlan, Located> {
     let Some(ext) = a.external else {
         let spec = a.embedded.unwrap_or_default();
-        let root_user = r.resolve("artifacts.embedded.rootUser", &spec.root_user)?;
-        let root_password = r.resolve("artifacts.embedded.rootPassword", &spec.root_password)?;
+        let root_user = r.resolve("artifacts.embedded.rootUser", &spec.root_user);
+        let root_password = r.resolve("artifacts.embedded.rootPassword", &spec.root_password);
         return Ok(ArtifactsPlan::Embedded {
             spec: Box::new(spec),
             root_user,

@@ -14,6 +14,9 @@ use crate::spec::{SecretRef, SecretSource};
 /// profiles that allow it. It is public: anyone can derive the same values.
 const DEV_KEY: &str = "mlk-public-development-key-do-not-use-in-production";
 const MIN_KEY_LEN: usize = 32;
+/// Stands in for a value that could not be read, so later checks run;
+/// long and plain enough to pass any check a real value must pass.
+const STAND_IN: &str = "mlk-stand-in-for-a-value-that-could-not-be-read";
 pub const SECRET_KEY_VAR: &str = "MLK_SECRET_KEY";
 
 /// A secret's value; its Debug output is redacted so it cannot leak
@@ -72,6 +75,8 @@ pub struct Resolver<'a> {
     dev_key_used_for: Vec<String>,
     /// Every file read, so `--output-dir` can refuse to replace its inputs.
     pub read_files: Vec<std::path::PathBuf>,
+    /// Env vars and files that are missing, all reported together.
+    missing: Vec<Located>,
 }
 
 impl<'a> Resolver<'a> {
@@ -82,13 +87,43 @@ impl<'a> Resolver<'a> {
             existing: crate::validate::External::default(),
             dev_key_used_for: Vec::new(),
             read_files: Vec::new(),
+            missing: Vec::new(),
         }
     }
 
     /// `path` names the field (`database.embedded.password`) in messages
-    /// and, for `generate`, is the purpose the value is derived for.
-    pub fn resolve(&mut self, path: &str, source: &SecretSource) -> Result<SecretValue, Located> {
-        let err = |msg: String| Located::new("spec", Some(path), msg);
+    /// and, for `generate`, is the purpose the value is derived for. A
+    /// source that cannot be read is recorded for `take_missing`, and a
+    /// stand-in lets the rest of the spec be checked; nothing is rendered
+    /// while one is recorded.
+    pub fn resolve(&mut self, path: &str, source: &SecretSource) -> SecretValue {
+        self.resolve_or(path, source, "")
+    }
+
+    /// As `resolve`; `alternative` ends the message when the value is
+    /// missing (`; or, …`).
+    pub fn resolve_or(
+        &mut self,
+        path: &str,
+        source: &SecretSource,
+        alternative: &str,
+    ) -> SecretValue {
+        match self.value_of(path, source) {
+            Ok(v) => v,
+            Err(message) => {
+                let message = format!("{message}{alternative}");
+                self.missing.push(Located::new("spec", Some(path), message));
+                SecretValue::Value(Sensitive(STAND_IN.into()))
+            }
+        }
+    }
+
+    /// Every source that could not be read.
+    pub fn take_missing(&mut self) -> Vec<Located> {
+        std::mem::take(&mut self.missing)
+    }
+
+    fn value_of(&mut self, path: &str, source: &SecretSource) -> Result<SecretValue, String> {
         let value = match source {
             SecretSource::Existing(r) => {
                 self.existing.insert("Secret", r.name.as_str());
@@ -96,22 +131,12 @@ impl<'a> Resolver<'a> {
             }
             SecretSource::FromEnv(var) => match self.env.vars.get(var.as_str()) {
                 Some(v) if !v.is_empty() => v.clone(),
-                Some(_) => {
-                    return Err(err(format!(
-                        "environment variable {var} is empty (fromEnv)"
-                    )));
-                }
-                None => {
-                    return Err(err(format!(
-                        "environment variable {var} is not set (fromEnv)"
-                    )));
-                }
+                Some(_) => return Err(format!("environment variable {var} is empty (fromEnv)")),
+                None => return Err(format!("environment variable {var} is not set (fromEnv)")),
             },
             SecretSource::FromFile(p) => {
-                let text = self
-                    .read_file(p)
-                    .map_err(|e| err(format!("{e} (fromFile)")))?;
-                secret_file_value(p, &text).map_err(err)?
+                let text = self.read_file(p).map_err(|e| format!("{e} (fromFile)"))?;
+                secret_file_value(p, &text)?
             }
             SecretSource::Literal(v) => {
                 self.warnings.push(format!(
@@ -120,7 +145,7 @@ impl<'a> Resolver<'a> {
                 ));
                 v.clone()
             }
-            SecretSource::Generate => self.derive(path).map_err(err)?,
+            SecretSource::Generate => self.derive(path)?,
         };
         Ok(SecretValue::Value(Sensitive(value)))
     }

@@ -37,15 +37,11 @@ pub fn resolve(
     r: &mut Resolver,
 ) -> Result<TrackingSecrets, Located> {
     let kek_passphrase = match t.ai_gateway {
-        true => Some(
-            r.resolve("tracking.kekPassphrase", &t.kek_passphrase)
-                .map_err(|mut e| {
-                    e.message.push_str(
-                        "; or, if nothing uses MLflow's AI Gateway, set tracking.aiGateway: false",
-                    );
-                    e
-                })?,
-        ),
+        true => Some(r.resolve_or(
+            "tracking.kekPassphrase",
+            &t.kek_passphrase,
+            "; or, if nothing uses MLflow's AI Gateway, set tracking.aiGateway: false",
+        )),
         false => None,
     };
     let auth = match t.auth.enabled {
@@ -67,7 +63,7 @@ fn auth(
     let username = a.admin.username.as_str();
     htpasswd::check_user(username).map_err(|e| err("tracking.auth.admin.username", e))?;
     let path = "tracking.auth.admin.password";
-    let admin_password = r.resolve(path, &a.admin.password)?;
+    let admin_password = r.resolve(path, &a.admin.password);
     if let SecretValue::Value(pw) = &admin_password {
         check_admin_password(pw.expose()).map_err(|e| err(path, e))?;
     }
@@ -86,7 +82,7 @@ fn auth(
              ServiceMonitor's own namespace: leave namespace unset, so it is the platform's",
         ));
     }
-    let flask_key = r.resolve("tracking.auth.flaskSecretKey", &SecretSource::Generate)?;
+    let flask_key = r.resolve("tracking.auth.flaskSecretKey", &SecretSource::Generate);
     Ok(AuthSecrets {
         admin_username: username.to_owned(),
         admin_password,

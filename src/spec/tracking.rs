@@ -235,14 +235,15 @@ impl Default for Tracking {
 
 /// uvicorn worker processes: at least one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "u32")]
+#[serde(try_from = "i64")]
 pub struct Workers(pub u32);
 
-impl TryFrom<u32> for Workers {
+/// From `i64`, so that `-1` is told the range rather than a type name.
+impl TryFrom<i64> for Workers {
     type Error = String;
-    fn try_from(n: u32) -> Result<Self, String> {
+    fn try_from(n: i64) -> Result<Self, String> {
         match n {
-            1..=64 => Ok(Workers(n)),
+            1..=64 => Ok(Workers(n as u32)),
             _ => Err(format!("workers must be between 1 and 64, not {n}")),
         }
     }

@@ -167,26 +167,7 @@ fn type_of(v: &Value) -> Option<Type> {
 
 /// The known field closest to a misspelt one, when it is close.
 fn did_you_mean<'k>(key: &str, known: impl Iterator<Item = &'k String>) -> String {
-    known
-        .map(|k| (distance(key, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-        .min()
-        .map(|(_, k)| format!("; did you mean {k:?}?"))
+    crate::suggest::closest(key, known.map(String::as_str))
+        .map(|k| format!("; did you mean {k:?}?"))
         .unwrap_or_default()
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + cost);
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
