@@ -17,7 +17,7 @@ pub struct HtpasswdArgs {
 
 pub fn run(args: HtpasswdArgs, notes: &mut Vec<String>) -> anyhow::Result<String> {
     use crate::htpasswd as ht;
-    crate::spec::Cost::try_from(args.cost).map_err(anyhow::Error::msg)?;
+    crate::spec::Cost::try_from(i64::from(args.cost)).map_err(anyhow::Error::msg)?;
     ht::check_user(&args.user).map_err(anyhow::Error::msg)?;
     let Some(file) = args.verify else {
         let password = read_password()?;

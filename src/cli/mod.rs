@@ -36,8 +36,15 @@ enum Command {
     /// survive. Exit 0 no difference, 1 differences that apply cleanly,
     /// 2 unusable input, 3 an unsafe change.
     Diff(diff::DiffArgs),
-    /// Print a commented starter spec.
+    /// Print a commented starter spec, every field with its default.
     Init,
+    /// Print the spec's JSON Schema (draft 2020-12) for editors:
+    /// `mlk schema > mlk.schema.json`, next to the spec `mlk init` wrote.
+    Schema {
+        /// The schema of a profile file instead.
+        #[arg(long)]
+        profile: bool,
+    },
     /// Print a shell completion script: `source <(mlk completions bash)`.
     Completions { shell: clap_complete::Shell },
     /// Print mlk's man page (roff): `mlk man | man -l -`.
@@ -110,6 +117,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli, notes: &mut Vec<String>) -> anyhow::Result<Output> {
     match cli.command {
         Command::Init => Ok(INIT_SPEC.to_owned().into()),
+        Command::Schema { profile } => Ok(schema(profile).into()),
         Command::Completions { shell } => Ok(completions(shell).into()),
         Command::Man => man().map(Output::from),
         Command::Profiles => render::profiles().map(Output::from),
@@ -118,6 +126,16 @@ fn run(cli: Cli, notes: &mut Vec<String>) -> anyhow::Result<Output> {
         Command::Diff(args) => diff::run(args),
         Command::Htpasswd(args) => htpasswd::run(args, notes).map(Output::from),
     }
+}
+
+fn schema(profile: bool) -> String {
+    let schema = match profile {
+        true => crate::layers::profile_schema(),
+        false => crate::spec::schema::platform(),
+    };
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema is JSON");
+    text.push('\n');
+    text
 }
 
 fn completions(shell: clap_complete::Shell) -> String {

@@ -12,6 +12,7 @@ use serde_yaml::{Mapping, Value};
 
 pub use profile::{
     BUILTIN as BUILTIN_PROFILES, DEFAULT as DEFAULT_PROFILE, Profile, load as load_profile,
+    schema as profile_schema,
 };
 pub use set::SetExpr;
 

@@ -20,6 +20,11 @@ pub const BUILTIN: [(&str, &str); 3] = [
 
 pub const DEFAULT: &str = "dev";
 
+/// The JSON Schema of a profile file.
+pub fn schema() -> serde_json::Value {
+    crate::spec::schema::profile::<ProfileFile>()
+}
+
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
@@ -32,9 +37,10 @@ pub struct Profile {
     pub folder: Option<std::path::PathBuf>,
 }
 
-#[derive(Deserialize)]
+/// A profile file: presets for a spec, and what a cluster needs first.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ProfileFile {
+pub struct ProfileFile {
     api_version: String,
     kind: String,
     description: String,

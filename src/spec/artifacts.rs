@@ -1,3 +1,4 @@
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::resources::{Resources, Storage};
@@ -8,14 +9,14 @@ pub const MINIO_IMAGE: &str = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
 pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z";
 
 /// The artifact store. `external` wins when set, as for the database.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Artifacts {
     pub embedded: Option<EmbeddedArtifacts>,
     pub external: Option<ExternalArtifacts>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct EmbeddedArtifacts {
     pub image: Image,
@@ -33,11 +34,12 @@ pub struct EmbeddedArtifacts {
     pub versioning: Option<Versioning>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Versioning {
     /// Days a replaced or deleted version is kept.
     #[serde(deserialize_with = "crate::types::int32")]
+    #[schemars(range(max = 2147483647))]
     pub noncurrent_days: u32,
 }
 
@@ -65,9 +67,17 @@ impl Default for EmbeddedArtifacts {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "u32")]
+/// 1 (one server) or 4 to 16 (distributed: erasure coding needs at least
+/// 4 drives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MinioReplicas(pub u32);
+crate::types::bounded_int!(
+    MinioReplicas,
+    1..=16,
+    "replicas must be 1 (one server) or 4 to 16 (distributed: erasure coding needs at least 4 \
+     drives), not {n}",
+    valid = |n| n == 1 || n >= 4
+);
 
 impl MinioReplicas {
     pub fn distributed(self) -> bool {
@@ -75,22 +85,9 @@ impl MinioReplicas {
     }
 }
 
-impl TryFrom<u32> for MinioReplicas {
-    type Error = String;
-    fn try_from(n: u32) -> Result<Self, String> {
-        match n {
-            1 | 4..=16 => Ok(MinioReplicas(n)),
-            _ => Err(format!(
-                "replicas must be 1 (one server) or 4 to 16 (distributed: erasure coding \
-                 needs at least 4 drives), not {n}"
-            )),
-        }
-    }
-}
-
 /// An S3-compatible store mlk does not run. `bucket` and the credentials
 /// have no default: they are checked once all layers are merged.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExternalArtifacts {
     /// `https://host[:port]`; empty for AWS S3 itself.

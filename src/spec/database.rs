@@ -1,3 +1,4 @@
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::resources::{Resources, Storage};
@@ -12,7 +13,7 @@ pub const CNPG_IMAGE: &str = "ghcr.io/cloudnative-pg/postgresql:17.6-system-book
 /// The metadata store. `external` wins when set, then `cloudnativepg`;
 /// `embedded` then only holds a profile's settings for a PostgreSQL that
 /// is not rendered.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Database {
     pub embedded: Option<EmbeddedDatabase>,
@@ -22,7 +23,7 @@ pub struct Database {
 
 /// A `postgresql.cnpg.io/v1` Cluster: the CloudNativePG operator runs the
 /// instances, fails over, and generates the application credentials.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CloudNativePg {
     pub instances: Instances,
@@ -50,21 +51,15 @@ impl Default for CloudNativePg {
 }
 
 /// One primary and its standbys: 1 to 9 PostgreSQL instances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "u32")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Instances(pub u32);
+crate::types::bounded_int!(
+    Instances,
+    1..=9,
+    "instances must be between 1 and 9, not {n}"
+);
 
-impl TryFrom<u32> for Instances {
-    type Error = String;
-    fn try_from(n: u32) -> Result<Self, String> {
-        match n {
-            1..=9 => Ok(Instances(n)),
-            _ => Err(format!("instances must be between 1 and 9, not {n}")),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Backup {
     /// Where in the artifact bucket the backups go.
@@ -131,7 +126,7 @@ impl Retention {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmbeddedDatabase {
     pub image: Image,
@@ -145,12 +140,13 @@ pub struct EmbeddedDatabase {
 }
 
 /// `pg_dump --format=custom` on a schedule, into the artifact bucket.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmbeddedBackup {
     pub schedule: crate::spec::CronSchedule,
     /// How many dumps are kept; older ones are deleted.
     #[serde(deserialize_with = "crate::types::int32")]
+    #[schemars(range(max = 2147483647))]
     pub retention: u32,
     /// The folder in the bucket (no experiment ID collides with it).
     pub path: BackupPath,
@@ -182,7 +178,7 @@ impl Default for EmbeddedDatabase {
 
 /// A PostgreSQL server mlk does not run. `host` and `password` have no
 /// default: they are checked once all layers are merged.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExternalDatabase {
     pub host: Option<Host>,
@@ -207,7 +203,7 @@ impl Default for ExternalDatabase {
 }
 
 /// libpq's `sslmode` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SslMode {
     Disable,

@@ -2,12 +2,13 @@
 //! whose front door is a Gateway (Envoy Gateway, Istio, Cilium, NGINX
 //! Gateway Fabric, Traefik, kgateway) rather than ingress-nginx.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::ingress::UrlPath;
 use crate::types::{Host, Name, Subdomain};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Gateway {
     pub enabled: bool,
@@ -36,7 +37,7 @@ impl Default for Gateway {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ParentRef {
     pub name: Subdomain,

@@ -1,3 +1,4 @@
+use schemars::JsonSchema;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -7,7 +8,7 @@ use super::secret_source::SecretSource;
 use crate::types::{Host, LabelKey, Name, Subdomain};
 
 /// An nginx Ingress in front of the tracking server, with basic auth.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Ingress {
     pub enabled: bool,
@@ -44,7 +45,7 @@ impl Default for Ingress {
 
 /// TLS from a Secret that exists, or from a cert-manager issuer (which
 /// then writes the Secret `secretName`, by default `NAME-tls`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Tls {
     pub secret_name: Option<Subdomain>,
@@ -52,7 +53,7 @@ pub struct Tls {
     pub issuer: Option<Subdomain>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Auth {
     /// `false` exposes MLflow without a login: an explicit choice.
@@ -79,7 +80,7 @@ impl Default for Auth {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub name: String,
@@ -91,25 +92,14 @@ pub struct User {
 pub const DEFAULT_COST: u32 = 6;
 pub const COSTS: std::ops::RangeInclusive<u32> = 4..=12;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "u32")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cost(pub u32);
-
-impl TryFrom<u32> for Cost {
-    type Error = String;
-    fn try_from(n: u32) -> Result<Self, String> {
-        if COSTS.contains(&n) {
-            Ok(Cost(n))
-        } else {
-            Err(format!(
-                "bcrypt cost {n} is outside {}..={}: nginx checks the hash on every request, \
-                 and each step doubles the time it takes",
-                COSTS.start(),
-                COSTS.end()
-            ))
-        }
-    }
-}
+crate::types::bounded_int!(
+    Cost,
+    COSTS,
+    "bcrypt cost {n} is outside 4..=12: nginx checks the hash on every request, and each step \
+     doubles the time it takes"
+);
 
 /// A URL path for the Ingress rule: `/`, or `/a/b`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,19 +138,9 @@ impl BodySize {
 }
 
 /// A timeout in seconds, 1 to 86400.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "u32")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seconds(pub u32);
-
-impl TryFrom<u32> for Seconds {
-    type Error = String;
-    fn try_from(n: u32) -> Result<Self, String> {
-        match n {
-            1..=86400 => Ok(Seconds(n)),
-            _ => Err(format!("{n} is not between 1 and 86400 seconds")),
-        }
-    }
-}
+crate::types::bounded_int!(Seconds, 1..=86400, "{n} is not between 1 and 86400 seconds");
 
 /// The basic-auth realm. ingress-nginx writes it into nginx's config
 /// inside quotes, so quotes, backslashes, `$`, `;` and braces are refused.

@@ -1,10 +1,11 @@
+use schemars::JsonSchema;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 use crate::types::{LabelKey, LabelValue, Name, PlatformName, Subdomain};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Metadata {
     pub name: PlatformName,

@@ -10,10 +10,12 @@ mod metadata;
 mod monitoring;
 mod network_policy;
 mod resources;
+pub mod schema;
 mod secret_source;
 mod serving;
 mod tracking;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts, MinioReplicas};
@@ -40,7 +42,7 @@ pub use tracking::{
 pub const API_VERSION: &str = "mlk/v1alpha1";
 
 /// The body of a `kind: Platform` document, without `apiVersion` and `kind`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlatformSpec {
     /// Checked by the loader: required in a spec file, absent elsewhere.

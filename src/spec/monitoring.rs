@@ -1,3 +1,4 @@
+use schemars::JsonSchema;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -5,7 +6,7 @@ use serde::Deserialize;
 use crate::types::{Duration, HostPattern, LabelKey, LabelValue, Name};
 
 /// Prometheus metrics of the tracking server.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Monitoring {
     pub service_monitor: ServiceMonitor,
@@ -25,7 +26,7 @@ impl Monitoring {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServiceMonitor {
     pub enabled: bool,

@@ -1,3 +1,4 @@
+use schemars::JsonSchema;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -11,7 +12,7 @@ pub type NamespaceLabels = BTreeMap<LabelKey, LabelValue>;
 /// Default-deny in the platform's namespace, then one policy per path the
 /// platform uses. Each `*Namespaces` list names where a peer outside the
 /// namespace runs: any namespace matching one of its label sets.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkPolicy {
     pub enabled: bool,

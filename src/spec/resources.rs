@@ -1,9 +1,10 @@
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::types::{Quantity, Subdomain};
 
 /// CPU and memory, as a container's `requests` or `limits` take them.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ResourceList {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -14,14 +15,14 @@ pub struct ResourceList {
 
 /// A container's resources. Requests above limits are refused here, as
 /// the API server would refuse them at apply time.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, try_from = "RawResources")]
 pub struct Resources {
     pub requests: ResourceList,
     pub limits: ResourceList,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 struct RawResources {
     requests: ResourceList,
@@ -69,7 +70,7 @@ impl Resources {
 
 /// A PersistentVolumeClaim's size and StorageClass (the cluster's default
 /// class when none is named).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Storage {
     pub size: Quantity,

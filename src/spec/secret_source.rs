@@ -50,6 +50,58 @@ impl<'de> serde::Deserialize<'de> for SecretSource {
     }
 }
 
+/// One mapping with exactly one of the forms, as `from_value` reads it.
+impl schemars::JsonSchema for SecretSource {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SecretSource".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let one = |key: &str, description: &str, schema: serde_json::Value| {
+            serde_json::json!({
+                "type": "object",
+                "description": description,
+                "properties": {key: schema},
+                "required": [key],
+                "additionalProperties": false,
+            })
+        };
+        let name = serde_json::json!({"type": "string", "minLength": 1});
+        let forms = [
+            one(
+                "fromEnv",
+                "The value of an environment variable at render time.",
+                name.clone(),
+            ),
+            one(
+                "fromFile",
+                "A file's content, beside the spec.",
+                name.clone(),
+            ),
+            one(
+                "existingSecret",
+                "A Secret that already exists in the cluster.",
+                serde_json::json!({
+                    "type": "object",
+                    "properties": {"name": name, "key": name},
+                    "required": ["name", "key"],
+                    "additionalProperties": false,
+                }),
+            ),
+            one(
+                "generate",
+                "Derived from MLK_SECRET_KEY: stable across renders.",
+                serde_json::json!({"const": true}),
+            ),
+            one("value", "Written in the spec itself (warned about).", name),
+        ];
+        schemars::json_schema!({
+            "description": format!("Where a secret comes from: {FORMS}."),
+            "oneOf": forms,
+        })
+    }
+}
+
 impl SecretSource {
     fn from_value(value: &Value) -> Result<SecretSource, String> {
         let Value::Mapping(map) = value else {

@@ -1,10 +1,11 @@
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::resources::Resources;
 use crate::types::{Image, Name, Subdomain, int32, int32_opt, string_newtype};
 
 /// Registered models served by KServe, one InferenceService each.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Serving {
     /// The registry `--resolve` asks; `MLFLOW_TRACKING_URI` overrides it.
@@ -29,7 +30,7 @@ impl Default for Serving {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Model {
     pub name: ServiceName,
@@ -42,11 +43,14 @@ pub struct Model {
     /// A ServingRuntime by name; KServe picks one for `mlflow` otherwise.
     pub runtime: Option<Name>,
     #[serde(default = "one", deserialize_with = "int32")]
+    #[schemars(range(max = 2147483647))]
     pub min_replicas: u32,
     #[serde(default, deserialize_with = "int32_opt")]
+    #[schemars(range(max = 2147483647))]
     pub max_replicas: Option<u32>,
     pub scale_metric: Option<ScaleMetric>,
     #[serde(default, deserialize_with = "int32_opt")]
+    #[schemars(range(max = 2147483647))]
     pub scale_target: Option<u32>,
     pub canary_traffic_percent: Option<Percent>,
     #[serde(default = "predictor_resources")]
@@ -63,7 +67,7 @@ fn predictor_resources() -> Resources {
     Resources::new("500m", "1Gi", None, "2Gi")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ScaleMetric {
     Cpu,
@@ -72,32 +76,17 @@ pub enum ScaleMetric {
     Rps,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "u32")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Percent(pub u32);
+crate::types::bounded_int!(Percent, 0..=100, "{n} is not a percentage (0 to 100)");
 
-impl TryFrom<u32> for Percent {
-    type Error = String;
-    fn try_from(n: u32) -> Result<Self, String> {
-        (n <= 100)
-            .then_some(Percent(n))
-            .ok_or_else(|| format!("{n} is not a percentage (0 to 100)"))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "u32")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeoutSeconds(pub u32);
-
-impl TryFrom<u32> for TimeoutSeconds {
-    type Error = String;
-    fn try_from(n: u32) -> Result<Self, String> {
-        match n {
-            1..=120 => Ok(TimeoutSeconds(n)),
-            _ => Err(format!("timeoutSeconds must be between 1 and 120, not {n}")),
-        }
-    }
-}
+crate::types::bounded_int!(
+    TimeoutSeconds,
+    1..=120,
+    "timeoutSeconds must be between 1 and 120, not {n}"
+);
 
 /// A registered model's version: a positive integer, written as a number
 /// or a string of digits.
@@ -122,6 +111,22 @@ impl<'de> Deserialize<'de> for ModelVersion {
                 "a model version is a positive whole number, such as 3",
             )),
         }
+    }
+}
+
+impl JsonSchema for ModelVersion {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ModelVersion".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A registered model's version, such as 3.",
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": "^[0-9]*[1-9][0-9]*$"},
+            ],
+        })
     }
 }
 

@@ -1,3 +1,4 @@
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::SecretSource;
@@ -8,11 +9,12 @@ use crate::types::{EnvName, HostPattern, Image, Origin, int32};
 /// (S3) and prometheus-flask-exporter (`/metrics`); the plain image has none.
 pub const MLFLOW_IMAGE: &str = "ghcr.io/mlflow/mlflow:v3.17.2-full";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Tracking {
     pub image: Image,
     #[serde(deserialize_with = "int32")]
+    #[schemars(range(max = 2147483647))]
     pub replicas: u32,
     pub workers: Workers,
     /// Derived from `workers` (and `jobExecution`) when not given.
@@ -47,7 +49,7 @@ pub struct Tracking {
     pub gc: Option<Gc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Gc {
     pub schedule: CronSchedule,
@@ -126,7 +128,7 @@ impl GcAge {
 
 /// MLflow's basic-auth app: users and per-experiment and per-model
 /// permissions, behind any Ingress controller or Gateway.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct TrackingAuth {
     pub enabled: bool,
@@ -146,7 +148,7 @@ impl Default for TrackingAuth {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthAdmin {
     pub username: String,
@@ -163,7 +165,7 @@ impl Default for AuthAdmin {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 pub enum Permission {
     #[serde(rename = "READ")]
     Read,
@@ -186,16 +188,19 @@ impl Permission {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Autoscaling {
     #[serde(deserialize_with = "int32")]
+    #[schemars(range(max = 2147483647))]
     pub min_replicas: u32,
     #[serde(deserialize_with = "int32")]
+    #[schemars(range(max = 2147483647))]
     pub max_replicas: u32,
     /// Average CPU use, as a share of the request, that the autoscaler
     /// keeps the replicas at.
     #[serde(deserialize_with = "int32")]
+    #[schemars(range(max = 2147483647))]
     pub target_cpu_percent: u32,
 }
 
@@ -234,22 +239,11 @@ impl Default for Tracking {
 }
 
 /// uvicorn worker processes: at least one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "i64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Workers(pub u32);
+crate::types::bounded_int!(Workers, 1..=64, "workers must be between 1 and 64, not {n}");
 
-/// From `i64`, so that `-1` is told the range rather than a type name.
-impl TryFrom<i64> for Workers {
-    type Error = String;
-    fn try_from(n: i64) -> Result<Self, String> {
-        match n {
-            1..=64 => Ok(Workers(n as u32)),
-            _ => Err(format!("workers must be between 1 and 64, not {n}")),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvVar {
     pub name: EnvName,

@@ -1,5 +1,6 @@
 //! Values that validate once, at the edge: when the spec is read.
 
+mod bounded;
 mod bucket;
 mod dns;
 mod duration;
@@ -10,6 +11,7 @@ mod int32;
 mod label;
 mod quantity;
 
+pub(crate) use bounded::bounded_int;
 pub use bucket::BucketName;
 pub(crate) use dns::check_label;
 pub use dns::{Name, PlatformName, Subdomain};
@@ -42,6 +44,16 @@ macro_rules! string_newtype {
         impl serde::Serialize for $ty {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(&self.0)
+            }
+        }
+
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($ty).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string" })
             }
         }
 

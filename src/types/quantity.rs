@@ -94,6 +94,19 @@ impl serde::Serialize for Quantity {
     }
 }
 
+impl schemars::JsonSchema for Quantity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Kubernetes quantity: 500m, 2, 1.5Gi.",
+            "type": ["string", "number"],
+        })
+    }
+}
+
 /// Accepts `500m` as well as the bare YAML numbers `2` and `0.5`.
 impl<'de> serde::Deserialize<'de> for Quantity {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
