@@ -52,6 +52,11 @@ pub fn render_platform(
     let notes = ctx.tracking.admin_note.iter().cloned().collect();
     let mut docs = manifest::parse(&render::render(&ctx)?)?;
     checksums::annotate(&mut docs);
+    if resolved.platform.secret_store.is_some() && docs.iter().any(|d| d.kind() == "Secret") {
+        bail!(
+            "externalSecrets mode rendered a Secret with values (a bug in mlk); nothing was emitted"
+        );
+    }
     let level = validate::Level::Restricted;
     let report = validate::validate(&docs, catalog, &resolved.external, level);
     if !report.is_valid(true) {

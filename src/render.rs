@@ -90,5 +90,6 @@ fn environment(ctx: &Context) -> anyhow::Result<Environment<'static>> {
     // Imported macros see globals only, not the caller's context.
     env.add_global("namespace", Value::from_serialize(&ctx.namespace));
     env.add_global("annotations", Value::from_serialize(&ctx.annotations));
+    env.add_global("secret_store", Value::from_serialize(&ctx.secret_store));
     Ok(env)
 }

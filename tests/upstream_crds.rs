@@ -92,6 +92,7 @@ fn built_in_custom_kinds_are_a_subset_of_upstream() {
         ("serving.kserve.io/v1beta1", "InferenceService"),
         ("postgresql.cnpg.io/v1", "Cluster"),
         ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+        ("external-secrets.io/v1", "ExternalSecret"),
     ] {
         let ours = builtin.lookup(api, kind).expect("built in");
         assert_eq!(ours.source, Source::Builtin);
@@ -101,7 +102,7 @@ fn built_in_custom_kinds_are_a_subset_of_upstream() {
         compared += 1;
     }
     assert!(out.is_empty(), "{}", out.join("\n"));
-    assert_eq!(compared, 4);
+    assert_eq!(compared, 5);
 }
 
 #[test]
@@ -186,6 +187,7 @@ fn monitoring_and_serving_pass_upstream_crds() {
         "specs/gateway.yaml",
         "specs/gateway-and-ingress.yaml",
         "specs/auth.yaml",
+        "specs/external-secrets.yaml",
     ];
     for spec in specs {
         let out = mlk_with_crds(&["render", "-f", spec, "--resolve"], &dir)

@@ -50,6 +50,7 @@ pub fn build(n: &Naming, plan: &IngressPlan, service: &str, extras: &mut Extras)
             auth_secret = Some(SecretObject {
                 name: name.clone(),
                 data: BTreeMap::from([("auth".to_owned(), encoded)]),
+                ..SecretObject::default()
             });
             Some(name)
         }

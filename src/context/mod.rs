@@ -53,6 +53,8 @@ pub struct Context {
     pub network_policies: Vec<network_policy::PolicyContext>,
     /// Every container's securityContext.
     pub container_security: k8s_openapi::api::core::v1::SecurityContext,
+    /// The store every ExternalSecret reads, in externalSecrets mode.
+    pub secret_store: Option<crate::spec::StoreRef>,
 }
 
 pub fn build(p: &Platform) -> Context {
@@ -124,6 +126,7 @@ pub fn build(p: &Platform) -> Context {
             })
             .unwrap_or_default(),
         container_security: security::container(),
+        secret_store: p.secret_store.clone(),
     }
 }
 

@@ -10,14 +10,27 @@ use k8s_openapi::api::core::v1::{
 use serde::Serialize;
 
 use crate::resolve::SecretValue;
-use crate::spec::SecretRef;
+use crate::spec::{RemoteRef, SecretRef};
 use crate::types::Subdomain;
 
-/// A Secret to render. `data` is base64, as the API stores it.
-#[derive(Debug, Clone, Serialize)]
+/// A Secret to render. `data` is base64, as the API stores it; `remote`
+/// keys are fetched from the external store, and then the Secret is
+/// rendered as an ExternalSecret that writes it.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SecretObject {
     pub name: String,
     pub data: BTreeMap<String, String>,
+    pub remote: Vec<RemoteEntry>,
+    /// Its own annotations, in place of the platform's.
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// One `spec.data` item of an ExternalSecret.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteEntry {
+    pub secret_key: String,
+    pub remote_ref: RemoteRef,
 }
 
 /// Collects the values that go into one Secret of mlk's and hands out
@@ -25,6 +38,7 @@ pub struct SecretObject {
 pub struct SecretBinder {
     name: String,
     data: BTreeMap<String, String>,
+    remote: Vec<RemoteEntry>,
 }
 
 impl SecretBinder {
@@ -32,7 +46,13 @@ impl SecretBinder {
         SecretBinder {
             name,
             data: BTreeMap::new(),
+            remote: Vec::new(),
         }
+    }
+
+    fn own(&self, key: &str) -> SecretRef {
+        let name = Subdomain::try_from(self.name.clone()).expect("derived names are valid");
+        SecretRef::new(name, key)
     }
 
     pub fn bind(&mut self, key: &str, value: &SecretValue) -> SecretRef {
@@ -41,17 +61,25 @@ impl SecretBinder {
             SecretValue::Value(v) => {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(v.expose());
                 self.data.insert(key.to_owned(), encoded);
-                let name = Subdomain::try_from(self.name.clone()).expect("derived names are valid");
-                SecretRef::new(name, key)
+                self.own(key)
+            }
+            SecretValue::Remote(r) => {
+                self.remote.push(RemoteEntry {
+                    secret_key: key.to_owned(),
+                    remote_ref: r.clone(),
+                });
+                self.own(key)
             }
         }
     }
 
     /// The Secret, unless every value lives in an existing one.
     pub fn finish(self) -> Option<SecretObject> {
-        (!self.data.is_empty()).then_some(SecretObject {
+        (!self.data.is_empty() || !self.remote.is_empty()).then_some(SecretObject {
             name: self.name,
             data: self.data,
+            remote: self.remote,
+            annotations: None,
         })
     }
 }

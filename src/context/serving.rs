@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::minio;
 use super::naming::{Labels, Naming};
-use super::secret::SecretBinder;
+use super::secret::{SecretBinder, SecretObject};
 use super::security;
 use crate::resolve::{ArtifactsPlan, Credentials, ModelPlan, SecretValue, ServingPlan, Source};
 use crate::spec::{Resources, ScaleMetric};
@@ -26,15 +26,8 @@ pub struct ServingContext {
     pub annotations: BTreeMap<String, String>,
     /// The Secret the ServiceAccount lists, rendered or existing.
     pub secret_name: Option<String>,
-    pub secret: Option<CredentialsSecret>,
+    pub secret: Option<SecretObject>,
     pub models: Vec<InferenceService>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CredentialsSecret {
-    pub name: String,
-    pub annotations: BTreeMap<String, String>,
-    pub data: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -213,7 +206,7 @@ pub fn predictor_labels(n: &Naming) -> Labels {
 
 /// The storage initializer reads the endpoint from annotations and the
 /// keys under either of two names, depending on KServe's configuration.
-fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> CredentialsSecret {
+fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> SecretObject {
     let (endpoint, https, region, user, password) = match artifacts {
         ArtifactsPlan::Embedded {
             root_user,
@@ -265,9 +258,10 @@ fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> CredentialsSecre
     annotations.insert(kserve("s3-usehttps"), flag(https));
     annotations.insert(kserve("s3-verifyssl"), flag(https));
     annotations.insert(kserve("s3-region"), region);
-    CredentialsSecret {
-        name,
-        annotations,
-        data: binder.finish().expect("credentials are values").data,
+    SecretObject {
+        annotations: Some(annotations),
+        ..binder
+            .finish()
+            .expect("the credentials are values or remote keys")
     }
 }

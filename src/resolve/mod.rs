@@ -18,7 +18,7 @@ use crate::located::Located;
 use crate::problems::Problems;
 use crate::spec::{
     CloudNativePg, EmbeddedArtifacts, EmbeddedDatabase, Endpoint, Metadata, Monitoring,
-    NetworkPolicy, PgIdent, SecretSource, SslMode, Tracking,
+    NetworkPolicy, PgIdent, SecretSource, SecretsMode, SslMode, StoreRef, Tracking,
 };
 use crate::types::{BucketName, Host};
 use secrets::Resolver;
@@ -39,6 +39,8 @@ pub struct Platform {
     pub monitoring: Monitoring,
     pub serving: Option<ServingPlan>,
     pub network_policy: Option<NetworkPolicy>,
+    /// The store ExternalSecrets read, in externalSecrets mode.
+    pub secret_store: Option<StoreRef>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,7 +93,7 @@ pub struct Resolved {
 /// against the live tracking server.
 pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Resolved, Problems> {
     let spec = merged.spec.clone();
-    let mut r = Resolver::new(env);
+    let mut r = Resolver::new(env, spec.secrets.mode);
     let mut found = Vec::new();
     let database = Problems::keep(&mut found, database(spec.database, &mut r));
     let artifacts = Problems::keep(&mut found, artifacts(spec.artifacts, &mut r));
@@ -105,6 +107,8 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     Problems::keep(&mut found, autoscaling_checks(&spec.tracking));
     Problems::keep(&mut found, labels_checks(&spec.metadata));
     Problems::keep(&mut found, monitoring_checks(&spec.monitoring));
+    let external_mode = spec.secrets.mode == SecretsMode::ExternalSecrets;
+    found.extend(external_secrets_checks(&merged.spec));
     let serving = artifacts.as_ref().and_then(|a| {
         Problems::keep(
             &mut found,
@@ -139,6 +143,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
             monitoring: spec.monitoring,
             serving,
             network_policy: spec.network_policy.enabled.then_some(spec.network_policy),
+            secret_store: spec.secrets.store.filter(|_| external_mode),
         },
         warnings: r.finish(),
     })
@@ -372,6 +377,47 @@ fn labels_checks(m: &Metadata) -> Result<(), Located> {
         }
     }
     Ok(())
+}
+
+/// In externalSecrets mode mlk renders no secret value, so nothing that
+/// mlk derives from one (an htpasswd hash, MLflow's auth config and
+/// Flask key) can be rendered either.
+fn external_secrets_checks(spec: &crate::spec::PlatformSpec) -> Vec<Located> {
+    let refuse = |path: &str, msg: &str| Located::new("spec", Some(path), msg);
+    let mut found = Vec::new();
+    match (spec.secrets.mode, &spec.secrets.store) {
+        (SecretsMode::Inline, Some(_)) => found.push(refuse(
+            "secrets.store",
+            "is read only in externalSecrets mode: set secrets.mode: externalSecrets, or remove it",
+        )),
+        (SecretsMode::ExternalSecrets, None) => found.push(refuse(
+            "secrets.store",
+            "is required in externalSecrets mode: {name: STORE, kind: SecretStore} or \
+             ClusterSecretStore",
+        )),
+        _ => {}
+    }
+    if spec.secrets.mode == SecretsMode::Inline {
+        return found;
+    }
+    let auth = &spec.ingress.auth;
+    if spec.ingress.enabled && auth.enabled && auth.existing_secret.is_none() {
+        found.push(refuse(
+            "ingress.auth",
+            "in externalSecrets mode mlk renders no htpasswd Secret: keep the htpasswd lines in \
+             the store, have an ExternalSecret write a Secret with key `auth`, and name it in \
+             ingress.auth.existingSecret",
+        ));
+    }
+    if spec.tracking.auth.enabled {
+        found.push(refuse(
+            "tracking.auth.enabled",
+            "MLflow's auth app needs a config and a Flask key that mlk derives, which \
+             externalSecrets mode cannot render; use secrets.mode: inline, or front MLflow \
+             with ingress.auth",
+        ));
+    }
+    found
 }
 
 /// Prometheus refuses a scrape config whose timeout exceeds its interval.

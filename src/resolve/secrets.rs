@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::located::Located;
-use crate::spec::{SecretRef, SecretSource};
+use crate::spec::{RemoteRef, SecretRef, SecretSource, SecretsMode};
 
 /// The key `generate` falls back to when MLK_SECRET_KEY is unset, in
 /// profiles that allow it. It is public: anyone can derive the same values.
@@ -46,11 +46,15 @@ pub enum SecretValue {
     Value(Sensitive),
     /// Read from a Secret the user manages.
     Existing(SecretRef),
+    /// Fetched from the external store into a Secret of mlk's naming.
+    Remote(RemoteRef),
 }
 
 impl SecretValue {
-    pub fn is_value(&self) -> bool {
-        matches!(self, SecretValue::Value(_))
+    /// Whether mlk writes it into a Secret of its own (directly, or
+    /// through an ExternalSecret), so that it may copy it into another.
+    pub fn is_own(&self) -> bool {
+        matches!(self, SecretValue::Value(_) | SecretValue::Remote(_))
     }
 }
 
@@ -69,6 +73,7 @@ pub struct SecretEnv {
 
 pub struct Resolver<'a> {
     env: &'a SecretEnv,
+    mode: SecretsMode,
     pub warnings: Vec<String>,
     /// Secrets the spec says exist outside the rendered platform.
     pub existing: crate::validate::External,
@@ -80,9 +85,10 @@ pub struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    pub fn new(env: &'a SecretEnv) -> Self {
+    pub fn new(env: &'a SecretEnv, mode: SecretsMode) -> Self {
         Resolver {
             env,
+            mode,
             warnings: Vec::new(),
             existing: crate::validate::External::default(),
             dev_key_used_for: Vec::new(),
@@ -118,13 +124,43 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Whether secrets come from an External Secrets Operator store.
+    pub fn external_store(&self) -> bool {
+        self.mode == SecretsMode::ExternalSecrets
+    }
+
     /// Every source that could not be read.
     pub fn take_missing(&mut self) -> Vec<Located> {
         std::mem::take(&mut self.missing)
     }
 
     fn value_of(&mut self, path: &str, source: &SecretSource) -> Result<SecretValue, String> {
+        let external = self.mode == SecretsMode::ExternalSecrets;
         let value = match source {
+            SecretSource::Remote(r) if external => return Ok(SecretValue::Remote(r.clone())),
+            SecretSource::Remote(_) => {
+                return Err(
+                    "remote reads from an external secret store: set secrets.mode: \
+                            externalSecrets and secrets.store"
+                        .into(),
+                );
+            }
+            SecretSource::Generate if external => {
+                return Err(
+                    "`generate` invents a value, but in externalSecrets mode the store \
+                            owns every value: use {remote: {key, property}} or existingSecret"
+                        .into(),
+                );
+            }
+            SecretSource::FromEnv(_) | SecretSource::FromFile(_) | SecretSource::Literal(_)
+                if external =>
+            {
+                return Err(
+                    "in externalSecrets mode no secret value is rendered: use {remote: \
+                            {key, property}} or existingSecret"
+                        .into(),
+                );
+            }
             SecretSource::Existing(r) => {
                 self.existing.insert("Secret", r.name.as_str());
                 return Ok(SecretValue::Existing(r.clone()));

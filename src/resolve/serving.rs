@@ -316,12 +316,12 @@ fn credentials(
             root_user,
             root_password,
             ..
-        } => root_user.is_value() && root_password.is_value(),
+        } => root_user.is_own() && root_password.is_own(),
         ArtifactsPlan::External {
             access_key_id,
             secret_access_key,
             ..
-        } => access_key_id.is_value() && secret_access_key.is_value(),
+        } => access_key_id.is_own() && secret_access_key.is_own(),
     };
     if !values_known {
         return Err(Located::new(

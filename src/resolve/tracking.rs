@@ -44,7 +44,8 @@ pub fn resolve(
         )),
         false => None,
     };
-    let auth = match t.auth.enabled {
+    // In externalSecrets mode the auth app is refused as a whole.
+    let auth = match t.auth.enabled && !r.external_store() {
         true => Some(auth(&t.auth, metadata, monitoring, r)?),
         false => None,
     };

@@ -12,6 +12,7 @@ mod network_policy;
 mod resources;
 pub mod schema;
 mod secret_source;
+mod secrets;
 mod serving;
 mod tracking;
 
@@ -29,7 +30,8 @@ pub use metadata::Metadata;
 pub use monitoring::{Monitoring, ServiceMonitor};
 pub use network_policy::{NamespaceLabels, NetworkPolicy, by_name};
 pub use resources::{ResourceList, Resources, Storage};
-pub use secret_source::{SecretRef, SecretSource};
+pub use secret_source::{RemoteRef, SecretRef, SecretSource};
+pub use secrets::{Secrets, SecretsMode, StoreKind, StoreRef};
 pub use serving::{
     Alias, Model, ModelVersion, RegisteredModel, ScaleMetric, ServiceName, Serving, StorageUri,
     TrackingUri,
@@ -64,4 +66,6 @@ pub struct PlatformSpec {
     pub serving: Serving,
     #[serde(rename = "networkPolicy")]
     pub network_policy: NetworkPolicy,
+    /// Where the platform's Secrets come from.
+    pub secrets: Secrets,
 }

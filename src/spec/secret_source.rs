@@ -8,8 +8,8 @@ use serde_yaml::Value;
 
 use crate::types::{EnvName, Subdomain};
 
-const FORMS: &str =
-    "fromEnv: VAR, fromFile: PATH, existingSecret: {name, key}, generate: true, or value: LITERAL";
+const FORMS: &str = "fromEnv: VAR, fromFile: PATH, existingSecret: {name, key}, generate: true, \
+     remote: {key, property}, or value: LITERAL";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SecretSource {
@@ -25,6 +25,17 @@ pub enum SecretSource {
     Generate,
     /// Written in the spec itself: allowed, with a warning.
     Literal(String),
+    /// A key in the external secret store (`secrets.mode: externalSecrets`).
+    Remote(RemoteRef),
+}
+
+/// A value in an External Secrets Operator store: its `key`, and the
+/// `property` within it when the stored value is a structure.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RemoteRef {
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
 }
 
 /// A key of a Kubernetes Secret.
@@ -93,6 +104,16 @@ impl schemars::JsonSchema for SecretSource {
                 "Derived from MLK_SECRET_KEY: stable across renders.",
                 serde_json::json!({"const": true}),
             ),
+            one(
+                "remote",
+                "A key in the external secret store (secrets.mode: externalSecrets).",
+                serde_json::json!({
+                    "type": "object",
+                    "properties": {"key": name, "property": name},
+                    "required": ["key"],
+                    "additionalProperties": false,
+                }),
+            ),
             one("value", "Written in the spec itself (warned about).", name),
         ];
         schemars::json_schema!({
@@ -126,6 +147,7 @@ impl SecretSource {
                 _ => Err("fromFile takes a file path".into()),
             },
             "existingSecret" => existing(inner).map(SecretSource::Existing),
+            "remote" => remote(inner).map(SecretSource::Remote),
             "generate" => match inner {
                 Value::Bool(true) => Ok(SecretSource::Generate),
                 _ => Err("generate takes `true`; to not generate, choose another source".into()),
@@ -138,6 +160,29 @@ impl SecretSource {
             _ => Err(format!("not a secret source; use one of: {FORMS}")),
         }
     }
+}
+
+fn remote(v: &Value) -> Result<RemoteRef, String> {
+    let usage = "remote takes {key: KEY} or {key: KEY, property: PROPERTY}";
+    let map = v.as_mapping().ok_or(usage)?;
+    if map
+        .keys()
+        .any(|k| !matches!(k.as_str(), Some("key" | "property")))
+    {
+        return Err(format!("unknown key in remote; {usage}"));
+    }
+    let text = |field: &str| match map.get(field) {
+        None => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() && !s.chars().any(char::is_control) => {
+            Ok(Some(s.clone()))
+        }
+        Some(_) => Err(format!("remote.{field} must be a non-empty string")),
+    };
+    let key = text("key")?.ok_or(usage)?;
+    Ok(RemoteRef {
+        key,
+        property: text("property")?,
+    })
 }
 
 fn existing(v: &Value) -> Result<SecretRef, String> {

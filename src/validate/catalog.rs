@@ -38,6 +38,10 @@ const BUILTIN_CUSTOM: &[(&str, &str)] = &[
         "schemas/httproute.yaml",
         include_str!("../../schemas/httproute.yaml"),
     ),
+    (
+        "schemas/externalsecret.yaml",
+        include_str!("../../schemas/externalsecret.yaml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,7 @@ pub struct Index<'a> {
     service_labels: LabelIndex,
     objects: HashMap<Id<'a>, &'a Document>,
     /// Secrets an operator in the stream writes, with their keys.
-    operated: HashMap<(Option<&'a str>, String), &'static [&'static str]>,
+    operated: HashMap<(Option<&'a str>, String), Vec<String>>,
 }
 
 impl<'a> Index<'a> {
@@ -59,9 +59,9 @@ impl<'a> Index<'a> {
     }
 
     /// The keys of a Secret an operator in the stream writes.
-    pub fn operated_secret(&self, ns: Option<&str>, name: &str) -> Option<&[&'static str]> {
+    pub fn operated_secret(&self, ns: Option<&'a str>, name: &str) -> Option<&[String]> {
         let key = (ns, name.to_owned());
-        self.operated.get(&key).copied()
+        self.operated.get(&key).map(Vec::as_slice)
     }
 
     /// The pods in `ns` whose labels include every pair of `exact`.

@@ -1,6 +1,6 @@
 //! What operators create from the custom objects mlk renders: the pods of
-//! a CloudNativePG Cluster and of a KServe InferenceService, and the
-//! Secret CloudNativePG generates. References to them (a NetworkPolicy
+//! a CloudNativePG Cluster and of a KServe InferenceService, the Secret
+//! CloudNativePG generates, and the one an ExternalSecret writes. References to them (a NetworkPolicy
 //! selecting the pods, an env var reading the Secret) then resolve.
 
 use std::borrow::Cow;
@@ -13,6 +13,7 @@ use crate::manifest::Document;
 
 const CNPG_API: &str = "postgresql.cnpg.io/v1";
 const KSERVE_API: &str = "serving.kserve.io/v1beta1";
+const ESO_API: &str = "external-secrets.io/v1";
 /// The keys of the `NAME-app` Secret CloudNativePG writes for the owner.
 const CNPG_APP_KEYS: [&str; 8] = [
     "username", "password", "host", "port", "dbname", "uri", "jdbc-uri", "pgpass",
@@ -80,9 +81,19 @@ pub fn pods(doc: &Document) -> Vec<Pod<'_>> {
 }
 
 /// A Secret the operator writes for `doc`: its name and keys.
-pub fn secret(doc: &Document) -> Option<(String, &'static [&'static str])> {
+pub fn secret(doc: &Document) -> Option<(String, Vec<String>)> {
     match (api(doc), doc.kind()) {
-        (Some(CNPG_API), "Cluster") => Some((format!("{}-app", doc.name()), &CNPG_APP_KEYS)),
+        (Some(CNPG_API), "Cluster") => Some((
+            format!("{}-app", doc.name()),
+            CNPG_APP_KEYS.iter().map(|k| (*k).to_owned()).collect(),
+        )),
+        (Some(ESO_API), "ExternalSecret") => {
+            let spec = &doc.value["spec"];
+            let name = spec["target"]["name"].as_str().unwrap_or(doc.name());
+            let keys = spec["data"].as_sequence().into_iter().flatten();
+            let keys = keys.filter_map(|d| d["secretKey"].as_str().map(str::to_owned));
+            Some((name.to_owned(), keys.collect()))
+        }
         _ => None,
     }
 }

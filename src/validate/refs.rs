@@ -281,7 +281,7 @@ fn keys_of(index: &Index, kind: &str, ns: Option<&str>, name: &str) -> Option<Ve
     let keys = index
         .operated_secret(ns, name)
         .filter(|_| kind == "Secret")?;
-    Some(keys.iter().map(|k| (*k).to_owned()).collect())
+    Some(keys.to_vec())
 }
 
 impl<'a> ConfigRef<'a> {
