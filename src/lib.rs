@@ -10,6 +10,7 @@ pub mod emit;
 pub mod htpasswd;
 pub mod layers;
 pub mod located;
+pub mod lock;
 pub mod manifest;
 pub mod pipeline;
 pub mod problems;

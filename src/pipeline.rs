@@ -20,6 +20,8 @@ pub struct Rendered {
     /// Every file the render read: the spec, its profile, and the files
     /// they name.
     pub inputs: Vec<std::path::PathBuf>,
+    /// What the registry named, when it was asked.
+    pub lock: Option<crate::lock::Lock>,
 }
 
 /// `vars` is the process environment, captured once by the caller.
@@ -90,5 +92,6 @@ pub fn render_platform(
         warnings: resolved.warnings,
         notes,
         inputs: read,
+        lock: resolved.lock,
     })
 }

@@ -71,6 +71,20 @@ struct AliasAnswer {
 #[derive(Deserialize)]
 struct VersionAnswer {
     version: String,
+    #[serde(default)]
+    run_id: String,
+}
+
+#[derive(Deserialize, Default)]
+struct ModelVersionAnswer {
+    #[serde(default)]
+    model_version: RunOnly,
+}
+
+#[derive(Deserialize, Default)]
+struct RunOnly {
+    #[serde(default)]
+    run_id: String,
 }
 
 #[derive(Deserialize)]
@@ -116,15 +130,35 @@ impl Registry {
         }
     }
 
-    /// The version an alias points at.
-    pub fn alias_version(&self, model: &str, alias: &str) -> Result<u64, RegistryError> {
+    /// The version an alias points at, and the run that made it.
+    pub fn alias_version(
+        &self,
+        model: &str,
+        alias: &str,
+    ) -> Result<(u64, Option<String>), RegistryError> {
         let query = [("name", model), ("alias", alias)];
         let answer: AliasAnswer = self.get("registered-models/alias", &query)?;
         let v = answer.model_version.version;
-        v.parse().map_err(|_| {
+        let version = v.parse().map_err(|_| {
             let v = self.excerpt(&v);
             RegistryError::BadAnswer(format!("version {v:?} is not a number"))
-        })
+        })?;
+        Ok((version, self.run_id(answer.model_version.run_id)))
+    }
+
+    /// The run that made a version, when the registry says.
+    pub fn version_run(&self, model: &str, version: u64) -> Result<Option<String>, RegistryError> {
+        let version = version.to_string();
+        let query = [("name", model), ("version", version.as_str())];
+        let answer: ModelVersionAnswer = self.get("model-versions/get", &query)?;
+        Ok(self.run_id(answer.model_version.run_id))
+    }
+
+    /// A run id is hex (MLflow's uuid4().hex); anything else is not kept.
+    fn run_id(&self, id: String) -> Option<String> {
+        let plain =
+            !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric());
+        (plain && !self.echoes(&id)).then_some(id)
     }
 
     /// Where a version's files are: the folder that holds `MLmodel`.

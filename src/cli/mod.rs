@@ -4,6 +4,7 @@
 mod diff;
 mod htpasswd;
 mod render;
+mod resolve;
 mod validate;
 
 use std::io::Write;
@@ -36,6 +37,10 @@ enum Command {
     /// survive. Exit 0 no difference, 1 differences that apply cleanly,
     /// 2 unusable input, 3 an unsafe change.
     Diff(diff::DiffArgs),
+    /// Ask the registry what each served model's alias or version names
+    /// now, and update the lock (mlk.lock beside the spec) with it; prints
+    /// what changed, such as `wine: champion 3 → 4`.
+    Resolve(resolve::ResolveArgs),
     /// Print a commented starter spec, every field with its default.
     Init,
     /// Print the spec's JSON Schema (draft 2020-12) for editors:
@@ -122,6 +127,7 @@ fn run(cli: Cli, notes: &mut Vec<String>) -> anyhow::Result<Output> {
         Command::Man => man().map(Output::from),
         Command::Profiles => render::profiles().map(Output::from),
         Command::Render(args) => render::run(args, notes).map(Output::from),
+        Command::Resolve(args) => resolve::run(args, notes).map(Output::from),
         Command::Validate(args) => validate::run(args, notes),
         Command::Diff(args) => diff::run(args),
         Command::Htpasswd(args) => htpasswd::run(args, notes).map(Output::from),

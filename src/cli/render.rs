@@ -8,12 +8,15 @@ use anyhow::Context as _;
 use super::Format;
 use crate::emit;
 use crate::layers::{self, BUILTIN_PROFILES, DEFAULT_PROFILE, Inputs, SetExpr};
+use crate::lock;
 use crate::pipeline::render_platform;
 use crate::resolve::Lookup;
 use crate::spec_files::Grants;
 
+/// What a render reads: the spec, its profile, overrides, the files it
+/// may name, and its lock.
 #[derive(clap::Args)]
-pub struct RenderArgs {
+pub struct SpecArgs {
     /// The platform spec (`-` reads standard input).
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     file: Option<PathBuf>,
@@ -21,17 +24,33 @@ pub struct RenderArgs {
     /// spec's own `profile`, else dev. Must agree with the spec's.
     #[arg(long, value_name = "NAME|PATH")]
     profile: Option<String>,
-    /// Print the merged spec (profile, spec file and --set, in that order)
-    /// instead of the manifests; secret sources as written, `value`s
-    /// masked.
-    #[arg(long, conflicts_with_all = ["output_dir", "resolve"])]
-    print_spec: bool,
     /// Override a spec value, e.g. tracking.replicas=3 (read as YAML).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
     /// Override a spec value, always as a string.
     #[arg(long = "set-string", value_name = "PATH=VALUE")]
     set_string: Vec<String>,
+    /// Let the spec read this file, or files beneath this folder (through
+    /// fromFile or htpasswdFile), besides its own folder. Repeatable.
+    #[arg(long = "allow-file", value_name = "PATH")]
+    allow_file: Vec<PathBuf>,
+    /// The lock file of served models' aliases and versions; default
+    /// mlk.lock beside the spec.
+    #[arg(long, value_name = "FILE")]
+    lock: Option<PathBuf>,
+    #[command(flatten)]
+    schemas: super::validate::SchemaArgs,
+}
+
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+    /// Print the merged spec (profile, spec file and --set, in that order)
+    /// instead of the manifests; secret sources as written, `value`s
+    /// masked.
+    #[arg(long, conflicts_with_all = ["output_dir", "resolve"])]
+    print_spec: bool,
     /// Output format on stdout.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Yaml)]
     output: Format,
@@ -45,71 +64,132 @@ pub struct RenderArgs {
     omit_secrets: bool,
     /// Look up registry aliases and versions of `serving.models` on the
     /// tracking server (--tracking-uri, MLFLOW_TRACKING_URI or
-    /// serving.trackingUri). MLFLOW_TRACKING_USERNAME and
+    /// serving.trackingUri), and write what they named into the lock.
+    /// Without it, the lock is read. MLFLOW_TRACKING_USERNAME and
     /// MLFLOW_TRACKING_PASSWORD go only to a server named by the first two.
     #[arg(long)]
     resolve: bool,
-    /// The tracking server for --resolve; wins over MLFLOW_TRACKING_URI.
-    #[arg(long, value_name = "URL", requires = "resolve")]
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// How `--resolve` and `mlk resolve` reach the registry.
+#[derive(clap::Args)]
+pub struct RegistryArgs {
+    /// The tracking server to ask; wins over MLFLOW_TRACKING_URI.
+    #[arg(long, value_name = "URL")]
     tracking_uri: Option<String>,
     /// Send tracking credentials over plain http://.
-    #[arg(long, requires = "resolve")]
+    #[arg(long)]
     allow_insecure_tracking: bool,
-    /// Let the spec read this file, or files beneath this folder (through
-    /// fromFile or htpasswdFile), besides its own folder. Repeatable.
-    #[arg(long = "allow-file", value_name = "PATH")]
-    allow_file: Vec<PathBuf>,
-    #[command(flatten)]
-    schemas: super::validate::SchemaArgs,
+}
+
+/// A render's inputs, read and checked, before anything runs.
+pub struct Prepared {
+    sets: Vec<SetExpr>,
+    catalog: crate::validate::Catalog,
+    allowed: Grants,
+    vars: BTreeMap<String, String>,
+    lock_path: PathBuf,
+}
+
+impl SpecArgs {
+    fn inputs<'a>(&'a self, sets: &'a [SetExpr]) -> Inputs<'a> {
+        Inputs {
+            file: self.file.as_deref(),
+            profile: self.profile.as_deref(),
+            sets,
+        }
+    }
+
+    pub fn prepare(&self) -> anyhow::Result<Prepared> {
+        let mut sets = Vec::new();
+        for s in &self.set {
+            sets.push(SetExpr::parse(s, false).map_err(anyhow::Error::msg)?);
+        }
+        for s in &self.set_string {
+            sets.push(SetExpr::parse(s, true).map_err(anyhow::Error::msg)?);
+        }
+        let mut allowed = Grants::default();
+        for path in &self.allow_file {
+            allowed.allow(path).map_err(anyhow::Error::msg)?;
+        }
+        Ok(Prepared {
+            sets,
+            catalog: self.schemas.catalog()?,
+            allowed,
+            vars: environment(),
+            lock_path: lock::path_for(self.lock.as_deref(), self.file.as_deref()),
+        })
+    }
+}
+
+impl Prepared {
+    /// Renders with the registry asked (`resolve`), or with the lock.
+    pub fn render(
+        self,
+        spec: &SpecArgs,
+        resolve: bool,
+        registry: &RegistryArgs,
+    ) -> anyhow::Result<(crate::pipeline::Rendered, PathBuf)> {
+        let mut lookup = Lookup::from_env(
+            resolve,
+            &self.vars,
+            registry.tracking_uri.as_deref(),
+            registry.allow_insecure_tracking,
+        );
+        if !resolve {
+            lookup.lock = lock::read(&self.lock_path).map_err(anyhow::Error::msg)?;
+        }
+        let inputs = spec.inputs(&self.sets);
+        let rendered = render_platform(&inputs, self.vars, &self.catalog, &lookup, &self.allowed)?;
+        Ok((rendered, self.lock_path))
+    }
+}
+
+/// Writes the new lock when the registry named something, or a lock is
+/// there to update; returns what changed.
+pub fn write_lock(path: &std::path::Path, new: &lock::Lock) -> anyhow::Result<Vec<String>> {
+    let old = lock::read(path).map_err(anyhow::Error::msg)?;
+    if new.models.is_empty() && old.is_none() {
+        return Ok(Vec::new());
+    }
+    let changes = old.unwrap_or_default().changes(new);
+    lock::write(path, new).with_context(|| format!("writing {}", path.display()))?;
+    Ok(changes)
 }
 
 pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> {
-    let mut sets = Vec::new();
-    for s in &args.set {
-        sets.push(SetExpr::parse(s, false).map_err(anyhow::Error::msg)?);
-    }
-    for s in &args.set_string {
-        sets.push(SetExpr::parse(s, true).map_err(anyhow::Error::msg)?);
-    }
-    let inputs = Inputs {
-        file: args.file.as_deref(),
-        profile: args.profile.as_deref(),
-        sets: &sets,
-    };
+    let prepared = args.spec.prepare()?;
     if args.print_spec {
-        let merged = layers::load(&inputs).map_err(anyhow::Error::new)?;
+        let merged = layers::load(&args.spec.inputs(&prepared.sets)).map_err(anyhow::Error::new)?;
         return Ok(print_spec(&merged));
     }
-    let catalog = args.schemas.catalog()?;
-    let mut allowed = Grants::default();
-    for path in &args.allow_file {
-        allowed.allow(path).map_err(anyhow::Error::msg)?;
-    }
-    let vars = environment();
-    let lookup = Lookup::from_env(
-        args.resolve,
-        &vars,
-        args.tracking_uri.as_deref(),
-        args.allow_insecure_tracking,
-    );
-    let mut rendered = render_platform(&inputs, vars, &catalog, &lookup, &allowed)?;
+    let (mut rendered, lock_path) = prepared.render(&args.spec, args.resolve, &args.registry)?;
     notes.extend(rendered.warnings.iter().map(|w| format!("warning: {w}")));
     notes.extend(rendered.notes.iter().map(|n| format!("note: {n}")));
     if args.omit_secrets {
         rendered.docs.retain(|d| d.kind() != "Secret");
     }
-    if let Some(dir) = args.output_dir {
-        let written = emit::write_dir(&dir, &rendered.docs, &rendered.inputs)
+    if let Some(dir) = &args.output_dir {
+        let written = emit::write_dir(dir, &rendered.docs, &rendered.inputs)
             .with_context(|| format!("writing {}", dir.display()))?;
         notes.extend(written.warnings.iter().map(|w| format!("warning: {w}")));
         let files = written.files.join(", ");
         notes.push(format!("wrote {files} into {}", dir.display()));
-        return Ok(String::new());
     }
-    Ok(match args.output {
-        Format::Yaml => emit::to_yaml_stream(&rendered.docs),
-        Format::Json => emit::to_json_list(&rendered.docs),
-    })
+    let out = match (&args.output_dir, args.output) {
+        (Some(_), _) => String::new(),
+        (None, Format::Yaml) => emit::to_yaml_stream(&rendered.docs),
+        (None, Format::Json) => emit::to_json_list(&rendered.docs),
+    };
+    // Last, so that no failed render leaves a changed lock behind.
+    if let Some(new) = &rendered.lock {
+        for change in write_lock(&lock_path, new)? {
+            notes.push(format!("{}: {change}", lock_path.display()));
+        }
+    }
+    Ok(out)
 }
 
 /// The merged spec as a spec file, with its profile named; a secret

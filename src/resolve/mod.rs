@@ -84,6 +84,8 @@ pub struct Resolved {
     pub external: crate::validate::External,
     /// The files the spec named and mlk read.
     pub read_files: Vec<std::path::PathBuf>,
+    /// What the registry named, when it was asked: the new mlk.lock.
+    pub lock: Option<crate::lock::Lock>,
 }
 
 /// Errors name a field path; the caller places it in a file. Sections
@@ -128,9 +130,11 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     };
     let external = r.existing.clone();
     let read_files = r.read_files.clone();
+    let pins = serving.as_ref().map(ServingPlan::pins).unwrap_or_default();
     Ok(Resolved {
         external,
         read_files,
+        lock: lookup.enabled.then(|| crate::lock::Lock::new(pins)),
         platform: Platform {
             profile: merged.profile.name.clone(),
             metadata: spec.metadata,

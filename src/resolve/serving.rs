@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::ArtifactsPlan;
 use crate::located::Located;
+use crate::lock::{Lock, Pin};
 use crate::registry::{Registry, RegistryError};
 use crate::spec::{Alias, Model, ModelVersion, Serving, StorageUri, TrackingUri};
 use crate::types::{Image, Subdomain};
@@ -21,6 +22,8 @@ pub struct Lookup {
     pub password: Option<String>,
     /// `--allow-insecure-tracking`: credentials may cross plain http.
     pub allow_insecure: bool,
+    /// `mlk.lock`, used when the registry is not asked.
+    pub lock: Option<Lock>,
 }
 
 impl Lookup {
@@ -43,6 +46,7 @@ impl Lookup {
             user: var("MLFLOW_TRACKING_USERNAME"),
             password: var("MLFLOW_TRACKING_PASSWORD"),
             allow_insecure,
+            lock: None,
         }
     }
 }
@@ -69,6 +73,29 @@ pub struct ModelPlan {
     pub source: Source,
     /// The version served, when known: pinned, or what the alias named.
     pub version: Option<ModelVersion>,
+    /// The run that made it, when the registry said.
+    pub run_id: Option<String>,
+}
+
+impl ServingPlan {
+    /// What the registry named for each alias and version, for mlk.lock.
+    pub fn pins(&self) -> Vec<Pin> {
+        let pin = |m: &ModelPlan| {
+            let asked = m.spec.image.is_none() && m.spec.storage_uri.is_none();
+            match (&m.source, m.version, asked) {
+                (Source::Storage(uri), Some(version), true) => Some(Pin {
+                    name: m.spec.name.clone(),
+                    registered_model: m.spec.registered_model.clone(),
+                    alias: m.spec.alias.clone(),
+                    version,
+                    storage_uri: uri.clone(),
+                    run_id: m.run_id.clone(),
+                }),
+                _ => None,
+            }
+        };
+        self.models.iter().filter_map(pin).collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +123,7 @@ pub fn resolve(
         .models
         .iter()
         .enumerate()
-        .map(|(i, m)| plan(i, m, registry.as_ref(), &bucket))
+        .map(|(i, m)| plan(i, m, registry.as_ref(), lookup.lock.as_ref(), &bucket))
         .collect::<Result<Vec<_>, _>>()?;
     let credentials = credentials(serving, artifacts, &models)?;
     Ok(Some(ServingPlan {
@@ -134,6 +161,13 @@ fn checks(serving: &Serving) -> Result<(), Located> {
             if m.runtime.is_some() {
                 return err("runtime", "an image is its own server: drop runtime".into());
             }
+        } else if m.alias.is_some() && m.storage_uri.is_some() {
+            return err(
+                "storageUri",
+                "pins what the alias names, which is mlk.lock's job: drop storageUri and run \
+                 `mlk resolve`, which records the alias's version and location in the lock"
+                    .into(),
+            );
         } else if count != 1 {
             let path = format!("serving.models[{i}]");
             let msg = format!(
@@ -206,51 +240,66 @@ fn registry(
     Ok(Some(Registry::new(&uri, user, password, timeout)))
 }
 
+/// Where a model's files are: in the spec, asked of the registry, or
+/// read from the lock.
 fn plan(
     i: usize,
     m: &Model,
     registry: Option<&Registry>,
+    lock: Option<&Lock>,
     bucket: &str,
 ) -> Result<ModelPlan, Located> {
-    let (source, version) = match (&m.image, &m.storage_uri) {
-        (Some(image), _) => (Source::Image(image.clone()), m.version),
-        (None, Some(uri)) => (Source::Storage(uri.clone()), None),
-        (None, None) => {
-            let field = if m.alias.is_some() {
-                "alias"
-            } else {
-                "version"
-            };
-            let fail = |msg: String| {
-                Located::new(
-                    "spec",
-                    Some(&at(i, field)),
-                    format!("model {}: {msg}", m.name),
-                )
-            };
-            let registry = registry.ok_or_else(|| fail(needs_resolve(m)))?;
-            let version = match (&m.alias, m.version) {
-                (Some(alias), _) => lookup_alias(registry, m, alias).map_err(fail)?,
-                (None, Some(v)) => v,
-                (None, None) => unreachable!("checked: one of version, alias, storageUri"),
-            };
-            let uri = registry
-                .download_uri(m.registered_model.as_str(), version.0)
-                .map_err(|e| {
-                    fail(format!(
-                        "version {version} of {:?}: {e}",
-                        m.registered_model.as_str()
-                    ))
-                })?;
-            let uri = storage_uri(&uri, bucket).map_err(fail)?;
-            (Source::Storage(uri), Some(version))
+    let field = if m.alias.is_some() {
+        "alias"
+    } else {
+        "version"
+    };
+    let fail = |msg: String| {
+        Located::new(
+            "spec",
+            Some(&at(i, field)),
+            format!("model {}: {msg}", m.name),
+        )
+    };
+    let (source, version, run_id) = match (&m.image, &m.storage_uri, registry, lock) {
+        (Some(image), ..) => (Source::Image(image.clone()), m.version, None),
+        (None, Some(uri), ..) => (Source::Storage(uri.clone()), None, None),
+        (None, None, Some(registry), _) => from_registry(m, registry, bucket).map_err(fail)?,
+        (None, None, None, Some(lock)) => {
+            let pin = lock.pin_for(m).map_err(fail)?;
+            let source = Source::Storage(pin.storage_uri.clone());
+            (source, Some(pin.version), pin.run_id.clone())
         }
+        (None, None, None, None) => return Err(fail(needs_resolve(m))),
     };
     Ok(ModelPlan {
         spec: m.clone(),
         source,
         version,
+        run_id,
     })
+}
+
+/// What the registry says of the version or alias `m` asks for.
+fn from_registry(
+    m: &Model,
+    registry: &Registry,
+    bucket: &str,
+) -> Result<(Source, Option<ModelVersion>, Option<String>), String> {
+    let name = m.registered_model.as_str();
+    let (version, run_id) = match (&m.alias, m.version) {
+        (Some(alias), _) => lookup_alias(registry, m, alias)?,
+        (None, Some(v)) => {
+            let run = registry.version_run(name, v.0);
+            (v, run.map_err(|e| format!("version {v} of {name:?}: {e}"))?)
+        }
+        (None, None) => unreachable!("checked: one of version, alias, storageUri"),
+    };
+    let uri = registry
+        .download_uri(name, version.0)
+        .map_err(|e| format!("version {version} of {name:?}: {e}"))?;
+    let uri = storage_uri(&uri, bucket)?;
+    Ok((Source::Storage(uri), Some(version), run_id))
 }
 
 fn needs_resolve(m: &Model) -> String {
@@ -259,17 +308,22 @@ fn needs_resolve(m: &Model) -> String {
         (None, v) => format!("version {}", v.map(|v| v.0).unwrap_or_default()),
     };
     format!(
-        "{what} of {:?} is looked up in the registry: pass --resolve (with --tracking-uri, \
-         MLFLOW_TRACKING_URI or serving.trackingUri), or pin storageUri",
+        "{what} of {:?} is looked up in the registry, and there is no mlk.lock: run `mlk \
+         resolve` (with --tracking-uri, MLFLOW_TRACKING_URI or serving.trackingUri) to write \
+         one, or pass --resolve",
         m.registered_model.as_str()
     )
 }
 
-fn lookup_alias(registry: &Registry, m: &Model, alias: &Alias) -> Result<ModelVersion, String> {
+fn lookup_alias(
+    registry: &Registry,
+    m: &Model,
+    alias: &Alias,
+) -> Result<(ModelVersion, Option<String>), String> {
     let name = m.registered_model.as_str();
     registry
         .alias_version(name, alias.as_str())
-        .map(ModelVersion)
+        .map(|(v, run)| (ModelVersion(v), run))
         .map_err(|e| match e {
             RegistryError::NotFound(msg) => {
                 format!(

@@ -114,6 +114,12 @@ impl<'de> Deserialize<'de> for ModelVersion {
     }
 }
 
+impl serde::Serialize for ModelVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
 impl JsonSchema for ModelVersion {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "ModelVersion".into()

@@ -47,12 +47,20 @@ impl Run {
 pub struct Mlk {
     cmd: Command,
     stdin: Option<String>,
+    /// Whether the run asks the registry and so writes mlk.lock, in a
+    /// folder the test did not choose.
+    writes_lock_in_tests: bool,
 }
 
 pub fn mlk(args: &[&str]) -> Mlk {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mlk"));
     cmd.args(args).env_clear().current_dir(fixtures());
-    Mlk { cmd, stdin: None }
+    let resolves = args.contains(&"--resolve") || args.first() == Some(&"resolve");
+    Mlk {
+        cmd,
+        stdin: None,
+        writes_lock_in_tests: resolves && !args.contains(&"--lock"),
+    }
 }
 
 impl Mlk {
@@ -67,6 +75,7 @@ impl Mlk {
 
     pub fn dir(mut self, d: &Path) -> Mlk {
         self.cmd.current_dir(d);
+        self.writes_lock_in_tests = false;
         self
     }
 
@@ -76,6 +85,14 @@ impl Mlk {
     }
 
     pub fn run(mut self) -> Run {
+        // A run that asks the registry writes mlk.lock beside its spec:
+        // into a scratch folder instead, so that no test leaves one in
+        // tests/ for another to read.
+        let scratch = self.writes_lock_in_tests.then(|| {
+            let dir = tempfile::tempdir().expect("a scratch folder");
+            self.cmd.arg("--lock").arg(dir.path().join("mlk.lock"));
+            dir
+        });
         self.cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -91,6 +108,7 @@ impl Mlk {
         }
         drop(stdin);
         let out = child.wait_with_output().expect("mlk runs");
+        drop(scratch);
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),

@@ -78,6 +78,18 @@ assert client.get_run(run.info.run_id).data.metrics["accuracy"] == 0.93
 print(json.dumps({"experiment_id": exp, "run_id": run.info.run_id, "version": version}))
 "#;
 
+/// A new version of the champion's model, and the alias moved to it, as a
+/// promotion in the registry does.
+pub const MOVE_ALIAS: &str = r#"
+import json, mlflow
+from mlflow import MlflowClient
+client = MlflowClient()
+current = client.get_model_version_by_alias("churn model", "champion")
+new = mlflow.register_model(current.source, "churn model")
+client.set_registered_model_alias("churn model", "champion", new.version)
+print(json.dumps({"from": int(current.version), "to": int(new.version)}))
+"#;
+
 /// KServe's storage initializer, as its image runs it
 /// (`python/storage-initializer/scripts/initializer-entrypoint` in
 /// kserve/kserve): `Storage.download_files` from `kserve-storage`.

@@ -6,6 +6,7 @@
 mod auth;
 mod backup;
 mod checks;
+mod lock;
 mod serving;
 mod setup;
 
@@ -19,8 +20,8 @@ use serde_yaml::Value;
 use super::http;
 use super::manifest::{Rendered, map_of, seq};
 use super::python::{
-    FETCH_DUMP, GC_RUNS, LIST_OBJECTS, MC_STUB, OVERWRITE_ARTIFACT, READ_GATEWAY_SECRET, READ_RUN,
-    USER_FLOW,
+    FETCH_DUMP, GC_RUNS, LIST_OBJECTS, MC_STUB, MOVE_ALIAS, OVERWRITE_ARTIFACT,
+    READ_GATEWAY_SECRET, READ_RUN, USER_FLOW,
 };
 use crate::common::live::{Process, free_port, is_root, nginx, python, venv, venv_bin};
 use crate::common::mlk;
@@ -162,7 +163,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 21] = [
+        let checks: [(&str, Step); 22] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -177,6 +178,10 @@ impl Harness {
             (
                 "mlk render --resolve against the live registry",
                 Self::resolve,
+            ),
+            (
+                "mlk resolve: mlk.lock follows the alias",
+                Self::lock_follows_the_alias,
             ),
             (
                 "the serving Secret reaches the same bucket",
