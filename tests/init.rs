@@ -34,25 +34,49 @@ fn is_field(text: &str) -> bool {
         && text[key.len()..].chars().nth(1).is_none_or(|c| c == ' ')
 }
 
-/// Every property path of the schema, lists entered through their items.
-fn paths(schema: &Value, node: &Value, prefix: &str, out: &mut Vec<String>) {
-    let node = resolve(schema, node);
-    if let Some(items) = node.get("items") {
-        return paths(schema, items, &format!("{prefix}[]"), out);
+/// Every property path of the schema, shallowest first, lists entered
+/// through their items. A type shown once in full (a `pods` block,
+/// `resources`) is only named where it comes again deeper down, and
+/// Kubernetes' own types (an affinity) are named, not spelt out.
+fn paths(schema: &Value) -> Vec<String> {
+    let (mut out, mut seen) = (Vec::new(), Vec::new());
+    let mut queue = std::collections::VecDeque::from([(schema, String::new())]);
+    while let Some((node, prefix)) = queue.pop_front() {
+        if let Some(name) = definition(node) {
+            if name.starts_with("io.k8s.") || seen.contains(&name) {
+                continue;
+            }
+            seen.push(name);
+        }
+        let node = resolve(schema, node);
+        if let Some(items) = node.get("items") {
+            queue.push_back((items, format!("{prefix}[]")));
+            continue;
+        }
+        let properties = node.get("properties").and_then(Value::as_object);
+        for (key, sub) in properties.into_iter().flatten() {
+            let path = match prefix.as_str() {
+                "" => key.clone(),
+                p => format!("{p}.{key}"),
+            };
+            out.push(path.clone());
+            queue.push_back((sub, path));
+        }
     }
-    for (key, sub) in node
-        .get("properties")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let path = match prefix {
-            "" => key.clone(),
-            p => format!("{p}.{key}"),
-        };
-        out.push(path.clone());
-        paths(schema, sub, &path, out);
-    }
+    out
+}
+
+/// The `$defs` name a node refers to, directly or as an optional's branch.
+fn definition(node: &Value) -> Option<String> {
+    let direct = node.get("$ref").and_then(Value::as_str);
+    let branch = || {
+        node.get("anyOf")?
+            .as_array()?
+            .iter()
+            .find_map(|b| b.get("$ref").and_then(Value::as_str))
+    };
+    let r = direct.or_else(branch)?;
+    Some(r.trim_start_matches("#/$defs/").to_owned())
 }
 
 /// Follows `$ref`, and the non-null branch of an optional's `anyOf`.
@@ -97,8 +121,7 @@ fn init_prints_every_field_of_the_schema() {
     let schema: Value = serde_json::from_str(&mlk(&["schema"]).run().ok().stdout).unwrap();
     let yaml: serde_yaml::Value = serde_yaml::from_str(&uncommented(&init)).unwrap();
     let doc = serde_json::to_value(yaml).unwrap();
-    let mut all = Vec::new();
-    paths(&schema, &schema, "", &mut all);
+    let all = paths(&schema);
     let missing: Vec<_> = all.iter().filter(|p| !has(&doc, p)).collect();
     assert!(missing.is_empty(), "mlk init lacks: {missing:#?}");
 }

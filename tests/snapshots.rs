@@ -16,6 +16,15 @@ fn prod_profile() {
     snapshot!("prod", run.stdout);
 }
 
+/// Pod placement, a registry mirror, pull secrets and cloud identities,
+/// in each profile.
+#[test]
+fn fit_cluster() {
+    for (profile, run) in common::render_each_profile("specs/fit-cluster.yaml") {
+        snapshot!(format!("fit-cluster-{profile}"), run.stdout);
+    }
+}
+
 #[test]
 fn ha_profile() {
     let run = mlk(&["render", "--profile", "ha"]).key().run().ok();

@@ -157,6 +157,16 @@ fn every_profile_renders_clean_against_upstream_crds() {
             "--set",
             "database.cloudnativepg.backup={}",
         ],
+        &["-f", "specs/fit-cluster.yaml", "--profile", "dev"],
+        &["-f", "specs/fit-cluster.yaml", "--profile", "prod"],
+        &[
+            "-f",
+            "specs/fit-cluster.yaml",
+            "--profile",
+            "ha",
+            "--set",
+            "database.cloudnativepg.backup={}",
+        ],
     ] {
         let profile = args.join(" ");
         let all = [&["render"][..], args].concat();

@@ -2,10 +2,11 @@
 //! --format=custom` with the database's own image and uploads the dump to
 //! the artifact store, keeping the newest N.
 
-use k8s_openapi::api::core::v1::{PodSecurityContext, Volume};
+use k8s_openapi::api::core::v1::Volume;
 use serde::Serialize;
 
 use super::naming::{Labels, Naming};
+use super::pod::PodTemplate;
 use super::secret::EnvEntry;
 use super::security;
 use super::tracking::{self, DbAccess, InitStep, S3Access};
@@ -25,7 +26,7 @@ pub struct BackupJob {
     /// The upload, from the tracking server's image (boto3).
     pub container: Step,
     pub resources: Resources,
-    pub pod_security: PodSecurityContext,
+    pub pod: PodTemplate,
     pub secret_volume: Option<Volume>,
 }
 
@@ -94,7 +95,12 @@ pub fn build(
         container: step(mlflow_image, upload),
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
         // Any user works: its writes go to the /tmp emptyDir.
-        pod_security: security::pod(security::MLFLOW_UID),
+        pod: n.pods(&db.pods).template(
+            &n.labels("postgresql", "backup"),
+            &std::collections::BTreeMap::new(),
+            None,
+            security::pod(security::MLFLOW_UID),
+        ),
         secret_volume: files.map(|f| f.volume),
     }
 }

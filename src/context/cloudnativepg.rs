@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::naming::{Labels, Naming};
+use super::pod::PodSettings;
 use super::tracking::S3Access;
 use crate::spec::{Backup, CloudNativePg, SecretRef};
 use crate::types::Subdomain;
@@ -65,6 +66,11 @@ pub fn build(n: &Naming, spec: &CloudNativePg, s3: &S3Access) -> (ClusterContext
     if let Some(b) = &spec.backup {
         cluster["backup"] = backup(b, s3);
     }
+    place(&mut cluster, &n.pods(&spec.pods), &labels);
+    if !spec.service_account.annotations.is_empty() {
+        let annotations = spec.service_account.annotations_over(&Default::default());
+        cluster["serviceAccountTemplate"] = json!({"metadata": {"annotations": annotations}});
+    }
     let scheduled_backup = spec.backup.as_ref().map(|b| ScheduledBackup {
         name: n.object("postgres-nightly"),
         schedule: b.schedule.clone(),
@@ -81,6 +87,42 @@ pub fn build(n: &Naming, spec: &CloudNativePg, s3: &S3Access) -> (ClusterContext
         scheduled_backup,
     };
     (ctx, access)
+}
+
+/// The pod-wide settings as the Cluster takes them: scheduling under its
+/// own `affinity` (pod affinities as `additional*`, beside its
+/// anti-affinity between instances), and metadata as `inheritedMetadata`.
+fn place(cluster: &mut serde_json::Value, pods: &PodSettings, labels: &Labels) {
+    let s = pods.scheduling();
+    let affinity = &mut cluster["affinity"];
+    if let Some(selector) = s.node_selector {
+        affinity["nodeSelector"] = json!(selector);
+    }
+    if let Some(tolerations) = s.tolerations {
+        affinity["tolerations"] = json!(tolerations);
+    }
+    if let Some(a) = s.affinity {
+        let mut set = |key: &str, v: serde_json::Value| {
+            if !v.is_null() {
+                affinity[key] = v;
+            }
+        };
+        set("nodeAffinity", json!(a.node_affinity));
+        set("additionalPodAffinity", json!(a.pod_affinity));
+        set("additionalPodAntiAffinity", json!(a.pod_anti_affinity));
+    }
+    if let Some(class) = s.priority_class_name {
+        cluster["priorityClassName"] = json!(class);
+    }
+    if let Some(secrets) = s.image_pull_secrets {
+        cluster["imagePullSecrets"] = json!(secrets);
+    }
+    let no_annotations = std::collections::BTreeMap::new();
+    cluster["inheritedMetadata"]["labels"] = json!(pods.labels(labels));
+    let annotations = pods.annotations(&no_annotations);
+    if !annotations.is_empty() {
+        cluster["inheritedMetadata"]["annotations"] = json!(annotations);
+    }
 }
 
 fn storage(spec: &CloudNativePg) -> serde_json::Value {

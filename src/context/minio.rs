@@ -1,13 +1,14 @@
 //! The embedded MinIO: a StatefulSet with its own volume, a Service, and
 //! the Job that creates the bucket.
 
-use k8s_openapi::api::core::v1::{PodSecurityContext, TopologySpreadConstraint};
+use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::availability;
 use super::naming::{Labels, Naming};
+use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
 use super::security;
 use crate::resolve::SecretValue;
@@ -39,7 +40,7 @@ pub struct MinioContext {
     pub resources: Resources,
     pub storage: Storage,
     pub bucket_job: BucketJob,
-    pub pod_security: PodSecurityContext,
+    pub pod: PodTemplate,
     pub topology_spread: Vec<TopologySpreadConstraint>,
     pub disruption_budget: Option<PodDisruptionBudgetSpec>,
 }
@@ -56,7 +57,7 @@ pub struct BucketJob {
     pub secret_files: Option<SecretMount>,
     pub script: String,
     pub resources: Resources,
-    pub pod_security: PodSecurityContext,
+    pub pod: PodTemplate,
 }
 
 /// Where the tracking server and KServe find the built-in MinIO.
@@ -122,7 +123,12 @@ pub fn build(
         resources: spec.resources.clone(),
         storage: spec.storage.clone(),
         bucket_job,
-        pod_security: security::pod(security::MINIO_UID),
+        pod: n.pods(&spec.pods).template(
+            &n.labels("minio", "artifacts"),
+            &std::collections::BTreeMap::new(),
+            None,
+            security::pod(security::MINIO_UID),
+        ),
         name,
     };
     let access = MinioAccess {
@@ -180,7 +186,12 @@ fn bucket_job(
         secret_files: secret_files.clone(),
         script: CREATE_BUCKET.to_owned(),
         resources: Resources::new("10m", "32Mi", Some("100m"), "128Mi"),
-        pod_security: security::pod(security::MINIO_UID),
+        pod: n.pods(&spec.pods).template(
+            &n.labels("minio", "bucket-job"),
+            &std::collections::BTreeMap::new(),
+            None,
+            security::pod(security::MINIO_UID),
+        ),
     };
     let content = serde_json::to_string(&(&job, security::container())).expect("serialisable");
     let hash: String = Sha256::digest(content.as_bytes())[..4]

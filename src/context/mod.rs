@@ -12,6 +12,7 @@ mod monitoring;
 mod naming;
 mod network_paths;
 mod network_policy;
+mod pod;
 mod postgres;
 mod secret;
 mod security;
@@ -58,7 +59,7 @@ pub struct Context {
 }
 
 pub fn build(p: &Platform) -> Context {
-    let n = Naming::new(&p.metadata);
+    let n = Naming::new(&p.metadata, &p.pods);
     let mut extras = Extras::default();
     let (minio, s3) = artifacts(&n, &p.artifacts, &mut extras);
     let (mut postgres, cloudnativepg, db) = database(&n, &p.database, &s3, &mut extras);

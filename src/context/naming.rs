@@ -3,17 +3,25 @@
 
 use std::collections::BTreeMap;
 
-use crate::spec::Metadata;
+use super::pod::PodSettings;
+use crate::spec::{Metadata, Pods};
 
 pub type Labels = BTreeMap<String, String>;
 
 pub struct Naming<'a> {
     meta: &'a Metadata,
+    /// The top-level `pods`, which every component's own block refines.
+    pods: &'a Pods,
 }
 
 impl<'a> Naming<'a> {
-    pub fn new(meta: &'a Metadata) -> Self {
-        Naming { meta }
+    pub fn new(meta: &'a Metadata, pods: &'a Pods) -> Self {
+        Naming { meta, pods }
+    }
+
+    /// The pod settings of a component whose own block is `component`.
+    pub fn pods(&self, component: &Pods) -> PodSettings {
+        PodSettings::new(self.pods, component)
     }
 
     pub fn namespace(&self) -> &str {

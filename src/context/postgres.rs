@@ -1,10 +1,10 @@
 //! The embedded PostgreSQL: a StatefulSet with its own volume, behind a
 //! headless Service.
 
-use k8s_openapi::api::core::v1::PodSecurityContext;
 use serde::Serialize;
 
 use super::naming::{Labels, Naming};
+use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
 use super::security;
 use crate::resolve::SecretValue;
@@ -29,7 +29,7 @@ pub struct PostgresContext {
     pub probe: Vec<String>,
     pub resources: Resources,
     pub storage: Storage,
-    pub pod_security: PodSecurityContext,
+    pub pod: PodTemplate,
     /// `pg_dump` on a schedule, when asked for.
     pub backup: Option<super::backup::BackupJob>,
 }
@@ -77,7 +77,12 @@ pub fn build(
         .to_vec(),
         resources: spec.resources.clone(),
         storage: spec.storage.clone(),
-        pod_security: security::pod(security::POSTGRES_UID),
+        pod: n.pods(&spec.pods).template(
+            &n.labels("postgresql", "database"),
+            &std::collections::BTreeMap::new(),
+            None,
+            security::pod(security::POSTGRES_UID),
+        ),
         backup: None,
         name,
     };

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::minio;
 use super::naming::{Labels, Naming};
+use super::pod::{PodSettings, Scheduling};
 use super::secret::{SecretBinder, SecretObject};
 use super::security;
 use crate::resolve::{ArtifactsPlan, Credentials, ModelPlan, SecretValue, ServingPlan, Source};
@@ -59,6 +60,10 @@ pub struct Predictor {
     model: Option<PredictorModel>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     containers: Vec<Container>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
+    #[serde(flatten)]
+    scheduling: Scheduling,
 }
 
 /// KServe's MLflow support: the `mlflow` format on protocol v2, which the
@@ -125,11 +130,11 @@ pub fn build(n: &Naming, plan: &ServingPlan, artifacts: &ArtifactsPlan) -> Servi
     };
     ServingContext {
         labels: n.labels("mlflow", "serving"),
-        annotations: n.annotations(),
+        annotations: plan.service_account.annotations_over(&n.annotations()),
         models: plan
             .models
             .iter()
-            .map(|m| inference_service(n, m, &service_account))
+            .map(|m| inference_service(n, m, &service_account, &n.pods(&plan.pods)))
             .collect(),
         service_account,
         secret_name,
@@ -137,8 +142,14 @@ pub fn build(n: &Naming, plan: &ServingPlan, artifacts: &ArtifactsPlan) -> Servi
     }
 }
 
-fn inference_service(n: &Naming, m: &ModelPlan, service_account: &str) -> InferenceService {
+fn inference_service(
+    n: &Naming,
+    m: &ModelPlan,
+    service_account: &str,
+    serving_pods: &PodSettings,
+) -> InferenceService {
     let spec = &m.spec;
+    let pods = serving_pods.under(&spec.pods);
     let mut annotations = n.annotations();
     annotations.insert(ANNOTATION_MODEL.into(), spec.registered_model.to_string());
     if let Some(v) = m.version {
@@ -184,7 +195,9 @@ fn inference_service(n: &Naming, m: &ModelPlan, service_account: &str) -> Infere
         labels: n.labels("mlflow", "model"),
         annotations,
         predictor: Predictor {
-            labels: predictor_labels(n),
+            labels: pods.labels(&predictor_labels(n)),
+            annotations: pods.annotations(&BTreeMap::new()),
+            scheduling: pods.scheduling(),
             service_account_name: service_account.to_owned(),
             automount_service_account_token: false,
             security_context: security::pod_any_user(),

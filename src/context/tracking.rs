@@ -2,7 +2,7 @@
 //! and the Host names it answers to.
 
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec;
-use k8s_openapi::api::core::v1::{PodSecurityContext, TopologySpreadConstraint};
+use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 
@@ -10,6 +10,7 @@ use super::auth;
 use super::availability;
 use super::monitoring::{self, Metrics};
 use super::naming::{Labels, Naming};
+use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
 use super::security;
 use crate::resolve::TrackingSecrets;
@@ -52,6 +53,7 @@ impl S3Access {
 pub struct TrackingContext {
     pub name: String,
     pub labels: Labels,
+    pub service_account_annotations: std::collections::BTreeMap<String, String>,
     pub selector: Labels,
     pub secrets: Vec<SecretObject>,
     pub image: String,
@@ -75,11 +77,10 @@ pub struct TrackingContext {
     pub gc: Option<GcJob>,
     pub resources: Resources,
     pub probe: Probe,
-    pub pod_annotations: std::collections::BTreeMap<String, String>,
     /// The Service port Prometheus discovers, and the folder the
     /// exporter writes to, when metrics are on.
     pub metrics: Option<MetricsPort>,
-    pub pod_security: PodSecurityContext,
+    pub pod: PodTemplate,
     pub topology_spread: Vec<TopologySpreadConstraint>,
     pub disruption_budget: Option<PodDisruptionBudgetSpec>,
     pub autoscaler: Option<HorizontalPodAutoscalerSpec>,
@@ -91,6 +92,7 @@ pub struct TrackingContext {
 pub struct GcJob {
     pub name: String,
     pub labels: Labels,
+    pub pod: PodTemplate,
     pub schedule: String,
     pub command: Vec<String>,
     pub env: Vec<EnvEntry>,
@@ -213,10 +215,19 @@ pub fn build(
 
     let python = |script: &str, arg: &str| ["python", "-c", script, arg].map(String::from).to_vec();
     let selector = n.selector("mlflow", "tracking");
+    let pods = n.pods(&t.pods);
+    let security = security::pod(security::MLFLOW_UID);
+    let no_annotations = std::collections::BTreeMap::new();
     // Before the init steps take the env and the credential step.
     let gc = t.gc.as_ref().map(|gc| GcJob {
         name: n.object("gc"),
         labels: n.labels("mlflow", "gc"),
+        pod: pods.template(
+            &n.labels("mlflow", "gc"),
+            &no_annotations,
+            None,
+            security.clone(),
+        ),
         schedule: gc.schedule.to_string(),
         command: gc_command(db, s3, gc, &server_url(n, &name, t)),
         env: without_repeats(
@@ -230,9 +241,18 @@ pub fn build(
         credential_files: credential_files.clone(),
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
     });
+    let pod_annotations = metrics
+        .map(|m| m.pod_annotations.clone())
+        .unwrap_or_default();
     TrackingContext {
         labels: n.labels("mlflow", "tracking"),
-        pod_security: security::pod(security::MLFLOW_UID),
+        service_account_annotations: t.service_account.annotations_over(&n.annotations()),
+        pod: pods.template(
+            &n.labels("mlflow", "tracking"),
+            &pod_annotations,
+            Some(name.clone()),
+            security,
+        ),
         topology_spread: if t.topology_spread {
             availability::spread(&selector)
         } else {
@@ -279,9 +299,6 @@ pub fn build(
         secret_files,
         resources: t.resources.clone().unwrap_or_else(|| sized_for(t)),
         probe: probe(t),
-        pod_annotations: metrics
-            .map(|m| m.pod_annotations.clone())
-            .unwrap_or_default(),
         metrics: metrics.map(|_| MetricsPort {
             name: monitoring::PORT_NAME,
             port: monitoring::SERVICE_PORT,

@@ -41,6 +41,8 @@ pub struct Platform {
     pub network_policy: Option<NetworkPolicy>,
     /// The store ExternalSecrets read, in externalSecrets mode.
     pub secret_store: Option<StoreRef>,
+    /// Every pod's defaults; each component holds its own `pods`.
+    pub pods: crate::spec::Pods,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +96,8 @@ pub struct Resolved {
 /// `lookup` says whether registry aliases and versions may be resolved
 /// against the live tracking server.
 pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Resolved, Problems> {
-    let spec = merged.spec.clone();
+    let mut spec = merged.spec.clone();
+    spec.rehome_default_images();
     let mut r = Resolver::new(env, spec.secrets.mode);
     let mut found = Vec::new();
     let database = Problems::keep(&mut found, database(spec.database, &mut r));
@@ -111,6 +114,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     Problems::keep(&mut found, monitoring_checks(&spec.monitoring));
     let external_mode = spec.secrets.mode == SecretsMode::ExternalSecrets;
     found.extend(external_secrets_checks(&merged.spec));
+    found.extend(pods_checks(&merged.spec));
     let serving = artifacts.as_ref().and_then(|a| {
         Problems::keep(
             &mut found,
@@ -148,6 +152,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
             serving,
             network_policy: spec.network_policy.enabled.then_some(spec.network_policy),
             secret_store: spec.secrets.store.filter(|_| external_mode),
+            pods: spec.pods,
         },
         warnings: r.finish(),
     })
@@ -369,6 +374,47 @@ const MANAGED_LABELS: [&str; 4] = [
     "app.kubernetes.io/component",
     "app.kubernetes.io/managed-by",
 ];
+
+/// Every `pods` block, where it is written.
+fn pods_blocks(spec: &crate::spec::PlatformSpec) -> Vec<(String, &crate::spec::Pods)> {
+    let mut blocks = vec![("pods".to_owned(), &spec.pods)];
+    blocks.push(("tracking.pods".into(), &spec.tracking.pods));
+    if let Some(e) = &spec.database.embedded {
+        blocks.push(("database.embedded.pods".into(), &e.pods));
+    }
+    if let Some(c) = &spec.database.cloudnativepg {
+        blocks.push(("database.cloudnativepg.pods".into(), &c.pods));
+    }
+    if let Some(a) = &spec.artifacts.embedded {
+        blocks.push(("artifacts.embedded.pods".into(), &a.pods));
+    }
+    blocks.push(("serving.pods".into(), &spec.serving.pods));
+    for (i, m) in spec.serving.models.iter().enumerate() {
+        blocks.push((format!("serving.models[{i}].pods"), &m.pods));
+    }
+    blocks
+}
+
+/// Tolerations the API server accepts, and no label mlk selects by.
+fn pods_checks(spec: &crate::spec::PlatformSpec) -> Vec<Located> {
+    let mut found = Vec::new();
+    for (at, pods) in pods_blocks(spec) {
+        if let Err((field, msg)) = pods.check() {
+            found.push(Located::new("spec", Some(&format!("{at}.{field}")), msg));
+        }
+        for key in pods.labels.iter().flat_map(|l| l.keys()) {
+            if MANAGED_LABELS.contains(&key.as_str()) {
+                found.push(Located::new(
+                    "spec",
+                    Some(&format!("{at}.labels.{key}")),
+                    "mlk selects pods by this label: a value of yours would detach them from their \
+                     Service and controller",
+                ));
+            }
+        }
+    }
+    found
+}
 
 fn labels_checks(m: &Metadata) -> Result<(), Located> {
     for key in m.labels.keys() {

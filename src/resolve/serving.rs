@@ -55,6 +55,9 @@ impl Lookup {
 pub struct ServingPlan {
     pub models: Vec<ModelPlan>,
     pub credentials: Credentials,
+    /// `serving.pods`, under which each model's own `pods` apply.
+    pub pods: crate::spec::Pods,
+    pub service_account: crate::spec::ServiceAccount,
 }
 
 /// The Secret KServe's storage initializer reads.
@@ -129,6 +132,8 @@ pub fn resolve(
     Ok(Some(ServingPlan {
         models,
         credentials,
+        pods: serving.pods.clone(),
+        service_account: serving.service_account.clone(),
     }))
 }
 

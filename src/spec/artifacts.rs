@@ -32,6 +32,8 @@ pub struct EmbeddedArtifacts {
     /// Bucket versioning: an overwritten or deleted artifact stays
     /// recoverable as a noncurrent version until it expires.
     pub versioning: Option<Versioning>,
+    /// This component's pods; wins over the top-level `pods`.
+    pub pods: super::Pods,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -63,6 +65,7 @@ impl Default for EmbeddedArtifacts {
             root_user: SecretSource::Generate,
             root_password: SecretSource::Generate,
             versioning: None,
+            pods: super::Pods::default(),
         }
     }
 }

@@ -34,6 +34,11 @@ pub struct CloudNativePg {
     pub user: PgIdent,
     /// WAL archiving and nightly base backups to the artifact store.
     pub backup: Option<Backup>,
+    /// This component's pods; wins over the top-level `pods`.
+    pub pods: super::Pods,
+    /// The instances' ServiceAccount (the operator writes it): a cloud identity for backups to S3.
+    #[serde(rename = "serviceAccount")]
+    pub service_account: super::ServiceAccount,
 }
 
 impl Default for CloudNativePg {
@@ -46,6 +51,8 @@ impl Default for CloudNativePg {
             database: PgIdent::builtin("mlflow"),
             user: PgIdent::builtin("mlflow"),
             backup: None,
+            pods: super::Pods::default(),
+            service_account: super::ServiceAccount::default(),
         }
     }
 }
@@ -137,6 +144,8 @@ pub struct EmbeddedDatabase {
     pub password: SecretSource,
     /// A CronJob that dumps the database into the artifact store.
     pub backup: Option<EmbeddedBackup>,
+    /// This component's pods; wins over the top-level `pods`.
+    pub pods: super::Pods,
 }
 
 /// `pg_dump --format=custom` on a schedule, into the artifact bucket.
@@ -172,6 +181,7 @@ impl Default for EmbeddedDatabase {
             user: PgIdent::builtin("mlflow"),
             password: SecretSource::Generate,
             backup: None,
+            pods: super::Pods::default(),
         }
     }
 }

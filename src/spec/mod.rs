@@ -5,14 +5,17 @@
 mod artifacts;
 mod database;
 mod gateway;
+mod images;
 mod ingress;
 mod metadata;
 mod monitoring;
 mod network_policy;
+mod pods;
 mod resources;
 pub mod schema;
 mod secret_source;
 mod secrets;
+mod service_account;
 mod serving;
 mod tracking;
 
@@ -25,13 +28,16 @@ pub use database::{
     SslMode,
 };
 pub use gateway::{Gateway, ParentRef};
+pub use images::{Images, Registry};
 pub use ingress::{Auth, BodySize, COSTS, Cost, DEFAULT_COST, Ingress, Realm, Tls, User};
 pub use metadata::Metadata;
 pub use monitoring::{Monitoring, ServiceMonitor};
 pub use network_policy::{NamespaceLabels, NetworkPolicy, by_name};
+pub use pods::Pods;
 pub use resources::{ResourceList, Resources, Storage};
 pub use secret_source::{RemoteRef, SecretRef, SecretSource};
 pub use secrets::{Secrets, SecretsMode, StoreKind, StoreRef};
+pub use service_account::ServiceAccount;
 pub use serving::{
     Alias, Model, ModelVersion, RegisteredModel, ScaleMetric, ServiceName, Serving, StorageUri,
     TrackingUri,
@@ -68,4 +74,9 @@ pub struct PlatformSpec {
     pub network_policy: NetworkPolicy,
     /// Where the platform's Secrets come from.
     pub secrets: Secrets,
+    /// Scheduling, pull secrets and metadata of every pod; each
+    /// component's own `pods` wins.
+    pub pods: Pods,
+    /// Where the default images are pulled from.
+    pub images: Images,
 }

@@ -41,8 +41,23 @@ pub fn profile<P: schemars::JsonSchema>() -> Value {
 fn root<T: schemars::JsonSchema>(title: &str) -> Value {
     let generator = SchemaSettings::draft2020_12().into_generator();
     let mut schema = generator.into_root_schema_for::<T>().to_value();
+    if let Some(defs) = schema.get_mut("$defs").and_then(Value::as_object_mut) {
+        defs.values_mut().for_each(allow_empty);
+    }
     schema["title"] = json!(title);
     schema
+}
+
+/// A section with every field defaulted may be left empty (`pods:` with
+/// its keys commented out), which YAML reads as null and mlk as the
+/// defaults; the schema says the same.
+fn allow_empty(def: &mut Value) {
+    let defaulted = def.get("properties").is_some()
+        && def["required"].as_array().is_none_or(Vec::is_empty)
+        && def["type"] == "object";
+    if defaulted {
+        def["type"] = json!(["object", "null"]);
+    }
 }
 
 /// `apiVersion` and `kind` are plain strings to the types (the loader

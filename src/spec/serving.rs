@@ -17,6 +17,10 @@ pub struct Serving {
     /// credentials come from an existing Secret.
     pub credentials_secret: Option<Subdomain>,
     pub models: Vec<Model>,
+    /// This component's pods; wins over the top-level `pods`.
+    pub pods: super::Pods,
+    /// The predictors' ServiceAccount: a cloud identity for S3.
+    pub service_account: super::ServiceAccount,
 }
 
 impl Default for Serving {
@@ -26,6 +30,8 @@ impl Default for Serving {
             timeout_seconds: TimeoutSeconds(10),
             credentials_secret: None,
             models: Vec::new(),
+            pods: super::Pods::default(),
+            service_account: super::ServiceAccount::default(),
         }
     }
 }
@@ -55,6 +61,9 @@ pub struct Model {
     pub canary_traffic_percent: Option<Percent>,
     #[serde(default = "predictor_resources")]
     pub resources: Resources,
+    /// This model's pods; wins over `serving.pods` and the top-level `pods`.
+    #[serde(default)]
+    pub pods: super::Pods,
 }
 
 fn one() -> u32 {

@@ -47,6 +47,10 @@ pub struct Tracking {
     /// A CronJob running `mlflow gc`: runs deleted long enough ago, and
     /// their artifacts, are removed for good.
     pub gc: Option<Gc>,
+    /// This component's pods; wins over the top-level `pods`.
+    pub pods: super::Pods,
+    /// The tracking server's ServiceAccount: a cloud identity for S3.
+    pub service_account: super::ServiceAccount,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -234,6 +238,8 @@ impl Default for Tracking {
             kek_passphrase: SecretSource::Generate,
             auth: TrackingAuth::default(),
             gc: None,
+            pods: super::Pods::default(),
+            service_account: super::ServiceAccount::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod image;
 mod int32;
 mod label;
 mod quantity;
+mod strict;
 
 pub(crate) use bounded::bounded_int;
 pub use bucket::BucketName;
@@ -22,6 +23,7 @@ pub use image::Image;
 pub use int32::{int32, int32_opt};
 pub use label::{LabelKey, LabelValue};
 pub use quantity::Quantity;
+pub use strict::Strict;
 
 /// Implements the serde plumbing for a string newtype whose `parse`
 /// function validates: deserialize through `String`, serialize as `&str`.

@@ -117,6 +117,22 @@ impl Mlk {
     }
 }
 
+/// `mlk render -f SPEC` with each built-in profile, with the key set.
+pub fn render_each_profile(spec: &str) -> Vec<(&'static str, Run)> {
+    ["dev", "prod", "ha"]
+        .into_iter()
+        .map(|p| {
+            (
+                p,
+                mlk(&["render", "-f", spec, "--profile", p])
+                    .key()
+                    .run()
+                    .ok(),
+            )
+        })
+        .collect()
+}
+
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
