@@ -98,7 +98,7 @@ pub fn build(
         pod: n.pods(&db.pods).template(
             &n.labels("postgresql", "backup"),
             &std::collections::BTreeMap::new(),
-            None,
+            s3.identity_account(&n.object("tracking")),
             security::pod(security::MLFLOW_UID),
         ),
         secret_volume: files.map(|f| f.volume),

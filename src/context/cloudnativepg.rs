@@ -134,15 +134,21 @@ fn storage(spec: &CloudNativePg) -> serde_json::Value {
 }
 
 /// WAL archiving and base backups with barman-cloud, into the artifact
-/// store under `path`, with the credentials the tracking server uses.
+/// store under `path`, with the credentials the tracking server uses, or
+/// without keys the role of the instances' ServiceAccount
+/// (`database.cloudnativepg.serviceAccount`).
 fn backup(b: &Backup, s3: &S3Access) -> serde_json::Value {
     let key_ref = |r: &SecretRef| json!({"name": r.name.as_str(), "key": r.key});
+    let credentials = match &s3.keys {
+        Some(k) => json!({
+            "accessKeyId": key_ref(&k.access_key),
+            "secretAccessKey": key_ref(&k.secret_key),
+        }),
+        None => json!({"inheritFromIAMRole": true}),
+    };
     let mut store = json!({
         "destinationPath": format!("s3://{}/{}", s3.bucket, b.path),
-        "s3Credentials": {
-            "accessKeyId": key_ref(&s3.access_key),
-            "secretAccessKey": key_ref(&s3.secret_key),
-        },
+        "s3Credentials": credentials,
         "wal": {"compression": "gzip"},
         "data": {"compression": "gzip"},
     });

@@ -34,7 +34,7 @@ pub use tracking::TrackingContext;
 
 use crate::resolve::{ArtifactsPlan, DatabasePlan, Platform};
 use secret::SecretBinder;
-use tracking::{DbAccess, Extras, S3Access};
+use tracking::{DbAccess, Extras, S3Access, S3KeyRefs};
 
 #[derive(Debug, Serialize)]
 pub struct Context {
@@ -227,8 +227,11 @@ fn artifacts(
                 endpoint: Some(access.endpoint),
                 bucket: spec.bucket.to_string(),
                 region: "us-east-1".into(),
-                access_key: access.access_key,
-                secret_key: access.secret_key,
+                keys: Some(S3KeyRefs {
+                    access_key: access.access_key,
+                    secret_key: access.secret_key,
+                }),
+                role_arn: None,
             };
             (Some(ctx), s3)
         }
@@ -236,19 +239,23 @@ fn artifacts(
             endpoint,
             bucket,
             region,
-            access_key_id,
-            secret_access_key,
+            keys,
+            role_arn,
         } => {
             let mut secret = SecretBinder::new(n.object("s3"));
-            let access_key = secret.bind("access-key-id", access_key_id);
-            let secret_key = secret.bind("secret-access-key", secret_access_key);
+            let keys = keys.as_ref().map(|k| S3KeyRefs {
+                access_key: secret.bind("access-key-id", &k.access_key_id),
+                secret_key: secret.bind("secret-access-key", &k.secret_access_key),
+            });
             extras.secrets.extend(secret.finish());
+            // Without keys on AWS itself, the SDK finds the endpoint.
+            let endpoint = endpoint.as_ref().filter(|e| keys.is_some() || !e.is_aws());
             let s3 = S3Access {
-                endpoint: endpoint.as_ref().map(|e| e.to_string()),
+                endpoint: endpoint.map(|e| e.to_string()),
                 bucket: bucket.to_string(),
                 region: region.clone(),
-                access_key,
-                secret_key,
+                keys,
+                role_arn: role_arn.as_ref().map(|r| r.to_string()),
             };
             (None, s3)
         }

@@ -118,8 +118,12 @@ struct HttpGet {
     port: u16,
 }
 
+/// The annotation EKS reads for IRSA: the role a ServiceAccount's pods assume.
+pub const ROLE_ARN: &str = "eks.amazonaws.com/role-arn";
+
 pub fn build(n: &Naming, plan: &ServingPlan, artifacts: &ArtifactsPlan) -> ServingContext {
     let service_account = n.object("predictor");
+    let mut annotations = plan.service_account.annotations_over(&n.annotations());
     let (secret_name, secret) = match &plan.credentials {
         Credentials::Unneeded => (None, None),
         Credentials::Existing(name) => (Some(name.to_string()), None),
@@ -127,10 +131,17 @@ pub fn build(n: &Naming, plan: &ServingPlan, artifacts: &ArtifactsPlan) -> Servi
             let s = credentials_secret(n, artifacts);
             (Some(s.name.clone()), Some(s))
         }
+        Credentials::Identity(role) => {
+            annotations.extend(s3_annotations(n, artifacts));
+            if let Some(role) = role {
+                annotations.insert(ROLE_ARN.into(), role.to_string());
+            }
+            (None, None)
+        }
     };
     ServingContext {
         labels: n.labels("mlflow", "serving"),
-        annotations: plan.service_account.annotations_over(&n.annotations()),
+        annotations,
         models: plan
             .models
             .iter()
@@ -219,35 +230,48 @@ pub fn predictor_labels(n: &Naming) -> Labels {
 
 /// The storage initializer reads the endpoint from annotations and the
 /// keys under either of two names, depending on KServe's configuration.
-fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> SecretObject {
-    let (endpoint, https, region, user, password) = match artifacts {
-        ArtifactsPlan::Embedded {
-            root_user,
-            root_password,
-            ..
-        } => {
-            let endpoint = Some(minio::authority(n));
-            (
-                endpoint,
-                false,
-                "us-east-1".to_owned(),
-                root_user,
-                root_password,
-            )
+/// Where the store is, as KServe's storage initializer reads it from the
+/// credentials Secret, or from the ServiceAccount when there are no keys.
+fn s3_annotations(n: &Naming, artifacts: &ArtifactsPlan) -> BTreeMap<String, String> {
+    let (endpoint, https, region) = match artifacts {
+        ArtifactsPlan::Embedded { .. } => {
+            (Some(minio::authority(n)), false, "us-east-1".to_owned())
         }
         ArtifactsPlan::External {
-            endpoint,
-            region,
-            access_key_id,
-            secret_access_key,
-            ..
+            endpoint, region, ..
         } => (
             endpoint.as_ref().map(|e| e.authority().to_owned()),
             endpoint.as_ref().is_none_or(|e| e.uses_https()),
             region.clone(),
-            access_key_id,
-            secret_access_key,
         ),
+    };
+    let kserve = |k: &str| format!("serving.kserve.io/{k}");
+    let mut annotations = BTreeMap::new();
+    if let Some(endpoint) = endpoint {
+        annotations.insert(kserve("s3-endpoint"), endpoint);
+    }
+    let flag = |on: bool| if on { "1" } else { "0" }.to_owned();
+    annotations.insert(kserve("s3-usehttps"), flag(https));
+    annotations.insert(kserve("s3-verifyssl"), flag(https));
+    annotations.insert(kserve("s3-region"), region);
+    annotations
+}
+
+/// The storage initializer reads the keys under either of two names,
+/// depending on KServe's configuration.
+fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> SecretObject {
+    let (user, password) = match artifacts {
+        ArtifactsPlan::Embedded {
+            root_user,
+            root_password,
+            ..
+        } => (root_user, root_password),
+        ArtifactsPlan::External { keys, .. } => {
+            let keys = keys
+                .as_ref()
+                .expect("resolved: keys, else no credentials Secret");
+            (&keys.access_key_id, &keys.secret_access_key)
+        }
     };
     let name = n.object("serving-s3");
     let mut binder = SecretBinder::new(name.clone());
@@ -262,15 +286,8 @@ fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> SecretObject {
         ["AWS_SECRET_ACCESS_KEY", "awsSecretAccessKey"],
         password,
     );
-    let kserve = |k: &str| format!("serving.kserve.io/{k}");
     let mut annotations = n.annotations();
-    if let Some(endpoint) = endpoint {
-        annotations.insert(kserve("s3-endpoint"), endpoint);
-    }
-    let flag = |on: bool| if on { "1" } else { "0" }.to_owned();
-    annotations.insert(kserve("s3-usehttps"), flag(https));
-    annotations.insert(kserve("s3-verifyssl"), flag(https));
-    annotations.insert(kserve("s3-region"), region);
+    annotations.extend(s3_annotations(n, artifacts));
     SecretObject {
         annotations: Some(annotations),
         ..binder

@@ -35,14 +35,30 @@ pub struct DbAccess {
 
 /// How the tracking server reaches its artifact store.
 pub struct S3Access {
+    /// Unset for AWS S3 without keys: an explicit endpoint would bypass
+    /// what IRSA and the region decide.
     pub endpoint: Option<String>,
     pub bucket: String,
     pub region: String,
+    /// Static keys; none when the pods' identity gives the credentials.
+    pub keys: Option<S3KeyRefs>,
+    /// The IAM role the tracking server's ServiceAccount names.
+    pub role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct S3KeyRefs {
     pub access_key: SecretRef,
     pub secret_key: SecretRef,
 }
 
 impl S3Access {
+    /// Without keys, a pod reaches the store as the tracking server's
+    /// ServiceAccount, whose identity (a role, EKS Pod Identity) it takes.
+    pub fn identity_account(&self, tracking_account: &str) -> Option<String> {
+        self.keys.is_none().then(|| tracking_account.to_owned())
+    }
+
     /// Where the server keeps artifacts: `--artifacts-destination`.
     fn destination(&self) -> String {
         format!("s3://{}", self.bucket)
@@ -225,7 +241,7 @@ pub fn build(
         pod: pods.template(
             &n.labels("mlflow", "gc"),
             &no_annotations,
-            None,
+            s3.identity_account(&name),
             security.clone(),
         ),
         schedule: gc.schedule.to_string(),
@@ -246,7 +262,7 @@ pub fn build(
         .unwrap_or_default();
     TrackingContext {
         labels: n.labels("mlflow", "tracking"),
-        service_account_annotations: t.service_account.annotations_over(&n.annotations()),
+        service_account_annotations: service_account_annotations(n, t, s3),
         pod: pods.template(
             &n.labels("mlflow", "tracking"),
             &pod_annotations,
@@ -306,6 +322,19 @@ pub fn build(
         }),
         name,
     }
+}
+
+/// The platform's annotations, the user's, and the IAM role for S3.
+fn service_account_annotations(
+    n: &Naming,
+    t: &Tracking,
+    s3: &S3Access,
+) -> std::collections::BTreeMap<String, String> {
+    let mut out = t.service_account.annotations_over(&n.annotations());
+    if let Some(role) = &s3.role_arn {
+        out.insert(super::serving::ROLE_ARN.into(), role.clone());
+    }
+    out
 }
 
 /// MLflow reads the AI Gateway's passphrase from its environment only,
@@ -403,28 +432,30 @@ fn db_upgrade(uri: &str, auth: Option<&auth::Auth>) -> Vec<String> {
 pub(super) fn credential_files(db: &DbAccess, s3: &S3Access) -> (InitStep, Option<SecretMount>) {
     let runtime = runtime_env();
     let mut files = SecretFiles::default();
-    let sources = [
-        ("MLK_DB_PASSWORD_FILE", "db-password", &db.password),
-        (
+    let mut sources = vec![("MLK_DB_PASSWORD_FILE", "db-password", &db.password)];
+    if let Some(keys) = &s3.keys {
+        sources.push((
             "MLK_S3_ACCESS_KEY_ID_FILE",
             "s3-access-key-id",
-            &s3.access_key,
-        ),
-        (
+            &keys.access_key,
+        ));
+        sources.push((
             "MLK_S3_SECRET_ACCESS_KEY_FILE",
             "s3-secret-access-key",
-            &s3.secret_key,
-        ),
-    ];
+            &keys.secret_key,
+        ));
+    }
     let mut env = runtime;
     for (var, file, r) in sources {
         env.push(EnvEntry::plain(var, files.file(file, r)));
     }
     env.push(EnvEntry::plain("PGPASSFILE", PGPASSFILE));
-    env.push(EnvEntry::plain(
-        "AWS_SHARED_CREDENTIALS_FILE",
-        AWS_CREDENTIALS_FILE,
-    ));
+    if s3.keys.is_some() {
+        env.push(EnvEntry::plain(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            AWS_CREDENTIALS_FILE,
+        ));
+    }
     let secret_files = files.finish();
     let step = InitStep {
         name: "credential-files".into(),
@@ -452,10 +483,14 @@ pub(super) fn s3_client_env(s3: &S3Access) -> Vec<EnvEntry> {
 }
 
 fn s3_env(s3: &S3Access) -> Vec<EnvEntry> {
-    let mut env = vec![
-        EnvEntry::plain("AWS_SHARED_CREDENTIALS_FILE", AWS_CREDENTIALS_FILE),
-        EnvEntry::plain("AWS_DEFAULT_REGION", s3.region.clone()),
-    ];
+    let mut env = Vec::new();
+    if s3.keys.is_some() {
+        env.push(EnvEntry::plain(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            AWS_CREDENTIALS_FILE,
+        ));
+    }
+    env.push(EnvEntry::plain("AWS_DEFAULT_REGION", s3.region.clone()));
     if let Some(endpoint) = &s3.endpoint {
         env.push(EnvEntry::plain("MLFLOW_S3_ENDPOINT_URL", endpoint.clone()));
     }

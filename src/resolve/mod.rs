@@ -18,7 +18,7 @@ use crate::located::Located;
 use crate::problems::Problems;
 use crate::spec::{
     CloudNativePg, EmbeddedArtifacts, EmbeddedDatabase, Endpoint, Metadata, Monitoring,
-    NetworkPolicy, PgIdent, SecretSource, SecretsMode, SslMode, StoreRef, Tracking,
+    NetworkPolicy, PgIdent, RoleArn, SecretSource, SecretsMode, SslMode, StoreRef, Tracking,
 };
 use crate::types::{BucketName, Host};
 use secrets::Resolver;
@@ -74,9 +74,16 @@ pub enum ArtifactsPlan {
         endpoint: Option<Endpoint>,
         bucket: BucketName,
         region: String,
-        access_key_id: SecretValue,
-        secret_access_key: SecretValue,
+        /// Static keys; none for a role or the node's credentials.
+        keys: Option<S3Keys>,
+        role_arn: Option<RoleArn>,
     },
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Keys {
+    pub access_key_id: SecretValue,
+    pub secret_access_key: SecretValue,
 }
 
 pub struct Resolved {
@@ -218,6 +225,28 @@ fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPla
             root_password,
         });
     };
+    let keys = match (ext.access_key_id, ext.secret_access_key, &ext.identity) {
+        (None, None, _) => None,
+        (_, _, Some(_)) => {
+            return Err(Located::new(
+                "spec",
+                Some("artifacts.external.identity"),
+                "takes the place of accessKeyId and secretAccessKey: remove the keys, or the \
+                 identity",
+            ));
+        }
+        (id, secret, None) => Some(S3Keys {
+            access_key_id: external_secret(r, "artifacts.external.accessKeyId", id)?,
+            secret_access_key: external_secret(r, "artifacts.external.secretAccessKey", secret)?,
+        }),
+    };
+    if keys.is_none() && ext.identity.is_none() {
+        r.warnings.push(
+            "artifacts.external has no keys and no identity: the pods use the credentials their \
+             node or EKS Pod Identity gives them"
+                .into(),
+        );
+    }
     Ok(ArtifactsPlan::External {
         bucket: required(
             ext.bucket,
@@ -226,12 +255,8 @@ fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPla
         )?,
         endpoint: ext.endpoint,
         region: ext.region,
-        access_key_id: external_secret(r, "artifacts.external.accessKeyId", ext.access_key_id)?,
-        secret_access_key: external_secret(
-            r,
-            "artifacts.external.secretAccessKey",
-            ext.secret_access_key,
-        )?,
+        keys,
+        role_arn: ext.identity.map(|i| i.aws_role_arn),
     })
 }
 

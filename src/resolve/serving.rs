@@ -68,6 +68,9 @@ pub enum Credentials {
     Existing(Subdomain),
     /// Every model is an image: nothing to download.
     Unneeded,
+    /// No keys: the ServiceAccount carries the store's annotations, and
+    /// the role to assume when there is one.
+    Identity(Option<crate::spec::RoleArn>),
 }
 
 #[derive(Debug, Clone)]
@@ -377,10 +380,13 @@ fn credentials(
             ..
         } => root_user.is_own() && root_password.is_own(),
         ArtifactsPlan::External {
-            access_key_id,
-            secret_access_key,
+            keys: None,
+            role_arn,
             ..
-        } => access_key_id.is_own() && secret_access_key.is_own(),
+        } => return Ok(Credentials::Identity(role_arn.clone())),
+        ArtifactsPlan::External {
+            keys: Some(keys), ..
+        } => keys.access_key_id.is_own() && keys.secret_access_key.is_own(),
     };
     if !values_known {
         return Err(Located::new(

@@ -97,8 +97,51 @@ pub struct ExternalArtifacts {
     pub endpoint: Option<Endpoint>,
     pub bucket: Option<BucketName>,
     pub region: String,
+    /// Leave both keys out for a cloud identity (`identity`) or the
+    /// credentials the node or EKS Pod Identity gives.
     pub access_key_id: Option<SecretSource>,
     pub secret_access_key: Option<SecretSource>,
+    /// Keyless access: an IAM role the pods assume through their
+    /// ServiceAccount (IRSA), in place of static keys.
+    pub identity: Option<Identity>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Identity {
+    /// `arn:aws:iam::ACCOUNT:role/NAME`, set as `eks.amazonaws.com/role-arn`
+    /// on the tracking server's and the predictors' ServiceAccounts.
+    pub aws_role_arn: RoleArn,
+}
+
+/// An IAM role's ARN: `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleArn(String);
+crate::types::string_newtype!(RoleArn);
+
+impl RoleArn {
+    fn parse(s: &str) -> Result<(), String> {
+        let fields: Vec<&str> = s.splitn(6, ':').collect();
+        let ok = match fields.as_slice() {
+            ["arn", partition, "iam", "", account, resource] => {
+                partition.starts_with("aws")
+                    && account.len() == 12
+                    && account.bytes().all(|b| b.is_ascii_digit())
+                    && resource.strip_prefix("role/").is_some_and(|r| {
+                        !r.is_empty()
+                            && r.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+                    })
+            }
+            _ => false,
+        };
+        match ok {
+            true => Ok(()),
+            false => Err(format!(
+                "{s:?} is not an IAM role ARN such as arn:aws:iam::111122223333:role/mlflow"
+            )),
+        }
+    }
 }
 
 impl Default for ExternalArtifacts {
@@ -109,6 +152,7 @@ impl Default for ExternalArtifacts {
             region: "us-east-1".into(),
             access_key_id: None,
             secret_access_key: None,
+            identity: None,
         }
     }
 }
@@ -134,6 +178,13 @@ impl Endpoint {
 
     pub fn uses_https(&self) -> bool {
         self.0.starts_with("https://")
+    }
+
+    /// AWS S3 itself, whose clients find the endpoint on their own: set,
+    /// it would bypass what IRSA and the region decide.
+    pub fn is_aws(&self) -> bool {
+        let host = self.authority().split(':').next().unwrap_or_default();
+        host == "amazonaws.com" || host.ends_with(".amazonaws.com")
     }
 
     /// `host:port`, as KServe's `s3-endpoint` annotation wants it.

@@ -22,7 +22,9 @@ mod tracking;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts, MinioReplicas};
+pub use artifacts::{
+    Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts, Identity, MinioReplicas, RoleArn,
+};
 pub use database::{
     Backup, CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, ExternalDatabase, PgIdent,
     SslMode,

@@ -34,9 +34,11 @@ def pgpass_field(value):
 
 password = pgpass_field(secret("MLK_DB_PASSWORD_FILE"))
 write("PGPASSFILE", f"*:*:*:*:{password}\n")
-key_id = secret("MLK_S3_ACCESS_KEY_ID_FILE")
-key = secret("MLK_S3_SECRET_ACCESS_KEY_FILE")
-write(
-    "AWS_SHARED_CREDENTIALS_FILE",
-    f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {key}\n",
-)
+# Without keys, boto3 takes the pod's identity (IRSA, EKS Pod Identity).
+if "MLK_S3_ACCESS_KEY_ID_FILE" in os.environ:
+    key_id = secret("MLK_S3_ACCESS_KEY_ID_FILE")
+    key = secret("MLK_S3_SECRET_ACCESS_KEY_FILE")
+    write(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        f"[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {key}\n",
+    )

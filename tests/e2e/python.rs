@@ -78,6 +78,24 @@ assert client.get_run(run.info.run_id).data.metrics["accuracy"] == 0.93
 print(json.dumps({"experiment_id": exp, "run_id": run.info.run_id, "version": version}))
 "#;
 
+/// How boto3, with the tracking server's env, finds its credentials.
+pub const CREDENTIAL_METHOD: &str = r#"
+import boto3
+print(boto3.Session().get_credentials().method)
+"#;
+
+/// A run with one artifact, through the server's artifact proxy.
+pub const KEYLESS_FLOW: &str = r#"
+import json, os, tempfile, mlflow
+exp = mlflow.create_experiment("keyless")
+with mlflow.start_run(experiment_id=exp) as run:
+    path = os.path.join(tempfile.mkdtemp(), "keyless.txt")
+    with open(path, "w") as f:
+        f.write("uploaded with a web identity")
+    mlflow.log_artifact(path)
+print(json.dumps({"experiment_id": exp, "run_id": run.info.run_id}))
+"#;
+
 /// A new version of the champion's model, and the alias moved to it, as a
 /// promotion in the registry does.
 pub const MOVE_ALIAS: &str = r#"

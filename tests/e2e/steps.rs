@@ -6,6 +6,7 @@
 mod auth;
 mod backup;
 mod checks;
+mod keyless;
 mod lock;
 mod serving;
 mod setup;
@@ -163,7 +164,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 22] = [
+        let checks: [(&str, Step); 23] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -242,6 +243,10 @@ impl Harness {
             (
                 "the backup CronJob's dump restores a dropped database",
                 Self::backup_and_restore,
+            ),
+            (
+                "keyless S3: IRSA's web identity, no key rendered",
+                Self::keyless,
             ),
         ];
         let names: Vec<&str> = setup.iter().chain(&checks).map(|(n, _)| *n).collect();

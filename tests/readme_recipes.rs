@@ -1,0 +1,46 @@
+//! Every spec in the README's "Fit your cluster" section renders, in the
+//! dev and prod profiles, and its output passes `mlk validate`.
+
+mod common;
+use common::mlk;
+
+fn recipes() -> Vec<String> {
+    let readme = std::fs::read_to_string(common::fixtures().join("../README.md")).unwrap();
+    let start = readme.find("\n## Fit your cluster\n").expect("the section");
+    let section = &readme[start + 1..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    section
+        .split("```yaml\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn each_recipe_renders_and_validates() {
+    let recipes = recipes();
+    assert!(recipes.len() >= 4, "found {}", recipes.len());
+    for (i, recipe) in recipes.iter().enumerate() {
+        for profile in ["dev", "prod"] {
+            let run = mlk(&["render", "-f", "-", "--profile", profile])
+                .key()
+                .stdin(recipe)
+                .run();
+            assert_eq!(
+                run.code, 0,
+                "recipe {i} ({profile}):\n{recipe}\n{}",
+                run.stderr
+            );
+            // The Secrets the recipes name as existing.
+            let exists = [
+                "--exists",
+                "Secret/gcs-hmac",
+                "--exists",
+                "Secret/gcs-hmac-kserve",
+            ];
+            let args = [&["validate", "--strict", "-"][..], &exists].concat();
+            let check = mlk(&args).stdin(&run.stdout).run();
+            assert_eq!(check.code, 0, "recipe {i} ({profile}): {}", check.stdout);
+        }
+    }
+}
