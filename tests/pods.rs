@@ -153,8 +153,11 @@ fn default_images_move_to_the_mirror_and_set_ones_stay() {
         .collect();
     assert!(images.len() > 3);
     for image in images {
-        let ok = image.starts_with("registry.corp.example/mirror/")
-            || image == "ghcr.io/corp/mlflow:3.17.2";
+        let set_in_spec = [
+            "ghcr.io/corp/mlflow:3.17.2",
+            "registry.corp.example/log-shipper:2.1.0",
+        ];
+        let ok = image.starts_with("registry.corp.example/mirror/") || set_in_spec.contains(&image);
         assert!(ok, "{image}");
     }
 }

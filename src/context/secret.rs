@@ -95,10 +95,15 @@ pub struct EnvEntry {
     pub value_from: Option<ValueFrom>,
 }
 
+/// A Secret key of mlk's, or any source the user named (`extraEnv`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ValueFrom {
-    pub secret_key_ref: SecretRef,
+#[serde(untagged)]
+pub enum ValueFrom {
+    #[serde(rename_all = "camelCase")]
+    Secret {
+        secret_key_ref: SecretRef,
+    },
+    Source(Box<k8s_openapi::api::core::v1::EnvVarSource>),
 }
 
 impl EnvEntry {
@@ -110,11 +115,19 @@ impl EnvEntry {
         }
     }
 
+    pub fn from_source(name: &str, source: k8s_openapi::api::core::v1::EnvVarSource) -> Self {
+        EnvEntry {
+            name: name.to_owned(),
+            value: None,
+            value_from: Some(ValueFrom::Source(Box::new(source))),
+        }
+    }
+
     pub fn secret(name: &str, r: SecretRef) -> Self {
         EnvEntry {
             name: name.to_owned(),
             value: None,
-            value_from: Some(ValueFrom { secret_key_ref: r }),
+            value_from: Some(ValueFrom::Secret { secret_key_ref: r }),
         }
     }
 }

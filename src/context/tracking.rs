@@ -97,6 +97,10 @@ pub struct TrackingContext {
     /// exporter writes to, when metrics are on.
     pub metrics: Option<MetricsPort>,
     pub pod: PodTemplate,
+    /// The user's volumes, mounts and sidecars (`extraVolumes`, ...).
+    pub extra_volumes: Vec<k8s_openapi::api::core::v1::Volume>,
+    pub extra_volume_mounts: Vec<k8s_openapi::api::core::v1::VolumeMount>,
+    pub extra_containers: Vec<k8s_openapi::api::core::v1::Container>,
     pub topology_spread: Vec<TopologySpreadConstraint>,
     pub disruption_budget: Option<PodDisruptionBudgetSpec>,
     pub autoscaler: Option<HorizontalPodAutoscalerSpec>,
@@ -223,11 +227,10 @@ pub fn build(
     ));
     env.extend(gateway_env);
     env.extend(auth.iter().flat_map(|a| a.env.clone()));
-    env.extend(
-        t.extra_env
-            .iter()
-            .map(|v| EnvEntry::plain(v.name.as_str(), v.value.clone())),
-    );
+    env.extend(t.extra_env.iter().map(|v| match (&v.value, &v.value_from) {
+        (_, Some(source)) => EnvEntry::from_source(v.name.as_str(), source.0.clone()),
+        (value, None) => EnvEntry::plain(v.name.as_str(), value.clone().unwrap_or_default()),
+    }));
 
     let python = |script: &str, arg: &str| ["python", "-c", script, arg].map(String::from).to_vec();
     let selector = n.selector("mlflow", "tracking");
@@ -263,6 +266,9 @@ pub fn build(
     TrackingContext {
         labels: n.labels("mlflow", "tracking"),
         service_account_annotations: service_account_annotations(n, t, s3),
+        extra_volumes: t.extra_volumes.iter().map(|v| v.0.clone()).collect(),
+        extra_volume_mounts: t.extra_volume_mounts.iter().map(|m| m.0.clone()).collect(),
+        extra_containers: t.extra_containers.iter().map(|c| sidecar(&c.0)).collect(),
         pod: pods.template(
             &n.labels("mlflow", "tracking"),
             &pod_annotations,
@@ -322,6 +328,16 @@ pub fn build(
         }),
         name,
     }
+}
+
+/// A sidecar, held to the restricted level like every container mlk
+/// renders: its own securityContext is kept (and checked), else mlk's.
+fn sidecar(c: &k8s_openapi::api::core::v1::Container) -> k8s_openapi::api::core::v1::Container {
+    let mut c = c.clone();
+    if c.security_context.is_none() {
+        c.security_context = Some(security::container());
+    }
+    c
 }
 
 /// The platform's annotations, the user's, and the IAM role for S3.

@@ -112,6 +112,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let ingress = Problems::keep(&mut found, ingress::resolve(&spec.ingress, &mut r));
     let gateway = Problems::keep(&mut found, gateway::resolve(&spec.gateway));
     Problems::keep(&mut found, tracking_checks(&spec.tracking));
+    found.extend(tracking::extras(&spec.tracking, &mut r.existing));
     let tracking_secrets = Problems::keep(
         &mut found,
         tracking::resolve(&spec.tracking, &spec.metadata, &spec.monitoring, &mut r),

@@ -105,3 +105,76 @@ fn check_admin_password(pw: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// `extraEnv`, `extraVolumes` and `extraContainers`: what each may name,
+/// and the Secrets and ConfigMaps they read, which must exist.
+pub fn extras(t: &Tracking, existing: &mut crate::validate::External) -> Vec<Located> {
+    let mut found = Vec::new();
+    for (i, var) in t.extra_env.iter().enumerate() {
+        let at = |f: &str| format!("tracking.extraEnv[{i}]{f}");
+        match (&var.value, &var.value_from) {
+            (Some(_), Some(_)) | (None, None) => {
+                found.push(err(&at(""), "takes one of value or valueFrom"));
+            }
+            (_, Some(source)) => {
+                let s = &source.0;
+                let kinds = [
+                    s.secret_key_ref.is_some(),
+                    s.config_map_key_ref.is_some(),
+                    s.field_ref.is_some(),
+                ];
+                if kinds.iter().filter(|k| **k).count() != 1 || s.resource_field_ref.is_some() {
+                    found.push(err(
+                        &at(".valueFrom"),
+                        "takes one of secretKeyRef, configMapKeyRef or fieldRef",
+                    ));
+                }
+                if let Some(r) = &s.secret_key_ref {
+                    existing.insert("Secret", &r.name);
+                }
+                if let Some(r) = &s.config_map_key_ref {
+                    existing.insert("ConfigMap", &r.name);
+                }
+            }
+            (Some(_), None) => {}
+        }
+    }
+    for (i, c) in t.extra_containers.iter().enumerate() {
+        if let Some(sc) = &c.0.security_context
+            && !restricted(sc)
+        {
+            found.push(err(
+                &format!("tracking.extraContainers[{i}].securityContext"),
+                "must meet the restricted Pod Security level (not privileged, not root, \
+                 allowPrivilegeEscalation: false, capabilities.drop: [ALL]); or leave it out, and \
+                 mlk sets one that does",
+            ));
+        }
+    }
+    for v in &t.extra_volumes {
+        if let Some(s) = v.0.secret.as_ref().and_then(|s| s.secret_name.as_ref()) {
+            existing.insert("Secret", s);
+        }
+        if let Some(c) = &v.0.config_map {
+            existing.insert("ConfigMap", &c.name);
+        }
+    }
+    found
+}
+
+/// The container-level rules of the restricted Pod Security level.
+fn restricted(sc: &k8s_openapi::api::core::v1::SecurityContext) -> bool {
+    let caps = sc.capabilities.as_ref();
+    let drops_all = caps
+        .and_then(|c| c.drop.as_ref())
+        .is_some_and(|d| d.iter().any(|c| c == "ALL"));
+    let adds_only_bind = caps
+        .and_then(|c| c.add.as_ref())
+        .is_none_or(|a| a.iter().all(|c| c == "NET_BIND_SERVICE"));
+    sc.privileged != Some(true)
+        && sc.allow_privilege_escalation == Some(false)
+        && drops_all
+        && adds_only_bind
+        && sc.run_as_non_root != Some(false)
+        && sc.run_as_user != Some(0)
+}

@@ -21,6 +21,14 @@ pub struct Tracking {
     pub resources: Option<Resources>,
     pub extra_args: Vec<String>,
     pub extra_env: Vec<EnvVar>,
+    /// More volumes for the tracking server's pod, as the Pod API takes
+    /// them.
+    pub extra_volumes: Vec<crate::types::Strict<k8s_openapi::api::core::v1::Volume>>,
+    /// Where the server's container mounts them.
+    pub extra_volume_mounts: Vec<crate::types::Strict<k8s_openapi::api::core::v1::VolumeMount>>,
+    /// Sidecars; each gets the restricted securityContext every mlk
+    /// container has, unless it sets its own (then checked like it).
+    pub extra_containers: Vec<crate::types::Strict<k8s_openapi::api::core::v1::Container>>,
     pub allowed_hosts: Vec<HostPattern>,
     pub cors_origins: Vec<Origin>,
     /// Serve MLflow under a path (`/mlflow`); probes follow it.
@@ -227,6 +235,9 @@ impl Default for Tracking {
             resources: None,
             extra_args: Vec::new(),
             extra_env: Vec::new(),
+            extra_volumes: Vec::new(),
+            extra_volume_mounts: Vec::new(),
+            extra_containers: Vec::new(),
             allowed_hosts: Vec::new(),
             cors_origins: Vec::new(),
             static_prefix: None,
@@ -249,11 +260,16 @@ impl Default for Tracking {
 pub struct Workers(pub u32);
 crate::types::bounded_int!(Workers, 1..=64, "workers must be between 1 and 64, not {n}");
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvVar {
     pub name: EnvName,
-    pub value: String,
+    /// A literal value, or:
+    pub value: Option<String>,
+    /// A key of a Secret or ConfigMap (`secretKeyRef`, `configMapKeyRef`),
+    /// or a field of the pod (`fieldRef`).
+    #[serde(rename = "valueFrom")]
+    pub value_from: Option<crate::types::Strict<k8s_openapi::api::core::v1::EnvVarSource>>,
 }
 
 /// A URL path prefix: `/` and then segments of letters, digits, `-`, `_`
