@@ -37,6 +37,10 @@ fn each_recipe_renders_and_validates() {
                 "Secret/gcs-hmac",
                 "--exists",
                 "Secret/gcs-hmac-kserve",
+                "--exists",
+                "Secret/corp-proxy",
+                "--exists",
+                "ConfigMap/corp-ca-bundle",
             ];
             let args = [&["validate", "--strict", "-"][..], &exists].concat();
             let check = mlk(&args).stdin(&run.stdout).run();
