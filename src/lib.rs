@@ -12,6 +12,7 @@ pub mod layers;
 pub mod located;
 pub mod lock;
 pub mod manifest;
+pub mod patches;
 pub mod pipeline;
 pub mod problems;
 pub mod registry;

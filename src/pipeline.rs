@@ -10,7 +10,7 @@ use crate::layers::{self, Inputs};
 use crate::manifest::{self, Document};
 use crate::resolve::{self, Lookup, SecretEnv};
 use crate::spec_files::Grants;
-use crate::{checksums, context, render, validate};
+use crate::{checksums, context, patches, render, validate};
 
 pub struct Rendered {
     pub docs: Vec<Document>,
@@ -53,30 +53,15 @@ pub fn render_platform(
     let ctx = context::build(&resolved.platform);
     let notes = ctx.tracking.admin_note.iter().cloned().collect();
     let mut docs = manifest::parse(&render::render(&ctx)?)?;
+    let patched =
+        patches::apply(&mut docs, &merged.spec.patches).map_err(|e| e.map(|l| merged.locate(l)))?;
     checksums::annotate(&mut docs);
     if resolved.platform.secret_store.is_some() && docs.iter().any(|d| d.kind() == "Secret") {
         bail!(
             "externalSecrets mode rendered a Secret with values (a bug in mlk); nothing was emitted"
         );
     }
-    let level = validate::Level::Restricted;
-    let report = validate::validate(&docs, catalog, &resolved.external, level);
-    if !report.is_valid(true) {
-        let unchecked = report
-            .unchecked
-            .iter()
-            .map(|id| format!("{id}: not checked"));
-        let list: Vec<String> = report
-            .problems
-            .iter()
-            .map(ToString::to_string)
-            .chain(unchecked)
-            .collect();
-        bail!(
-            "the rendered platform fails validation (a bug in mlk, unless a --crd file disagrees):\n{}",
-            list.join("\n")
-        );
-    }
+    check(&docs, catalog, &resolved.external, &patched)?;
     let mut read = resolved.read_files;
     read.extend(
         inputs
@@ -94,4 +79,48 @@ pub fn render_platform(
         inputs: read,
         lock: resolved.lock,
     })
+}
+
+/// Validates the platform as it will be applied. A problem in an object a
+/// patch changed is reported against the patch; any other is mlk's own.
+fn check(
+    docs: &[Document],
+    catalog: &validate::Catalog,
+    external: &validate::External,
+    patched: &patches::Patched,
+) -> anyhow::Result<()> {
+    let report = validate::validate(docs, catalog, external, validate::Level::Restricted);
+    if report.is_valid(true) {
+        return Ok(());
+    }
+    let by_patch = |object: &str| {
+        let doc = patched.iter().find(|(d, _)| docs[*d].id() == object)?;
+        let names: Vec<String> = doc.1.iter().map(|i| format!("patches[{i}]")).collect();
+        Some(names.join(", "))
+    };
+    let mut any_patched = false;
+    let mut list: Vec<String> = Vec::new();
+    for p in &report.problems {
+        match by_patch(&p.object) {
+            Some(names) => {
+                any_patched = true;
+                list.push(format!("{names}: {p}"));
+            }
+            None => list.push(p.to_string()),
+        }
+    }
+    list.extend(
+        report
+            .unchecked
+            .iter()
+            .map(|id| format!("{id}: not checked")),
+    );
+    let why = match any_patched {
+        true => "after the spec's patches",
+        false => "a bug in mlk, unless a --crd file disagrees",
+    };
+    bail!(
+        "the rendered platform fails validation ({why}):\n{}",
+        list.join("\n")
+    )
 }

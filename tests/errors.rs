@@ -167,3 +167,31 @@ fn every_missing_env_var_and_file_is_reported_in_one_run() {
     assert!(lines[2].ends_with("no-such-password.txt: does not exist (fromFile)"));
     assert_eq!(lines[3], "3 problems; fix them all, then render again");
 }
+
+/// A patch that breaks the platform is caught by validation and named.
+#[test]
+fn a_breaking_patch_is_reported_against_the_patch() {
+    let spec = "apiVersion: mlk/v1alpha1\nkind: Platform\npatches:\n  - target: {kind: Deployment, name: mlflow-tracking}\n    merge: {spec: {selector: {matchLabels: {app.kubernetes.io/name: other}}}}\n";
+    let run = mlk(&["render", "-f", "-"]).stdin(spec).run().failed();
+    assert!(
+        run.stderr
+            .contains("fails validation (after the spec's patches)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "patches[0]: Deployment/mlflow/mlflow-tracking: spec.selector: does not match the labels"
+        ),
+        "{}",
+        run.stderr
+    );
+    let json = "apiVersion: mlk/v1alpha1\nkind: Platform\npatches:\n  - target: {kind: Deployment, name: mlflow-tracking}\n    json: [{op: test, path: /spec/replicas, value: 7}]\n";
+    let run = mlk(&["render", "-f", "-"]).stdin(json).run().failed();
+    assert!(
+        run.stderr
+            .contains("patches[0].json: operation '/0' failed at path '/spec/replicas'"),
+        "{}",
+        run.stderr
+    );
+}

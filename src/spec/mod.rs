@@ -10,6 +10,7 @@ mod ingress;
 mod metadata;
 mod monitoring;
 mod network_policy;
+mod patches;
 mod pods;
 mod resources;
 pub mod schema;
@@ -35,6 +36,7 @@ pub use ingress::{Auth, BodySize, COSTS, Cost, DEFAULT_COST, Ingress, Realm, Tls
 pub use metadata::Metadata;
 pub use monitoring::{Monitoring, ServiceMonitor};
 pub use network_policy::{NamespaceLabels, NetworkPolicy, by_name};
+pub use patches::{Patch, PatchTarget};
 pub use pods::Pods;
 pub use resources::{ResourceList, Resources, Storage};
 pub use secret_source::{RemoteRef, SecretRef, SecretSource};
@@ -81,4 +83,6 @@ pub struct PlatformSpec {
     pub pods: Pods,
     /// Where the default images are pulled from.
     pub images: Images,
+    /// Changes to single rendered objects, applied before validation.
+    pub patches: Vec<Patch>,
 }

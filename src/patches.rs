@@ -1,0 +1,88 @@
+//! Stage 4b: the spec's `patches`, applied to the rendered objects before
+//! checksums and validation. A patch names its object by kind and name;
+//! one that finds nothing, or whose JSON patch fails, is an error naming
+//! the patch by its index.
+
+use crate::located::Located;
+use crate::manifest::Document;
+use crate::problems::Problems;
+use crate::spec::Patch;
+
+/// For each object, the indices of the patches that changed it.
+pub type Patched = Vec<(usize, Vec<usize>)>;
+
+pub fn apply(docs: &mut [Document], patches: &[Patch]) -> Result<Patched, Problems> {
+    let mut found = Vec::new();
+    let mut patched: Patched = Vec::new();
+    for (i, p) in patches.iter().enumerate() {
+        let at = |field: &str| format!("patches[{i}].{field}");
+        let fail = |field: &str, msg: String| Located::new("spec", Some(&at(field)), msg);
+        let matches = |d: &Document| d.kind() == p.target.kind && d.name() == p.target.name;
+        let Some(index) = docs.iter().position(matches) else {
+            let what = format!("{}/{}", p.target.kind, p.target.name);
+            found.push(fail(
+                "target",
+                format!("matches no rendered object ({what})"),
+            ));
+            continue;
+        };
+        if p.merge.is_some() == p.json.is_some() {
+            found.push(fail("target", "takes one of merge or json".into()));
+            continue;
+        }
+        if let Err(e) = patch_one(&mut docs[index], p) {
+            let field = if p.json.is_some() { "json" } else { "merge" };
+            found.push(fail(field, e));
+            continue;
+        }
+        match patched.iter_mut().find(|(d, _)| *d == index) {
+            Some((_, by)) => by.push(i),
+            None => patched.push((index, vec![i])),
+        }
+    }
+    match found.is_empty() {
+        true => Ok(patched),
+        false => Err(Problems(found)),
+    }
+}
+
+fn patch_one(doc: &mut Document, p: &Patch) -> Result<(), String> {
+    let mut value = serde_json::to_value(&doc.value).map_err(|e| e.to_string())?;
+    if let Some(merge) = &p.merge {
+        json_patch::merge(&mut value, merge);
+    }
+    if let Some(ops) = &p.json {
+        json_patch::patch(&mut value, ops).map_err(|e| e.to_string())?;
+    }
+    let patched: serde_yaml::Value = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    doc.value = in_order_of(&doc.value, patched);
+    Ok(())
+}
+
+/// `patched` with its keys in the order `original` had them, new ones
+/// last: JSON sorts keys, and a patch should show as its own change only.
+fn in_order_of(original: &serde_yaml::Value, patched: serde_yaml::Value) -> serde_yaml::Value {
+    use serde_yaml::Value;
+    match (original, patched) {
+        (Value::Mapping(old), Value::Mapping(mut new)) => {
+            let mut out = serde_yaml::Mapping::new();
+            for (k, v) in old {
+                if let Some(p) = new.remove(k) {
+                    out.insert(k.clone(), in_order_of(v, p));
+                }
+            }
+            out.extend(new);
+            Value::Mapping(out)
+        }
+        (Value::Sequence(old), Value::Sequence(new)) => Value::Sequence(
+            new.into_iter()
+                .enumerate()
+                .map(|(i, p)| match old.get(i) {
+                    Some(o) => in_order_of(o, p),
+                    None => p,
+                })
+                .collect(),
+        ),
+        (_, patched) => patched,
+    }
+}
