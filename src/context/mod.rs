@@ -5,6 +5,7 @@ mod auth;
 mod availability;
 mod backup;
 mod cloudnativepg;
+mod db_ca;
 mod gateway;
 mod ingress;
 mod minio;
@@ -169,6 +170,7 @@ fn database(n: &Naming, plan: &DatabasePlan, s3: &S3Access, extras: &mut Extras)
             let db = DbAccess {
                 uri,
                 password: access.password,
+                ca: None,
             };
             (None, Some(ctx), db)
         }
@@ -182,7 +184,8 @@ fn database(n: &Naming, plan: &DatabasePlan, s3: &S3Access, extras: &mut Extras)
                 spec.database.as_str(),
                 None,
             );
-            (Some(ctx), None, DbAccess { uri, password })
+            let ca = None;
+            (Some(ctx), None, DbAccess { uri, password, ca })
         }
         DatabasePlan::External {
             host,
@@ -190,14 +193,27 @@ fn database(n: &Naming, plan: &DatabasePlan, s3: &S3Access, extras: &mut Extras)
             database,
             user,
             ssl_mode,
+            ssl_root_cert,
             password,
         } => {
             let mut secret = SecretBinder::new(n.object("db"));
             let password = secret.bind("password", password);
             extras.secrets.extend(secret.finish());
-            let ssl = ssl_mode.map(|m| m.as_str());
-            let uri = pg_uri(user.as_str(), host.as_str(), *port, database.as_str(), ssl);
-            (None, None, DbAccess { uri, password })
+            let ca = ssl_root_cert
+                .as_ref()
+                .map(|(kind, k)| db_ca::mount(kind, k));
+            let mut uri = pg_uri(
+                user.as_str(),
+                host.as_str(),
+                *port,
+                database.as_str(),
+                ssl_mode.map(|m| m.as_str()),
+            );
+            if ca.is_some() {
+                let sep = if uri.contains('?') { '&' } else { '?' };
+                uri.push_str(&format!("{sep}sslrootcert={}", db_ca::FILE));
+            }
+            (None, None, DbAccess { uri, password, ca })
         }
     }
 }

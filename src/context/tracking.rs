@@ -31,6 +31,9 @@ pub struct DbAccess {
     /// Without the password: libpq reads that from PGPASSFILE.
     pub uri: String,
     pub password: SecretRef,
+    /// The CA file libpq verifies the server with (`sslrootcert`), for
+    /// every container that connects.
+    pub ca: Option<SecretMount>,
 }
 
 /// How the tracking server reaches its artifact store.
@@ -97,6 +100,8 @@ pub struct TrackingContext {
     /// exporter writes to, when metrics are on.
     pub metrics: Option<MetricsPort>,
     pub pod: PodTemplate,
+    /// The database's CA, when libpq verifies the server.
+    pub db_ca: Option<SecretMount>,
     /// The user's volumes, mounts and sidecars (`extraVolumes`, ...).
     pub extra_volumes: Vec<k8s_openapi::api::core::v1::Volume>,
     pub extra_volume_mounts: Vec<k8s_openapi::api::core::v1::VolumeMount>,
@@ -111,6 +116,8 @@ pub struct TrackingContext {
 #[derive(Debug, Serialize)]
 pub struct GcJob {
     pub name: String,
+    /// The database's CA, when libpq verifies the server.
+    pub db_ca: Option<SecretMount>,
     pub labels: Labels,
     pub pod: PodTemplate,
     pub schedule: String,
@@ -240,6 +247,7 @@ pub fn build(
     // Before the init steps take the env and the credential step.
     let gc = t.gc.as_ref().map(|gc| GcJob {
         name: n.object("gc"),
+        db_ca: db.ca.clone(),
         labels: n.labels("mlflow", "gc"),
         pod: pods.template(
             &n.labels("mlflow", "gc"),
@@ -266,6 +274,7 @@ pub fn build(
     TrackingContext {
         labels: n.labels("mlflow", "tracking"),
         service_account_annotations: service_account_annotations(n, t, s3),
+        db_ca: db.ca.clone(),
         extra_volumes: t.extra_volumes.iter().map(|v| v.0.clone()).collect(),
         extra_volume_mounts: t.extra_volume_mounts.iter().map(|m| m.0.clone()).collect(),
         extra_containers: t.extra_containers.iter().map(|c| sidecar(&c.0)).collect(),
@@ -315,7 +324,7 @@ pub fn build(
                 name: "db-upgrade".into(),
                 command: db_upgrade(&db.uri, auth.as_ref()),
                 env: db_env,
-                mounts: Vec::new(),
+                mounts: db.ca.iter().map(|c| c.mount.clone()).collect(),
             },
         ],
         secret_files,

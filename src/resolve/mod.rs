@@ -17,7 +17,7 @@ use crate::layers::Merged;
 use crate::located::Located;
 use crate::problems::Problems;
 use crate::spec::{
-    CloudNativePg, EmbeddedArtifacts, EmbeddedDatabase, Endpoint, Metadata, Monitoring,
+    CloudNativePg, EmbeddedArtifacts, EmbeddedDatabase, Endpoint, KeyOf, Metadata, Monitoring,
     NetworkPolicy, PgIdent, RoleArn, SecretSource, SecretsMode, SslMode, StoreRef, Tracking,
 };
 use crate::types::{BucketName, Host};
@@ -59,6 +59,8 @@ pub enum DatabasePlan {
         database: PgIdent,
         user: PgIdent,
         ssl_mode: Option<SslMode>,
+        /// The CA file: its kind (`Secret` or `ConfigMap`), name and key.
+        ssl_root_cert: Option<(&'static str, KeyOf)>,
         password: SecretValue,
     },
 }
@@ -205,14 +207,50 @@ fn database(db: crate::spec::Database, r: &mut Resolver) -> Result<DatabasePlan,
         });
     };
     let why = "when database.external is set";
+    let ssl_root_cert = root_cert(ext.ssl_root_cert, ext.ssl_mode, r)?;
     Ok(DatabasePlan::External {
         host: required(ext.host, "database.external.host", why)?,
         port: ext.port,
         database: ext.database,
         user: ext.user,
         ssl_mode: ext.ssl_mode,
+        ssl_root_cert,
         password: external_secret(r, "database.external.password", ext.password)?,
     })
+}
+
+/// Exactly one source, which then exists in the cluster; and one at all
+/// when libpq is to verify the server.
+fn root_cert(
+    cert: Option<crate::spec::RootCert>,
+    mode: Option<SslMode>,
+    r: &mut Resolver,
+) -> Result<Option<(&'static str, KeyOf)>, Located> {
+    let at = "database.external.sslRootCert";
+    let source = match cert {
+        None => None,
+        Some(c) => match (c.secret, c.config_map) {
+            (Some(k), None) => Some(("Secret", k)),
+            (None, Some(k)) => Some(("ConfigMap", k)),
+            _ => {
+                let msg = "takes one of secret: {name, key} or configMap: {name, key}";
+                return Err(Located::new("spec", Some(at), msg));
+            }
+        },
+    };
+    if let Some((kind, k)) = &source {
+        r.existing.insert(kind, k.name.as_str());
+    }
+    let verifies = matches!(mode, Some(SslMode::VerifyCa | SslMode::VerifyFull));
+    if verifies && source.is_none() {
+        return Err(Located::new(
+            "spec",
+            Some("database.external.sslMode"),
+            "verifies the server against a CA, which libpq in the image does not have: add \
+             database.external.sslRootCert: {secret: {name, key}} or {configMap: {name, key}}",
+        ));
+    }
+    Ok(source)
 }
 
 fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPlan, Located> {

@@ -197,6 +197,25 @@ pub struct ExternalDatabase {
     pub user: PgIdent,
     pub password: Option<SecretSource>,
     pub ssl_mode: Option<SslMode>,
+    /// The CA that signed the server's certificate, from a Secret or a
+    /// ConfigMap that exists; mounted read-only and used as `sslrootcert`.
+    /// Required by `verify-ca` and `verify-full`.
+    pub ssl_root_cert: Option<RootCert>,
+}
+
+/// One of a Secret's or a ConfigMap's keys.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct RootCert {
+    pub secret: Option<KeyOf>,
+    pub config_map: Option<KeyOf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyOf {
+    pub name: crate::types::Subdomain,
+    pub key: String,
 }
 
 impl Default for ExternalDatabase {
@@ -208,6 +227,7 @@ impl Default for ExternalDatabase {
             user: PgIdent::builtin("mlflow"),
             password: None,
             ssl_mode: None,
+            ssl_root_cert: None,
         }
     }
 }

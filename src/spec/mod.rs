@@ -27,8 +27,8 @@ pub use artifacts::{
     Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts, Identity, MinioReplicas, RoleArn,
 };
 pub use database::{
-    Backup, CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, ExternalDatabase, PgIdent,
-    SslMode,
+    Backup, CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, ExternalDatabase, KeyOf,
+    PgIdent, RootCert, SslMode,
 };
 pub use gateway::{Gateway, ParentRef};
 pub use images::{Images, Registry};
