@@ -11,6 +11,7 @@ missing=()
 [ -x /usr/bin/htpasswd ] || missing+=(apache2-utils)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || missing+=(postgresql)
 [ -x /usr/bin/man ] || missing+=(man-db)
+[ -x /usr/bin/openssl ] || missing+=(openssl)
 if [ ${#missing[@]} -eq 0 ]; then
     echo "nginx, htpasswd, postgresql and man present"
 else

@@ -179,6 +179,14 @@ fn service_accounts_carry_the_cloud_identity() {
         role(&sa("mlflow-predictor")),
         "arn:aws:iam::111122223333:role/kserve"
     );
+    let bucket_role = "arn:aws:iam::111122223333:role/bucket-job";
+    assert_eq!(role(&sa("mlflow-bucket-job")), bucket_role);
+    let job = docs
+        .iter()
+        .find(|d| d["kind"] == "Job")
+        .expect("the bucket Job");
+    let job_account = &job["spec"]["template"]["spec"]["serviceAccountName"];
+    assert_eq!(job_account, "mlflow-bucket-job");
     let cluster = common::find(&docs, "Cluster", "mlflow-postgres");
     assert_eq!(
         role(&cluster["spec"]["serviceAccountTemplate"]),

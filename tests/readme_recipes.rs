@@ -41,6 +41,10 @@ fn each_recipe_renders_and_validates() {
                 "Secret/corp-proxy",
                 "--exists",
                 "ConfigMap/corp-ca-bundle",
+                "--exists",
+                "Secret/rds-mlflow",
+                "--exists",
+                "ConfigMap/rds-ca-bundle",
             ];
             let args = [&["validate", "--strict", "-"][..], &exists].concat();
             let check = mlk(&args).stdin(&run.stdout).run();

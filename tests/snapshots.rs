@@ -25,6 +25,15 @@ fn fit_cluster() {
     }
 }
 
+/// Keyless S3 through IRSA, in each profile (ha: CloudNativePG backups
+/// inherit the role).
+#[test]
+fn keyless() {
+    for (profile, run) in common::render_each_profile("specs/keyless.yaml") {
+        snapshot!(format!("keyless-{profile}"), run.stdout);
+    }
+}
+
 #[test]
 fn ha_profile() {
     let run = mlk(&["render", "--profile", "ha"]).key().run().ok();

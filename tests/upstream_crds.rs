@@ -158,6 +158,15 @@ fn every_profile_renders_clean_against_upstream_crds() {
             "database.cloudnativepg.backup={}",
         ],
         &["-f", "specs/fit-cluster.yaml", "--profile", "dev"],
+        &["-f", "specs/keyless.yaml", "--profile", "prod"],
+        &[
+            "-f",
+            "specs/keyless.yaml",
+            "--profile",
+            "ha",
+            "--set",
+            "database.cloudnativepg.backup={}",
+        ],
         &["-f", "specs/fit-cluster.yaml", "--profile", "prod"],
         &[
             "-f",

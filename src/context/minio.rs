@@ -58,6 +58,10 @@ pub struct BucketJob {
     pub script: String,
     pub resources: Resources,
     pub pod: PodTemplate,
+    /// Its own ServiceAccount, when the spec gives it annotations. Left
+    /// out otherwise, so the name's hash stays what it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<(String, std::collections::BTreeMap<String, String>)>,
 }
 
 /// Where the tracking server and KServe find the built-in MinIO.
@@ -178,6 +182,11 @@ fn bucket_job(
             lifecycle(v.noncurrent_days),
         ));
     }
+    let annotated = !spec.service_account.annotations.is_empty();
+    let account = annotated.then(|| {
+        let annotations = spec.service_account.annotations_over(&n.annotations());
+        (n.object("bucket-job"), annotations)
+    });
     let mut job = BucketJob {
         name: String::new(),
         labels: n.labels("minio", "bucket-job"),
@@ -189,9 +198,10 @@ fn bucket_job(
         pod: n.pods(&spec.pods).template(
             &n.labels("minio", "bucket-job"),
             &std::collections::BTreeMap::new(),
-            None,
+            account.as_ref().map(|(name, _)| name.clone()),
             security::pod(security::MINIO_UID),
         ),
+        service_account: account,
     };
     let content = serde_json::to_string(&(&job, security::container())).expect("serialisable");
     let hash: String = Sha256::digest(content.as_bytes())[..4]

@@ -34,6 +34,9 @@ pub struct EmbeddedArtifacts {
     pub versioning: Option<Versioning>,
     /// This component's pods; wins over the top-level `pods`.
     pub pods: super::Pods,
+    /// The bucket Job's ServiceAccount, rendered when it has
+    /// annotations (an identity the Job should run as).
+    pub service_account: super::ServiceAccount,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -66,6 +69,7 @@ impl Default for EmbeddedArtifacts {
             root_password: SecretSource::Generate,
             versioning: None,
             pods: super::Pods::default(),
+            service_account: super::ServiceAccount::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod keyless;
 mod lock;
 mod serving;
 mod setup;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,6 +100,17 @@ impl Loopback {
 
 /// A path under a mount path (`/tmp/mlk/pgpass` under `/tmp`), in the
 /// folder that stands for that mount.
+/// A mounted path inside a value, after `=` (a URI parameter such as
+/// `sslrootcert=/etc/...`), mapped as a whole path would be.
+fn map_embedded(s: &str, mounts: &[(String, String)]) -> String {
+    mounts
+        .iter()
+        .filter(|(from, _)| from.starts_with('/'))
+        .fold(s.to_owned(), |s, (from, to)| {
+            s.replace(&format!("={from}/"), &format!("={to}/"))
+        })
+}
+
 fn map_path(s: &str, mounts: &[(String, String)]) -> Option<String> {
     mounts
         .iter()
@@ -121,6 +133,8 @@ struct State {
     model: Option<(String, PathBuf)>,
     served: Option<serving::Served>,
     auth: Option<auth::AuthRun>,
+    /// The CA that signed the harness PostgreSQL's certificate (PEM).
+    pg_ca: String,
 }
 
 pub struct Harness {
@@ -164,7 +178,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 23] = [
+        let checks: [(&str, Step); 24] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -247,6 +261,10 @@ impl Harness {
             (
                 "keyless S3: IRSA's web identity, no key rendered",
                 Self::keyless,
+            ),
+            (
+                "external PostgreSQL over verify-full TLS",
+                Self::verified_tls,
             ),
         ];
         let names: Vec<&str> = setup.iter().chain(&checks).map(|(n, _)| *n).collect();

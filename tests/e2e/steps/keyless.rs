@@ -38,14 +38,7 @@ impl Harness {
             let log = self.path(&format!("keyless-{name}.log"));
             run_with_deadline(&name, cmd, &log, Duration::from_secs(90))?;
         }
-        let port = free_port();
-        let container = &pod["containers"][0];
-        let mut mounts = volumes.mounts.clone();
-        let port_arg = container["ports"][0]["containerPort"]
-            .as_u64()
-            .unwrap_or(5000);
-        mounts.push((port_arg.to_string(), port.to_string()));
-        let mut cmd = self.command_in(&rendered, container, &mounts, &volumes.writable)?;
+        let (mut cmd, port) = self.server_in(&rendered, &pod, &volumes)?;
         cmd.envs(webhook.iter().map(|(k, v)| (*k, v.as_str())));
         let server_env: Vec<(String, String)> = cmd
             .get_envs()

@@ -74,6 +74,26 @@ impl Harness {
         self.pod_volumes_in(self.rendered(), pod, tag)
     }
 
+    /// The pod's first container, which serves on its first port, as a
+    /// command on a free loopback port of its own.
+    pub(super) fn server_in(
+        &self,
+        r: &Rendered,
+        pod: &Value,
+        volumes: &PodVolumes,
+    ) -> Result<(Command, u16), String> {
+        let port = free_port();
+        let container = &pod["containers"][0];
+        let mut mounts = volumes.mounts.clone();
+        let port_arg = container["ports"][0]["containerPort"]
+            .as_u64()
+            .unwrap_or(5000);
+        // The container port, as a whole argument, becomes this port.
+        mounts.push((port_arg.to_string(), port.to_string()));
+        let cmd = self.command_in(r, container, &mounts, &volumes.writable)?;
+        Ok((cmd, port))
+    }
+
     pub(super) fn pod_volumes_in(
         &self,
         r: &Rendered,
@@ -136,6 +156,11 @@ impl Harness {
         let pg = self.path("pg");
         std::fs::create_dir_all(&pg).map_err(|e| e.to_string())?;
         std::fs::write(pg.join("pwfile"), &password).map_err(|e| e.to_string())?;
+        let data = pg.join("data");
+        let bin = pg_bin()?;
+        // TLS with a CA made here, for the verify-full step: clients that
+        // ask for no TLS are still served as before.
+        self.state.pg_ca = super::tls::make_certificates(&pg, "localhost")?;
         if is_root() {
             run_ok(
                 Command::new("chown")
@@ -143,8 +168,6 @@ impl Harness {
                     .arg(&pg),
             )?;
         }
-        let data = pg.join("data");
-        let bin = pg_bin()?;
         let mut initdb = as_postgres(&format!("{bin}/initdb"));
         initdb
             .arg("-D")
@@ -158,7 +181,15 @@ impl Harness {
             "listen_addresses=127.0.0.1",
             "-p",
             &port.to_string(),
+            "-c",
+            "ssl=on",
         ]);
+        server
+            .arg("-c")
+            .arg(format!("ssl_cert_file={}", pg.join("server.crt").display()));
+        server
+            .arg("-c")
+            .arg(format!("ssl_key_file={}", pg.join("server.key").display()));
         server.arg("-k").arg(&pg);
         let mut p = Process::start("postgres", server, self.path("postgres.log"));
         p.wait_for_port(port, Duration::from_secs(30));
@@ -253,7 +284,7 @@ impl Harness {
         mounts: &[(String, String)],
     ) -> Result<Vec<(String, String)>, String> {
         let lb = self.loopback();
-        let map = |v: &str| map_path(v, mounts).unwrap_or_else(|| lb.map(v));
+        let map = |v: &str| map_path(v, mounts).unwrap_or_else(|| lb.map(&map_embedded(v, mounts)));
         let mut env: Vec<(String, String)> =
             r.env(c)?.into_iter().map(|(k, v)| (k, map(&v))).collect();
         // What the image provides: its programs on PATH, a home unless
@@ -299,7 +330,7 @@ impl Harness {
                 mounts
                     .iter()
                     .find(|(from, _)| from == a)
-                    .map_or_else(|| lb.map(a), |(_, to)| to.clone())
+                    .map_or_else(|| lb.map(&map_embedded(a, mounts)), |(_, to)| to.clone())
             })
             .collect();
         let (program, args) = argv.split_first().ok_or("a container without a command")?;
