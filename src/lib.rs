@@ -7,6 +7,8 @@ pub mod cli;
 pub mod context;
 pub mod diff;
 pub mod emit;
+pub mod external;
+pub mod field_path;
 pub mod htpasswd;
 pub mod layers;
 pub mod located;

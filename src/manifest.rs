@@ -3,7 +3,6 @@
 
 use serde_yaml::Value;
 
-use crate::render::Rendered;
 use crate::yaml11::{self, Trap};
 
 #[derive(Debug, Clone)]
@@ -43,21 +42,6 @@ impl Document {
             None => format!("{}/{}", self.kind(), self.name()),
         }
     }
-}
-
-/// A template that yields invalid YAML is a bug in mlk, never the user's.
-pub fn parse(rendered: &[Rendered]) -> anyhow::Result<Vec<Document>> {
-    let mut docs = Vec::new();
-    for r in rendered {
-        let parsed = parse_stream(&r.text, r.component).map_err(|e| {
-            anyhow::anyhow!(
-                "internal error: template {} produced invalid YAML: {e}",
-                r.component
-            )
-        })?;
-        docs.extend(parsed);
-    }
-    Ok(docs)
 }
 
 /// Every non-empty document of a multi-document YAML stream.

@@ -52,7 +52,7 @@ pub fn render_platform(
         resolve::resolve(&merged, &env, lookup).map_err(|e| e.map(|l| merged.locate(l)))?;
     let ctx = context::build(&resolved.platform);
     let notes = ctx.tracking.admin_note.iter().cloned().collect();
-    let mut docs = manifest::parse(&render::render(&ctx)?)?;
+    let mut docs = parse_rendered(render::render(&ctx)?)?;
     let patched =
         patches::apply(&mut docs, &merged.spec.patches).map_err(|e| e.map(|l| merged.locate(l)))?;
     checksums::annotate(&mut docs);
@@ -123,4 +123,20 @@ fn check(
         "the rendered platform fails validation ({why}):\n{}",
         list.join("\n")
     )
+}
+
+/// Each template's output as documents. A template that yields invalid
+/// YAML is a bug in mlk, never the user's.
+fn parse_rendered(rendered: Vec<render::Rendered>) -> anyhow::Result<Vec<Document>> {
+    let mut docs = Vec::new();
+    for r in rendered {
+        let parsed = manifest::parse_stream(&r.text, r.component).map_err(|e| {
+            anyhow::anyhow!(
+                "internal error: template {} produced invalid YAML: {e}",
+                r.component
+            )
+        })?;
+        docs.extend(parsed);
+    }
+    Ok(docs)
 }

@@ -7,7 +7,7 @@
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
-use crate::validate::Path;
+use crate::field_path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reading {

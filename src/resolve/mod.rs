@@ -92,7 +92,7 @@ pub struct Resolved {
     pub platform: Platform,
     pub warnings: Vec<String>,
     /// Objects the rendered platform may reference without rendering.
-    pub external: crate::validate::External,
+    pub external: crate::external::External,
     /// The files the spec named and mlk read.
     pub read_files: Vec<std::path::PathBuf>,
     /// What the registry named, when it was asked: the new mlk.lock.

@@ -76,7 +76,7 @@ pub struct Resolver<'a> {
     mode: SecretsMode,
     pub warnings: Vec<String>,
     /// Secrets the spec says exist outside the rendered platform.
-    pub existing: crate::validate::External,
+    pub existing: crate::external::External,
     dev_key_used_for: Vec<String>,
     /// Every file read, so `--output-dir` can refuse to replace its inputs.
     pub read_files: Vec<std::path::PathBuf>,
@@ -90,7 +90,7 @@ impl<'a> Resolver<'a> {
             env,
             mode,
             warnings: Vec::new(),
-            existing: crate::validate::External::default(),
+            existing: crate::external::External::default(),
             dev_key_used_for: Vec::new(),
             read_files: Vec::new(),
             missing: Vec::new(),

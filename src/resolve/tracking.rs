@@ -108,7 +108,7 @@ fn check_admin_password(pw: &str) -> Result<(), String> {
 
 /// `extraEnv`, `extraVolumes` and `extraContainers`: what each may name,
 /// and the Secrets and ConfigMaps they read, which must exist.
-pub fn extras(t: &Tracking, existing: &mut crate::validate::External) -> Vec<Located> {
+pub fn extras(t: &Tracking, existing: &mut crate::external::External) -> Vec<Located> {
     let mut found = Vec::new();
     for (i, var) in t.extra_env.iter().enumerate() {
         let at = |f: &str| format!("tracking.extraEnv[{i}]{f}");

@@ -5,8 +5,8 @@
 use base64::Engine;
 use serde_yaml::Value;
 
-use super::path::Path;
 use super::schema::Check;
+use crate::field_path::Path;
 use crate::types::{LabelKey, LabelValue, Name, Quantity, Subdomain};
 
 /// Annotations of one object may total 256 KiB.

@@ -12,7 +12,6 @@ mod index;
 mod knowledge;
 mod network_policy;
 mod operators;
-mod path;
 mod pod_security;
 mod pods;
 mod refs;
@@ -26,7 +25,6 @@ use serde::Serialize;
 use serde_yaml::Value;
 
 pub use catalog::{Catalog, KUBE_VERSION, Source};
-pub use path::Path;
 pub use pod_security::Level;
 
 use crate::manifest::Document;
@@ -57,33 +55,8 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Objects that references may name without their being in the stream:
-/// `Secret/name`, `ConfigMap/name` (in any namespace).
-#[derive(Debug, Clone, Default)]
-pub struct External(BTreeSet<(String, String)>);
-
-impl External {
-    pub fn insert(&mut self, kind: &str, name: &str) {
-        self.0.insert((kind.to_owned(), name.to_owned()));
-    }
-
-    pub fn contains(&self, kind: &str, name: &str) -> bool {
-        self.0.contains(&(kind.to_owned(), name.to_owned()))
-    }
-
-    /// `KIND/NAME`, as `--exists` takes it.
-    pub fn parse_into(&mut self, s: &str) -> Result<(), String> {
-        match s.split_once('/') {
-            Some((kind @ ("Secret" | "ConfigMap"), name)) if !name.is_empty() => {
-                self.insert(kind, name);
-                Ok(())
-            }
-            _ => Err(format!(
-                "--exists {s:?}: expected Secret/NAME or ConfigMap/NAME"
-            )),
-        }
-    }
-}
+pub use crate::external::External;
+pub use crate::field_path::Path;
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {

@@ -7,8 +7,8 @@
 use serde_yaml::Value;
 
 use super::index::Index;
-use super::path::Path;
 use super::pods::{Pod, indexed, items};
+use crate::field_path::Path;
 use crate::manifest::Document;
 
 pub fn check(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String)) {

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 
 use serde_yaml::Value;
 
-use super::path::Path;
 use super::pods::{Labels, Pod, str_map};
+use crate::field_path::Path;
 use crate::manifest::Document;
 
 const CNPG_API: &str = "postgresql.cnpg.io/v1";

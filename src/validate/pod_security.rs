@@ -6,8 +6,8 @@
 use clap::ValueEnum;
 use serde_yaml::Value;
 
-use super::path::Path;
 use super::pods::{Pod, items};
+use crate::field_path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum Level {

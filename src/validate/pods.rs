@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_yaml::Value;
 
 use super::operators;
-use super::path::Path;
+use crate::field_path::Path;
 use crate::manifest::Document;
 
 pub type Labels = BTreeMap<String, String>;

@@ -8,9 +8,9 @@ use serde_yaml::Value;
 
 use super::index::Index;
 use super::network_policy;
-use super::path::Path;
 use super::pods::{Pod, container_ports, indexed, items, selects, str_map};
 use super::{External, Problem};
+use crate::field_path::Path;
 use crate::manifest::Document;
 
 pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {

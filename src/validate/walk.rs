@@ -5,8 +5,8 @@
 use serde_yaml::Value;
 
 use super::format;
-use super::path::Path;
 use super::schema::{Defs, Schema, Type};
+use crate::field_path::Path;
 
 pub struct Walker<'a> {
     defs: &'a Defs,

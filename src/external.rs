@@ -1,0 +1,33 @@
+//! Objects the platform may reference without rendering them: what the
+//! spec says exists (stage 3 learns it) and the checker takes as given
+//! (stage 6), so it belongs to neither.
+
+use std::collections::BTreeSet;
+
+/// Objects that references may name without their being in the stream:
+/// `Secret/name`, `ConfigMap/name` (in any namespace).
+#[derive(Debug, Clone, Default)]
+pub struct External(BTreeSet<(String, String)>);
+
+impl External {
+    pub fn insert(&mut self, kind: &str, name: &str) {
+        self.0.insert((kind.to_owned(), name.to_owned()));
+    }
+
+    pub fn contains(&self, kind: &str, name: &str) -> bool {
+        self.0.contains(&(kind.to_owned(), name.to_owned()))
+    }
+
+    /// `KIND/NAME`, as `--exists` takes it.
+    pub fn parse_into(&mut self, s: &str) -> Result<(), String> {
+        match s.split_once('/') {
+            Some((kind @ ("Secret" | "ConfigMap"), name)) if !name.is_empty() => {
+                self.insert(kind, name);
+                Ok(())
+            }
+            _ => Err(format!(
+                "--exists {s:?}: expected Secret/NAME or ConfigMap/NAME"
+            )),
+        }
+    }
+}
