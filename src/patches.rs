@@ -46,17 +46,70 @@ pub fn apply(docs: &mut [Document], patches: &[Patch]) -> Result<Patched, Proble
     }
 }
 
+/// Past this, a patched object is refused: `copy` operations that copy a
+/// subtree into itself would double it each time.
+const MAX_NODES: usize = 100_000;
+
 fn patch_one(doc: &mut Document, p: &Patch) -> Result<(), String> {
     let mut value = serde_json::to_value(&doc.value).map_err(|e| e.to_string())?;
     if let Some(merge) = &p.merge {
         json_patch::merge(&mut value, merge);
     }
     if let Some(ops) = &p.json {
-        json_patch::patch(&mut value, ops).map_err(|e| e.to_string())?;
+        json_ops(&mut value, ops)?;
     }
     let patched: serde_yaml::Value = serde_json::from_value(value).map_err(|e| e.to_string())?;
     doc.value = in_order_of(&doc.value, patched);
     Ok(())
+}
+
+/// The operations one by one, each checked first for what it would add:
+/// only `add`, `replace` and `copy` grow an object, the first two by a
+/// value the spec holds, `copy` by a part of the object itself.
+fn json_ops(value: &mut serde_json::Value, ops: &json_patch::Patch) -> Result<(), String> {
+    use json_patch::PatchOperation::{Add, Copy, Replace};
+    let mut nodes = measure(value).0;
+    for (i, op) in ops.iter().enumerate() {
+        let added = match op {
+            Add(a) => Some((a.path.count(), measure(&a.value))),
+            Replace(r) => Some((r.path.count(), measure(&r.value))),
+            Copy(c) => value
+                .pointer(c.from.as_str())
+                .map(|from| (c.path.count(), measure(from))),
+            _ => None,
+        };
+        if let Some((at, (more, depth))) = added {
+            nodes += more;
+            if nodes > MAX_NODES || at + depth > crate::bounds::MAX_DEPTH {
+                return Err(format!(
+                    "operation '/{i}' would grow the object past {MAX_NODES} values or \
+                     {} levels",
+                    crate::bounds::MAX_DEPTH
+                ));
+            }
+        }
+        json_patch::patch(value, std::slice::from_ref(op)).map_err(|mut e| {
+            e.operation = i;
+            e.to_string()
+        })?;
+    }
+    Ok(())
+}
+
+/// How many values `v` holds, and how deep it nests, without recursion.
+fn measure(v: &serde_json::Value) -> (usize, usize) {
+    let (mut nodes, mut depth) = (0, 0);
+    let mut stack = vec![(v, 1)];
+    while let Some((v, d)) = stack.pop() {
+        nodes += 1;
+        depth = depth.max(d);
+        match v {
+            serde_json::Value::Array(items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+            serde_json::Value::Object(map) => stack.extend(map.values().map(|i| (i, d + 1))),
+            _ => {}
+        }
+    }
+    (nodes, depth)
 }
 
 /// `patched` with its keys in the order `original` had them, new ones

@@ -283,3 +283,32 @@ fn validate_refuses_a_device_or_fifo_at_once() {
         assert!(run.stderr.contains(why), "{}", run.stderr);
     }
 }
+
+/// `copy` of an object into itself doubles it; sixty of them would need
+/// 2^60 times the memory. Refused under the address-space cap, at once.
+#[test]
+fn a_json_patch_that_doubles_an_object_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let copies: String = (0..60)
+        .map(|_| {
+            "      - {op: copy, from: /spec, path: /spec/template/metadata/annotations/x}\n"
+                .to_owned()
+        })
+        .collect();
+    let spec = format!(
+        "{HEAD}patches:\n  - target: {{kind: Deployment, name: mlflow-tracking}}\n    json:\n{copies}"
+    );
+    refused(dir.path(), &spec, &[], "patches[0].json: operation '/");
+    let deep: String = (0..200)
+        .map(|i| {
+            format!(
+                "      - {{op: copy, from: /metadata, path: /metadata/{}m}}\n",
+                "m/".repeat(i)
+            )
+        })
+        .collect();
+    let spec = format!(
+        "{HEAD}patches:\n  - target: {{kind: Deployment, name: mlflow-tracking}}\n    json:\n{deep}"
+    );
+    refused(dir.path(), &spec, &[], "levels");
+}
