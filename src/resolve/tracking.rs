@@ -140,9 +140,7 @@ pub fn extras(t: &Tracking, existing: &mut crate::external::External) -> Vec<Loc
         }
     }
     for (i, c) in t.extra_containers.iter().enumerate() {
-        if let Some(sc) = &c.0.security_context
-            && !restricted(sc)
-        {
+        if c.0.security_context.is_some() && !restricted(&c.0) {
             found.push(err(
                 &format!("tracking.extraContainers[{i}].securityContext"),
                 "must meet the restricted Pod Security level (not privileged, not root, \
@@ -162,19 +160,14 @@ pub fn extras(t: &Tracking, existing: &mut crate::external::External) -> Vec<Loc
     found
 }
 
-/// The container-level rules of the restricted Pod Security level.
-fn restricted(sc: &k8s_openapi::api::core::v1::SecurityContext) -> bool {
-    let caps = sc.capabilities.as_ref();
-    let drops_all = caps
-        .and_then(|c| c.drop.as_ref())
-        .is_some_and(|d| d.iter().any(|c| c == "ALL"));
-    let adds_only_bind = caps
-        .and_then(|c| c.add.as_ref())
-        .is_none_or(|a| a.iter().all(|c| c == "NET_BIND_SERVICE"));
-    sc.privileged != Some(true)
-        && sc.allow_privilege_escalation == Some(false)
-        && drops_all
-        && adds_only_bind
-        && sc.run_as_non_root != Some(false)
-        && sc.run_as_user != Some(0)
+/// Whether a sidecar meets the restricted level in a pod as mlk renders
+/// it: with `runAsNonRoot`, which every mlk pod sets.
+fn restricted(c: &k8s_openapi::api::core::v1::Container) -> bool {
+    let Ok(container) = serde_yaml::to_value(c) else {
+        return false;
+    };
+    let pod: serde_yaml::Value =
+        serde_yaml::from_str("{runAsNonRoot: true}").expect("a fixed document");
+    crate::validate::check_container(&container, &pod, crate::validate::Level::Restricted)
+        .is_empty()
 }

@@ -25,7 +25,7 @@ use serde::Serialize;
 use serde_yaml::Value;
 
 pub use catalog::{Catalog, KUBE_VERSION, Source};
-pub use pod_security::Level;
+pub use pod_security::{Level, check_container};
 
 use crate::manifest::Document;
 use crate::types::{Name, Subdomain};

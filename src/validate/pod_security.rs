@@ -95,6 +95,23 @@ pub fn check(pod: &Pod, level: Level) -> Vec<(String, String)> {
     c.found
 }
 
+/// Problems of one container in a pod that sets `pod_security` (a sidecar
+/// a spec adds, checked before it is rendered).
+pub fn check_container(
+    container: &Value,
+    pod_security: &Value,
+    level: Level,
+) -> Vec<(String, String)> {
+    let mut c = Checker {
+        level,
+        found: Vec::new(),
+    };
+    let mut pod = serde_yaml::Mapping::new();
+    pod.insert("securityContext".into(), pod_security.clone());
+    c.container(&Value::Mapping(pod), container, &Path::root());
+    c.found
+}
+
 fn containers(spec: &Value) -> impl Iterator<Item = (&'static str, usize, &Value)> {
     ["initContainers", "containers", "ephemeralContainers"]
         .into_iter()
