@@ -138,18 +138,7 @@ fn output_dir_writes_one_file_per_component() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            ".mlk-written",
-            "kustomization.yaml",
-            "minio.yaml",
-            "namespace.yaml",
-            "postgres.yaml",
-            "secrets.yaml",
-            "tracking.yaml"
-        ]
-    );
+    assert_eq!(names, common::OUTPUT_DIR_FILES);
     let k = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
     assert!(k.contains(
         "resources:\n  - namespace.yaml\n  - secrets.yaml\n  - postgres.yaml\n  - minio.yaml\n  - tracking.yaml\n"

@@ -11,15 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-const FILES: [&str; 7] = [
-    ".mlk-written",
-    "kustomization.yaml",
-    "minio.yaml",
-    "namespace.yaml",
-    "postgres.yaml",
-    "secrets.yaml",
-    "tracking.yaml",
-];
+const FILES: [&str; 7] = common::OUTPUT_DIR_FILES;
 
 fn render_into(dir: &Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_mlk"))

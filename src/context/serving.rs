@@ -139,13 +139,14 @@ pub fn build(n: &Naming, plan: &ServingPlan, artifacts: &ArtifactsPlan) -> Servi
             (None, None)
         }
     };
+    let serving_pods = n.pods(&plan.pods);
     ServingContext {
         labels: n.labels("mlflow", "serving"),
         annotations,
         models: plan
             .models
             .iter()
-            .map(|m| inference_service(n, m, &service_account, &n.pods(&plan.pods)))
+            .map(|m| inference_service(n, m, &service_account, &serving_pods))
             .collect(),
         service_account,
         secret_name,

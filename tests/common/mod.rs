@@ -117,6 +117,17 @@ impl Mlk {
     }
 }
 
+/// What `--output-dir` writes for the default platform.
+pub const OUTPUT_DIR_FILES: [&str; 7] = [
+    ".mlk-written",
+    "kustomization.yaml",
+    "minio.yaml",
+    "namespace.yaml",
+    "postgres.yaml",
+    "secrets.yaml",
+    "tracking.yaml",
+];
+
 /// `mlk render -f SPEC` with each built-in profile, with the key set.
 pub fn render_each_profile(spec: &str) -> Vec<(&'static str, Run)> {
     ["dev", "prod", "ha"]

@@ -50,22 +50,15 @@ impl Harness {
             run_with_deadline(&name, cmd, &log, Duration::from_secs(90))?;
             done.push(name);
         }
-        let ports = [free_port(), free_port()];
+        let mut ports = [0; 2];
         let mut servers = Vec::new();
-        let container = &pod["containers"][0];
-        let port_arg = container["ports"][0]["containerPort"]
-            .as_u64()
-            .unwrap_or(5000);
-        for (i, port) in ports.iter().enumerate() {
-            // The container port, as a whole argument, becomes this
-            // process's own loopback port.
-            let mut mounts = volumes.mounts.clone();
-            mounts.push((port_arg.to_string(), port.to_string()));
-            let cmd = self.command_in(&rendered, container, &mounts, &volumes.writable)?;
+        for (i, port) in ports.iter_mut().enumerate() {
+            let (cmd, p) = self.server_in(&rendered, &pod, &volumes)?;
             let log = self.path(&format!("auth-server-{i}.log"));
-            let mut p = Process::start("mlflow server (auth)", cmd, log);
-            p.wait_for_port(*port, Duration::from_secs(120));
-            servers.push(p);
+            let mut server = Process::start("mlflow server (auth)", cmd, log);
+            server.wait_for_port(p, Duration::from_secs(120));
+            servers.push(server);
+            *port = p;
         }
         self.state.auth = Some(AuthRun {
             rendered,
