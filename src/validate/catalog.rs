@@ -3,46 +3,18 @@
 //! and CustomResourceDefinitions loaded with `--crd`.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy, rbac};
-use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::Value as Json;
 
-use super::knowledge;
-use super::schema::{Defs, EmptyObject, Schema};
+use super::defs::{CORE_KINDS, CUSTOM_KINDS, Defs};
+use super::schema::{EmptyObject, Schema};
 
 /// The Kubernetes version whose schemas are compiled in (k8s-openapi's
 /// `v1_37` feature): one version only.
 pub const KUBE_VERSION: &str = "1.37";
 
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
-
-const BUILTIN_CUSTOM: &[(&str, &str)] = &[
-    (
-        "schemas/servicemonitor.yaml",
-        include_str!("../../schemas/servicemonitor.yaml"),
-    ),
-    (
-        "schemas/inferenceservice.yaml",
-        include_str!("../../schemas/inferenceservice.yaml"),
-    ),
-    (
-        "schemas/cluster.yaml",
-        include_str!("../../schemas/cluster.yaml"),
-    ),
-    (
-        "schemas/scheduledbackup.yaml",
-        include_str!("../../schemas/scheduledbackup.yaml"),
-    ),
-    (
-        "schemas/httproute.yaml",
-        include_str!("../../schemas/httproute.yaml"),
-    ),
-    (
-        "schemas/externalsecret.yaml",
-        include_str!("../../schemas/externalsecret.yaml"),
-    ),
-];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -59,80 +31,50 @@ pub struct KindSchema {
     pub source: Source,
 }
 
+/// A kind's schema, or the compiled-in JSON it is read from when first
+/// asked for.
+struct Entry {
+    schema: OnceLock<KindSchema>,
+    builtin: Option<(&'static str, &'static str)>,
+}
+
 pub struct Catalog {
     defs: Defs,
-    kinds: BTreeMap<(String, String), KindSchema>,
-}
-
-macro_rules! core_kinds {
-    ($gen:ident, $($api:literal $kind:literal $ty:ty),* $(,)?) => {
-        vec![$(($api, $kind, schema_of::<$ty>($gen))),*]
-    };
-}
-
-fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Json {
-    generator.subschema_for::<T>().to_value()
+    kinds: BTreeMap<(String, String), Entry>,
 }
 
 impl Catalog {
-    /// The core kinds and the custom kinds mlk knows itself.
+    /// The core kinds and the custom kinds mlk knows itself (build.rs).
     pub fn builtin() -> Catalog {
-        let mut generator = SchemaGenerator::default();
-        let g = &mut generator;
-        let core = core_kinds![g,
-            "v1" "Namespace" core::v1::Namespace,
-            "v1" "Secret" core::v1::Secret,
-            "v1" "ConfigMap" core::v1::ConfigMap,
-            "v1" "Service" core::v1::Service,
-            "v1" "ServiceAccount" core::v1::ServiceAccount,
-            "v1" "Pod" core::v1::Pod,
-            "v1" "PersistentVolumeClaim" core::v1::PersistentVolumeClaim,
-            "apps/v1" "Deployment" apps::v1::Deployment,
-            "apps/v1" "StatefulSet" apps::v1::StatefulSet,
-            "apps/v1" "DaemonSet" apps::v1::DaemonSet,
-            "batch/v1" "Job" batch::v1::Job,
-            "batch/v1" "CronJob" batch::v1::CronJob,
-            "networking.k8s.io/v1" "Ingress" networking::v1::Ingress,
-            "networking.k8s.io/v1" "NetworkPolicy" networking::v1::NetworkPolicy,
-            "policy/v1" "PodDisruptionBudget" policy::v1::PodDisruptionBudget,
-            "autoscaling/v2" "HorizontalPodAutoscaler" autoscaling::v2::HorizontalPodAutoscaler,
-            "rbac.authorization.k8s.io/v1" "Role" rbac::v1::Role,
-            "rbac.authorization.k8s.io/v1" "RoleBinding" rbac::v1::RoleBinding,
-        ];
-        let mut defs = Defs::new();
-        for (name, def) in generator.definitions() {
-            let schema = Schema::from_json(def, EmptyObject::AnyFields)
-                .unwrap_or_else(|e| panic!("k8s-openapi schema {name}: {e}"));
-            defs.insert(name.clone(), schema);
-        }
-        knowledge::apply(&mut defs);
         let mut catalog = Catalog {
-            defs,
+            defs: Defs::core(),
             kinds: BTreeMap::new(),
         };
-        for (api, kind, json) in core {
-            let root = Schema::from_json(&json, EmptyObject::AnyFields).expect("a $ref");
+        for (api, kind, def) in CORE_KINDS {
+            let root = Schema {
+                reference: Some((*def).to_owned()),
+                ..Schema::default()
+            };
             catalog.insert(api, kind, root, Source::Core);
         }
-        for (file, text) in BUILTIN_CUSTOM {
+        for (api, kind, file, json) in CUSTOM_KINDS {
+            let entry = Entry {
+                schema: OnceLock::new(),
+                builtin: Some((file, json)),
+            };
             catalog
-                .add_builtin(text)
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
+                .kinds
+                .insert(((*api).to_owned(), (*kind).to_owned()), entry);
         }
         catalog
     }
 
     fn insert(&mut self, api: &str, kind: &str, root: Schema, source: Source) {
-        let key = (api.to_owned(), kind.to_owned());
-        self.kinds.insert(key, KindSchema { root, source });
-    }
-
-    fn add_builtin(&mut self, text: &str) -> Result<(), String> {
-        let doc: Json = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
-        let field = |k: &str| doc[k].as_str().ok_or(format!("missing {k}"));
-        let root = custom_root(&doc["openAPIV3Schema"])?;
-        self.insert(field("apiVersion")?, field("kind")?, root, Source::Builtin);
-        Ok(())
+        let entry = Entry {
+            schema: OnceLock::from(KindSchema { root, source }),
+            builtin: None,
+        };
+        self.kinds.insert((api.to_owned(), kind.to_owned()), entry);
     }
 
     /// Loads every CustomResourceDefinition in `text`; a version it
@@ -171,7 +113,16 @@ impl Catalog {
     }
 
     pub fn lookup(&self, api_version: &str, kind: &str) -> Option<&KindSchema> {
-        self.kinds.get(&(api_version.to_owned(), kind.to_owned()))
+        let entry = self.kinds.get(&(api_version.to_owned(), kind.to_owned()))?;
+        Some(entry.schema.get_or_init(|| {
+            let (file, json) = entry.builtin.expect("a kind without a schema is built in");
+            let read = serde_json::from_str(json).map_err(|e| e.to_string());
+            let root = read.and_then(|j: Json| custom_root(&j));
+            KindSchema {
+                root: root.unwrap_or_else(|e| panic!("{file}: {e}")),
+                source: Source::Builtin,
+            }
+        }))
     }
 
     pub fn defs(&self) -> &Defs {
@@ -200,4 +151,23 @@ fn custom_root(schema: &Json) -> Result<Schema, String> {
     root.properties.insert("metadata".into(), meta);
     root.required.push("metadata".into());
     Ok(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every built-in kind reads, so a lazy read can never panic in a run.
+    #[test]
+    fn every_builtin_kind_reads() {
+        let catalog = Catalog::builtin();
+        for (api, kind, _) in CORE_KINDS {
+            assert_eq!(catalog.lookup(api, kind).unwrap().source, Source::Core);
+        }
+        for (api, kind, _, _) in CUSTOM_KINDS {
+            let read = catalog.lookup(api, kind).unwrap();
+            assert_eq!(read.source, Source::Builtin, "{kind}");
+            assert!(read.root.properties.contains_key("spec"), "{kind}");
+        }
+    }
 }

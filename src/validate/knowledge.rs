@@ -2,7 +2,7 @@
 //! enum values (Go constants, not in the OpenAPI document) and the name,
 //! label and quantity syntax of particular fields.
 
-use super::schema::{Check, Defs, Schema};
+use super::schema::{Check, Schema};
 
 const CORE: &str = "io.k8s.api.core.v1";
 const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1";
@@ -162,23 +162,25 @@ const CHECKS: &[(&str, &str, Check)] = &[
     ("resource.Quantity", "", Check::Quantity),
 ];
 
-fn full_name(short: &str) -> String {
+/// Whether a table's short name (`core.Container`) names definition `full`.
+fn names(short: &str, full: &str) -> bool {
     let (group, name) = short.split_once('.').expect("group.Name");
+    let Some(prefix) = full.strip_suffix(name).and_then(|p| p.strip_suffix('.')) else {
+        return false;
+    };
     match group {
-        "core" => format!("{CORE}.{name}"),
-        "meta" => format!("{META}.{name}"),
-        "resource" => format!("io.k8s.apimachinery.pkg.api.resource.{name}"),
-        g => format!("io.k8s.api.{g}.v1.{name}"),
+        "core" => prefix == CORE,
+        "meta" => prefix == META,
+        "resource" => prefix == "io.k8s.apimachinery.pkg.api.resource",
+        g => prefix.strip_prefix("io.k8s.api.") == Some(&format!("{g}.v1")),
     }
 }
 
-/// Adds the enums and checks to the definitions k8s-openapi generated.
-pub fn apply(defs: &mut Defs) {
-    for (def, prop, values) in ENUMS {
-        if values.is_empty() {
-            continue;
-        }
-        if let Some(p) = property(defs, def, prop) {
+/// Adds the enums and checks that concern definition `name`, as it is
+/// read from k8s-openapi's schema.
+pub fn apply(name: &str, def: &mut Schema) {
+    for (_, prop, values) in ENUMS.iter().filter(|e| names(e.0, name)) {
+        if let Some(p) = def.properties.get_mut(*prop) {
             let values = values.iter().map(|v| v.to_string()).collect();
             match p.items.as_deref_mut() {
                 Some(item) => item.enum_values = values,
@@ -186,11 +188,10 @@ pub fn apply(defs: &mut Defs) {
             }
         }
     }
-    for (def, prop, check) in CHECKS {
-        let target = if prop.is_empty() {
-            defs.get_mut(&full_name(def))
-        } else {
-            property(defs, def, prop)
+    for (_, prop, check) in CHECKS.iter().filter(|e| names(e.0, name)) {
+        let target = match prop.is_empty() {
+            true => Some(&mut *def),
+            false => def.properties.get_mut(*prop),
         };
         if let Some(t) = target {
             t.check = Some(*check);
@@ -198,29 +199,45 @@ pub fn apply(defs: &mut Defs) {
     }
 }
 
-fn property<'a>(defs: &'a mut Defs, def: &str, prop: &str) -> Option<&'a mut Schema> {
-    defs.get_mut(&full_name(def))?.properties.get_mut(prop)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn full_name(short: &str) -> String {
+        let (group, name) = short.split_once('.').expect("group.Name");
+        match group {
+            "core" => format!("{CORE}.{name}"),
+            "meta" => format!("{META}.{name}"),
+            "resource" => format!("io.k8s.apimachinery.pkg.api.resource.{name}"),
+            g => format!("io.k8s.api.{g}.v1.{name}"),
+        }
+    }
+
     /// A renamed definition or field upstream must not silently drop a check.
     #[test]
     fn every_entry_names_a_generated_definition() {
-        let catalog = crate::validate::catalog::Catalog::builtin();
-        let defs = catalog.defs();
-        for (def, prop, _) in ENUMS.iter().filter(|e| !e.2.is_empty()) {
+        let defs = super::super::defs::Defs::core();
+        for (def, prop, _) in ENUMS {
             let d = defs.get(&full_name(def)).unwrap_or_else(|| panic!("{def}"));
-            assert!(d.properties.contains_key(*prop), "{def}.{prop}");
+            let p = d
+                .properties
+                .get(*prop)
+                .unwrap_or_else(|| panic!("{def}.{prop}"));
+            let item = p.items.as_ref().map(|i| &i.enum_values);
+            assert!(
+                !p.enum_values.is_empty() || item.is_some_and(|e| !e.is_empty()),
+                "{def}.{prop}: not applied"
+            );
         }
         for (def, prop, _) in CHECKS {
+            assert!(names(def, &full_name(def)), "{def}");
             let d = defs.get(&full_name(def)).unwrap_or_else(|| panic!("{def}"));
-            assert!(
-                prop.is_empty() || d.properties.contains_key(*prop),
-                "{def}.{prop}"
-            );
+            let target = match prop.is_empty() {
+                true => Some(d),
+                false => d.properties.get(*prop),
+            };
+            let applied = target.and_then(|t| t.check);
+            assert!(applied.is_some(), "{def}.{prop}: not applied");
         }
     }
 }

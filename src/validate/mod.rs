@@ -7,6 +7,7 @@
 //! - for pod templates that break a Pod Security level.
 
 pub mod catalog;
+pub mod defs;
 mod format;
 mod index;
 mod knowledge;

@@ -79,8 +79,7 @@ pub struct Schema {
     pub check: Option<Check>,
 }
 
-/// Named definitions that `Schema::reference` points into.
-pub type Defs = BTreeMap<String, Schema>;
+pub use super::defs::Defs;
 
 /// How an object schema without properties reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

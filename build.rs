@@ -1,0 +1,123 @@
+//! Builds the schema catalog's data at compile time, so no run of mlk
+//! pays for it: k8s-openapi's schemars output for the core kinds mlk
+//! checks, one JSON text per definition, and mlk's built-in custom kinds
+//! (`schemas/*.yaml`) as JSON. The binary parses a definition the first
+//! time a document needs it (src/validate/defs.rs).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy, rbac};
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::Value as Json;
+
+/// The core kinds mlk has schemas for.
+macro_rules! core_kinds {
+    ($gen:ident, $($api:literal $kind:literal $ty:ty),* $(,)?) => {
+        vec![$(($api, $kind, root_def::<$ty>($gen))),*]
+    };
+}
+
+/// A kind's schema is a `$ref` to its definition: the definition's name.
+fn root_def<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
+    let root = generator.subschema_for::<T>().to_value();
+    let reference = root["$ref"].as_str().expect("a kind's schema is a $ref");
+    assert_eq!(root.as_object().map(|o| o.len()), Some(1), "{root}");
+    reference.rsplit('/').next().unwrap_or(reference).to_owned()
+}
+
+const CUSTOM: [&str; 6] = [
+    "schemas/servicemonitor.yaml",
+    "schemas/inferenceservice.yaml",
+    "schemas/cluster.yaml",
+    "schemas/scheduledbackup.yaml",
+    "schemas/httproute.yaml",
+    "schemas/externalsecret.yaml",
+];
+
+fn main() {
+    let mut generator = SchemaGenerator::default();
+    let g = &mut generator;
+    let kinds = core_kinds![g,
+        "v1" "Namespace" core::v1::Namespace,
+        "v1" "Secret" core::v1::Secret,
+        "v1" "ConfigMap" core::v1::ConfigMap,
+        "v1" "Service" core::v1::Service,
+        "v1" "ServiceAccount" core::v1::ServiceAccount,
+        "v1" "Pod" core::v1::Pod,
+        "v1" "PersistentVolumeClaim" core::v1::PersistentVolumeClaim,
+        "apps/v1" "Deployment" apps::v1::Deployment,
+        "apps/v1" "StatefulSet" apps::v1::StatefulSet,
+        "apps/v1" "DaemonSet" apps::v1::DaemonSet,
+        "batch/v1" "Job" batch::v1::Job,
+        "batch/v1" "CronJob" batch::v1::CronJob,
+        "networking.k8s.io/v1" "Ingress" networking::v1::Ingress,
+        "networking.k8s.io/v1" "NetworkPolicy" networking::v1::NetworkPolicy,
+        "policy/v1" "PodDisruptionBudget" policy::v1::PodDisruptionBudget,
+        "autoscaling/v2" "HorizontalPodAutoscaler" autoscaling::v2::HorizontalPodAutoscaler,
+        "rbac.authorization.k8s.io/v1" "Role" rbac::v1::Role,
+        "rbac.authorization.k8s.io/v1" "RoleBinding" rbac::v1::RoleBinding,
+    ];
+    let mut out = String::new();
+    out.push_str("/// (apiVersion, kind, definition): the core kinds.\n");
+    out.push_str("pub static CORE_KINDS: &[(&str, &str, &str)] = &[\n");
+    for (api, kind, def) in &kinds {
+        writeln!(out, "    ({api:?}, {kind:?}, {def:?}),").unwrap();
+    }
+    out.push_str("];\n\n/// (name, JSON schema), sorted by name.\n");
+    out.push_str("pub static CORE_DEFS: &[(&str, &str)] = &[\n");
+    let defs: std::collections::BTreeMap<_, _> = generator.definitions().iter().collect();
+    for (name, def) in defs {
+        let mut def = def.clone();
+        drop_descriptions(&mut def);
+        writeln!(out, "    ({name:?}, {:?}),", def.to_string()).unwrap();
+    }
+    out.push_str("];\n\n/// (apiVersion, kind, file, openAPIV3Schema as JSON).\n");
+    out.push_str("pub static CUSTOM_KINDS: &[(&str, &str, &str, &str)] = &[\n");
+    for file in CUSTOM {
+        println!("cargo::rerun-if-changed={file}");
+        let (api, kind, schema) = custom_kind(Path::new(file));
+        writeln!(out, "    ({api:?}, {kind:?}, {file:?}, {schema:?}),").unwrap();
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("catalog_data.rs");
+    std::fs::write(dest, out).unwrap();
+    println!("cargo::rerun-if-changed=build.rs");
+}
+
+fn custom_kind(file: &Path) -> (String, String, String) {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+    let doc: Json = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+    let field = |k: &str| {
+        doc[k]
+            .as_str()
+            .unwrap_or_else(|| panic!("{file:?}: no {k}"))
+            .to_owned()
+    };
+    let schema = &doc["openAPIV3Schema"];
+    assert!(schema.is_object(), "{file:?}: no openAPIV3Schema");
+    (field("apiVersion"), field("kind"), schema.to_string())
+}
+
+/// Descriptions are most of k8s-openapi's schema text and mlk never reads
+/// them. A property may itself be called `description`, so only schema
+/// objects lose the keyword, never a `properties` map.
+fn drop_descriptions(schema: &mut Json) {
+    let Some(o) = schema.as_object_mut() else {
+        return;
+    };
+    o.remove("description");
+    if let Some(props) = o.get_mut("properties").and_then(Json::as_object_mut) {
+        props.values_mut().for_each(drop_descriptions);
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(sub) = o.get_mut(key) {
+            drop_descriptions(sub);
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(list) = o.get_mut(key).and_then(Json::as_array_mut) {
+            list.iter_mut().for_each(drop_descriptions);
+        }
+    }
+}
