@@ -15,11 +15,17 @@ impl Path {
         let plain = !k.is_empty()
             && k.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+        let mut p = String::with_capacity(self.0.len() + k.len() + 1);
+        p.push_str(&self.0);
         match (plain, self.0.is_empty()) {
-            (true, true) => Path(k.to_owned()),
-            (true, false) => Path(format!("{}.{k}", self.0)),
-            (false, _) => Path(format!("{}[{k:?}]", self.0)),
+            (true, true) => p.push_str(k),
+            (true, false) => {
+                p.push('.');
+                p.push_str(k);
+            }
+            (false, _) => p.push_str(&format!("[{k:?}]")),
         }
+        Path(p)
     }
 
     pub fn index(&self, i: usize) -> Path {

@@ -44,13 +44,37 @@ impl Document {
     }
 }
 
-/// Every non-empty document of a multi-document YAML stream.
+/// Every non-empty document of a multi-document YAML stream, with the
+/// YAML 1.1 traps in its text.
 pub fn parse_stream(text: &str, component: &'static str) -> Result<Vec<Document>, String> {
+    let text = checked(text)?;
+    let mut traps = yaml11::plain_traps(text)?;
+    let docs = read(text, component)?;
+    let mut trapped = |(i, mut d): (usize, Document)| {
+        d.traps = traps.get_mut(i).map(std::mem::take).unwrap_or_default();
+        d
+    };
+    Ok(docs.into_iter().map(&mut trapped).collect())
+}
+
+/// Every non-empty document, without looking for traps: for text whose
+/// plain scalars were all written by mlk.
+pub fn parse_values(text: &str, component: &'static str) -> Result<Vec<Document>, String> {
+    let text = checked(text)?;
+    Ok(read(text, component)?.into_iter().map(|(_, d)| d).collect())
+}
+
+/// The text without a byte-order mark, if it is not nested too deep.
+fn checked(text: &str) -> Result<&str, String> {
     let text = crate::bounds::strip_bom(text);
-    if let Some(line) = crate::bounds::too_deep(text) {
-        return Err(format!("line {line}: {}", crate::bounds::depth_message()));
+    match crate::bounds::too_deep(text) {
+        Some(line) => Err(format!("line {line}: {}", crate::bounds::depth_message())),
+        None => Ok(text),
     }
-    let traps = yaml11::plain_traps(text)?;
+}
+
+/// The non-empty documents, each with its place in the stream.
+fn read(text: &str, component: &'static str) -> Result<Vec<(usize, Document)>, String> {
     let mut docs = Vec::new();
     let values = serde_yaml::Deserializer::from_str(text).map(serde::Deserialize::deserialize);
     for (i, value) in values.enumerate() {
@@ -61,12 +85,15 @@ pub fn parse_stream(text: &str, component: &'static str) -> Result<Vec<Document>
         if !value.is_mapping() {
             return Err(format!("document {} is not a mapping", i + 1));
         }
-        let traps = traps.get(i).cloned().unwrap_or_default();
-        docs.push(Document {
-            component,
-            value,
-            traps,
-        });
+        let traps = Vec::new();
+        docs.push((
+            i,
+            Document {
+                component,
+                value,
+                traps,
+            },
+        ));
     }
     Ok(docs)
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 
 use crate::layers::{self, Inputs};
-use crate::manifest::{self, Document};
+use crate::manifest::Document;
 use crate::resolve::{self, Lookup, SecretEnv};
 use crate::spec_files::Grants;
 use crate::{checksums, context, patches, render, validate};
@@ -125,18 +125,11 @@ fn check(
     )
 }
 
-/// Each template's output as documents. A template that yields invalid
-/// YAML is a bug in mlk, never the user's.
+/// Each template's output as documents.
 fn parse_rendered(rendered: Vec<render::Rendered>) -> anyhow::Result<Vec<Document>> {
     let mut docs = Vec::new();
     for r in rendered {
-        let parsed = manifest::parse_stream(&r.text, r.component).map_err(|e| {
-            anyhow::anyhow!(
-                "internal error: template {} produced invalid YAML: {e}",
-                r.component
-            )
-        })?;
-        docs.extend(parsed);
+        docs.extend(r.documents()?);
     }
     Ok(docs)
 }

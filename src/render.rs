@@ -1,34 +1,57 @@
 //! Stage 4b: lays the context out as YAML text through the embedded
-//! templates. Every interpolated value is JSON-escaped (a JSON string is a
-//! YAML double-quoted scalar), and an undefined name is an error.
+//! templates, then reads that text back as documents. Every interpolated
+//! scalar is JSON-escaped (a JSON string is a YAML double-quoted scalar),
+//! and an undefined name is an error.
+//!
+//! Maps and lists are never written as text: the formatter leaves a
+//! tagged placeholder (`!mlk 3`) and keeps the value, which is put back
+//! once the text is parsed. No spec value can write a tag (scalars are
+//! always quoted), so a placeholder comes only from here; and a large
+//! structure (a predictor, a pod's affinity) is not serialised to text
+//! only to be parsed again.
 
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::ValueKind;
 use minijinja::{
     AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior, Value,
 };
 
 use crate::context::Context;
+use crate::manifest::{self, Document};
 
-/// Each component's template, in the order its objects are applied.
-pub const COMPONENTS: [(&str, &str); 10] = [
-    ("namespace", include_str!("../templates/namespace.yaml.j2")),
-    (
-        "network-policy",
-        include_str!("../templates/network-policy.yaml.j2"),
-    ),
-    ("postgres", include_str!("../templates/postgres.yaml.j2")),
-    (
-        "cloudnativepg",
-        include_str!("../templates/cloudnativepg.yaml.j2"),
-    ),
-    ("minio", include_str!("../templates/minio.yaml.j2")),
-    ("tracking", include_str!("../templates/tracking.yaml.j2")),
-    ("ingress", include_str!("../templates/ingress.yaml.j2")),
-    ("gateway", include_str!("../templates/gateway.yaml.j2")),
-    (
-        "monitoring",
-        include_str!("../templates/monitoring.yaml.j2"),
-    ),
-    ("serving", include_str!("../templates/serving.yaml.j2")),
+/// One component's template, and the part of the context it lays out.
+pub struct Component {
+    pub name: &'static str,
+    source: &'static str,
+    /// The one context field the template reads, under its own name.
+    field: &'static str,
+    part: fn(&Context) -> Value,
+}
+
+macro_rules! component {
+    ($name:literal, $field:ident) => {
+        Component {
+            name: $name,
+            source: include_str!(concat!("../templates/", $name, ".yaml.j2")),
+            field: stringify!($field),
+            part: |c| Value::from_serialize(&c.$field),
+        }
+    };
+}
+
+/// Each component, in the order its objects are applied.
+pub const COMPONENTS: [Component; 10] = [
+    component!("namespace", namespace_object),
+    component!("network-policy", network_policies),
+    component!("postgres", postgres),
+    component!("cloudnativepg", cloudnativepg),
+    component!("minio", minio),
+    component!("tracking", tracking),
+    component!("ingress", ingress),
+    component!("gateway", http_route),
+    component!("monitoring", service_monitor),
+    component!("serving", serving),
 ];
 
 const MACROS: (&str, &str) = (
@@ -39,57 +62,227 @@ const MACROS: (&str, &str) = (
 pub struct Rendered {
     pub component: &'static str,
     pub text: String,
+    /// The maps and lists its placeholders stand for, in order.
+    values: Vec<Value>,
 }
 
+/// The tag of a placeholder; its scalar is the value's index.
+const PLACEHOLDER: &str = "!mlk";
+
+type Kept = Arc<Mutex<Vec<Value>>>;
+
+/// Each template sees its own part of the context and the globals every
+/// component shares, so the context is serialised once, part by part. A
+/// component whose part is empty (`none`, no items) lays out nothing, so
+/// its template is neither compiled nor run.
 pub fn render(ctx: &Context) -> anyhow::Result<Vec<Rendered>> {
-    let env = environment(ctx)?;
+    let kept = Kept::default();
+    let env = environment(globals(ctx), &kept);
     COMPONENTS
         .iter()
-        .map(|(component, _)| {
+        .map(|c| (c, (c.part)(ctx)))
+        .filter(|(_, part)| part.is_true())
+        .map(|(c, part)| {
+            let part = Value::from_iter([(c.field, part)]);
             let text = env
-                .get_template(component)?
-                .render(Value::from_serialize(ctx))
+                .get_template(c.name)?
+                .render(part)
                 // Plain Display: the alternate form lists the template's
                 // variables, Secret data among them.
-                .map_err(|e| anyhow::anyhow!("internal error: template {component}: {e}"))?;
-            Ok(Rendered { component, text })
+                .map_err(|e| anyhow::anyhow!("internal error: template {}: {e}", c.name))?;
+            let values = std::mem::take(&mut *kept.lock().expect("one render at a time"));
+            Ok(Rendered {
+                component: c.name,
+                text,
+                values,
+            })
         })
         .collect()
 }
 
-/// Writes every value as JSON, which YAML reads as a double-quoted scalar
-/// or flow collection. JSON leaves NEL, LS and PS raw, but YAML reads
-/// those as line breaks and folds them, so they are escaped as well.
-fn yaml_safe_json(out: &mut Output, state: &State, value: &Value) -> Result<(), Error> {
+impl Rendered {
+    /// The template's documents, each placeholder replaced by its value.
+    /// Text that is not YAML, or a placeholder out of place, is a bug in
+    /// mlk, never the user's.
+    pub fn documents(self) -> anyhow::Result<Vec<Document>> {
+        let bug = |e: String| {
+            let c = self.component;
+            anyhow::anyhow!("internal error: template {c} produced invalid YAML: {e}")
+        };
+        let mut docs = manifest::parse_values(&self.text, self.component).map_err(bug)?;
+        // Each interpolated scalar is quoted and each map or list spliced
+        // in as data, so only a template's own text can hold a YAML 1.1
+        // trap. That is mlk's bug to find: debug builds (every test run)
+        // look, a release build does not spend the time.
+        #[cfg(debug_assertions)]
+        own_traps(&self.text).map_err(bug)?;
+        let mut used = 0;
+        for d in &mut docs {
+            used += fill(&mut d.value, &self.values).map_err(bug)?;
+        }
+        if used != self.values.len() {
+            return Err(bug(format!(
+                "{used} of {} placeholders in value position",
+                self.values.len()
+            )));
+        }
+        Ok(docs)
+    }
+}
+
+#[cfg(debug_assertions)]
+fn own_traps(text: &str) -> Result<(), String> {
+    let traps = crate::yaml11::plain_traps(text)?;
+    match traps.iter().flatten().next() {
+        Some(t) => Err(format!("{}: {}", t.path, t.message)),
+        None => Ok(()),
+    }
+}
+
+/// Puts each placeholder's value in its place; returns how many.
+fn fill(v: &mut serde_yaml::Value, values: &[Value]) -> Result<usize, String> {
+    use serde_yaml::Value as Yaml;
+    match v {
+        Yaml::Tagged(t) if t.tag == PLACEHOLDER => {
+            let i = t.value.as_u64().and_then(|i| values.get(i as usize));
+            let value = i.ok_or_else(|| format!("no value for placeholder {:?}", t.value))?;
+            *v = to_yaml(value)?;
+            Ok(1)
+        }
+        Yaml::Mapping(m) => m.values_mut().map(|x| fill(x, values)).sum(),
+        Yaml::Sequence(s) => s.iter_mut().map(|x| fill(x, values)).sum(),
+        _ => Ok(0),
+    }
+}
+
+/// The same value as YAML data: what parsing its JSON would give.
+fn to_yaml(v: &Value) -> Result<serde_yaml::Value, String> {
+    use serde_yaml::Value as Yaml;
+    let items = || v.try_iter().map_err(|e| e.to_string());
+    Ok(match v.kind() {
+        ValueKind::Map => {
+            let mut m = serde_yaml::Mapping::with_capacity(v.len().unwrap_or(0));
+            for k in items()? {
+                let item = v.get_item(&k).map_err(|e| e.to_string())?;
+                m.insert(to_yaml(&k)?, to_yaml(&item)?);
+            }
+            Yaml::Mapping(m)
+        }
+        ValueKind::Seq => Yaml::Sequence(items()?.map(|x| to_yaml(&x)).collect::<Result<_, _>>()?),
+        ValueKind::String => Yaml::String(v.as_str().unwrap_or_default().to_owned()),
+        _ => serde_yaml::to_value(v).map_err(|e| e.to_string())?,
+    })
+}
+
+/// Writes a scalar as JSON, which YAML reads as a double-quoted scalar,
+/// and keeps a map or list for a placeholder. JSON leaves NEL, LS and PS
+/// raw, but YAML reads those as line breaks and folds them, so they are
+/// escaped as well.
+fn yaml_safe_json(
+    out: &mut Output,
+    state: &State,
+    value: &Value,
+    kept: &Kept,
+) -> Result<(), Error> {
     if value.is_safe() || state.auto_escape() == AutoEscape::None {
         return minijinja::escape_formatter(out, state, value);
     }
+    if matches!(value.kind(), ValueKind::Map | ValueKind::Seq) {
+        let mut kept = kept.lock().expect("one render at a time");
+        kept.push(value.clone());
+        return write!(out, "{PLACEHOLDER} {}", kept.len() - 1).map_err(write_failure);
+    }
     let json = serde_json::to_string(value)
         .map_err(|e| Error::new(ErrorKind::BadSerialization, e.to_string()))?;
-    for c in json.chars() {
-        match c {
-            '\u{85}' | '\u{2028}' | '\u{2029}' => write!(out, "\\u{:04x}", c as u32),
-            c => write!(out, "{c}"),
-        }
-        .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))?;
+    let line_breaks = ['\u{85}', '\u{2028}', '\u{2029}'];
+    let mut rest = json.as_str();
+    while let Some(at) = rest.find(line_breaks) {
+        let c = rest[at..].chars().next().unwrap_or_default();
+        write!(out, "{}\\u{:04x}", &rest[..at], c as u32).map_err(write_failure)?;
+        rest = &rest[at + c.len_utf8()..];
     }
-    Ok(())
+    out.write_str(rest).map_err(write_failure)
 }
 
-fn environment(ctx: &Context) -> anyhow::Result<Environment<'static>> {
+fn write_failure(e: std::fmt::Error) -> Error {
+    Error::new(ErrorKind::WriteFailure, e.to_string())
+}
+
+/// What every component shares. Imported macros see globals only, not
+/// the caller's context.
+fn globals(ctx: &Context) -> [(&'static str, Value); 4] {
+    [
+        ("namespace", Value::from_serialize(&ctx.namespace)),
+        ("annotations", Value::from_serialize(&ctx.annotations)),
+        ("secret_store", Value::from_serialize(&ctx.secret_store)),
+        (
+            "container_security",
+            Value::from_serialize(&ctx.container_security),
+        ),
+    ]
+}
+
+fn environment(globals: [(&'static str, Value); 4], kept: &Kept) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::Json);
-    env.set_formatter(yaml_safe_json);
+    let kept = Arc::clone(kept);
+    env.set_formatter(move |out, state, value| yaml_safe_json(out, state, value, &kept));
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
-    env.add_template(MACROS.0, MACROS.1)?;
-    for (name, source) in COMPONENTS {
-        env.add_template(name, source)?;
+    env.set_loader(|name| Ok(source(name).map(str::to_owned)));
+    for (name, value) in globals {
+        env.add_global(name, value);
     }
-    // Imported macros see globals only, not the caller's context.
-    env.add_global("namespace", Value::from_serialize(&ctx.namespace));
-    env.add_global("annotations", Value::from_serialize(&ctx.annotations));
-    env.add_global("secret_store", Value::from_serialize(&ctx.secret_store));
-    Ok(env)
+    env
+}
+
+/// A template's source, compiled the first time it is asked for.
+fn source(name: &str) -> Option<&'static str> {
+    if name == MACROS.0 {
+        return Some(MACROS.1);
+    }
+    COMPONENTS.iter().find(|c| c.name == name).map(|c| c.source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Skipping a component with an empty part changes nothing: each
+    /// template lays out nothing for it.
+    /// A spliced map or list is the data its JSON text would have read as.
+    #[test]
+    fn spliced_values_equal_their_json() {
+        let json = serde_json::json!({
+            "b": [1, -2, 18446744073709551615u64, 0.5, true, null, "yes", "0777"],
+            "a": {"nested": {}, "list": [], "text": "l\u{2028}s \"q\" 😀"},
+            "": "empty key",
+        });
+        let v = Value::from_serialize(&json);
+        let text = serde_json::to_string(&v).unwrap();
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(to_yaml(&v).unwrap(), parsed);
+    }
+
+    #[test]
+    fn an_empty_part_lays_out_nothing() {
+        let globals = [
+            "namespace",
+            "annotations",
+            "secret_store",
+            "container_security",
+        ]
+        .map(|g| (g, Value::from(())));
+        let env = environment(globals, &Kept::default());
+        for c in &COMPONENTS {
+            for empty in [Value::from(()), Value::from(Vec::<Value>::new())] {
+                let part = Value::from_iter([(c.field, empty)]);
+                match env.get_template(c.name).and_then(|t| t.render(part)) {
+                    Ok(text) => assert!(text.trim().is_empty(), "{}: {text}", c.name),
+                    Err(e) => assert_eq!(c.name, "tracking", "{e}"),
+                }
+            }
+        }
+    }
 }

@@ -116,12 +116,26 @@ fn is_go_yaml_float(s: &str) -> bool {
 
 /// How a YAML 1.2 reader (serde_yaml, as mlk itself) resolves it.
 fn yaml12_reading(s: &str) -> Reading {
+    if plainly_a_string(s) {
+        return Reading::Str;
+    }
     match serde_yaml::from_str::<serde_yaml::Value>(s) {
         Ok(serde_yaml::Value::Null) => Reading::Null,
         Ok(serde_yaml::Value::Bool(b)) => Reading::Bool(b),
         Ok(serde_yaml::Value::Number(n)) => n.as_i64().map_or(Reading::Float, Reading::Int),
         _ => Reading::Str,
     }
+}
+
+/// Most scalars are names, images and paths: a YAML 1.2 core-schema
+/// reader makes a string of anything that starts with a letter or `/`,
+/// but for its null and bool words. Asking serde_yaml about each one
+/// would parse a document per scalar.
+fn plainly_a_string(s: &str) -> bool {
+    const WORDS: [&str; 9] = [
+        "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+    ];
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/') && !WORDS.contains(&s)
 }
 
 fn trap(s: &str) -> Option<String> {
@@ -135,9 +149,12 @@ fn trap(s: &str) -> Option<String> {
     })
 }
 
+/// Where the parser is: a map (and the key whose value comes next) or a
+/// list (and the index of the next item). A path is written out only for
+/// a trap: most documents have none.
 enum Frame {
-    Map { path: Path, key: Option<String> },
-    Seq { path: Path, next: usize },
+    Map { key: Option<String> },
+    Seq { next: usize },
 }
 
 /// The traps of each document in `text`, in order, empty documents
@@ -152,64 +169,70 @@ pub fn plain_traps(text: &str) -> Result<Vec<Vec<Trap>>, String> {
             Event::StreamEnd => return Ok(docs),
             Event::DocumentStart => docs.push(Vec::new()),
             Event::Scalar(value, style, _, tag) => {
-                let is_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
-                let path = place(&mut stack, Some(&value));
+                let is_key = matches!(stack.last(), Some(Frame::Map { key: None }));
                 let plain = style == TScalarStyle::Plain && tag.is_none();
                 if let (true, Some(msg), Some(doc)) = (plain, trap(&value), docs.last_mut()) {
                     let message = if is_key { format!("key: {msg}") } else { msg };
-                    doc.push(Trap {
-                        path: path.to_string(),
-                        message,
-                    });
+                    let path = path_of(&stack, is_key.then_some(value.as_str()));
+                    doc.push(Trap { path, message });
                 }
+                place(&mut stack, Some(value));
             }
             Event::MappingStart(..) => {
-                let path = place(&mut stack, None);
-                stack.push(Frame::Map { path, key: None });
+                place(&mut stack, None);
+                stack.push(Frame::Map { key: None });
             }
             Event::SequenceStart(..) => {
-                let path = place(&mut stack, None);
-                stack.push(Frame::Seq { path, next: 0 });
+                place(&mut stack, None);
+                stack.push(Frame::Seq { next: 0 });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 stack.pop();
                 finish(&mut stack);
             }
-            Event::Alias(_) => {
-                place(&mut stack, None);
-            }
+            Event::Alias(_) => place(&mut stack, None),
             _ => {}
         }
     }
 }
 
-/// The path of the node that starts now; a scalar key is remembered.
-fn place(stack: &mut [Frame], scalar: Option<&str>) -> Path {
-    let path = match stack.last_mut() {
-        None => Path::root(),
-        Some(Frame::Seq { path, next }) => {
-            *next += 1;
-            path.index(*next - 1)
+/// The path of the node that starts now: a key is its own path.
+fn path_of(stack: &[Frame], key: Option<&str>) -> String {
+    let mut path = Path::root();
+    let mut frames = stack.iter().peekable();
+    while let Some(frame) = frames.next() {
+        let last = frames.peek().is_none();
+        path = match frame {
+            Frame::Map { key: Some(k) } => path.key(k),
+            Frame::Map { key: None } if last => path.key(key.unwrap_or("?")),
+            Frame::Map { key: None } => path.key("?"),
+            Frame::Seq { next } if last => path.index(*next),
+            Frame::Seq { next } => path.index(next - 1),
+        };
+    }
+    path.to_string()
+}
+
+/// A node starts: a key is remembered, a list counts an item, and a
+/// scalar value completes its map entry.
+fn place(stack: &mut [Frame], scalar: Option<String>) {
+    match stack.last_mut() {
+        None => {}
+        Some(Frame::Seq { next }) => *next += 1,
+        Some(Frame::Map { key: key @ None }) => {
+            *key = Some(scalar.unwrap_or_else(|| "?".into()));
+            return;
         }
-        Some(Frame::Map { path, key: None }) => {
-            let k = scalar.unwrap_or("?").to_owned();
-            let p = path.key(&k);
-            if let Some(Frame::Map { key, .. }) = stack.last_mut() {
-                *key = Some(k);
-            }
-            return p;
-        }
-        Some(Frame::Map { path, key: Some(k) }) => path.key(k),
-    };
+        Some(Frame::Map { key: Some(_) }) => {}
+    }
     if scalar.is_some() {
         finish(stack);
     }
-    path
 }
 
 /// A value is complete: its map expects the next key.
 fn finish(stack: &mut [Frame]) {
-    if let Some(Frame::Map { key, .. }) = stack.last_mut() {
+    if let Some(Frame::Map { key }) = stack.last_mut() {
         *key = None;
     }
 }
@@ -230,6 +253,48 @@ mod tests {
         for same in ["true", "80", "0x1F", "1e3", "~", "http", "500m"] {
             assert!(trap(same).is_none(), "{same}");
         }
+    }
+
+    /// The shortcut never says "string" where serde_yaml would not.
+    #[test]
+    fn plain_strings_agree_with_serde_yaml() {
+        let words = [
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "n",
+            "nan",
+            "inf",
+            "Infinity",
+            "NaN",
+            "e5",
+            "x1",
+            "true",
+            "True",
+            "TRUE",
+            "false",
+            "null",
+            "Null",
+            "NULL",
+            "abc: d",
+            "a #b",
+            "/tmp",
+            "a\nb",
+            "mlflow",
+            "s3://bucket",
+            "v2",
+        ];
+        for w in words {
+            let by_serde = serde_yaml::from_str::<serde_yaml::Value>(w)
+                .map(|v| v.is_string() || v.is_mapping())
+                .unwrap_or(true);
+            if plainly_a_string(w) {
+                assert!(by_serde, "{w:?}");
+            }
+        }
+        assert!(!plainly_a_string("true") && !plainly_a_string(".5"));
     }
 
     #[test]

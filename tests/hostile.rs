@@ -42,6 +42,8 @@ const HOSTILE: &[&str] = &[
     "[a, b]",
     "{a: b}",
     "&anchor",
+    "!mlk 0",
+    "!mlk 999",
     "*alias",
     "!!binary aGk=",
     "<<",

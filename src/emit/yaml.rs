@@ -11,22 +11,26 @@ pub fn to_yaml_stream(docs: &[Document]) -> String {
     let mut out = String::new();
     for d in docs {
         out.push_str("---\n");
-        out.push_str(&to_yaml(&d.value));
+        write_document(&mut out, &d.value);
     }
     out
 }
 
 pub fn to_yaml(v: &Value) -> String {
     let mut out = String::new();
+    write_document(&mut out, v);
+    out
+}
+
+fn write_document(out: &mut String, v: &Value) {
     match v {
-        Value::Mapping(m) if !m.is_empty() => write_mapping(&mut out, m, 0, false),
-        Value::Sequence(s) if !s.is_empty() => write_sequence(&mut out, s, 0, false),
+        Value::Mapping(m) if !m.is_empty() => write_mapping(out, m, 0, false),
+        Value::Sequence(s) if !s.is_empty() => write_sequence(out, s, 0, false),
         other => {
-            out.push_str(&inline(other));
+            inline(out, other);
             out.push('\n');
         }
     }
-    out
 }
 
 fn pad(out: &mut String, n: usize) {
@@ -39,7 +43,7 @@ fn write_mapping(out: &mut String, m: &Mapping, indent: usize, first_inline: boo
         if i > 0 || !first_inline {
             pad(out, indent);
         }
-        out.push_str(&inline(k));
+        inline(out, k);
         out.push(':');
         write_value(out, v, indent);
     }
@@ -89,22 +93,22 @@ fn write_value(out: &mut String, v: &Value, indent: usize) {
         }
         other => {
             out.push(' ');
-            out.push_str(&inline(other));
+            inline(out, other);
             out.push('\n');
         }
     }
 }
 
-fn inline(v: &Value) -> String {
+fn inline(out: &mut String, v: &Value) {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) if is_plain_safe(s) => s.clone(),
-        Value::String(s) => double_quoted(s),
-        Value::Sequence(s) if s.is_empty() => "[]".into(),
-        Value::Mapping(m) if m.is_empty() => "{}".into(),
-        Value::Tagged(t) => inline(&t.value),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) if is_plain_safe(s) => out.push_str(s),
+        Value::String(s) => double_quoted(out, s),
+        Value::Sequence(s) if s.is_empty() => out.push_str("[]"),
+        Value::Mapping(m) if m.is_empty() => out.push_str("{}"),
+        Value::Tagged(t) => inline(out, &t.value),
         Value::Sequence(_) | Value::Mapping(_) => unreachable!("non-empty collections are blocks"),
     }
 }
@@ -132,7 +136,7 @@ fn is_plain_safe(s: &str) -> bool {
         && s.chars().any(|c| c.is_ascii_alphanumeric())
         && !s.ends_with(':')
         && (!s.contains(':') || s.chars().any(|c| c.is_ascii_alphabetic()))
-        && !RESERVED.contains(&s.to_ascii_lowercase().as_str())
+        && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
         && !(first.is_ascii_digit() && number_like(s))
 }
 
@@ -152,8 +156,8 @@ fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
 }
 
-fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+fn double_quoted(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
@@ -167,7 +171,6 @@ fn double_quoted(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]
