@@ -8,7 +8,7 @@ mod serving;
 mod tracking;
 
 pub use gateway::GatewayPlan;
-pub use ingress::{AuthPlan, IngressPlan, TlsPlan};
+pub use ingress::{AuthPlan, IngressPlan, MANAGED_ANNOTATIONS, TlsPlan};
 pub use secrets::{SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
 pub use serving::{Credentials, Lookup, ModelPlan, ServingPlan, Source};
 pub use tracking::{AuthSecrets, TrackingSecrets};
@@ -432,7 +432,7 @@ fn autoscaling_checks(t: &Tracking) -> Result<(), Located> {
 }
 
 /// These labels form the selectors; a user value would break them.
-const MANAGED_LABELS: [&str; 4] = [
+pub const MANAGED_LABELS: [&str; 4] = [
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
     "app.kubernetes.io/component",
