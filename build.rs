@@ -11,6 +11,9 @@ use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy, rbac}
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::Value as Json;
 
+#[path = "src/validate/schema_keys.rs"]
+mod schema_keys;
+
 /// The core kinds mlk has schemas for.
 macro_rules! core_kinds {
     ($gen:ident, $($api:literal $kind:literal $ty:ty),* $(,)?) => {
@@ -69,7 +72,7 @@ fn main() {
     let defs: std::collections::BTreeMap<_, _> = generator.definitions().iter().collect();
     for (name, def) in defs {
         let mut def = def.clone();
-        drop_descriptions(&mut def);
+        keep_read_keys(&mut def);
         writeln!(out, "    ({name:?}, {:?}),", def.to_string()).unwrap();
     }
     out.push_str("];\n\n/// (apiVersion, kind, file, openAPIV3Schema as JSON).\n");
@@ -83,6 +86,7 @@ fn main() {
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("catalog_data.rs");
     std::fs::write(dest, out).unwrap();
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=src/validate/schema_keys.rs");
 }
 
 fn custom_kind(file: &Path) -> (String, String, String) {
@@ -99,25 +103,25 @@ fn custom_kind(file: &Path) -> (String, String, String) {
     (field("apiVersion"), field("kind"), schema.to_string())
 }
 
-/// Descriptions are most of k8s-openapi's schema text and mlk never reads
-/// them. A property may itself be called `description`, so only schema
-/// objects lose the keyword, never a `properties` map.
-fn drop_descriptions(schema: &mut Json) {
+/// Keeps only the keywords mlk reads: descriptions alone are most of
+/// k8s-openapi's schema text. A property may itself be called like a
+/// keyword, so a `properties` map keeps all its names.
+fn keep_read_keys(schema: &mut Json) {
     let Some(o) = schema.as_object_mut() else {
         return;
     };
-    o.remove("description");
+    o.retain(|k, _| schema_keys::READ_KEYS.contains(&k.as_str()));
     if let Some(props) = o.get_mut("properties").and_then(Json::as_object_mut) {
-        props.values_mut().for_each(drop_descriptions);
+        props.values_mut().for_each(keep_read_keys);
     }
     for key in ["items", "additionalProperties"] {
         if let Some(sub) = o.get_mut(key) {
-            drop_descriptions(sub);
+            keep_read_keys(sub);
         }
     }
     for key in ["anyOf", "oneOf", "allOf"] {
         if let Some(list) = o.get_mut(key).and_then(Json::as_array_mut) {
-            list.iter_mut().for_each(drop_descriptions);
+            list.iter_mut().for_each(keep_read_keys);
         }
     }
 }

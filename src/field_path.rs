@@ -12,24 +12,46 @@ impl Path {
     }
 
     pub fn key(&self, k: &str) -> Path {
-        let plain = !k.is_empty()
-            && k.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
-        let mut p = String::with_capacity(self.0.len() + k.len() + 1);
-        p.push_str(&self.0);
-        match (plain, self.0.is_empty()) {
-            (true, true) => p.push_str(k),
-            (true, false) => {
-                p.push('.');
-                p.push_str(k);
-            }
-            (false, _) => p.push_str(&format!("[{k:?}]")),
-        }
-        Path(p)
+        let mut p = Path(String::with_capacity(self.0.len() + k.len() + 1));
+        p.0.push_str(&self.0);
+        p.push_key(k);
+        p
     }
 
     pub fn index(&self, i: usize) -> Path {
-        Path(format!("{}[{i}]", self.0))
+        let mut p = self.clone();
+        p.push_index(i);
+        p
+    }
+
+    /// Descends in place, for a walk that goes back up with [`Path::truncate`]
+    /// instead of allocating a path per field.
+    pub fn push_key(&mut self, k: &str) {
+        let plain = !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+        match (plain, self.0.is_empty()) {
+            (true, true) => self.0.push_str(k),
+            (true, false) => {
+                self.0.push('.');
+                self.0.push_str(k);
+            }
+            (false, _) => self.0.push_str(&format!("[{k:?}]")),
+        }
+    }
+
+    pub fn push_index(&mut self, i: usize) {
+        use std::fmt::Write as _;
+        let _ = write!(self.0, "[{i}]");
+    }
+
+    /// The length to [`Path::truncate`] back to.
+    pub fn depth_mark(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn truncate(&mut self, mark: usize) {
+        self.0.truncate(mark);
     }
 }
 

@@ -17,6 +17,8 @@ mod pod_security;
 mod pods;
 mod refs;
 pub mod schema;
+#[cfg(test)]
+mod schema_keys;
 mod walk;
 
 use std::collections::BTreeSet;
@@ -95,7 +97,7 @@ pub fn validate(docs: &[Document], catalog: &Catalog, external: &External, level
         match schema_of(doc, catalog) {
             Some(root) => {
                 let mut w = walk::Walker::new(catalog.defs());
-                w.check(&doc.value, root, &Path::root());
+                w.check(&doc.value, root);
                 let found = w.found.into_iter();
                 report
                     .problems

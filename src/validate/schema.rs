@@ -184,3 +184,31 @@ fn strings(v: Option<&Json>) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    /// build.rs keeps only `READ_KEYS` in the compiled-in definitions, so
+    /// a keyword `from_json` reads must be listed there, or the core
+    /// kinds would silently lose it.
+    #[test]
+    fn every_keyword_read_is_kept() {
+        let source = include_str!("schema.rs");
+        let reads = source
+            .split(['(', ','])
+            .filter_map(|s| s.trim().strip_prefix('"')?.split_once('"'))
+            .map(|(word, _)| word)
+            .filter(|w| w.starts_with(|c: char| c == '$' || c.is_ascii_lowercase()));
+        let mut checked = 0;
+        for word in reads.filter(|w| !w.contains(' ') && !w.starts_with("object")) {
+            if super::Type::parse(word).is_ok() || word == "schema.rs" {
+                continue;
+            }
+            assert!(
+                super::super::schema_keys::READ_KEYS.contains(&word),
+                "{word}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 16, "{checked}");
+    }
+}

@@ -8,8 +8,11 @@ use super::format;
 use super::schema::{Defs, Schema, Type};
 use crate::field_path::Path;
 
+/// The path of the value being checked grows and shrinks with the walk;
+/// it is written out only for a problem.
 pub struct Walker<'a> {
     defs: &'a Defs,
+    path: Path,
     pub found: Vec<(String, String)>,
 }
 
@@ -17,20 +20,22 @@ impl<'a> Walker<'a> {
     pub fn new(defs: &'a Defs) -> Walker<'a> {
         Walker {
             defs,
+            path: Path::root(),
             found: Vec::new(),
         }
     }
 
-    fn report(&mut self, path: &Path, message: impl Into<String>) {
-        self.found.push((path.to_string(), message.into()));
+    fn report(&mut self, message: impl Into<String>) {
+        self.found.push((self.path.to_string(), message.into()));
     }
 
-    pub fn check(&mut self, v: &Value, s: &Schema, path: &Path) {
+    /// Checks `v` against `s`; `v` is the root of its document.
+    pub fn check(&mut self, v: &Value, s: &Schema) {
         let r = s.resolve(self.defs);
         if let Value::Tagged(t) = v {
-            return self.check(&t.value, s, path);
+            return self.check(&t.value, s);
         }
-        if !self.type_matches(v, r, path) {
+        if !self.type_matches(v, r) {
             return;
         }
         let check = s.check.or(r.check);
@@ -39,18 +44,21 @@ impl<'a> Walker<'a> {
         } else {
             &s.enum_values
         };
-        self.leaf(v, r, enums, path);
+        self.leaf(v, r, enums);
         if let Some(c) = check {
-            for (p, msg) in format::check(c, v, path) {
+            for (p, msg) in format::check(c, v, &self.path) {
                 self.found.push((p, msg));
             }
         }
         match v {
-            Value::Mapping(m) => self.object(m, r, path),
+            Value::Mapping(m) => self.object(m, r),
             Value::Sequence(items) => {
                 if let Some(item) = &r.items {
                     for (i, x) in items.iter().enumerate() {
-                        self.check(x, item, &path.index(i));
+                        let mark = self.path.depth_mark();
+                        self.path.push_index(i);
+                        self.check(x, item);
+                        self.path.truncate(mark);
                     }
                 }
             }
@@ -58,7 +66,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn type_matches(&mut self, v: &Value, r: &Schema, path: &Path) -> bool {
+    fn type_matches(&mut self, v: &Value, r: &Schema) -> bool {
         let Some(want) = expected(r) else {
             return true;
         };
@@ -71,60 +79,65 @@ impl<'a> Walker<'a> {
         };
         if !ok {
             let got = got.map_or("null", Type::name);
-            self.report(path, format!("expected {}, got {got}", want.name()));
+            self.report(format!("expected {}, got {got}", want.name()));
         }
         ok
     }
 
-    fn leaf(&mut self, v: &Value, r: &Schema, enums: &[String], path: &Path) {
+    fn leaf(&mut self, v: &Value, r: &Schema, enums: &[String]) {
         if let (false, Some(s)) = (enums.is_empty(), v.as_str())
             && !enums.iter().any(|e| e == s)
         {
             let allowed = enums.join(", ");
-            self.report(path, format!("{s:?} is not one of: {allowed}"));
+            self.report(format!("{s:?} is not one of: {allowed}"));
         }
         if let Some(msg) = format::by_name(r.format.as_deref(), v) {
-            self.report(path, msg);
+            self.report(msg);
         }
         if let Some(n) = v.as_f64() {
             if let Some(m) = r.minimum.filter(|m| n < *m) {
-                self.report(path, format!("{n} is less than the minimum, {m}"));
+                self.report(format!("{n} is less than the minimum, {m}"));
             }
             if let Some(m) = r.maximum.filter(|m| n > *m) {
-                self.report(path, format!("{n} is more than the maximum, {m}"));
+                self.report(format!("{n} is more than the maximum, {m}"));
             }
         }
         if let (Some(max), Some(s)) = (r.max_length, v.as_str())
             && s.chars().count() > max
         {
-            self.report(path, format!("is longer than {max} characters"));
+            self.report(format!("is longer than {max} characters"));
         }
     }
 
-    fn object(&mut self, m: &serde_yaml::Mapping, r: &Schema, path: &Path) {
+    fn object(&mut self, m: &serde_yaml::Mapping, r: &Schema) {
         for (k, v) in m {
             let Some(key) = k.as_str() else {
-                self.report(path, "a key that is not a string");
+                self.report("a key that is not a string");
                 continue;
             };
-            let child = path.key(key);
             if v.is_null() && !r.properties.get(key).is_some_and(|p| p.nullable) {
                 continue; // null is "not set" to the API server
             }
+            let mark = self.path.depth_mark();
+            self.path.push_key(key);
             match (r.properties.get(key), &r.additional) {
-                (Some(p), _) => self.check(v, p, &child),
-                (None, Some(a)) => self.check(v, a, &child),
+                (Some(p), _) => self.check(v, p),
+                (None, Some(a)) => self.check(v, a),
                 (None, None) if r.open => {}
                 (None, None) => {
                     let hint = did_you_mean(key, r.properties.keys());
-                    self.report(&child, format!("unknown field {key:?}{hint}"));
+                    self.report(format!("unknown field {key:?}{hint}"));
                 }
             }
+            self.path.truncate(mark);
         }
         for req in &r.required {
             let present = m.get(req.as_str()).is_some_and(|v| !v.is_null());
             if !present {
-                self.report(&path.key(req), "required field is missing");
+                let mark = self.path.depth_mark();
+                self.path.push_key(req);
+                self.report("required field is missing");
+                self.path.truncate(mark);
             }
         }
     }
