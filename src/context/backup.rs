@@ -2,6 +2,7 @@
 //! --format=custom` with the database's own image and uploads the dump to
 //! the artifact store, keeping the newest N.
 
+use super::component::Component;
 use k8s_openapi::api::core::v1::Volume;
 use serde::Serialize;
 
@@ -55,14 +56,14 @@ pub fn build(
         EnvEntry::plain("BUCKET", s3.bucket.clone()),
         EnvEntry::plain("PREFIX", backup.path.to_string()),
         EnvEntry::plain("KEEP", backup.retention.to_string()),
-        EnvEntry::plain("NAME", n.object("postgres")),
+        EnvEntry::plain("NAME", n.name(Component::Database)),
         EnvEntry::plain("DUMP", DUMP),
     ]);
     // libpq's own URI (no password: that is in PGPASSFILE).
     let uri = format!(
         "postgresql://{}@{host}:{}/{}",
         db.user.as_str(),
-        super::postgres::PORT,
+        Component::Database.port(),
         db.database.as_str()
     );
     let dump_cmd = format!(
@@ -85,8 +86,8 @@ pub fn build(
         step,
     };
     BackupJob {
-        name: n.object("postgres-backup"),
-        labels: n.labels("postgresql", "backup"),
+        name: n.name(Component::Backup),
+        labels: n.labels(Component::Backup),
         schedule: backup.schedule.to_string(),
         init_containers: vec![
             step(mlflow_image, credential_files),
@@ -96,9 +97,9 @@ pub fn build(
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
         // Any user works: its writes go to the /tmp emptyDir.
         pod: n.pods(&db.pods).template(
-            &n.labels("postgresql", "backup"),
+            &n.labels(Component::Backup),
             &std::collections::BTreeMap::new(),
-            s3.identity_account(&n.object("tracking")),
+            s3.identity_account(&n.name(Component::Tracking)),
             security::pod(security::MLFLOW_UID),
         ),
         secret_volume: files.map(|f| f.volume),

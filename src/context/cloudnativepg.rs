@@ -3,6 +3,7 @@
 //! restricted pods. mlk names the database and its owner; the operator
 //! generates the owner's password into the `NAME-app` Secret.
 
+use super::component::Component;
 use serde::Serialize;
 use serde_json::json;
 
@@ -12,7 +13,6 @@ use super::tracking::S3Access;
 use crate::spec::{Backup, CloudNativePg, SecretRef};
 use crate::types::Subdomain;
 
-pub const PORT: u16 = 5432;
 /// The label the operator puts on every pod of a Cluster.
 const CLUSTER_LABEL: &str = "cnpg.io/cluster";
 
@@ -42,8 +42,8 @@ pub struct Access {
 }
 
 pub fn build(n: &Naming, spec: &CloudNativePg, s3: &S3Access) -> (ClusterContext, Access) {
-    let name = n.object("postgres");
-    let labels = n.labels("postgresql", "database");
+    let name = n.name(Component::Database);
+    let labels = n.labels(Component::Database);
     let mut cluster = json!({
         "instances": spec.instances.0,
         "imageName": spec.image.as_str(),

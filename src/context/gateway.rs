@@ -1,10 +1,11 @@
 //! The HTTPRoute (`gateway.networking.k8s.io/v1`) from a Gateway to the
 //! tracking Service.
 
+use super::component::Component;
 use serde::Serialize;
 
 use super::naming::{Labels, Naming};
-use super::tracking::{Extras, PORT};
+use super::tracking::Extras;
 use crate::resolve::GatewayPlan;
 use crate::types::{HostPattern, Origin};
 
@@ -91,12 +92,12 @@ pub fn build(
         }],
         backend_refs: vec![BackendRef {
             name: service.to_owned(),
-            port: PORT,
+            port: Component::Tracking.port(),
         }],
     };
     HttpRouteContext {
-        name: n.object("tracking"),
-        labels: n.labels("mlflow", "tracking"),
+        name: n.name(Component::Tracking),
+        labels: n.labels(Component::Tracking),
         spec: HttpRouteSpec {
             parent_refs,
             hostnames: plan.hostnames.iter().map(ToString::to_string).collect(),

@@ -1,6 +1,7 @@
 //! The Ingress to the tracking Service, and the Secret nginx reads the
 //! users from.
 
+use super::component::Component;
 use std::collections::BTreeMap;
 
 use base64::Engine;
@@ -27,8 +28,8 @@ pub struct IngressContext {
 }
 
 pub fn build(n: &Naming, plan: &IngressPlan, service: &str, extras: &mut Extras) -> IngressContext {
-    let name = n.object("tracking");
-    let labels = n.labels("mlflow", "tracking");
+    let name = n.name(Component::Tracking);
+    let labels = n.labels(Component::Tracking);
     let mut annotations = n.annotations();
     annotations.extend(plan.annotations.clone());
     let mut nginx_annotations = BTreeMap::new();

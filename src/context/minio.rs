@@ -1,6 +1,7 @@
 //! The embedded MinIO: a StatefulSet with its own volume, a Service, and
 //! the Job that creates the bucket.
 
+use super::component::Component;
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
@@ -14,7 +15,7 @@ use super::security;
 use crate::resolve::SecretValue;
 use crate::spec::{EmbeddedArtifacts, Resources, SecretRef, Storage};
 
-pub const PORT: u16 = 9000;
+const PORT: u16 = Component::Artifacts.port();
 const CONSOLE_PORT: u16 = 9001;
 const CREATE_BUCKET: &str = include_str!("../../templates/scripts/create-bucket.sh");
 
@@ -77,7 +78,7 @@ pub fn build(
     user: &SecretValue,
     password: &SecretValue,
 ) -> (MinioContext, MinioAccess) {
-    let name = n.object("minio");
+    let name = n.name(Component::Artifacts);
     let mut secret = SecretBinder::new(n.object("s3"));
     let access_key = secret.bind("access-key-id", user);
     let secret_key = secret.bind("secret-access-key", password);
@@ -99,7 +100,7 @@ pub fn build(
     let endpoint = format!("http://{}", authority(n));
     let bucket_job = bucket_job(n, spec, &credentials, &secret_files, &endpoint);
     let headless = n.object("minio-hl");
-    let selector = n.selector("minio", "artifacts");
+    let selector = n.selector(Component::Artifacts);
     let distributed = spec.replicas.distributed();
     let args = server_args(n, &name, &headless, spec.replicas.0);
     // The root filesystem is read-only; MinIO keeps its certs folder
@@ -110,7 +111,7 @@ pub fn build(
         args,
         replicas: spec.replicas.0,
         headless: distributed.then_some(headless),
-        labels: n.labels("minio", "artifacts"),
+        labels: n.labels(Component::Artifacts),
         topology_spread: if distributed {
             availability::spread(&selector)
         } else {
@@ -128,7 +129,7 @@ pub fn build(
         storage: spec.storage.clone(),
         bucket_job,
         pod: n.pods(&spec.pods).template(
-            &n.labels("minio", "artifacts"),
+            &n.labels(Component::Artifacts),
             &std::collections::BTreeMap::new(),
             None,
             security::pod(security::MINIO_UID),
@@ -161,7 +162,7 @@ fn server_args(n: &Naming, name: &str, headless: &str, replicas: u32) -> Vec<Str
 
 /// `host:port` of the built-in MinIO's Service.
 pub fn authority(n: &Naming) -> String {
-    format!("{}:{PORT}", n.fqdn(&n.object("minio")))
+    format!("{}:{PORT}", n.fqdn(&n.name(Component::Artifacts)))
 }
 
 fn bucket_job(
@@ -185,18 +186,18 @@ fn bucket_job(
     let annotated = !spec.service_account.annotations.is_empty();
     let account = annotated.then(|| {
         let annotations = spec.service_account.annotations_over(&n.annotations());
-        (n.object("bucket-job"), annotations)
+        (n.name(Component::BucketJob), annotations)
     });
     let mut job = BucketJob {
         name: String::new(),
-        labels: n.labels("minio", "bucket-job"),
+        labels: n.labels(Component::BucketJob),
         image: spec.mc_image.to_string(),
         env,
         secret_files: secret_files.clone(),
         script: CREATE_BUCKET.to_owned(),
         resources: Resources::new("10m", "32Mi", Some("100m"), "128Mi"),
         pod: n.pods(&spec.pods).template(
-            &n.labels("minio", "bucket-job"),
+            &n.labels(Component::BucketJob),
             &std::collections::BTreeMap::new(),
             account.as_ref().map(|(name, _)| name.clone()),
             security::pod(security::MINIO_UID),

@@ -5,6 +5,7 @@ mod auth;
 mod availability;
 mod backup;
 mod cloudnativepg;
+mod component;
 mod db_ca;
 mod gateway;
 mod ingress;
@@ -24,6 +25,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use component::Component;
 pub use ingress::IngressContext;
 pub use minio::MinioContext;
 pub use monitoring::ServiceMonitorContext;
@@ -77,7 +79,7 @@ pub fn build(p: &Platform) -> Context {
             )
         });
     }
-    let service = n.object("tracking");
+    let service = n.name(Component::Tracking);
     let ingress = p
         .ingress
         .as_ref()
@@ -86,7 +88,7 @@ pub fn build(p: &Platform) -> Context {
         .gateway
         .as_ref()
         .map(|plan| gateway::build(&n, plan, &service, &mut extras));
-    let metrics = monitoring::metrics(&p.monitoring, tracking::PORT);
+    let metrics = monitoring::metrics(&p.monitoring, Component::Tracking.port());
     let tracking = tracking::build(
         &n,
         (&p.tracking, &p.tracking_secrets),
@@ -163,7 +165,7 @@ fn database(n: &Naming, plan: &DatabasePlan, s3: &S3Access, extras: &mut Extras)
             let uri = pg_uri(
                 spec.user.as_str(),
                 &access.host,
-                cloudnativepg::PORT,
+                Component::Database.port(),
                 spec.database.as_str(),
                 None,
             );
@@ -180,7 +182,7 @@ fn database(n: &Naming, plan: &DatabasePlan, s3: &S3Access, extras: &mut Extras)
             let uri = pg_uri(
                 spec.user.as_str(),
                 &host,
-                postgres::PORT,
+                Component::Database.port(),
                 spec.database.as_str(),
                 None,
             );

@@ -1,6 +1,7 @@
 //! Prometheus metrics of the tracking server: what the server must serve,
 //! and the ServiceMonitor that scrapes it.
 
+use super::component::Component;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -100,7 +101,7 @@ pub fn service_monitor(
     if !sm.enabled {
         return None;
     }
-    let mut labels = n.labels("mlflow", "tracking");
+    let mut labels = n.labels(Component::Tracking);
     labels.extend(
         sm.labels
             .iter()
@@ -112,7 +113,7 @@ pub fn service_monitor(
         .map_or_else(|| n.namespace().to_owned(), ToString::to_string);
     let namespace_selector = (namespace != n.namespace()).then(|| vec![n.namespace().to_owned()]);
     Some(ServiceMonitorContext {
-        name: n.object("tracking"),
+        name: n.name(Component::Tracking),
         namespace,
         labels,
         annotations: n.annotations(),

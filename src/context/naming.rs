@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::component::Component;
 use super::pod::PodSettings;
 use crate::spec::{Metadata, Pods};
 
@@ -53,23 +54,28 @@ impl<'a> Naming<'a> {
         ]
     }
 
+    /// A component's main objects' name.
+    pub fn name(&self, c: Component) -> String {
+        self.object(c.suffix())
+    }
+
     /// The labels that select a component's pods. Never changes between
     /// releases, so selectors (immutable in a Deployment) stay valid.
-    pub fn selector(&self, app: &str, component: &str) -> Labels {
+    pub fn selector(&self, c: Component) -> Labels {
         BTreeMap::from([
-            ("app.kubernetes.io/name".into(), app.into()),
+            ("app.kubernetes.io/name".into(), c.app().into()),
             (
                 "app.kubernetes.io/instance".into(),
                 self.meta.name.to_string(),
             ),
-            ("app.kubernetes.io/component".into(), component.into()),
+            ("app.kubernetes.io/component".into(), c.role().into()),
         ])
     }
 
     /// The selector, the user's labels and mlk's own.
-    pub fn labels(&self, app: &str, component: &str) -> Labels {
+    pub fn labels(&self, c: Component) -> Labels {
         let mut labels = self.common_labels();
-        labels.extend(self.selector(app, component));
+        labels.extend(self.selector(c));
         labels
     }
 

@@ -2,12 +2,10 @@
 //! pods talk to which, on which port. Nothing else is allowed.
 
 use super::cloudnativepg;
-use super::minio;
+use super::component::Component;
 use super::naming::{Labels, Naming};
 use super::network_policy::{Group, Path, Peer};
-use super::postgres;
 use super::serving::predictor_labels;
-use super::tracking;
 use crate::resolve::{ArtifactsPlan, DatabasePlan, GatewayPlan, Platform};
 use crate::spec::{Endpoint, NetworkPolicy, by_name};
 
@@ -33,8 +31,8 @@ fn group(name: &str, pods: Labels) -> Group {
 pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
     let mut groups = Vec::new();
     let mut paths = Vec::new();
-    let tracking = Peer::Group(group("tracking", n.selector("mlflow", "tracking")));
-    let port = [tracking::PORT];
+    let tracking = Peer::Group(group("tracking", n.selector(Component::Tracking)));
+    let port = [Component::Tracking.port()];
     if p.ingress.is_some() {
         paths.push(Path::new(&ns(&np.ingress_namespaces), &tracking, &port));
     }
@@ -55,7 +53,7 @@ pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
     // The gc CronJob reaches the stores as the server does.
     let mut clients = vec![tracking.clone()];
     if p.tracking.gc.is_some() {
-        let gc = Peer::Group(group("gc", n.selector("mlflow", "gc")));
+        let gc = Peer::Group(group("gc", n.selector(Component::Gc)));
         paths.push(Path::new(&gc, &tracking, &port));
         groups.extend(as_group(&gc));
         clients.push(gc);
@@ -63,7 +61,7 @@ pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
     if let DatabasePlan::Embedded { spec, .. } = &p.database
         && spec.backup.is_some()
     {
-        let backup = Peer::Group(group("backup", n.selector("postgresql", "backup")));
+        let backup = Peer::Group(group("backup", n.selector(Component::Backup)));
         groups.extend(as_group(&backup));
         clients.push(backup);
     }
@@ -127,17 +125,17 @@ fn artifact_store(
 ) -> Store {
     match plan {
         ArtifactsPlan::Embedded { spec, .. } => {
-            let minio = Peer::Group(group("minio", n.selector("minio", "artifacts")));
-            let job = Peer::Group(group("bucket", n.selector("minio", "bucket-job")));
-            paths.push(Path::new(&job, &minio, &[minio::PORT]));
+            let minio = Peer::Group(group("minio", n.selector(Component::Artifacts)));
+            let job = Peer::Group(group("bucket", n.selector(Component::BucketJob)));
+            paths.push(Path::new(&job, &minio, &[Component::Artifacts.port()]));
             if spec.replicas.distributed() {
-                paths.push(Path::new(&minio, &minio, &[minio::PORT]));
+                paths.push(Path::new(&minio, &minio, &[Component::Artifacts.port()]));
             }
             groups.extend(as_group(&minio));
             groups.extend(as_group(&job));
             Store {
                 peer: minio,
-                port: minio::PORT,
+                port: Component::Artifacts.port(),
             }
         }
         ArtifactsPlan::External { endpoint, .. } => Store {
@@ -171,16 +169,16 @@ fn database(
     };
     match &p.database {
         DatabasePlan::Embedded { .. } => {
-            let pg = Peer::Group(group("postgres", n.selector("postgresql", "database")));
-            to(&pg, postgres::PORT);
+            let pg = Peer::Group(group("postgres", n.selector(Component::Database)));
+            to(&pg, Component::Database.port());
             groups.extend(as_group(&pg));
         }
         DatabasePlan::External { port, .. } => to(&Peer::Anywhere, *port),
         DatabasePlan::CloudNativePg(spec) => {
-            let pods = cloudnativepg::pod_labels(&n.object("postgres"));
+            let pods = cloudnativepg::pod_labels(&n.name(Component::Database));
             let pg = Peer::Group(group("postgres", pods));
-            let pg_ports = [cloudnativepg::PORT, CNPG_STATUS_PORT];
-            to(&pg, cloudnativepg::PORT);
+            let pg_ports = [Component::Database.port(), CNPG_STATUS_PORT];
+            to(&pg, Component::Database.port());
             paths.push(Path::new(&pg, &pg, &pg_ports));
             let operator = ns(&np.cloudnativepg_namespaces);
             paths.push(Path::new(&operator, &pg, &[CNPG_STATUS_PORT]));

@@ -1,6 +1,7 @@
 //! The embedded PostgreSQL: a StatefulSet with its own volume, behind a
 //! headless Service.
 
+use super::component::Component;
 use serde::Serialize;
 
 use super::naming::{Labels, Naming};
@@ -10,7 +11,7 @@ use super::security;
 use crate::resolve::SecretValue;
 use crate::spec::{EmbeddedDatabase, Resources, SecretRef, Storage};
 
-pub const PORT: u16 = 5432;
+const PORT: u16 = Component::Database.port();
 /// A subdirectory of the volume: initdb refuses a mount point that holds
 /// `lost+found`, as many volumes do.
 const PGDATA: &str = "/var/lib/postgresql/data/pgdata";
@@ -40,7 +41,7 @@ pub fn build(
     spec: &EmbeddedDatabase,
     password: &SecretValue,
 ) -> (PostgresContext, SecretRef) {
-    let name = n.object("postgres");
+    let name = n.name(Component::Database);
     let mut secret = SecretBinder::new(n.object("db"));
     let password = secret.bind("password", password);
     let user = spec.user.as_str();
@@ -48,8 +49,8 @@ pub fn build(
     let mut files = SecretFiles::default();
     let password_file = files.file("postgres-password", &password);
     let ctx = PostgresContext {
-        labels: n.labels("postgresql", "database"),
-        selector: n.selector("postgresql", "database"),
+        labels: n.labels(Component::Database),
+        selector: n.selector(Component::Database),
         secret: secret.finish(),
         image: spec.image.to_string(),
         port: PORT,
@@ -78,7 +79,7 @@ pub fn build(
         resources: spec.resources.clone(),
         storage: spec.storage.clone(),
         pod: n.pods(&spec.pods).template(
-            &n.labels("postgresql", "database"),
+            &n.labels(Component::Database),
             &std::collections::BTreeMap::new(),
             None,
             security::pod(security::POSTGRES_UID),

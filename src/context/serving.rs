@@ -1,6 +1,7 @@
 //! KServe InferenceServices for registered models, the ServiceAccount
 //! their predictors run as, and the Secret the storage initializer reads.
 
+use super::component::Component;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
@@ -122,7 +123,7 @@ struct HttpGet {
 pub const ROLE_ARN: &str = "eks.amazonaws.com/role-arn";
 
 pub fn build(n: &Naming, plan: &ServingPlan, artifacts: &ArtifactsPlan) -> ServingContext {
-    let service_account = n.object("predictor");
+    let service_account = n.name(Component::Predictor);
     let mut annotations = plan.service_account.annotations_over(&n.annotations());
     let (secret_name, secret) = match &plan.credentials {
         Credentials::Unneeded => (None, None),
@@ -141,7 +142,7 @@ pub fn build(n: &Naming, plan: &ServingPlan, artifacts: &ArtifactsPlan) -> Servi
     };
     let serving_pods = n.pods(&plan.pods);
     ServingContext {
-        labels: n.labels("mlflow", "serving"),
+        labels: n.labels(Component::Serving),
         annotations,
         models: plan
             .models
@@ -204,7 +205,7 @@ fn inference_service(
     };
     InferenceService {
         name: spec.name.to_string(),
-        labels: n.labels("mlflow", "model"),
+        labels: n.labels(Component::Model),
         annotations,
         predictor: Predictor {
             labels: pods.labels(&predictor_labels(n)),
@@ -226,7 +227,7 @@ fn inference_service(
 
 /// Every model's predictor pods: what may reach the artifact store.
 pub fn predictor_labels(n: &Naming) -> Labels {
-    n.selector("mlflow", "predictor")
+    n.selector(Component::Predictor)
 }
 
 /// The storage initializer reads the endpoint from annotations and the

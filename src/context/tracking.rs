@@ -1,6 +1,7 @@
 //! The MLflow tracking server: its command line, environment, init steps
 //! and the Host names it answers to.
 
+use super::component::Component;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec;
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
@@ -17,7 +18,7 @@ use crate::resolve::TrackingSecrets;
 use crate::spec::{Resources, SecretRef, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
 
-pub const PORT: u16 = 5000;
+const PORT: u16 = Component::Tracking.port();
 const DB_UPGRADE: &str = include_str!("../../templates/scripts/db-upgrade.py");
 const WAIT_FOR_BUCKET: &str = include_str!("../../templates/scripts/wait-for-bucket.py");
 const CREDENTIAL_FILES: &str = include_str!("../../templates/scripts/credential-files.py");
@@ -195,7 +196,7 @@ pub fn build(
     mut extras: Extras,
     metrics: Option<&Metrics>,
 ) -> TrackingContext {
-    let name = n.object("tracking");
+    let name = n.name(Component::Tracking);
     let mut own = SecretBinder::new(name.clone());
     let gateway_env = ai_gateway_env(secrets, &mut own);
     let auth = secrets
@@ -240,17 +241,17 @@ pub fn build(
     }));
 
     let python = |script: &str, arg: &str| ["python", "-c", script, arg].map(String::from).to_vec();
-    let selector = n.selector("mlflow", "tracking");
+    let selector = n.selector(Component::Tracking);
     let pods = n.pods(&t.pods);
     let security = security::pod(security::MLFLOW_UID);
     let no_annotations = std::collections::BTreeMap::new();
     // Before the init steps take the env and the credential step.
     let gc = t.gc.as_ref().map(|gc| GcJob {
-        name: n.object("gc"),
+        name: n.name(Component::Gc),
         db_ca: db.ca.clone(),
-        labels: n.labels("mlflow", "gc"),
+        labels: n.labels(Component::Gc),
         pod: pods.template(
-            &n.labels("mlflow", "gc"),
+            &n.labels(Component::Gc),
             &no_annotations,
             s3.identity_account(&name),
             security.clone(),
@@ -272,14 +273,14 @@ pub fn build(
         .map(|m| m.pod_annotations.clone())
         .unwrap_or_default();
     TrackingContext {
-        labels: n.labels("mlflow", "tracking"),
+        labels: n.labels(Component::Tracking),
         service_account_annotations: service_account_annotations(n, t, s3),
         db_ca: db.ca.clone(),
         extra_volumes: t.extra_volumes.iter().map(|v| v.0.clone()).collect(),
         extra_volume_mounts: t.extra_volume_mounts.iter().map(|m| m.0.clone()).collect(),
         extra_containers: t.extra_containers.iter().map(|c| sidecar(&c.0)).collect(),
         pod: pods.template(
-            &n.labels("mlflow", "tracking"),
+            &n.labels(Component::Tracking),
             &pod_annotations,
             Some(name.clone()),
             security,

@@ -1,0 +1,79 @@
+//! Each part of the platform mlk renders, with what identifies it: the
+//! suffix of its objects' names, the labels that select its pods, and the
+//! port it serves on. Everything that names, selects or connects to a
+//! component asks here, so a selector and what it selects cannot drift.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    /// The MLflow tracking server and model registry.
+    Tracking,
+    /// The tracking server's garbage-collection CronJob.
+    Gc,
+    /// The ServiceAccount and Secret the predictors share.
+    Serving,
+    /// An InferenceService.
+    Model,
+    /// An InferenceService's predictor pods.
+    Predictor,
+    /// The embedded MinIO.
+    Artifacts,
+    /// The Job that creates the bucket.
+    BucketJob,
+    /// PostgreSQL, embedded or run by CloudNativePG.
+    Database,
+    /// The embedded PostgreSQL's backup CronJob.
+    Backup,
+}
+
+impl Component {
+    /// `app.kubernetes.io/name`: the program the pods run.
+    pub fn app(self) -> &'static str {
+        match self {
+            Component::Tracking
+            | Component::Gc
+            | Component::Serving
+            | Component::Model
+            | Component::Predictor => "mlflow",
+            Component::Artifacts | Component::BucketJob => "minio",
+            Component::Database | Component::Backup => "postgresql",
+        }
+    }
+
+    /// `app.kubernetes.io/component`: its part in the platform.
+    pub fn role(self) -> &'static str {
+        match self {
+            Component::Tracking => "tracking",
+            Component::Gc => "gc",
+            Component::Serving => "serving",
+            Component::Model => "model",
+            Component::Predictor => "predictor",
+            Component::Artifacts => "artifacts",
+            Component::BucketJob => "bucket-job",
+            Component::Database => "database",
+            Component::Backup => "backup",
+        }
+    }
+
+    /// What its objects' names end in, after the platform's name.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Component::Tracking => "tracking",
+            Component::Gc => "gc",
+            Component::Serving | Component::Model | Component::Predictor => "predictor",
+            Component::Artifacts => "minio",
+            Component::BucketJob => "bucket-job",
+            Component::Database => "postgres",
+            Component::Backup => "postgres-backup",
+        }
+    }
+
+    /// The port its Service serves on.
+    pub const fn port(self) -> u16 {
+        match self {
+            Component::Tracking => 5000,
+            Component::Artifacts => 9000,
+            Component::Database => 5432,
+            _ => panic!("only the tracking server, MinIO and PostgreSQL serve a port"),
+        }
+    }
+}
