@@ -10,7 +10,8 @@ use super::naming::{Labels, Naming};
 use super::pod::PodTemplate;
 use super::secret::EnvEntry;
 use super::security;
-use super::tracking::{self, DbAccess, InitStep, S3Access};
+use super::stores::{DbAccess, S3Access};
+use super::tracking::{self, InitStep};
 use crate::spec::{EmbeddedBackup, EmbeddedDatabase, Resources};
 
 const UPLOAD: &str = include_str!("../../templates/scripts/upload-backup.py");

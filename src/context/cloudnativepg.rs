@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::naming::{Labels, Naming};
 use super::pod::PodSettings;
-use super::tracking::S3Access;
+use super::stores::S3Access;
 use crate::spec::{Backup, CloudNativePg, SecretRef};
 use crate::types::Subdomain;
 

@@ -5,7 +5,7 @@ use super::component::Component;
 use serde::Serialize;
 
 use super::naming::{Labels, Naming};
-use super::tracking::Extras;
+use super::tracking::Audience;
 use crate::resolve::GatewayPlan;
 use crate::types::{HostPattern, Origin};
 
@@ -61,18 +61,14 @@ struct BackendRef {
 
 /// The route, and its hosts and origins for the tracking server, which
 /// answers 403 to a Host it was not told about.
-pub fn build(
-    n: &Naming,
-    plan: &GatewayPlan,
-    service: &str,
-    extras: &mut Extras,
-) -> HttpRouteContext {
+pub fn build(n: &Naming, plan: &GatewayPlan, service: &str) -> (HttpRouteContext, Audience) {
     let scheme = if plan.https { "https" } else { "http" };
+    let mut audience = Audience::default();
     for host in &plan.hostnames {
         let pattern = HostPattern::try_from(host.to_string()).expect("a host is a host pattern");
-        extras.hosts.push(pattern);
+        audience.hosts.push(pattern);
         let origin = Origin::try_from(format!("{scheme}://{host}")).expect("an origin");
-        extras.origins.push(origin);
+        audience.origins.push(origin);
     }
     let parent_refs = plan
         .parent_refs
@@ -95,7 +91,7 @@ pub fn build(
             port: Component::Tracking.port(),
         }],
     };
-    HttpRouteContext {
+    let route = HttpRouteContext {
         name: n.name(Component::Tracking),
         labels: n.labels(Component::Tracking),
         spec: HttpRouteSpec {
@@ -103,5 +99,6 @@ pub fn build(
             hostnames: plan.hostnames.iter().map(ToString::to_string).collect(),
             rules: vec![rule],
         },
-    }
+    };
+    (route, audience)
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::naming::{Labels, Naming};
 use super::secret::SecretObject;
-use super::tracking::Extras;
+use super::tracking::Audience;
 use crate::resolve::{AuthPlan, IngressPlan};
 use crate::types::{HostPattern, Origin};
 
@@ -27,7 +27,7 @@ pub struct IngressContext {
     pub auth_secret: Option<SecretObject>,
 }
 
-pub fn build(n: &Naming, plan: &IngressPlan, service: &str, extras: &mut Extras) -> IngressContext {
+pub fn build(n: &Naming, plan: &IngressPlan, service: &str) -> (IngressContext, Audience) {
     let name = n.name(Component::Tracking);
     let labels = n.labels(Component::Tracking);
     let mut annotations = n.annotations();
@@ -84,14 +84,12 @@ pub fn build(n: &Naming, plan: &IngressPlan, service: &str, extras: &mut Extras)
     } else {
         "http"
     };
-    extras
-        .hosts
-        .push(HostPattern::try_from(host.clone()).expect("a host is a host pattern"));
-    extras
-        .origins
-        .push(Origin::try_from(format!("{scheme}://{host}")).expect("an origin"));
+    let audience = Audience {
+        hosts: vec![HostPattern::try_from(host.clone()).expect("a host is a host pattern")],
+        origins: vec![Origin::try_from(format!("{scheme}://{host}")).expect("an origin")],
+    };
 
-    IngressContext {
+    let ingress = IngressContext {
         name,
         labels,
         annotations,
@@ -101,5 +99,6 @@ pub fn build(n: &Naming, plan: &IngressPlan, service: &str, extras: &mut Extras)
         tls_secret,
         service: service.to_owned(),
         auth_secret,
-    }
+    };
+    (ingress, audience)
 }

@@ -19,6 +19,7 @@ mod postgres;
 mod secret;
 mod security;
 mod serving;
+mod stores;
 mod tracking;
 
 use std::collections::BTreeMap;
@@ -35,9 +36,7 @@ pub use secret::{EnvEntry, SecretObject};
 pub use serving::ServingContext;
 pub use tracking::TrackingContext;
 
-use crate::resolve::{ArtifactsPlan, DatabasePlan, Platform};
-use secret::SecretBinder;
-use tracking::{DbAccess, Extras, S3Access, S3KeyRefs};
+use crate::resolve::{DatabasePlan, Platform};
 
 #[derive(Debug, Serialize)]
 pub struct Context {
@@ -63,9 +62,14 @@ pub struct Context {
 
 pub fn build(p: &Platform) -> Context {
     let n = Naming::new(&p.metadata, &p.pods);
-    let mut extras = Extras::default();
-    let (minio, s3) = artifacts(&n, &p.artifacts, &mut extras);
-    let (mut postgres, cloudnativepg, db) = database(&n, &p.database, &s3, &mut extras);
+    let stores::Stores {
+        mut postgres,
+        cloudnativepg,
+        minio,
+        db,
+        s3,
+        secrets: store_secrets,
+    } = stores::build(&n, &p.database, &p.artifacts);
     if let (Some(pg), DatabasePlan::Embedded { spec, .. }) = (&mut postgres, &p.database) {
         let host = n.fqdn(&pg.name);
         pg.backup = spec.backup.as_ref().map(|b| {
@@ -80,23 +84,26 @@ pub fn build(p: &Platform) -> Context {
         });
     }
     let service = n.name(Component::Tracking);
-    let ingress = p
-        .ingress
-        .as_ref()
-        .map(|plan| ingress::build(&n, plan, &service, &mut extras));
-    let http_route = p
-        .gateway
-        .as_ref()
-        .map(|plan| gateway::build(&n, plan, &service, &mut extras));
+    let mut audience = tracking::Audience::default();
+    let ingress = p.ingress.as_ref().map(|plan| {
+        let (ingress, heard) = ingress::build(&n, plan, &service);
+        audience.extend(heard);
+        ingress
+    });
+    let http_route = p.gateway.as_ref().map(|plan| {
+        let (route, heard) = gateway::build(&n, plan, &service);
+        audience.extend(heard);
+        route
+    });
     let metrics = monitoring::metrics(&p.monitoring, Component::Tracking.port());
-    let tracking = tracking::build(
-        &n,
-        (&p.tracking, &p.tracking_secrets),
-        &db,
-        &s3,
-        extras,
-        metrics.as_ref(),
-    );
+    let inputs = tracking::Inputs {
+        db: &db,
+        s3: &s3,
+        store_secrets,
+        audience: &audience,
+        metrics: metrics.as_ref(),
+    };
+    let tracking = tracking::build(&n, (&p.tracking, &p.tracking_secrets), inputs);
     let service_monitor = monitoring::service_monitor(
         &n,
         &p.monitoring,
@@ -117,10 +124,7 @@ pub fn build(p: &Platform) -> Context {
         ingress,
         http_route,
         service_monitor,
-        serving: p
-            .serving
-            .as_ref()
-            .map(|plan| serving::build(&n, plan, &p.artifacts)),
+        serving: p.serving.as_ref().map(|plan| serving::build(&n, plan, &s3)),
         network_policies: p
             .network_policy
             .as_ref()
@@ -150,132 +154,4 @@ fn namespace_labels(n: &Naming, serving: bool) -> Labels {
         labels.insert(key, "restricted".into());
     }
     labels
-}
-
-type Databases = (
-    Option<PostgresContext>,
-    Option<cloudnativepg::ClusterContext>,
-    DbAccess,
-);
-
-fn database(n: &Naming, plan: &DatabasePlan, s3: &S3Access, extras: &mut Extras) -> Databases {
-    match plan {
-        DatabasePlan::CloudNativePg(spec) => {
-            let (ctx, access) = cloudnativepg::build(n, spec, s3);
-            let uri = pg_uri(
-                spec.user.as_str(),
-                &access.host,
-                Component::Database.port(),
-                spec.database.as_str(),
-                None,
-            );
-            let db = DbAccess {
-                uri,
-                password: access.password,
-                ca: None,
-            };
-            (None, Some(ctx), db)
-        }
-        DatabasePlan::Embedded { spec, password } => {
-            let (ctx, password) = postgres::build(n, spec, password);
-            let host = n.fqdn(&ctx.name);
-            let uri = pg_uri(
-                spec.user.as_str(),
-                &host,
-                Component::Database.port(),
-                spec.database.as_str(),
-                None,
-            );
-            let ca = None;
-            (Some(ctx), None, DbAccess { uri, password, ca })
-        }
-        DatabasePlan::External {
-            host,
-            port,
-            database,
-            user,
-            ssl_mode,
-            ssl_root_cert,
-            password,
-        } => {
-            let mut secret = SecretBinder::new(n.object("db"));
-            let password = secret.bind("password", password);
-            extras.secrets.extend(secret.finish());
-            let ca = ssl_root_cert
-                .as_ref()
-                .map(|(kind, k)| db_ca::mount(kind, k));
-            let mut uri = pg_uri(
-                user.as_str(),
-                host.as_str(),
-                *port,
-                database.as_str(),
-                ssl_mode.map(|m| m.as_str()),
-            );
-            if ca.is_some() {
-                let sep = if uri.contains('?') { '&' } else { '?' };
-                uri.push_str(&format!("{sep}sslrootcert={}", db_ca::FILE));
-            }
-            (None, None, DbAccess { uri, password, ca })
-        }
-    }
-}
-
-/// `postgresql+psycopg://` names the driver (psycopg 3) rather than leave
-/// it to SQLAlchemy's default, which changed between releases.
-fn pg_uri(user: &str, host: &str, port: u16, db: &str, ssl_mode: Option<&str>) -> String {
-    let query = ssl_mode
-        .map(|m| format!("?sslmode={m}"))
-        .unwrap_or_default();
-    format!("postgresql+psycopg://{user}@{host}:{port}/{db}{query}")
-}
-
-fn artifacts(
-    n: &Naming,
-    plan: &ArtifactsPlan,
-    extras: &mut Extras,
-) -> (Option<MinioContext>, S3Access) {
-    match plan {
-        ArtifactsPlan::Embedded {
-            spec,
-            root_user,
-            root_password,
-        } => {
-            let (ctx, access) = minio::build(n, spec, root_user, root_password);
-            let s3 = S3Access {
-                endpoint: Some(access.endpoint),
-                bucket: spec.bucket.to_string(),
-                region: "us-east-1".into(),
-                keys: Some(S3KeyRefs {
-                    access_key: access.access_key,
-                    secret_key: access.secret_key,
-                }),
-                role_arn: None,
-            };
-            (Some(ctx), s3)
-        }
-        ArtifactsPlan::External {
-            endpoint,
-            bucket,
-            region,
-            keys,
-            role_arn,
-        } => {
-            let mut secret = SecretBinder::new(n.object("s3"));
-            let keys = keys.as_ref().map(|k| S3KeyRefs {
-                access_key: secret.bind("access-key-id", &k.access_key_id),
-                secret_key: secret.bind("secret-access-key", &k.secret_access_key),
-            });
-            extras.secrets.extend(secret.finish());
-            // Without keys on AWS itself, the SDK finds the endpoint.
-            let endpoint = endpoint.as_ref().filter(|e| keys.is_some() || !e.is_aws());
-            let s3 = S3Access {
-                endpoint: endpoint.map(|e| e.to_string()),
-                bucket: bucket.to_string(),
-                region: region.clone(),
-                keys,
-                role_arn: role_arn.as_ref().map(|r| r.to_string()),
-            };
-            (None, s3)
-        }
-    }
 }

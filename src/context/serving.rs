@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use serde::Serialize;
 
-use super::minio;
 use super::naming::{Labels, Naming};
 use super::pod::{PodSettings, Scheduling};
 use super::secret::{SecretBinder, SecretObject};
 use super::security;
-use crate::resolve::{ArtifactsPlan, Credentials, ModelPlan, SecretValue, ServingPlan, Source};
+use super::stores::S3Access;
+use crate::resolve::{Credentials, ModelPlan, SecretValue, ServingPlan, Source};
 use crate::spec::{Resources, ScaleMetric};
 
 /// What `mlflow models build-docker` images listen on.
@@ -122,18 +122,18 @@ struct HttpGet {
 /// The annotation EKS reads for IRSA: the role a ServiceAccount's pods assume.
 pub const ROLE_ARN: &str = "eks.amazonaws.com/role-arn";
 
-pub fn build(n: &Naming, plan: &ServingPlan, artifacts: &ArtifactsPlan) -> ServingContext {
+pub fn build(n: &Naming, plan: &ServingPlan, s3: &S3Access) -> ServingContext {
     let service_account = n.name(Component::Predictor);
     let mut annotations = plan.service_account.annotations_over(&n.annotations());
     let (secret_name, secret) = match &plan.credentials {
         Credentials::Unneeded => (None, None),
         Credentials::Existing(name) => (Some(name.to_string()), None),
         Credentials::Render => {
-            let s = credentials_secret(n, artifacts);
-            (Some(s.name.clone()), Some(s))
+            let s = credentials_secret(n, s3);
+            (s.as_ref().map(|s| s.name.clone()), s)
         }
         Credentials::Identity(role) => {
-            annotations.extend(s3_annotations(n, artifacts));
+            annotations.extend(s3_annotations(s3));
             if let Some(role) = role {
                 annotations.insert(ROLE_ARN.into(), role.to_string());
             }
@@ -230,51 +230,26 @@ pub fn predictor_labels(n: &Naming) -> Labels {
     n.selector(Component::Predictor)
 }
 
-/// The storage initializer reads the endpoint from annotations and the
-/// keys under either of two names, depending on KServe's configuration.
 /// Where the store is, as KServe's storage initializer reads it from the
 /// credentials Secret, or from the ServiceAccount when there are no keys.
-fn s3_annotations(n: &Naming, artifacts: &ArtifactsPlan) -> BTreeMap<String, String> {
-    let (endpoint, https, region) = match artifacts {
-        ArtifactsPlan::Embedded { .. } => {
-            (Some(minio::authority(n)), false, "us-east-1".to_owned())
-        }
-        ArtifactsPlan::External {
-            endpoint, region, ..
-        } => (
-            endpoint.as_ref().map(|e| e.authority().to_owned()),
-            endpoint.as_ref().is_none_or(|e| e.uses_https()),
-            region.clone(),
-        ),
-    };
+fn s3_annotations(s3: &S3Access) -> BTreeMap<String, String> {
     let kserve = |k: &str| format!("serving.kserve.io/{k}");
     let mut annotations = BTreeMap::new();
-    if let Some(endpoint) = endpoint {
-        annotations.insert(kserve("s3-endpoint"), endpoint);
+    if let Some(endpoint) = &s3.authority {
+        annotations.insert(kserve("s3-endpoint"), endpoint.clone());
     }
     let flag = |on: bool| if on { "1" } else { "0" }.to_owned();
-    annotations.insert(kserve("s3-usehttps"), flag(https));
-    annotations.insert(kserve("s3-verifyssl"), flag(https));
-    annotations.insert(kserve("s3-region"), region);
+    annotations.insert(kserve("s3-usehttps"), flag(s3.https));
+    annotations.insert(kserve("s3-verifyssl"), flag(s3.https));
+    annotations.insert(kserve("s3-region"), s3.region.clone());
     annotations
 }
 
-/// The storage initializer reads the keys under either of two names,
-/// depending on KServe's configuration.
-fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> SecretObject {
-    let (user, password) = match artifacts {
-        ArtifactsPlan::Embedded {
-            root_user,
-            root_password,
-            ..
-        } => (root_user, root_password),
-        ArtifactsPlan::External { keys, .. } => {
-            let keys = keys
-                .as_ref()
-                .expect("resolved: keys, else no credentials Secret");
-            (&keys.access_key_id, &keys.secret_access_key)
-        }
-    };
+/// The predictors' own copy of the store's keys; none without keys. The
+/// storage initializer reads them under either of two names, depending
+/// on KServe's configuration.
+fn credentials_secret(n: &Naming, s3: &S3Access) -> Option<SecretObject> {
+    let (user, password) = s3.key_values.as_ref()?;
     let name = n.object("serving-s3");
     let mut binder = SecretBinder::new(name.clone());
     let bind = |binder: &mut SecretBinder, keys: [&str; 2], v: &SecretValue| {
@@ -289,11 +264,10 @@ fn credentials_secret(n: &Naming, artifacts: &ArtifactsPlan) -> SecretObject {
         password,
     );
     let mut annotations = n.annotations();
-    annotations.extend(s3_annotations(n, artifacts));
-    SecretObject {
+    annotations.extend(s3_annotations(s3));
+    let secret = binder.finish()?;
+    Some(SecretObject {
         annotations: Some(annotations),
-        ..binder
-            .finish()
-            .expect("the credentials are values or remote keys")
-    }
+        ..secret
+    })
 }

@@ -14,8 +14,9 @@ use super::naming::{Labels, Naming};
 use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
 use super::security;
+use super::stores::{DbAccess, S3Access};
 use crate::resolve::TrackingSecrets;
-use crate::spec::{Resources, SecretRef, Tracking};
+use crate::spec::{Resources, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
 
 const PORT: u16 = Component::Tracking.port();
@@ -26,48 +27,6 @@ const CREDENTIAL_FILES: &str = include_str!("../../templates/scripts/credential-
 /// every container of the pod mounts.
 pub(super) const PGPASSFILE: &str = "/tmp/mlk/pgpass";
 const AWS_CREDENTIALS_FILE: &str = "/tmp/mlk/aws-credentials";
-
-/// How the tracking server reaches its metadata store.
-pub struct DbAccess {
-    /// Without the password: libpq reads that from PGPASSFILE.
-    pub uri: String,
-    pub password: SecretRef,
-    /// The CA file libpq verifies the server with (`sslrootcert`), for
-    /// every container that connects.
-    pub ca: Option<SecretMount>,
-}
-
-/// How the tracking server reaches its artifact store.
-pub struct S3Access {
-    /// Unset for AWS S3 without keys: an explicit endpoint would bypass
-    /// what IRSA and the region decide.
-    pub endpoint: Option<String>,
-    pub bucket: String,
-    pub region: String,
-    /// Static keys; none when the pods' identity gives the credentials.
-    pub keys: Option<S3KeyRefs>,
-    /// The IAM role the tracking server's ServiceAccount names.
-    pub role_arn: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct S3KeyRefs {
-    pub access_key: SecretRef,
-    pub secret_key: SecretRef,
-}
-
-impl S3Access {
-    /// Without keys, a pod reaches the store as the tracking server's
-    /// ServiceAccount, whose identity (a role, EKS Pod Identity) it takes.
-    pub fn identity_account(&self, tracking_account: &str) -> Option<String> {
-        self.keys.is_none().then(|| tracking_account.to_owned())
-    }
-
-    /// Where the server keeps artifacts: `--artifacts-destination`.
-    fn destination(&self) -> String {
-        format!("s3://{}", self.bucket)
-    }
-}
 
 #[derive(Debug, Serialize)]
 pub struct TrackingContext {
@@ -179,23 +138,46 @@ pub struct InitStep {
     pub mounts: Vec<k8s_openapi::api::core::v1::VolumeMount>,
 }
 
-/// What other components add to the tracking server: hosts it must
-/// answer to (an Ingress), origins browsers use, secrets it reads.
-#[derive(Default)]
-pub struct Extras {
+/// What a front door (an Ingress, an HTTPRoute) needs the tracking server
+/// to accept: the Host names it must answer, which it refuses otherwise,
+/// and the Origins browsers send from there.
+#[derive(Debug, Default)]
+pub struct Audience {
     pub hosts: Vec<HostPattern>,
     pub origins: Vec<Origin>,
-    pub secrets: Vec<SecretObject>,
+}
+
+impl Audience {
+    pub fn extend(&mut self, other: Audience) {
+        self.hosts.extend(other.hosts);
+        self.origins.extend(other.origins);
+    }
+}
+
+/// What the tracking server takes from the rest of the platform, all
+/// worked out before it and only read here.
+pub struct Inputs<'a> {
+    pub db: &'a DbAccess,
+    pub s3: &'a S3Access,
+    /// The Secrets of external stores' credentials, rendered with the
+    /// server's own.
+    pub store_secrets: Vec<SecretObject>,
+    pub audience: &'a Audience,
+    pub metrics: Option<&'a Metrics>,
 }
 
 pub fn build(
     n: &Naming,
     (t, secrets): (&Tracking, &TrackingSecrets),
-    db: &DbAccess,
-    s3: &S3Access,
-    mut extras: Extras,
-    metrics: Option<&Metrics>,
+    inputs: Inputs,
 ) -> TrackingContext {
+    let Inputs {
+        db,
+        s3,
+        store_secrets,
+        audience,
+        metrics,
+    } = inputs;
     let name = n.name(Component::Tracking);
     let mut own = SecretBinder::new(name.clone());
     let gateway_env = ai_gateway_env(secrets, &mut own);
@@ -203,7 +185,8 @@ pub fn build(
         .auth
         .as_ref()
         .map(|a| auth::build(a, &db.uri, &mut own));
-    extras.secrets.extend(own.finish());
+    let mut all_secrets = store_secrets;
+    all_secrets.extend(own.finish());
     let runtime = runtime_env();
     let db_env = [
         runtime.clone(),
@@ -220,9 +203,9 @@ pub fn build(
     let s3_env = [runtime, s3_only].concat();
     env.push(EnvEntry::plain(
         "MLFLOW_SERVER_ALLOWED_HOSTS",
-        allowed_hosts(n, &name, t, &extras, metrics).join(","),
+        allowed_hosts(n, &name, t, audience, metrics).join(","),
     ));
-    let origins = cors_origins(t, &extras);
+    let origins = cors_origins(t, audience);
     if !origins.is_empty() {
         env.push(EnvEntry::plain(
             "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",
@@ -298,7 +281,7 @@ pub fn build(
             .as_ref()
             .map(|a| availability::autoscaler(&name, a)),
         selector,
-        secrets: extras.secrets,
+        secrets: all_secrets,
         image: t.image.to_string(),
         replicas: t.autoscaling.is_none().then_some(t.replicas),
         port: PORT,
@@ -532,7 +515,7 @@ fn allowed_hosts(
     n: &Naming,
     service: &str,
     t: &Tracking,
-    extras: &Extras,
+    audience: &Audience,
     metrics: Option<&Metrics>,
 ) -> Vec<String> {
     let mut hosts = Vec::new();
@@ -544,14 +527,14 @@ fn allowed_hosts(
         hosts.push(local.to_owned());
         hosts.push(format!("{local}:*"));
     }
-    hosts.extend(extras.hosts.iter().map(HostPattern::to_string));
+    hosts.extend(audience.hosts.iter().map(HostPattern::to_string));
     hosts.extend(metrics.iter().flat_map(|m| m.scrape_hosts.iter().cloned()));
     hosts.extend(t.allowed_hosts.iter().map(HostPattern::to_string));
     dedup(hosts)
 }
 
-fn cors_origins(t: &Tracking, extras: &Extras) -> Vec<String> {
-    let all = extras.origins.iter().chain(&t.cors_origins);
+fn cors_origins(t: &Tracking, audience: &Audience) -> Vec<String> {
+    let all = audience.origins.iter().chain(&t.cors_origins);
     dedup(all.map(Origin::to_string).collect())
 }
 
