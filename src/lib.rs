@@ -1,28 +1,28 @@
 //! mlk: one platform spec in, every Kubernetes manifest of an MLflow
 //! platform out, checked before anything is printed.
 
-pub mod bounds;
-pub mod checksums;
+mod bounds;
+mod checksums;
 pub mod cli;
-pub mod context;
-pub mod diff;
+mod context;
+mod diff;
 pub mod emit;
-pub mod external;
-pub mod field_path;
-pub mod htpasswd;
+mod external;
+mod field_path;
+mod htpasswd;
 pub mod layers;
-pub mod located;
-pub mod lock;
+mod located;
+mod lock;
 pub mod manifest;
-pub mod patches;
+mod patches;
 pub mod pipeline;
-pub mod problems;
-pub mod registry;
-pub mod render;
+mod problems;
+mod registry;
+mod render;
 pub mod resolve;
-pub mod spec;
-pub mod spec_files;
-pub mod suggest;
-pub mod types;
+mod spec;
+mod spec_files;
+mod suggest;
+mod types;
 pub mod validate;
-pub mod yaml11;
+mod yaml11;

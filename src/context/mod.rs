@@ -32,7 +32,6 @@ pub use minio::MinioContext;
 pub use monitoring::ServiceMonitorContext;
 pub use naming::{Labels, Naming};
 pub use postgres::PostgresContext;
-pub use secret::{EnvEntry, SecretObject};
 pub use serving::ServingContext;
 pub use tracking::TrackingContext;
 

@@ -23,33 +23,28 @@ mod tracking;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-pub use artifacts::{
-    Artifacts, EmbeddedArtifacts, Endpoint, ExternalArtifacts, Identity, MinioReplicas, RoleArn,
-};
+pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, RoleArn};
 pub use database::{
-    Backup, CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, ExternalDatabase, KeyOf,
-    PgIdent, RootCert, SslMode,
+    Backup, CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, KeyOf, PgIdent, RootCert,
+    SslMode,
 };
 pub use gateway::{Gateway, ParentRef};
-pub use images::{Images, Registry};
-pub use ingress::{Auth, BodySize, COSTS, Cost, DEFAULT_COST, Ingress, Realm, Tls, User};
+pub use images::Images;
+pub use ingress::{Auth, BodySize, Cost, DEFAULT_COST, Ingress, Realm, Tls};
 pub use metadata::Metadata;
-pub use monitoring::{Monitoring, ServiceMonitor};
+pub use monitoring::Monitoring;
 pub use network_policy::{NamespaceLabels, NetworkPolicy, by_name};
-pub use patches::{Patch, PatchTarget};
+pub use patches::Patch;
 pub use pods::Pods;
-pub use resources::{ResourceList, Resources, Storage};
+pub use resources::{Resources, Storage};
 pub use secret_source::{RemoteRef, SecretRef, SecretSource};
-pub use secrets::{Secrets, SecretsMode, StoreKind, StoreRef};
+pub use secrets::{Secrets, SecretsMode, StoreRef};
 pub use service_account::ServiceAccount;
 pub use serving::{
     Alias, Model, ModelVersion, RegisteredModel, ScaleMetric, ServiceName, Serving, StorageUri,
     TrackingUri,
 };
-pub use tracking::{
-    AuthAdmin, Autoscaling, CronSchedule, EnvVar, Gc, GcAge, MLFLOW_IMAGE, Permission,
-    StaticPrefix, Tracking, TrackingAuth, Workers,
-};
+pub use tracking::{Autoscaling, CronSchedule, Gc, Permission, Tracking, TrackingAuth};
 
 pub const API_VERSION: &str = "mlk/v1alpha1";
 
