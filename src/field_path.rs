@@ -36,7 +36,18 @@ impl Path {
                 self.0.push('.');
                 self.0.push_str(k);
             }
-            (false, _) => self.0.push_str(&format!("[{k:?}]")),
+            (false, _) => {
+                // As `{k:?}` writes it; most such keys (label names) need
+                // no escapes, and formatting each one costs.
+                let escapes = |c: char| c == '"' || c == '\\' || !(' '..='~').contains(&c);
+                if k.contains(escapes) {
+                    self.0.push_str(&format!("[{k:?}]"));
+                } else {
+                    self.0.push_str("[\"");
+                    self.0.push_str(k);
+                    self.0.push_str("\"]");
+                }
+            }
         }
     }
 
@@ -86,5 +97,27 @@ mod tests {
             r#"metadata.labels["app.kubernetes.io/name"]"#
         );
         assert_eq!(Path::root().to_string(), ".");
+    }
+
+    /// A quoted key reads exactly as Rust's `{:?}` writes it.
+    #[test]
+    fn quoted_keys_match_debug() {
+        for k in [
+            "app.kubernetes.io/name",
+            "a b",
+            "x\"y",
+            "b\\s",
+            "tab\t",
+            "ü",
+            "'",
+            "",
+            "~",
+        ] {
+            let mut p = Path::root();
+            p.push_key(k);
+            if k.is_empty() || k.contains(|c: char| !c.is_ascii_alphanumeric()) {
+                assert_eq!(p.to_string(), format!("[{k:?}]"), "{k}");
+            }
+        }
     }
 }

@@ -172,7 +172,12 @@ fn names(short: &str, full: &str) -> bool {
         "core" => prefix == CORE,
         "meta" => prefix == META,
         "resource" => prefix == "io.k8s.apimachinery.pkg.api.resource",
-        g => prefix.strip_prefix("io.k8s.api.") == Some(&format!("{g}.v1")),
+        g => {
+            prefix
+                .strip_prefix("io.k8s.api.")
+                .and_then(|p| p.strip_prefix(g))
+                == Some(".v1")
+        }
     }
 }
 
