@@ -251,6 +251,25 @@ mod tests {
 
     /// Skipping a component with an empty part changes nothing: each
     /// template lays out nothing for it.
+    /// A template's own plain `yes` fails a debug build's render, and a
+    /// placeholder left in key position fails every build.
+    #[test]
+    fn template_text_mistakes_are_caught() {
+        let rendered = |text: &str, values: Vec<Value>| Rendered {
+            component: "t",
+            text: text.to_owned(),
+            values,
+        };
+        let trap = rendered("a: yes\n", Vec::new()).documents();
+        if cfg!(debug_assertions) {
+            assert!(trap.unwrap_err().to_string().contains("YAML 1.1"));
+        }
+        let key = rendered("!mlk 0: x\n", vec![Value::from(vec![1])]).documents();
+        assert!(key.unwrap_err().to_string().contains("placeholders"));
+        let fine = rendered("a: !mlk 0\n", vec![Value::from(vec![1])]).documents();
+        assert_eq!(fine.unwrap()[0].value["a"][0], 1);
+    }
+
     /// A spliced map or list is the data its JSON text would have read as.
     #[test]
     fn spliced_values_equal_their_json() {
