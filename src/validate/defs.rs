@@ -40,9 +40,7 @@ impl Defs {
 }
 
 fn read((name, json): (&str, &str)) -> Schema {
-    let value: serde_json::Value =
-        serde_json::from_str(json).unwrap_or_else(|e| panic!("k8s-openapi schema {name}: {e}"));
-    let mut schema = Schema::from_json(&value, EmptyObject::AnyFields)
+    let mut schema = Schema::from_json_text(json, EmptyObject::AnyFields)
         .unwrap_or_else(|e| panic!("k8s-openapi schema {name}: {e}"));
     knowledge::apply(name, &mut schema);
     schema

@@ -184,7 +184,10 @@ fn names(short: &str, full: &str) -> bool {
 /// Adds the enums and checks that concern definition `name`, as it is
 /// read from k8s-openapi's schema.
 pub fn apply(name: &str, def: &mut Schema) {
-    for (_, prop, values) in ENUMS.iter().filter(|e| names(e.0, name)) {
+    // Most definitions have no entry: compare the type name first.
+    let type_name = name.rsplit('.').next().unwrap_or(name);
+    let names = |short: &str| short.ends_with(type_name) && names(short, name);
+    for (_, prop, values) in ENUMS.iter().filter(|e| names(e.0)) {
         if let Some(p) = def.properties.get_mut(*prop) {
             let values = values.iter().map(|v| v.to_string()).collect();
             match p.items.as_deref_mut() {
@@ -193,7 +196,7 @@ pub fn apply(name: &str, def: &mut Schema) {
             }
         }
     }
-    for (_, prop, check) in CHECKS.iter().filter(|e| names(e.0, name)) {
+    for (_, prop, check) in CHECKS.iter().filter(|e| names(e.0)) {
         let target = match prop.is_empty() {
             true => Some(&mut *def),
             false => def.properties.get_mut(*prop),

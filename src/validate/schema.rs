@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value as Json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,65 +92,114 @@ pub enum EmptyObject {
     NoFields,
 }
 
+/// A schema object's keywords as mlk reads them (the `READ_KEYS` that
+/// build.rs keeps), before any is interpreted. Every other keyword is
+/// skipped unread.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Keywords {
+    #[serde(rename = "$ref")]
+    reference: Option<String>,
+    #[serde(rename = "type")]
+    ty: Option<String>,
+    #[serde(rename = "x-kubernetes-int-or-string")]
+    int_or_string: bool,
+    #[serde(rename = "x-kubernetes-preserve-unknown-fields")]
+    preserve_unknown_fields: bool,
+    #[serde(rename = "x-kubernetes-embedded-resource")]
+    embedded_resource: bool,
+    nullable: bool,
+    format: Option<String>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    #[serde(rename = "maxLength")]
+    max_length: Option<u64>,
+    properties: BTreeMap<String, Keywords>,
+    required: Vec<String>,
+    /// Only string values are checked; others are kept out.
+    #[serde(rename = "enum")]
+    enum_values: Vec<Json>,
+    #[serde(rename = "additionalProperties")]
+    additional: Option<Additional>,
+    items: Option<Box<Keywords>>,
+    #[serde(rename = "anyOf")]
+    any_of: Option<IgnoredAny>,
+    #[serde(rename = "oneOf")]
+    one_of: Option<IgnoredAny>,
+    #[serde(rename = "allOf")]
+    all_of: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Additional {
+    Any(bool),
+    Schema(Box<Keywords>),
+}
+
 impl Schema {
+    /// A schema from its JSON: a CRD's `openAPIV3Schema`, or one of the
+    /// definitions build.rs compiles in. Errors name the field path.
     pub fn from_json(v: &Json, empty: EmptyObject) -> Result<Schema, String> {
-        let o = v.as_object().ok_or("a schema must be an object")?;
+        let keywords: Keywords = serde_path_to_error::deserialize(v).map_err(|e| {
+            let path = e.path().to_string();
+            format!("{path}: {}", e.inner())
+        })?;
+        Schema::from_keywords(keywords, empty)
+    }
+
+    /// The same from JSON text, without building a JSON value first.
+    pub fn from_json_text(text: &str, empty: EmptyObject) -> Result<Schema, String> {
+        let keywords: Keywords = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Schema::from_keywords(keywords, empty)
+    }
+
+    fn from_keywords(k: Keywords, empty: EmptyObject) -> Result<Schema, String> {
         let mut s = Schema {
-            reference: o
-                .get("$ref")
-                .and_then(Json::as_str)
-                .map(|r| r.rsplit('/').next().unwrap_or(r).to_owned()),
-            ty: o
-                .get("type")
-                .and_then(Json::as_str)
-                .map(Type::parse)
-                .transpose()?,
-            int_or_string: flag(o, "x-kubernetes-int-or-string"),
-            open: flag(o, "x-kubernetes-preserve-unknown-fields"),
-            nullable: flag(o, "nullable"),
-            format: o.get("format").and_then(Json::as_str).map(str::to_owned),
-            minimum: o.get("minimum").and_then(Json::as_f64),
-            maximum: o.get("maximum").and_then(Json::as_f64),
-            max_length: o
-                .get("maxLength")
-                .and_then(Json::as_u64)
-                .map(|n| n as usize),
+            reference: k
+                .reference
+                .map(|r| r.rsplit('/').next().unwrap_or(&r).to_owned()),
+            ty: k.ty.as_deref().map(Type::parse).transpose()?,
+            int_or_string: k.int_or_string,
+            open: k.preserve_unknown_fields,
+            nullable: k.nullable,
+            format: k.format,
+            minimum: k.minimum,
+            maximum: k.maximum,
+            max_length: k.max_length.map(|n| n as usize),
+            required: k.required,
+            enum_values: k
+                .enum_values
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
             ..Schema::default()
         };
-        if let Some(props) = o.get("properties").and_then(Json::as_object) {
-            for (k, p) in props {
-                let child = Schema::from_json(p, empty).map_err(|e| format!("{k}: {e}"))?;
-                s.properties.insert(k.clone(), child);
-            }
+        for (name, p) in k.properties {
+            let child = Schema::from_keywords(p, empty).map_err(|e| format!("{name}: {e}"))?;
+            s.properties.insert(name, child);
         }
-        s.required = strings(o.get("required"));
-        s.enum_values = strings(o.get("enum"));
-        match o.get("additionalProperties") {
-            Some(Json::Bool(true)) => s.open = true,
-            Some(a @ Json::Object(_)) => {
-                s.additional = Some(Box::new(Schema::from_json(a, empty)?))
+        match k.additional {
+            Some(Additional::Any(true)) => s.open = true,
+            Some(Additional::Schema(a)) => {
+                s.additional = Some(Box::new(Schema::from_keywords(*a, empty)?))
             }
             _ => {}
         }
-        if let Some(i) = o.get("items") {
-            s.items = Some(Box::new(Schema::from_json(i, empty)?));
+        if let Some(i) = k.items {
+            s.items = Some(Box::new(Schema::from_keywords(*i, empty)?));
         }
         // One of several shapes (anyOf, oneOf): mlk checks none of them
         // rather than guess which was meant.
-        if ["anyOf", "oneOf", "allOf"]
-            .iter()
-            .any(|k| o.contains_key(*k))
-            && !s.int_or_string
-        {
+        let shapes = k.any_of.is_some() || k.one_of.is_some() || k.all_of.is_some();
+        if shapes && !s.int_or_string {
             s.open |= s.properties.is_empty();
         }
         let free_form = s.ty == Some(Type::Object)
             && s.properties.is_empty()
             && s.additional.is_none()
             && s.reference.is_none();
-        if free_form
-            && (empty == EmptyObject::AnyFields || flag(o, "x-kubernetes-embedded-resource"))
-        {
+        if free_form && (empty == EmptyObject::AnyFields || k.embedded_resource) {
             s.open = true;
         }
         if s.ty.is_none() && s.reference.is_none() && !s.int_or_string && s.properties.is_empty() {
@@ -171,44 +222,65 @@ impl Schema {
     }
 }
 
-fn flag(o: &serde_json::Map<String, Json>, key: &str) -> bool {
-    o.get(key).and_then(Json::as_bool).unwrap_or(false)
-}
-
-fn strings(v: Option<&Json>) -> Vec<String> {
-    v.and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
+    use serde::de::{self, Deserializer, Visitor};
+
+    /// A deserializer that only notes which fields a struct asks for.
+    struct FieldNames(Option<&'static [&'static str]>);
+
+    #[derive(Debug)]
+    struct Stop;
+
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("stop")
+        }
+    }
+
+    impl std::error::Error for Stop {}
+
+    impl de::Error for Stop {
+        fn custom<T: std::fmt::Display>(_: T) -> Self {
+            Stop
+        }
+    }
+
+    impl<'de> Deserializer<'de> for &mut FieldNames {
+        type Error = Stop;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0 = Some(fields);
+            Err(Stop)
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple
+            tuple_struct map enum identifier ignored_any
+        }
+    }
+
     /// build.rs keeps only `READ_KEYS` in the compiled-in definitions, so
-    /// a keyword `from_json` reads must be listed there, or the core
-    /// kinds would silently lose it.
+    /// the keywords `Keywords` reads must be exactly those, or the core
+    /// kinds would silently lose one.
     #[test]
     fn every_keyword_read_is_kept() {
-        let source = include_str!("schema.rs");
-        let reads = source
-            .split(['(', ','])
-            .filter_map(|s| s.trim().strip_prefix('"')?.split_once('"'))
-            .map(|(word, _)| word)
-            .filter(|w| w.starts_with(|c: char| c == '$' || c.is_ascii_lowercase()));
-        let mut checked = 0;
-        for word in reads.filter(|w| !w.contains(' ') && !w.starts_with("object")) {
-            if super::Type::parse(word).is_ok() || word == "schema.rs" {
-                continue;
-            }
-            assert!(
-                super::super::schema_keys::READ_KEYS.contains(&word),
-                "{word}"
-            );
-            checked += 1;
-        }
-        assert!(checked >= 16, "{checked}");
+        let mut names = FieldNames(None);
+        let _ = <super::Keywords as serde::Deserialize>::deserialize(&mut names);
+        let mut read = names.0.expect("a struct").to_vec();
+        let mut kept = super::super::schema_keys::READ_KEYS.to_vec();
+        read.sort();
+        kept.sort();
+        assert_eq!(read, kept);
     }
 }
