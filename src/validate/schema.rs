@@ -270,6 +270,20 @@ mod tests {
         }
     }
 
+    /// A keyword of the wrong type is an error that names where it is.
+    #[test]
+    fn a_bad_keyword_is_named_by_its_path() {
+        let bad = serde_json::json!({"properties": {"spec": {"type": 5}}});
+        let err = super::Schema::from_json(&bad, super::EmptyObject::NoFields).unwrap_err();
+        assert!(
+            err.starts_with("properties.spec.type: invalid type"),
+            "{err}"
+        );
+        let ok = serde_json::json!({"type": "object", "enum": [1, "a"], "description": 5});
+        let s = super::Schema::from_json(&ok, super::EmptyObject::NoFields).unwrap();
+        assert_eq!(s.enum_values, ["a"]);
+    }
+
     /// build.rs keeps only `READ_KEYS` in the compiled-in definitions, so
     /// the keywords `Keywords` reads must be exactly those, or the core
     /// kinds would silently lose one.
