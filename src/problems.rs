@@ -60,6 +60,29 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
+/// `source` as its YAML value and as `T`, read from one parse. Only when
+/// `T` refuses the value is the text read again, for every error with its
+/// line (see [`parse_all`]).
+pub fn parse_with_value<T: serde::de::DeserializeOwned>(
+    origin: &str,
+    source: &str,
+) -> Result<(T, Value), Problems> {
+    let value = match Located::parse_yaml::<Value>(origin, source) {
+        Ok(value) => value,
+        Err(e) => {
+            // The typed reading's errors come first, as they always have.
+            parse_all::<T>(origin, source)?;
+            return Err(e.into());
+        }
+    };
+    match T::deserialize(&value) {
+        Ok(typed) => Ok((typed, value)),
+        // The text may read where its value did not (a plain number where
+        // a string is wanted): the text's reading, or its errors, decide.
+        Err(_) => Ok((parse_all::<T>(origin, source)?, value)),
+    }
+}
+
 /// Deserializes `source` into `T`, reporting every field it refuses.
 /// After each error the refused field is taken out and the rest is tried
 /// again, so one mistake does not hide the next.

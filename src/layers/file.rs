@@ -6,7 +6,7 @@ use serde_yaml::Value;
 
 use super::Layer;
 use crate::located::Located;
-use crate::problems::{Problems, parse_all};
+use crate::problems::{Problems, parse_with_value};
 use crate::spec::{API_VERSION, PlatformSpec};
 
 pub fn load(path: &Path) -> Result<Layer, Problems> {
@@ -21,7 +21,7 @@ pub fn load(path: &Path) -> Result<Layer, Problems> {
 /// Checks `text` as a spec on its own, then returns it as a layer with
 /// `apiVersion` and `kind` removed and `fromFile` paths made absolute.
 pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Layer, Problems> {
-    let spec: PlatformSpec = parse_all(origin, text)?;
+    let (spec, mut value): (PlatformSpec, Value) = parse_with_value(origin, text)?;
     let header = |key: &str, got: Option<&str>, want: &str| -> Result<(), Located> {
         if got == Some(want) {
             return Ok(());
@@ -33,7 +33,6 @@ pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Layer, Problems> {
     header("apiVersion", spec.api_version.as_deref(), API_VERSION)?;
     header("kind", spec.kind.as_deref(), "Platform")?;
 
-    let mut value: Value = Located::parse_yaml(origin, text)?;
     if let Value::Mapping(m) = &mut value {
         m.remove("apiVersion");
         m.remove("kind");

@@ -85,7 +85,7 @@ pub fn load(name_or_path: &str) -> Result<Profile, Problems> {
 }
 
 fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, Problems> {
-    let file: ProfileFile = crate::problems::parse_all(origin, text)?;
+    let (file, mut doc): (ProfileFile, Value) = crate::problems::parse_with_value(origin, text)?;
     if file.api_version != API_VERSION || file.kind != "Profile" {
         return Err(Located::new(
             origin,
@@ -102,7 +102,6 @@ fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, P
         )
         .into());
     }
-    let mut doc: Value = Located::parse_yaml(origin, text)?;
     let mut value = doc
         .as_mapping_mut()
         .and_then(|m| m.remove("spec"))
