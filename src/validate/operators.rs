@@ -28,12 +28,16 @@ fn api(doc: &Document) -> Option<&str> {
 /// A pod with these labels and container ports, standing for all the
 /// pods the operator runs for `doc`.
 fn operated<'a>(doc: &'a Document, labels: Labels, ports: Value) -> Pod<'a> {
-    let spec = serde_yaml::from_str::<Value>("containers: [{name: operated}]")
-        .map(|mut v| {
-            v["containers"][0]["ports"] = ports;
-            v
-        })
-        .expect("a fixed document");
+    // `containers: [{name: operated, ports: PORTS}]`
+    let container = serde_yaml::Mapping::from_iter([
+        (Value::from("name"), Value::from("operated")),
+        (Value::from("ports"), ports),
+    ]);
+    let containers = Value::Sequence(vec![Value::Mapping(container)]);
+    let spec = Value::Mapping(serde_yaml::Mapping::from_iter([(
+        Value::from("containers"),
+        containers,
+    )]));
     Pod {
         doc,
         at: Path::root(),
