@@ -21,7 +21,7 @@ use crate::context::Context;
 use crate::manifest::{self, Document};
 
 /// One component's template, and the part of the context it lays out.
-pub struct Component {
+pub struct Template {
     pub name: &'static str,
     source: &'static str,
     /// The one context field the template reads, under its own name.
@@ -29,9 +29,9 @@ pub struct Component {
     part: fn(&Context) -> Value,
 }
 
-macro_rules! component {
+macro_rules! template {
     ($name:literal, $field:ident) => {
-        Component {
+        Template {
             name: $name,
             source: include_str!(concat!("../templates/", $name, ".yaml.j2")),
             field: stringify!($field),
@@ -40,18 +40,18 @@ macro_rules! component {
     };
 }
 
-/// Each component, in the order its objects are applied.
-pub const COMPONENTS: [Component; 10] = [
-    component!("namespace", namespace_object),
-    component!("network-policy", network_policies),
-    component!("postgres", postgres),
-    component!("cloudnativepg", cloudnativepg),
-    component!("minio", minio),
-    component!("tracking", tracking),
-    component!("ingress", ingress),
-    component!("gateway", http_route),
-    component!("monitoring", service_monitor),
-    component!("serving", serving),
+/// Each component's template, in the order its objects are applied.
+pub const TEMPLATES: [Template; 10] = [
+    template!("namespace", namespace_object),
+    template!("network-policy", network_policies),
+    template!("postgres", postgres),
+    template!("cloudnativepg", cloudnativepg),
+    template!("minio", minio),
+    template!("tracking", tracking),
+    template!("ingress", ingress),
+    template!("gateway", http_route),
+    template!("monitoring", service_monitor),
+    template!("serving", serving),
 ];
 
 const MACROS: (&str, &str) = (
@@ -61,7 +61,7 @@ const MACROS: (&str, &str) = (
 
 pub struct Rendered {
     pub component: &'static str,
-    pub text: String,
+    text: String,
     /// The maps and lists its placeholders stand for, in order.
     values: Vec<Value>,
 }
@@ -78,7 +78,7 @@ type Kept = Arc<Mutex<Vec<Value>>>;
 pub fn render(ctx: &Context) -> anyhow::Result<Vec<Rendered>> {
     let kept = Kept::default();
     let env = environment(globals(ctx), &kept);
-    COMPONENTS
+    TEMPLATES
         .iter()
         .map(|c| (c, (c.part)(ctx)))
         .filter(|(_, part)| part.is_true())
@@ -242,7 +242,7 @@ fn source(name: &str) -> Option<&'static str> {
     if name == MACROS.0 {
         return Some(MACROS.1);
     }
-    COMPONENTS.iter().find(|c| c.name == name).map(|c| c.source)
+    TEMPLATES.iter().find(|c| c.name == name).map(|c| c.source)
 }
 
 #[cfg(test)]
@@ -294,7 +294,7 @@ mod tests {
         ]
         .map(|g| (g, Value::from(())));
         let env = environment(globals, &Kept::default());
-        for c in &COMPONENTS {
+        for c in &TEMPLATES {
             for empty in [Value::from(()), Value::from(Vec::<Value>::new())] {
                 let part = Value::from_iter([(c.field, empty)]);
                 match env.get_template(c.name).and_then(|t| t.render(part)) {

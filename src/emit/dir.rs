@@ -334,7 +334,7 @@ fn files(docs: &[Document]) -> Vec<(String, String)> {
         .filter(|d| d.kind() == "Secret")
         .cloned()
         .collect();
-    for component in crate::render::COMPONENTS.iter().map(|c| c.name) {
+    for component in crate::render::TEMPLATES.iter().map(|c| c.name) {
         let mine: Vec<Document> = docs
             .iter()
             .filter(|d| d.component == component && d.kind() != "Secret")

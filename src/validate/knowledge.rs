@@ -186,8 +186,8 @@ fn names(short: &str, full: &str) -> bool {
 pub fn apply(name: &str, def: &mut Schema) {
     // Most definitions have no entry: compare the type name first.
     let type_name = name.rsplit('.').next().unwrap_or(name);
-    let names = |short: &str| short.ends_with(type_name) && names(short, name);
-    for (_, prop, values) in ENUMS.iter().filter(|e| names(e.0)) {
+    let concerns = |short: &str| short.ends_with(type_name) && names(short, name);
+    for (_, prop, values) in ENUMS.iter().filter(|e| concerns(e.0)) {
         if let Some(p) = def.properties.get_mut(*prop) {
             let values = values.iter().map(|v| v.to_string()).collect();
             match p.items.as_deref_mut() {
@@ -196,7 +196,7 @@ pub fn apply(name: &str, def: &mut Schema) {
             }
         }
     }
-    for (_, prop, check) in CHECKS.iter().filter(|e| names(e.0)) {
+    for (_, prop, check) in CHECKS.iter().filter(|e| concerns(e.0)) {
         let target = match prop.is_empty() {
             true => Some(&mut *def),
             false => def.properties.get_mut(*prop),
