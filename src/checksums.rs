@@ -69,7 +69,6 @@ fn config_data(docs: &[Document]) -> BTreeMap<Key, String> {
 /// object; sorted and unique.
 fn references(spec: &Value) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    let items = |v: &Value| v.as_sequence().cloned().unwrap_or_default();
     for list in ["initContainers", "containers"] {
         for c in items(&spec[list]) {
             for e in items(&c["env"]) {
@@ -116,6 +115,10 @@ fn references(spec: &Value) -> Vec<(String, String, String)> {
     out.sort();
     out.dedup();
     out
+}
+
+fn items(v: &Value) -> &[Value] {
+    v.as_sequence().map_or(&[], Vec::as_slice)
 }
 
 /// SHA-256 over each reference and the values it reads in this stream;

@@ -158,18 +158,23 @@ fn fill(v: &mut serde_yaml::Value, values: &[Value]) -> Result<usize, String> {
 /// The same value as YAML data: what parsing its JSON would give.
 fn to_yaml(v: &Value) -> Result<serde_yaml::Value, String> {
     use serde_yaml::Value as Yaml;
-    let items = || v.try_iter().map_err(|e| e.to_string());
+    let not_iterable = || format!("{} is not iterable", v.kind());
     Ok(match v.kind() {
         ValueKind::Map => {
+            let pairs = v.as_object().and_then(|o| o.try_iter_pairs());
             let mut m = serde_yaml::Mapping::with_capacity(v.len().unwrap_or(0));
-            for k in items()? {
-                let item = v.get_item(&k).map_err(|e| e.to_string())?;
+            for (k, item) in pairs.ok_or_else(not_iterable)? {
                 m.insert(to_yaml(&k)?, to_yaml(&item)?);
             }
             Yaml::Mapping(m)
         }
-        ValueKind::Seq => Yaml::Sequence(items()?.map(|x| to_yaml(&x)).collect::<Result<_, _>>()?),
+        ValueKind::Seq => {
+            let items = v.try_iter().map_err(|e| e.to_string())?;
+            Yaml::Sequence(items.map(|x| to_yaml(&x)).collect::<Result<_, _>>()?)
+        }
         ValueKind::String => Yaml::String(v.as_str().unwrap_or_default().to_owned()),
+        ValueKind::Bool => Yaml::Bool(v.is_true()),
+        ValueKind::None | ValueKind::Undefined => Yaml::Null,
         _ => serde_yaml::to_value(v).map_err(|e| e.to_string())?,
     })
 }

@@ -119,6 +119,17 @@ fn yaml12_reading(s: &str) -> Reading {
     if plainly_a_string(s) {
         return Reading::Str;
     }
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Reading::Null,
+        "true" | "True" | "TRUE" => return Reading::Bool(true),
+        "false" | "False" | "FALSE" => return Reading::Bool(false),
+        _ => {}
+    }
+    // Ports, counts, seconds: plain decimals without a leading zero.
+    let canonical = s == "0" || !s.starts_with('0');
+    if canonical && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().map_or(Reading::Str, Reading::Int);
+    }
     match serde_yaml::from_str::<serde_yaml::Value>(s) {
         Ok(serde_yaml::Value::Null) => Reading::Null,
         Ok(serde_yaml::Value::Bool(b)) => Reading::Bool(b),
@@ -295,6 +306,38 @@ mod tests {
             }
         }
         assert!(!plainly_a_string("true") && !plainly_a_string(".5"));
+    }
+
+    /// The shortcuts for null, bool and decimal read as serde_yaml does.
+    #[test]
+    fn short_readings_agree_with_serde_yaml() {
+        for s in [
+            "~",
+            "null",
+            "NULL",
+            "True",
+            "FALSE",
+            "0",
+            "7",
+            "5432",
+            "007",
+            "0x1F",
+            "-1",
+            "+1",
+            "1_000",
+            "123456789012345678",
+            "9223372036854775808",
+            "1e3",
+            "0.5",
+        ] {
+            let by_serde = match serde_yaml::from_str::<serde_yaml::Value>(s).unwrap() {
+                serde_yaml::Value::Null => Reading::Null,
+                serde_yaml::Value::Bool(b) => Reading::Bool(b),
+                serde_yaml::Value::Number(n) => n.as_i64().map_or(Reading::Float, Reading::Int),
+                _ => Reading::Str,
+            };
+            assert_eq!(yaml12_reading(s), by_serde, "{s:?}");
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@ use serde_yaml::Value;
 
 use crate::yaml11::{self, Trap};
 
+mod block;
+
 #[derive(Debug, Clone)]
 pub struct Document {
     /// The template it came from; names its file with `--output-dir`.
@@ -59,9 +61,36 @@ pub fn parse_stream(text: &str, component: &'static str) -> Result<Vec<Document>
 
 /// Every non-empty document, for text mlk wrote itself: its plain scalars
 /// and its nesting are the templates' own, so neither traps nor depth are
-/// looked for.
+/// looked for. Most of it is read by the reader of the templates' own
+/// subset; debug builds (every test run) check that against serde_yaml.
 pub fn parse_values(text: &str, component: &'static str) -> Result<Vec<Document>, String> {
-    Ok(read(text, component)?.into_iter().map(|(_, d)| d).collect())
+    let general = || Ok(read(text, component)?.into_iter().map(|(_, d)| d).collect());
+    let values = block::read(text).filter(|v| v.iter().all(Value::is_mapping));
+    let Some(values) = values else {
+        return general();
+    };
+    let mut docs = Vec::with_capacity(values.len());
+    for value in values {
+        let traps = Vec::new();
+        docs.push(Document {
+            component,
+            value,
+            traps,
+        });
+    }
+    #[cfg(debug_assertions)]
+    same_as_serde_yaml(&docs, general()?)?;
+    Ok(docs)
+}
+
+#[cfg(debug_assertions)]
+fn same_as_serde_yaml(ours: &[Document], theirs: Vec<Document>) -> Result<(), String> {
+    let ours: Vec<&Value> = ours.iter().map(|d| &d.value).collect();
+    let theirs: Vec<&Value> = theirs.iter().map(|d| &d.value).collect();
+    match ours == theirs {
+        true => Ok(()),
+        false => Err(format!("read as {ours:?}, but serde_yaml reads {theirs:?}")),
+    }
 }
 
 /// The text without a byte-order mark, if it is not nested too deep.

@@ -1,0 +1,408 @@
+//! A reader for the narrow YAML that mlk's own templates write: block
+//! mappings and lists, one node per line, plain scalars, JSON strings
+//! (which YAML reads as double-quoted scalars), `{}`, `[]`, a flow list of
+//! plain words, and a local tag on a number (`!mlk 3`). It gives exactly
+//! the values serde_yaml would, and gives up (`None`) on anything else,
+//! which is then read by serde_yaml; so it never has to be right about
+//! more YAML than it accepts. Debug builds read every rendered text both
+//! ways and compare.
+//!
+//! It exists for speed: libyaml's event machinery costs about ten times
+//! as much per line, and a served model is a dozen lines of this.
+
+use serde_yaml::value::{Tag, TaggedValue};
+use serde_yaml::{Mapping, Number, Value};
+
+use crate::bounds::MAX_DEPTH;
+
+/// The documents of `text` that hold something, or `None` where the text
+/// steps outside what this reader knows.
+pub fn read(text: &str) -> Option<Vec<Value>> {
+    if !text
+        .bytes()
+        .all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+    {
+        return None;
+    }
+    let mut docs = Vec::new();
+    let mut lines = Vec::new();
+    for raw in text.split('\n') {
+        if raw.starts_with("---") || raw.starts_with("...") {
+            if raw != "---" {
+                return None;
+            }
+            docs.extend(document(std::mem::take(&mut lines))?);
+            continue;
+        }
+        let text = raw.trim_start_matches(' ');
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        if text.ends_with(' ') {
+            return None;
+        }
+        let indent = raw.len() - text.len();
+        lines.push(Line { indent, text });
+    }
+    docs.extend(document(lines)?);
+    Some(docs)
+}
+
+/// One line of a document: its indentation and the rest.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    indent: usize,
+    text: &'a str,
+}
+
+/// `Some(None)` for a document without content.
+fn document(lines: Vec<Line>) -> Option<Option<Value>> {
+    if lines.is_empty() {
+        return Some(None);
+    }
+    let mut reader = Reader { lines, at: 0 };
+    let first = reader.lines[0].indent;
+    let value = reader.node(first, 0)?;
+    (reader.at == reader.lines.len()).then_some(Some(value))
+}
+
+struct Reader<'a> {
+    lines: Vec<Line<'a>>,
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<Line<'a>> {
+        self.lines.get(self.at).copied()
+    }
+
+    /// The block node whose first line is the current one, at `indent`.
+    fn node(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let line = self.peek()?;
+        if is_item(line.text) {
+            self.sequence(indent, depth).map(Value::Sequence)
+        } else {
+            self.mapping(indent, depth).map(Value::Mapping)
+        }
+    }
+
+    fn mapping(&mut self, indent: usize, depth: usize) -> Option<Mapping> {
+        let mut map = Mapping::new();
+        while let Some(line) = self.peek().filter(|l| l.indent == indent) {
+            if is_item(line.text) {
+                return None;
+            }
+            let (key, rest) = entry(line.text)?;
+            self.at += 1;
+            let value = match rest {
+                "" => self.nested(indent, depth, true)?,
+                inline => scalar(inline)?,
+            };
+            if map.insert(Value::String(key.to_owned()), value).is_some() {
+                return None;
+            }
+        }
+        self.ends_block(indent).then_some(map)
+    }
+
+    fn sequence(&mut self, indent: usize, depth: usize) -> Option<Vec<Value>> {
+        let mut items = Vec::new();
+        while let Some(line) = self
+            .peek()
+            .filter(|l| l.indent == indent && is_item(l.text))
+        {
+            let rest = line.text[1..].trim_start_matches(' ');
+            if rest.is_empty() {
+                self.at += 1;
+                items.push(self.nested(indent, depth, false)?);
+                continue;
+            }
+            if is_item(rest) || entry(rest).is_some() {
+                // A compact node (`- name: x`) starts at its own column;
+                // the lines after it line up with that column.
+                let column = indent + (line.text.len() - rest.len());
+                self.lines[self.at] = Line {
+                    indent: column,
+                    text: rest,
+                };
+                items.push(self.node(column, depth + 1)?);
+                continue;
+            }
+            self.at += 1;
+            items.push(scalar(rest)?);
+        }
+        // A list at its key's own indentation ends at the next key.
+        let ended = self
+            .peek()
+            .is_none_or(|l| l.indent <= indent && !is_item(l.text));
+        (ended || self.ends_block(indent)).then_some(items)
+    }
+
+    /// The value of a key or an item with nothing after it on its line:
+    /// the lines indented deeper, a list at the key's own indentation, or
+    /// null.
+    fn nested(&mut self, indent: usize, depth: usize, under_key: bool) -> Option<Value> {
+        match self.peek() {
+            Some(next) if next.indent > indent => self.node(next.indent, depth + 1),
+            Some(next) if under_key && next.indent == indent && is_item(next.text) => {
+                self.sequence(indent, depth + 1).map(Value::Sequence)
+            }
+            _ => Some(Value::Null),
+        }
+    }
+
+    /// A block ends where a line is indented less than it; a line indented
+    /// more, where no node may start, is beyond this reader.
+    fn ends_block(&self, indent: usize) -> bool {
+        self.peek().is_none_or(|l| l.indent < indent)
+    }
+}
+
+fn is_item(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// `key: rest` or `key:`, for a key of plain word characters.
+fn entry(text: &str) -> Option<(&str, &str)> {
+    let colon = text.find(':')?;
+    let (key, rest) = (&text[..colon], &text[colon + 1..]);
+    let rest = match rest.strip_prefix(' ') {
+        Some(r) => r.trim_start_matches(' '),
+        None if rest.is_empty() => rest,
+        None => return None,
+    };
+    let word = |c: char| c.is_ascii_alphanumeric() || "-_./".contains(c);
+    (plain_string(key) && key.chars().all(word)).then_some((key, rest))
+}
+
+/// An inline value: a JSON string, `{}`, a flow list, a tagged number,
+/// or a plain scalar.
+fn scalar(text: &str) -> Option<Value> {
+    match text.as_bytes()[0] {
+        b'"' => match quoted(text)? {
+            (s, "") => Some(Value::String(s)),
+            _ => None,
+        },
+        b'!' => tagged(text),
+        b'{' => (text == "{}").then(|| Value::Mapping(Mapping::new())),
+        b'[' => flow_list(text),
+        _ => plain(text),
+    }
+}
+
+/// `!name 12`: what serde_yaml makes of a local tag on a number.
+fn tagged(text: &str) -> Option<Value> {
+    let (tag, number) = text.split_once(' ')?;
+    let name = &tag[1..];
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let value = plain(number).filter(Value::is_u64)?;
+    Some(Value::Tagged(Box::new(TaggedValue {
+        tag: Tag::new(tag),
+        value,
+    })))
+}
+
+/// `[]` or `[a, "b"]`: a flow list of plain words and JSON strings.
+fn flow_list(text: &str) -> Option<Value> {
+    let mut rest = text.strip_prefix('[')?;
+    let mut items = Vec::new();
+    if let Some(end) = rest.strip_prefix(']') {
+        return end.is_empty().then_some(Value::Sequence(items));
+    }
+    loop {
+        let (item, after) = match rest.starts_with('"') {
+            true => quoted(rest).map(|(s, after)| (Value::String(s), after))?,
+            false => {
+                let end = rest.find([',', ']'])?;
+                let word = &rest[..end];
+                let plain_word = |b: u8| b.is_ascii_alphanumeric() || b"-_./".contains(&b);
+                if !word.bytes().all(plain_word) {
+                    return None;
+                }
+                (plain(word)?, &rest[end..])
+            }
+        };
+        items.push(item);
+        if after == "]" {
+            return Some(Value::Sequence(items));
+        }
+        rest = after.strip_prefix(", ")?;
+    }
+}
+
+/// A plain scalar resolved as serde_yaml resolves it (YAML 1.2's core
+/// schema): the common shapes directly, anything unusual by serde_yaml.
+fn plain(text: &str) -> Option<Value> {
+    let indicator = |b: u8| b"?:,[]{}#&*!|>'\"%@`".contains(&b);
+    if indicator(text.as_bytes()[0]) || text.contains(": ") || text.contains(" #") {
+        return None;
+    }
+    // `-x` is a plain scalar, `- x` a list item, `---` a document.
+    let dash = text.starts_with('-') && (text.len() == 1 || text[1..].starts_with([' ', '-']));
+    if dash || text.ends_with(':') || text.starts_with("...") {
+        return None;
+    }
+    if plain_string(text) {
+        return Some(Value::String(text.to_owned()));
+    }
+    match text {
+        "null" | "~" => return Some(Value::Null),
+        "true" => return Some(Value::Bool(true)),
+        "false" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    if let Some(n) = decimal(text) {
+        return Some(Value::Number(Number::from(n)));
+    }
+    let value: Value = serde_yaml::from_str(text).ok()?;
+    (!value.is_mapping() && !value.is_sequence() && !matches!(value, Value::Tagged(_)))
+        .then_some(value)
+}
+
+/// What a YAML 1.2 reader takes for a string, for sure: anything that
+/// starts with a letter or `/`, but for its null and bool words.
+fn plain_string(text: &str) -> bool {
+    const WORDS: [&str; 9] = [
+        "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+    ];
+    text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/') && !WORDS.contains(&text)
+}
+
+/// Digits without a leading zero, small enough for a u64.
+fn decimal(text: &str) -> Option<u64> {
+    let digits = text.bytes().all(|b| b.is_ascii_digit());
+    let canonical = text == "0" || !text.starts_with('0');
+    (digits && canonical && text.len() <= 19).then(|| text.parse().ok())?
+}
+
+/// A JSON string on one line, and the text after it. JSON's escapes are
+/// all YAML escapes too; anything else is left to serde_yaml.
+fn quoted(text: &str) -> Option<(String, &str)> {
+    let body = text.strip_prefix('"')?;
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((out, &body[i + 1..])),
+            '\\' => out.push(escape(&mut chars)?),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+fn escape(chars: &mut std::str::CharIndices) -> Option<char> {
+    Some(match chars.next()?.1 {
+        '"' => '"',
+        '\\' => '\\',
+        '/' => '/',
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        'u' => {
+            let hex: String = (0..4)
+                .map(|_| chars.next().map(|(_, c)| c))
+                .collect::<Option<_>>()?;
+            char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde(text: &str) -> Option<Vec<Value>> {
+        let docs = serde_yaml::Deserializer::from_str(text).map(serde::Deserialize::deserialize);
+        let docs: Result<Vec<Value>, _> = docs.collect();
+        Some(docs.ok()?.into_iter().filter(|v| !v.is_null()).collect())
+    }
+
+    /// Every shape the templates write reads as serde_yaml reads it.
+    #[test]
+    fn reads_what_serde_yaml_reads() {
+        let text = r#"---
+a: 1
+b:
+  c: "x\"y\\z\/\u00e9\n\u0085"
+  d: [ReadWriteOnce]
+  d2: [/bin/sh, -c, "echo \"$A\"", -1, 2]
+  e: {}
+  f: []
+  g: !mlk 3
+list:
+  - name: tmp
+    mountPath: /tmp
+  - plain words here
+  -
+    nested: true
+  - - inner
+    - 0
+indentless:
+- a
+- b: c
+  d: ~
+empty:
+zero: 0
+float: 0.5
+quoted-key-like: "a: b # c"
+# a comment
+---
+
+---
+  deep: yes
+"#;
+        assert_eq!(read(text), serde(text));
+        assert!(read(text).is_some());
+    }
+
+    /// Anything past the subset is left to serde_yaml, never misread;
+    /// and whatever serde_yaml refuses, it refuses too.
+    #[test]
+    fn never_misreads() {
+        for text in [
+            "a: b: c\n",
+            "a: 'single'\n",
+            "a: |\n  block\n",
+            "a: &x 1\nb: *x\n",
+            "a: 1\na: 2\n",
+            "a: {b: 1}\n",
+            "a: x # comment\n",
+            "\"k\": 1\n",
+            "a:\n    b: 1\n  c: 2\n",
+            "a: 1 \n",
+            "a:\tb\n",
+            "a: \"\\x41\"\n",
+            "a: \"\\ud800\"\n",
+            "a: \"open\n",
+            "a: \"done\" after\n",
+            "a: \u{e9}\n",
+            "--- a\n",
+            "a: ...\n",
+            "a: !tag x\n",
+            "a: 007\n",
+            "- a\nb: 1\n",
+            "a:\n  - x\n  b: 1\n",
+            "a: 1\n- b\n",
+            "a:b\n",
+            "a: \"\\u0000\"\n",
+            "a: -1\nb: .inf\nc: 1e3\nd: 0x1F\ne: +1\n",
+            "a: True\nb: NULL\nc: ''\n",
+            "- - - x\n    - y\n  - z\n",
+            "a: [x,y]\nb: [\"x\" , y]\nc: [a b]\nd: [-]\ne: [---]\nf: [x]]\n",
+            "a: -\nb: ---\nc: -.5\n",
+        ] {
+            if let Some(ours) = read(text) {
+                assert_eq!(Some(ours), serde(text), "{text:?}");
+            }
+        }
+    }
+}
