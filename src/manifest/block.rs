@@ -181,7 +181,7 @@ fn entry(text: &str) -> Option<(&str, &str)> {
 /// An inline value: a JSON string, `{}`, a flow list, a tagged number,
 /// or a plain scalar.
 fn scalar(text: &str) -> Option<Value> {
-    match text.as_bytes()[0] {
+    match text.as_bytes().first()? {
         b'"' => match quoted(text)? {
             (s, "") => Some(Value::String(s)),
             _ => None,
@@ -238,8 +238,9 @@ fn flow_list(text: &str) -> Option<Value> {
 /// A plain scalar resolved as serde_yaml resolves it (YAML 1.2's core
 /// schema): the common shapes directly, anything unusual by serde_yaml.
 fn plain(text: &str) -> Option<Value> {
-    let indicator = |b: u8| b"?:,[]{}#&*!|>'\"%@`".contains(&b);
-    if indicator(text.as_bytes()[0]) || text.contains(": ") || text.contains(" #") {
+    let indicator = |b: &u8| b"?:,[]{}#&*!|>'\"%@`".contains(b);
+    let first = text.as_bytes().first()?;
+    if indicator(first) || text.contains(": ") || text.contains(" #") {
         return None;
     }
     // `-x` is a plain scalar, `- x` a list item, `---` a document.
@@ -399,10 +400,82 @@ quoted-key-like: "a: b # c"
             "- - - x\n    - y\n  - z\n",
             "a: [x,y]\nb: [\"x\" , y]\nc: [a b]\nd: [-]\ne: [---]\nf: [x]]\n",
             "a: -\nb: ---\nc: -.5\n",
+            "a: [x,, y]\n",
+            "a: [x, ]\n",
+            "a: [, x]\n",
+            "a: !mlk  3\n",
+            "a: ! 3\n",
         ] {
             if let Some(ours) = read(text) {
                 assert_eq!(Some(ours), serde(text), "{text:?}");
             }
         }
+    }
+
+    /// Texts put together at random from the pieces templates use and
+    /// the ones just past them: each is read as serde_yaml reads it, or
+    /// left to serde_yaml.
+    #[test]
+    fn random_texts_are_never_misread() {
+        const INDENTS: [&str; 4] = ["", "  ", "    ", " "];
+        const HEADS: [&str; 5] = ["", "- ", "-", "- - ", "-  "];
+        const KEYS: [&str; 8] = ["a", "b", "y", "1", "a.b/c", "\"k\"", "!mlk 0", "-k"];
+        const SEPARATORS: [&str; 3] = [": ", ":", " : "];
+        const VALUES: [&str; 22] = [
+            "x",
+            "1",
+            "007",
+            "-1",
+            "\"s\"",
+            "\"a\\\"b\"",
+            "{}",
+            "[]",
+            "[a, \"b\"]",
+            "!mlk 1",
+            "~",
+            "true",
+            "yes",
+            "a: b",
+            "a #c",
+            "|",
+            "'q'",
+            "-x",
+            "- y",
+            "",
+            "0.5",
+            "[-c, 2]",
+        ];
+        let mut seed: u64 = 0x5eed;
+        let mut pick = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let mut read_some = 0;
+        for _ in 0..20000 {
+            let mut text = String::new();
+            for _ in 0..1 + pick(6) {
+                match pick(12) {
+                    0 => text.push_str("---"),
+                    1 => text.push_str("# c"),
+                    _ => {
+                        text.push_str(INDENTS[pick(4)]);
+                        text.push_str(HEADS[pick(5)]);
+                        if pick(3) > 0 {
+                            text.push_str(KEYS[pick(8)]);
+                            text.push_str(SEPARATORS[pick(3)]);
+                        }
+                        text.push_str(VALUES[pick(22)]);
+                    }
+                }
+                text.push('\n');
+            }
+            if let Some(ours) = read(&text) {
+                assert_eq!(Some(ours), serde(&text), "{text:?}");
+                read_some += 1;
+            }
+        }
+        assert!(read_some > 500, "only {read_some} texts read");
     }
 }
