@@ -125,10 +125,9 @@ fn yaml12_reading(s: &str) -> Reading {
         "false" | "False" | "FALSE" => return Reading::Bool(false),
         _ => {}
     }
-    // Ports, counts, seconds: plain decimals without a leading zero.
-    let canonical = s == "0" || !s.starts_with('0');
-    if canonical && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse().map_or(Reading::Str, Reading::Int);
+    if let Some(n) = plain_decimal(s) {
+        // Above i64, serde_yaml keeps a u64 that `as_i64` does not give.
+        return i64::try_from(n).map_or(Reading::Float, Reading::Int);
     }
     match serde_yaml::from_str::<serde_yaml::Value>(s) {
         Ok(serde_yaml::Value::Null) => Reading::Null,
@@ -138,11 +137,19 @@ fn yaml12_reading(s: &str) -> Reading {
     }
 }
 
+/// Ports, counts, seconds: digits without a leading zero, small enough
+/// for a u64, which a YAML 1.2 reader takes for that number.
+pub fn plain_decimal(s: &str) -> Option<u64> {
+    let canonical = s == "0" || !s.starts_with('0');
+    let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (canonical && digits && s.len() <= 19).then(|| s.parse().ok())?
+}
+
 /// Most scalars are names, images and paths: a YAML 1.2 core-schema
 /// reader makes a string of anything that starts with a letter or `/`,
 /// but for its null and bool words. Asking serde_yaml about each one
 /// would parse a document per scalar.
-fn plainly_a_string(s: &str) -> bool {
+pub fn plainly_a_string(s: &str) -> bool {
     const WORDS: [&str; 9] = [
         "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
     ];
@@ -326,7 +333,9 @@ mod tests {
             "+1",
             "1_000",
             "123456789012345678",
+            "9223372036854775807",
             "9223372036854775808",
+            "18446744073709551615",
             "1e3",
             "0.5",
         ] {

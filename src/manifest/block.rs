@@ -1,7 +1,7 @@
 //! A reader for the narrow YAML that mlk's own templates write: block
 //! mappings and lists, one node per line, plain scalars, JSON strings
-//! (which YAML reads as double-quoted scalars), `{}`, `[]`, a flow list of
-//! plain words, and a local tag on a number (`!mlk 3`). It gives exactly
+//! (which YAML reads as double-quoted scalars), `{}`, flow lists of plain
+//! words and JSON strings, and a local tag on a number (`!mlk 3`). It gives exactly
 //! the values serde_yaml would, and gives up (`None`) on anything else,
 //! which is then read by serde_yaml; so it never has to be right about
 //! more YAML than it accepts. Debug builds read every rendered text both
@@ -14,6 +14,7 @@ use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Number, Value};
 
 use crate::bounds::MAX_DEPTH;
+use crate::yaml11::{plain_decimal, plainly_a_string};
 
 /// The documents of `text` that hold something, or `None` where the text
 /// steps outside what this reader knows.
@@ -175,7 +176,7 @@ fn entry(text: &str) -> Option<(&str, &str)> {
         None => return None,
     };
     let word = |c: char| c.is_ascii_alphanumeric() || "-_./".contains(c);
-    (plain_string(key) && key.chars().all(word)).then_some((key, rest))
+    (plainly_a_string(key) && key.chars().all(word)).then_some((key, rest))
 }
 
 /// An inline value: a JSON string, `{}`, a flow list, a tagged number,
@@ -248,7 +249,7 @@ fn plain(text: &str) -> Option<Value> {
     if dash || text.ends_with(':') || text.starts_with("...") {
         return None;
     }
-    if plain_string(text) {
+    if plainly_a_string(text) {
         return Some(Value::String(text.to_owned()));
     }
     match text {
@@ -257,28 +258,12 @@ fn plain(text: &str) -> Option<Value> {
         "false" => return Some(Value::Bool(false)),
         _ => {}
     }
-    if let Some(n) = decimal(text) {
+    if let Some(n) = plain_decimal(text) {
         return Some(Value::Number(Number::from(n)));
     }
     let value: Value = serde_yaml::from_str(text).ok()?;
     (!value.is_mapping() && !value.is_sequence() && !matches!(value, Value::Tagged(_)))
         .then_some(value)
-}
-
-/// What a YAML 1.2 reader takes for a string, for sure: anything that
-/// starts with a letter or `/`, but for its null and bool words.
-fn plain_string(text: &str) -> bool {
-    const WORDS: [&str; 9] = [
-        "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
-    ];
-    text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/') && !WORDS.contains(&text)
-}
-
-/// Digits without a leading zero, small enough for a u64.
-fn decimal(text: &str) -> Option<u64> {
-    let digits = text.bytes().all(|b| b.is_ascii_digit());
-    let canonical = text == "0" || !text.starts_with('0');
-    (digits && canonical && text.len() <= 19).then(|| text.parse().ok())?
 }
 
 /// A JSON string on one line, and the text after it. JSON's escapes are

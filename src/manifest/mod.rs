@@ -69,15 +69,14 @@ pub fn parse_values(text: &str, component: &'static str) -> Result<Vec<Document>
     let Some(values) = values else {
         return general();
     };
-    let mut docs = Vec::with_capacity(values.len());
-    for value in values {
-        let traps = Vec::new();
-        docs.push(Document {
+    let docs: Vec<Document> = values
+        .into_iter()
+        .map(|value| Document {
             component,
             value,
-            traps,
-        });
-    }
+            traps: Vec::new(),
+        })
+        .collect();
     #[cfg(debug_assertions)]
     same_as_serde_yaml(&docs, general()?)?;
     Ok(docs)
