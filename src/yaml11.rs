@@ -156,7 +156,8 @@ pub fn plainly_a_string(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/') && !WORDS.contains(&s)
 }
 
-fn trap(s: &str) -> Option<String> {
+/// Why Kubernetes reads this plain scalar as another type, if it does.
+pub fn trap(s: &str) -> Option<String> {
     let (k8s, other) = (kubernetes_reading(s), yaml12_reading(s));
     (k8s != other).then(|| {
         format!(

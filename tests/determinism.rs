@@ -53,3 +53,60 @@ fn generated_secrets_are_stable_and_keyed() {
     assert_ne!(secret(&k1, "mlflow"), secret(&k2, "mlflow"));
     assert_ne!(secret(&k1, "mlflow"), secret(&k1, "other"));
 }
+
+/// A large platform's objects come out in the spec's order, each one
+/// whole and its own.
+#[test]
+fn many_models_keep_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("models.yaml");
+    let mut text = String::from("apiVersion: mlk/v1alpha1\nkind: Platform\nserving:\n  models:\n");
+    for i in 0..600 {
+        text.push_str(&format!(
+            "    - {{name: m{i}, registeredModel: r{i}, storageUri: \"s3://mlflow/1/models/m-{i}/artifacts\"}}\n"
+        ));
+    }
+    std::fs::write(&spec, text).unwrap();
+    let run = || mlk(&["render", "-f", spec.to_str().unwrap()]).run().ok();
+    let first = run();
+    let docs = first.docs();
+    let services: Vec<_> = docs
+        .iter()
+        .filter(|d| d["kind"] == "InferenceService")
+        .collect();
+    assert_eq!(services.len(), 600);
+    for (i, s) in services.iter().enumerate() {
+        assert_eq!(s["metadata"]["name"], format!("m{i}").as_str());
+        let uri = &s["spec"]["predictor"]["model"]["storageUri"];
+        assert_eq!(
+            uri,
+            format!("s3://mlflow/1/models/m-{i}/artifacts").as_str()
+        );
+    }
+    assert_eq!(first.stdout, run().stdout);
+}
+
+/// `mlk validate` of a long stream reports each object's problems in the
+/// stream's order, and a repeated object after all the others.
+#[test]
+fn many_problems_keep_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let stream = dir.path().join("stream.yaml");
+    let mut text = String::new();
+    for i in 0..600 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  namespace: ns\nunknown{i}: x\n"
+        ));
+    }
+    text.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c0\n  namespace: ns\n");
+    std::fs::write(&stream, text).unwrap();
+    let run = mlk(&["validate", stream.to_str().unwrap()]).run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 601, "{}", run.stdout);
+    for (i, line) in lines[..600].iter().enumerate() {
+        let want = format!("ConfigMap/ns/c{i}: unknown{i}: ");
+        assert!(line.starts_with(&want), "line {i}: {line}");
+    }
+    assert!(lines[600].starts_with("ConfigMap/ns/c0: metadata.name: another object"));
+}

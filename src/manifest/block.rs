@@ -1,11 +1,12 @@
-//! A reader for the narrow YAML that mlk's own templates write: block
-//! mappings and lists, one node per line, plain scalars, JSON strings
-//! (which YAML reads as double-quoted scalars), `{}`, flow lists of plain
-//! words and JSON strings, and a local tag on a number (`!mlk 3`). It gives exactly
-//! the values serde_yaml would, and gives up (`None`) on anything else,
-//! which is then read by serde_yaml; so it never has to be right about
-//! more YAML than it accepts. Debug builds read every rendered text both
-//! ways and compare.
+//! A reader for the narrow YAML that mlk's own templates and its writer
+//! (`emit`) produce: block mappings and lists, one node per line, plain
+//! scalars, JSON strings (which YAML reads as double-quoted scalars), `{}`,
+//! flow lists of plain words and JSON strings, literal block scalars
+//! (`|`, `|-`), and a local tag on a number (`!mlk 3`). It gives exactly
+//! the values serde_yaml would, and the same YAML 1.1 traps as
+//! `yaml11::plain_traps`, and gives up (`None`) on anything else, which is
+//! then read by serde_yaml; so it never has to be right about more YAML
+//! than it accepts. Debug builds read every text both ways and compare.
 //!
 //! It exists for speed: libyaml's event machinery costs about ten times
 //! as much per line, and a served model is a dozen lines of this.
@@ -14,11 +15,23 @@ use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Number, Value};
 
 use crate::bounds::MAX_DEPTH;
-use crate::yaml11::{plain_decimal, plainly_a_string};
+use crate::field_path::Path;
+use crate::yaml11::{self, Trap, plain_decimal, plainly_a_string};
 
 /// The documents of `text` that hold something, or `None` where the text
 /// steps outside what this reader knows.
 pub fn read(text: &str) -> Option<Vec<Value>> {
+    let docs = read_documents(text, false)?;
+    Some(docs.into_iter().map(|(value, _)| value).collect())
+}
+
+/// The same, each document with the plain scalars in it that Kubernetes
+/// (YAML 1.1) reads as another type, as `yaml11::plain_traps` finds them.
+pub fn read_with_traps(text: &str) -> Option<Vec<(Value, Vec<Trap>)>> {
+    read_documents(text, true)
+}
+
+fn read_documents(text: &str, traps: bool) -> Option<Vec<(Value, Vec<Trap>)>> {
     if !text
         .bytes()
         .all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
@@ -26,13 +39,14 @@ pub fn read(text: &str) -> Option<Vec<Value>> {
         return None;
     }
     let mut docs = Vec::new();
-    let mut lines = Vec::new();
-    for raw in text.split('\n') {
+    let mut doc = Lines::default();
+    let mut raws = text.split('\n').peekable();
+    while let Some(raw) = raws.next() {
         if raw.starts_with("---") || raw.starts_with("...") {
             if raw != "---" {
                 return None;
             }
-            docs.extend(document(std::mem::take(&mut lines))?);
+            docs.extend(document(std::mem::take(&mut doc), traps)?);
             continue;
         }
         let text = raw.trim_start_matches(' ');
@@ -43,33 +57,183 @@ pub fn read(text: &str) -> Option<Vec<Value>> {
             return None;
         }
         let indent = raw.len() - text.len();
-        lines.push(Line { indent, text });
+        let block = match literal_header(text) {
+            Some(chomp) => Some(doc.literal(owner_column(indent, text), chomp, &mut raws)?),
+            None => None,
+        };
+        doc.lines.push(Line {
+            indent,
+            text,
+            block,
+        });
     }
-    docs.extend(document(lines)?);
+    docs.extend(document(doc, traps)?);
     Some(docs)
 }
 
-/// One line of a document: its indentation and the rest.
+/// One line of a document: its indentation, the rest, and the literal
+/// block scalar it introduces, if any.
 #[derive(Clone, Copy)]
 struct Line<'a> {
     indent: usize,
     text: &'a str,
+    block: Option<usize>,
+}
+
+/// A document's lines, and the contents of its literal block scalars.
+#[derive(Default)]
+struct Lines<'a> {
+    lines: Vec<Line<'a>>,
+    blocks: Vec<String>,
+}
+
+/// How a literal block scalar ends: `|` keeps one line break, `|-` none.
+#[derive(Clone, Copy)]
+enum Chomp {
+    Clip,
+    Strip,
+}
+
+/// A line that ends in a literal block scalar's header. Whether the
+/// header is in a value's place is for the reader to find; the lines
+/// after it are its content either way.
+fn literal_header(text: &str) -> Option<Chomp> {
+    if text.ends_with(" |") {
+        Some(Chomp::Clip)
+    } else if text.ends_with(" |-") {
+        Some(Chomp::Strip)
+    } else {
+        None
+    }
+}
+
+/// The column of the block collection the scalar on this line belongs
+/// to: its content must be indented deeper. That is the last `- ` for a
+/// list item (`- |`), the key's own column for a key (`- key: |`).
+fn owner_column(indent: usize, text: &str) -> usize {
+    let (mut column, mut rest, mut dash) = (indent, text, indent);
+    while let Some(after) = rest.strip_prefix("- ") {
+        let after = after.trim_start_matches(' ');
+        dash = column;
+        column += rest.len() - after.len();
+        rest = after;
+    }
+    match rest.starts_with('|') {
+        true => dash,
+        false => column,
+    }
+}
+
+impl<'a> Lines<'a> {
+    /// Takes a literal block scalar's content from `raws`: every line
+    /// indented at least as deep as its first, and the empty lines among
+    /// and after them. Gives up on what only a full reader gets right:
+    /// leading empty lines, lines of spaces, content not deeper than its
+    /// owner, or a next line between the two indentations.
+    fn literal(
+        &mut self,
+        owner: usize,
+        chomp: Chomp,
+        raws: &mut std::iter::Peekable<std::str::Split<'a, char>>,
+    ) -> Option<usize> {
+        let mut content: Vec<&str> = Vec::new();
+        let mut indent = None;
+        while let Some(raw) = raws.peek() {
+            let text = raw.trim_start_matches(' ');
+            let n = raw.len() - text.len();
+            if text.is_empty() {
+                if n > 0 || indent.is_none() {
+                    return None;
+                }
+                content.push("");
+            } else if n < *indent.get_or_insert(n) {
+                break;
+            } else if text.ends_with(' ') {
+                return None;
+            } else {
+                content.push(&raw[indent?..]);
+            }
+            raws.next();
+        }
+        if indent? <= owner {
+            return None;
+        }
+        if let Some(next) = raws.peek() {
+            let text = next.trim_start_matches(' ');
+            if !text.is_empty() && next.len() - text.len() > owner {
+                return None;
+            }
+        }
+        while content.last() == Some(&"") {
+            content.pop();
+        }
+        let mut value = content.join("\n");
+        if let Chomp::Clip = chomp {
+            value.push('\n');
+        }
+        self.blocks.push(value);
+        Some(self.blocks.len() - 1)
+    }
 }
 
 /// `Some(None)` for a document without content.
-fn document(lines: Vec<Line>) -> Option<Option<Value>> {
-    if lines.is_empty() {
+fn document(doc: Lines, traps: bool) -> Option<Option<(Value, Vec<Trap>)>> {
+    if doc.lines.is_empty() {
         return Some(None);
     }
-    let mut reader = Reader { lines, at: 0 };
+    let mut reader = Reader {
+        lines: doc.lines,
+        blocks: doc.blocks,
+        at: 0,
+        traps: traps.then(Traps::default),
+    };
     let first = reader.lines[0].indent;
     let value = reader.node(first, 0)?;
-    (reader.at == reader.lines.len()).then_some(Some(value))
+    let found = reader.traps.map(|t| t.found).unwrap_or_default();
+    (reader.at == reader.lines.len()).then_some(Some((value, found)))
 }
 
 struct Reader<'a> {
     lines: Vec<Line<'a>>,
+    blocks: Vec<String>,
     at: usize,
+    /// Kept only when asked for.
+    traps: Option<Traps<'a>>,
+}
+
+/// Where the reader is, and the traps it has found.
+#[derive(Default)]
+struct Traps<'a> {
+    path: Vec<Step<'a>>,
+    found: Vec<Trap>,
+}
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl Traps<'_> {
+    /// A plain scalar at the current path, `more` steps further.
+    fn check(&mut self, plain: &str, more: &[Step], is_key: bool) {
+        let Some(message) = yaml11::trap(plain) else {
+            return;
+        };
+        let mut path = Path::root();
+        for step in self.path.iter().chain(more) {
+            match step {
+                Step::Key(k) => path.push_key(k),
+                Step::Index(i) => path.push_index(*i),
+            }
+        }
+        let message = match is_key {
+            true => format!("key: {message}"),
+            false => message,
+        };
+        let path = path.to_string();
+        self.found.push(Trap { path, message });
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -98,9 +262,12 @@ impl<'a> Reader<'a> {
             }
             let (key, rest) = entry(line.text)?;
             self.at += 1;
+            if let Some(t) = &mut self.traps {
+                t.check(key, &[Step::Key(key)], true);
+            }
             let value = match rest {
-                "" => self.nested(indent, depth, true)?,
-                inline => scalar(inline)?,
+                "" => self.under(Step::Key(key), |r| r.nested(indent, depth, true))?,
+                inline => self.inline(line, inline, Step::Key(key))?,
             };
             if map.insert(Value::String(key.to_owned()), value).is_some() {
                 return None;
@@ -115,10 +282,11 @@ impl<'a> Reader<'a> {
             .peek()
             .filter(|l| l.indent == indent && is_item(l.text))
         {
+            let step = Step::Index(items.len());
             let rest = line.text[1..].trim_start_matches(' ');
             if rest.is_empty() {
                 self.at += 1;
-                items.push(self.nested(indent, depth, false)?);
+                items.push(self.under(step, |r| r.nested(indent, depth, false))?);
                 continue;
             }
             if is_item(rest) || entry(rest).is_some() {
@@ -128,18 +296,49 @@ impl<'a> Reader<'a> {
                 self.lines[self.at] = Line {
                     indent: column,
                     text: rest,
+                    block: line.block,
                 };
-                items.push(self.node(column, depth + 1)?);
+                items.push(self.under(step, |r| r.node(column, depth + 1))?);
                 continue;
             }
             self.at += 1;
-            items.push(scalar(rest)?);
+            items.push(self.inline(line, rest, step)?);
         }
         // A list at its key's own indentation ends at the next key.
         let ended = self
             .peek()
             .is_none_or(|l| l.indent <= indent && !is_item(l.text));
         (ended || self.ends_block(indent)).then_some(items)
+    }
+
+    /// `read` one step further down, for the traps' paths.
+    fn under<T>(&mut self, step: Step<'a>, read: impl FnOnce(&mut Self) -> T) -> T {
+        if let Some(t) = &mut self.traps {
+            t.path.push(step);
+        }
+        let out = read(self);
+        if let Some(t) = &mut self.traps {
+            t.path.pop();
+        }
+        out
+    }
+
+    /// A value on its key's or item's own line: a scalar, or the header
+    /// of the literal block scalar that the line introduces.
+    fn inline(&mut self, line: Line<'a>, text: &'a str, step: Step<'a>) -> Option<Value> {
+        if let Some(b) = line.block {
+            let header = matches!(text, "|" | "|-");
+            return header.then(|| Value::String(std::mem::take(&mut self.blocks[b])));
+        }
+        let traps = &mut self.traps;
+        scalar(text, |item, plain| {
+            if let Some(t) = traps {
+                match item {
+                    None => t.check(plain, &[step], false),
+                    Some(i) => t.check(plain, &[step, Step::Index(i)], false),
+                }
+            }
+        })
     }
 
     /// The value of a key or an item with nothing after it on its line:
@@ -180,8 +379,9 @@ fn entry(text: &str) -> Option<(&str, &str)> {
 }
 
 /// An inline value: a JSON string, `{}`, a flow list, a tagged number,
-/// or a plain scalar.
-fn scalar(text: &str) -> Option<Value> {
+/// or a plain scalar. Each plain scalar is shown to `plain`, with its
+/// index in a flow list.
+fn scalar(text: &str, mut plain_seen: impl FnMut(Option<usize>, &str)) -> Option<Value> {
     match text.as_bytes().first()? {
         b'"' => match quoted(text)? {
             (s, "") => Some(Value::String(s)),
@@ -189,8 +389,12 @@ fn scalar(text: &str) -> Option<Value> {
         },
         b'!' => tagged(text),
         b'{' => (text == "{}").then(|| Value::Mapping(Mapping::new())),
-        b'[' => flow_list(text),
-        _ => plain(text),
+        b'[' => flow_list(text, |i, word| plain_seen(Some(i), word)),
+        _ => {
+            let value = plain(text)?;
+            plain_seen(None, text);
+            Some(value)
+        }
     }
 }
 
@@ -209,7 +413,7 @@ fn tagged(text: &str) -> Option<Value> {
 }
 
 /// `[]` or `[a, "b"]`: a flow list of plain words and JSON strings.
-fn flow_list(text: &str) -> Option<Value> {
+fn flow_list(text: &str, mut plain_seen: impl FnMut(usize, &str)) -> Option<Value> {
     let mut rest = text.strip_prefix('[')?;
     let mut items = Vec::new();
     if let Some(end) = rest.strip_prefix(']') {
@@ -225,7 +429,9 @@ fn flow_list(text: &str) -> Option<Value> {
                 if !word.bytes().all(plain_word) {
                     return None;
                 }
-                (plain(word)?, &rest[end..])
+                let value = plain(word)?;
+                plain_seen(items.len(), word);
+                (value, &rest[end..])
             }
         };
         items.push(item);
@@ -244,8 +450,9 @@ fn plain(text: &str) -> Option<Value> {
     if indicator(first) || text.contains(": ") || text.contains(" #") {
         return None;
     }
-    // `-x` is a plain scalar, `- x` a list item, `---` a document.
-    let dash = text.starts_with('-') && (text.len() == 1 || text[1..].starts_with([' ', '-']));
+    // `-x` and `--x` are plain scalars, `- x` a list item, `---` a
+    // document.
+    let dash = text == "-" || text.starts_with("- ") || text.starts_with("---");
     if dash || text.ends_with(':') || text.starts_with("...") {
         return None;
     }
@@ -340,6 +547,22 @@ empty:
 zero: 0
 float: 0.5
 quoted-key-like: "a: b # c"
+script: |
+  #!/bin/sh
+  # a comment in the script
+
+    indented more
+  last: line
+stripped: |-
+  no break at the end
+
+
+after:
+  - |
+    item
+  - key: |-
+      under a compact key
+    next: 1
 # a comment
 ---
 
@@ -384,17 +607,59 @@ quoted-key-like: "a: b # c"
             "a: True\nb: NULL\nc: ''\n",
             "- - - x\n    - y\n  - z\n",
             "a: [x,y]\nb: [\"x\" , y]\nc: [a b]\nd: [-]\ne: [---]\nf: [x]]\n",
-            "a: -\nb: ---\nc: -.5\n",
+            "a: -\nb: ---\nc: -.5\nd: --\ne: --x\nf: ---x\ng: - -\n",
             "a: [x,, y]\n",
             "a: [x, ]\n",
             "a: [, x]\n",
             "a: !mlk  3\n",
             "a: ! 3\n",
+            "a: |\n\n  leading empty line\n",
+            "a: |\n  x\n   \n  y\n",
+            "a: |+\n  keep\n\n",
+            "a: |2\n   x\n",
+            "a: >\n  folded\n",
+            "a: |\nb: 1\n",
+            "a: |\n    x\n  b: 1\n",
+            "- a: |\n  x\n",
+            "- |\n x\n",
+            "a: x |\n  y\n",
+            "a: |\n  x\n---\nb: |-\n  y\n",
+            "a: |\n  x \n",
+            "a:\n  - b: |\n     x\n    c: 1\n",
+            "a: yes\nb: [on, \"off\"]\nc:\n  - 0777\n  - d: 1_000\ny: 1\n",
         ] {
-            if let Some(ours) = read(text) {
-                assert_eq!(Some(ours), serde(text), "{text:?}");
+            if let Some(ours) = read_with_traps(text) {
+                assert_eq!(ours, serde_and_traps(text).unwrap(), "{text:?}");
             }
         }
+    }
+
+    /// What serde_yaml and `yaml11::plain_traps` make of `text`.
+    fn serde_and_traps(text: &str) -> Option<Vec<(Value, Vec<Trap>)>> {
+        let docs = serde_yaml::Deserializer::from_str(text).map(serde::Deserialize::deserialize);
+        let docs: Vec<Value> = docs.collect::<Result<_, _>>().ok()?;
+        let traps = yaml11::plain_traps(text).ok()?;
+        let both = docs.into_iter().zip(traps);
+        Some(both.filter(|(v, _)| !v.is_null()).collect())
+    }
+
+    /// mlk's own output, as its snapshots hold it, is read here: checking
+    /// it (`mlk validate`) never needs libyaml.
+    #[test]
+    fn reads_every_snapshot() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+        let mut read_all = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let snap = std::fs::read_to_string(&path).unwrap();
+            // insta's header is a YAML document of its own.
+            let text = snap.splitn(3, "---\n").nth(2).unwrap();
+            let ours = read_with_traps(text);
+            assert!(ours.is_some(), "{} is not read", path.display());
+            assert_eq!(ours, serde_and_traps(text), "{}", path.display());
+            read_all += 1;
+        }
+        assert!(read_all >= 20, "only {read_all} snapshots");
     }
 
     /// Texts put together at random from the pieces templates use and
@@ -406,7 +671,10 @@ quoted-key-like: "a: b # c"
         const HEADS: [&str; 5] = ["", "- ", "-", "- - ", "-  "];
         const KEYS: [&str; 8] = ["a", "b", "y", "1", "a.b/c", "\"k\"", "!mlk 0", "-k"];
         const SEPARATORS: [&str; 3] = [": ", ":", " : "];
-        const VALUES: [&str; 22] = [
+        const VALUES: [&str; 27] = [
+            "|\n  text\n\n  # more",
+            "|-\n   a\n    b",
+            "|\n-x",
             "x",
             "1",
             "007",
@@ -429,6 +697,8 @@ quoted-key-like: "a: b # c"
             "",
             "0.5",
             "[-c, 2]",
+            "--x",
+            "---",
         ];
         let mut seed: u64 = 0x5eed;
         let mut pick = |n: usize| {
@@ -451,13 +721,13 @@ quoted-key-like: "a: b # c"
                             text.push_str(KEYS[pick(8)]);
                             text.push_str(SEPARATORS[pick(3)]);
                         }
-                        text.push_str(VALUES[pick(22)]);
+                        text.push_str(VALUES[pick(27)]);
                     }
                 }
                 text.push('\n');
             }
-            if let Some(ours) = read(&text) {
-                assert_eq!(Some(ours), serde(&text), "{text:?}");
+            if let Some(ours) = read_with_traps(&text) {
+                assert_eq!(Some(ours), serde_and_traps(&text), "{text:?}");
                 read_some += 1;
             }
         }
