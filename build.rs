@@ -1,7 +1,8 @@
 //! Builds the schema catalog's data at compile time, so no run of mlk
 //! pays for it: k8s-openapi's schemars output for the core kinds mlk
-//! checks, one JSON text per definition, and mlk's built-in custom kinds
-//! (`schemas/*.yaml`) as JSON. The binary parses a definition the first
+//! checks, each definition read as mlk reads schemas and written in
+//! `schema_code`'s compact form, and mlk's built-in custom kinds
+//! (`schemas/*.yaml`) as JSON. The binary reads a definition the first
 //! time a document needs it (src/validate/defs.rs).
 
 use std::fmt::Write as _;
@@ -13,6 +14,14 @@ use serde_json::Value as Json;
 
 #[path = "src/validate/schema_keys.rs"]
 mod schema_keys;
+
+// The same reading of a schema as the binary's, and its compact form.
+#[allow(dead_code)]
+#[path = "src/validate/schema.rs"]
+mod schema;
+#[allow(dead_code)]
+#[path = "src/validate/schema_code.rs"]
+mod schema_code;
 
 /// The core kinds mlk has schemas for.
 macro_rules! core_kinds {
@@ -67,15 +76,29 @@ fn main() {
     for (api, kind, def) in &kinds {
         writeln!(out, "    ({api:?}, {kind:?}, {def:?}),").unwrap();
     }
-    out.push_str("];\n\n/// (name, JSON schema), sorted by name.\n");
-    out.push_str("pub static CORE_DEFS: &[(&str, &str)] = &[\n");
     let defs: std::collections::BTreeMap<_, _> = generator.definitions().iter().collect();
+    let mut code = String::new();
+    let mut json = String::new();
     for (name, def) in defs {
         let mut def = def.clone();
         keep_read_keys(&mut def);
-        writeln!(out, "    ({name:?}, {:?}),", def.to_string()).unwrap();
+        let text = def.to_string();
+        let read = schema::Schema::from_json_text(&text, schema::EmptyObject::AnyFields)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut compact = String::new();
+        schema_code::encode(&read, &mut compact);
+        writeln!(code, "    ({name:?}, {compact:?}),").unwrap();
+        writeln!(json, "    ({name:?}, {text:?}),").unwrap();
     }
-    out.push_str("];\n\n/// (apiVersion, kind, file, openAPIV3Schema as JSON).\n");
+    out.push_str("];\n\n/// (name, schema in `schema_code`'s form), sorted by name.\n");
+    writeln!(out, "pub static CORE_DEFS: &[(&str, &str)] = &[\n{code}];").unwrap();
+    out.push_str("\n/// The same definitions as JSON, which tests read both ways.\n");
+    writeln!(
+        out,
+        "#[cfg(test)]\npub static CORE_DEFS_JSON: &[(&str, &str)] = &[\n{json}];"
+    )
+    .unwrap();
+    out.push_str("\n/// (apiVersion, kind, file, openAPIV3Schema as JSON).\n");
     out.push_str("pub static CUSTOM_KINDS: &[(&str, &str, &str, &str)] = &[\n");
     for file in CUSTOM {
         println!("cargo::rerun-if-changed={file}");
@@ -87,6 +110,8 @@ fn main() {
     std::fs::write(dest, out).unwrap();
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=src/validate/schema_keys.rs");
+    println!("cargo::rerun-if-changed=src/validate/schema.rs");
+    println!("cargo::rerun-if-changed=src/validate/schema_code.rs");
 }
 
 fn custom_kind(file: &Path) -> (String, String, String) {

@@ -1,12 +1,13 @@
 //! The named definitions that core kinds' schemas point into, compiled in
-//! by build.rs as JSON and read the first time a document needs one: a
-//! run checks only the kinds it meets, so it reads only their part of the
-//! Kubernetes API.
+//! by build.rs in `schema_code`'s compact form and read the first time a
+//! document needs one: a run checks only the kinds it meets, so it reads
+//! only their part of the Kubernetes API, and parses no JSON for it.
 
 use std::sync::OnceLock;
 
 use super::knowledge;
-use super::schema::{EmptyObject, Schema};
+use super::schema::Schema;
+use super::schema_code;
 
 mod data {
     include!(concat!(env!("OUT_DIR"), "/catalog_data.rs"));
@@ -34,11 +35,25 @@ impl Defs {
     }
 }
 
-fn read((name, json): (&str, &str)) -> Schema {
-    let mut schema = Schema::from_json_text(json, EmptyObject::AnyFields)
-        .unwrap_or_else(|e| panic!("k8s-openapi schema {name}: {e}"));
+fn read((name, code): (&str, &str)) -> Schema {
+    let mut schema = schema_code::decode(code)
+        .unwrap_or_else(|| panic!("k8s-openapi schema {name}: not in schema_code's form"));
     knowledge::apply(name, &mut schema);
     schema
+}
+
+impl Schema {
+    /// Follows `reference` through `defs`.
+    pub fn resolve<'a>(&'a self, defs: &'a Defs) -> &'a Schema {
+        let mut s = self;
+        while let Some(r) = &s.reference {
+            match defs.get(r) {
+                Some(d) => s = d,
+                None => break,
+            }
+        }
+        s
+    }
 }
 
 #[cfg(test)]
@@ -54,5 +69,18 @@ mod tests {
         }
         assert!(defs.get("io.k8s.api.core.v1.PodSpec").is_some());
         assert!(defs.get("no.such.Definition").is_none());
+    }
+
+    /// The compact form reads back as exactly the schema its JSON reads
+    /// as, for every definition.
+    #[test]
+    fn the_compact_form_is_the_json_schema() {
+        use super::super::schema::EmptyObject;
+        assert_eq!(data::CORE_DEFS.len(), data::CORE_DEFS_JSON.len());
+        for ((name, code), (json_name, json)) in data::CORE_DEFS.iter().zip(data::CORE_DEFS_JSON) {
+            assert_eq!(name, json_name);
+            let want = Schema::from_json_text(json, EmptyObject::AnyFields).unwrap();
+            assert_eq!(schema_code::decode(code), Some(want), "{name}");
+        }
     }
 }

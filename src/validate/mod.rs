@@ -17,6 +17,7 @@ mod pod_security;
 mod pods;
 mod refs;
 pub mod schema;
+mod schema_code;
 #[cfg(test)]
 mod schema_keys;
 mod walk;

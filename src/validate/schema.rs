@@ -20,7 +20,7 @@ pub enum Type {
 }
 
 impl Type {
-    fn parse(s: &str) -> Result<Type, String> {
+    pub fn parse(s: &str) -> Result<Type, String> {
         Ok(match s {
             "object" => Type::Object,
             "array" => Type::Array,
@@ -59,7 +59,7 @@ pub enum Check {
     Annotations,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schema {
     /// A named definition, looked up in `Defs`.
     pub reference: Option<String>,
@@ -80,8 +80,6 @@ pub struct Schema {
     pub max_length: Option<usize>,
     pub check: Option<Check>,
 }
-
-pub use super::defs::Defs;
 
 /// How an object schema without properties reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,18 +205,6 @@ impl Schema {
             s.open = true;
         }
         Ok(s)
-    }
-
-    /// Follows `reference` through `defs`.
-    pub fn resolve<'a>(&'a self, defs: &'a Defs) -> &'a Schema {
-        let mut s = self;
-        while let Some(r) = &s.reference {
-            match defs.get(r) {
-                Some(d) => s = d,
-                None => break,
-            }
-        }
-        s
     }
 }
 

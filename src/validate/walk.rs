@@ -4,8 +4,9 @@
 
 use serde_yaml::Value;
 
+use super::defs::Defs;
 use super::format;
-use super::schema::{Defs, Schema, Type};
+use super::schema::{Schema, Type};
 use crate::field_path::Path;
 
 /// The path of the value being checked grows and shrinks with the walk;
