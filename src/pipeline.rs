@@ -52,7 +52,11 @@ pub fn render_platform(
         resolve::resolve(&merged, &env, lookup).map_err(|e| e.map(|l| merged.locate(l)))?;
     let ctx = context::build(&resolved.platform);
     let notes = ctx.tracking.admin_note.iter().cloned().collect();
-    let mut docs = parse_rendered(render::render(&ctx)?)?;
+    let rendered = render::render(&ctx)?;
+    // The templates hold their own copy of what they laid out: the
+    // context's memory is free for the documents.
+    drop(ctx);
+    let mut docs = parse_rendered(rendered)?;
     let patched =
         patches::apply(&mut docs, &merged.spec.patches).map_err(|e| e.map(|l| merged.locate(l)))?;
     checksums::annotate(&mut docs);

@@ -104,7 +104,7 @@ impl Rendered {
     /// The template's documents, each placeholder replaced by its value.
     /// Text that is not YAML, or a placeholder out of place, is a bug in
     /// mlk, never the user's.
-    pub fn documents(self) -> anyhow::Result<Vec<Document>> {
+    pub fn documents(mut self) -> anyhow::Result<Vec<Document>> {
         let bug = |e: String| {
             let c = self.component;
             anyhow::anyhow!("internal error: template {c} produced invalid YAML: {e}")
@@ -116,9 +116,10 @@ impl Rendered {
         // look, a release build does not spend the time.
         #[cfg(debug_assertions)]
         own_traps(&self.text).map_err(bug)?;
+        drop(std::mem::take(&mut self.text));
         let mut used = 0;
         for d in &mut docs {
-            used += fill(&mut d.value, &self.values).map_err(bug)?;
+            used += fill(&mut d.value, &mut self.values).map_err(bug)?;
         }
         if used != self.values.len() {
             return Err(bug(format!(
@@ -139,14 +140,20 @@ fn own_traps(text: &str) -> Result<(), String> {
     }
 }
 
-/// Puts each placeholder's value in its place; returns how many.
-fn fill(v: &mut serde_yaml::Value, values: &[Value]) -> Result<usize, String> {
+/// Puts each placeholder's value in its place; returns how many. Each
+/// value is let go once converted, so a large platform does not hold
+/// both forms of every object at once.
+fn fill(v: &mut serde_yaml::Value, values: &mut [Value]) -> Result<usize, String> {
     use serde_yaml::Value as Yaml;
     match v {
         Yaml::Tagged(t) if t.tag == PLACEHOLDER => {
-            let i = t.value.as_u64().and_then(|i| values.get(i as usize));
-            let value = i.ok_or_else(|| format!("no value for placeholder {:?}", t.value))?;
-            *v = to_yaml(value)?;
+            let slot = t.value.as_u64().and_then(|i| values.get_mut(i as usize));
+            let slot = slot.ok_or_else(|| format!("no value for placeholder {:?}", t.value))?;
+            let value = std::mem::take(slot);
+            if value.is_undefined() {
+                return Err(format!("placeholder {:?} used twice", t.value));
+            }
+            *v = to_yaml(&value)?;
             Ok(1)
         }
         Yaml::Mapping(m) => m.values_mut().map(|x| fill(x, values)).sum(),
@@ -271,6 +278,8 @@ mod tests {
         }
         let key = rendered("!mlk 0: x\n", vec![Value::from(vec![1])]).documents();
         assert!(key.unwrap_err().to_string().contains("placeholders"));
+        let twice = rendered("a: !mlk 0\nb: !mlk 0\n", vec![Value::from(vec![1])]).documents();
+        assert!(twice.unwrap_err().to_string().contains("used twice"));
         let fine = rendered("a: !mlk 0\n", vec![Value::from(vec![1])]).documents();
         assert_eq!(fine.unwrap()[0].value["a"][0], 1);
     }
