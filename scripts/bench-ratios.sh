@@ -3,10 +3,13 @@
 # process-spawn floor), all measured in one run on one machine:
 #   default render, validate of that output, and renders serving
 #   10 / 100 / 1,000 / 10,000 models (pinned storageUris: no registry).
-# Usage: scripts/bench-ratios.sh [RUNS]   (default 20; 10,000 models: 3)
+# Runs are interleaved, one of each command per round, so that a slow
+# spell of the machine falls on all of them alike, and each command's
+# time is its median over the rounds, which one stalled run cannot move.
+# Usage: scripts/bench-ratios.sh [ROUNDS]   (default 40; 10,000 models: 5)
 # Prints a table; asserts nothing. Timings belong here, not in tests.
 set -euo pipefail
-runs=${1:-20}
+rounds=${1:-40}
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 mlk=$PWD/target/release/mlk
@@ -21,29 +24,42 @@ models() {
     done
 }
 
-# Mean wall time of `$@` over N runs, in microseconds.
-mean_us() {
-    local n=$1
-    shift
-    local start end
-    start=$(date +%s%N)
-    for _ in $(seq 1 "$n"); do "$@" > /dev/null 2>&1; done
-    end=$(date +%s%N)
-    echo $(( (end - start) / n / 1000 ))
+# Wall time of one run of `$@`, in microseconds, without forking a clock.
+run_us() {
+    local start=$EPOCHREALTIME
+    "$@" > /dev/null 2>&1
+    local end=$EPOCHREALTIME
+    echo $(( (${end/./} - ${start/./}) ))
 }
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 "$mlk" render > "$work/default.yaml"
 for n in 10 100 1000 10000; do models "$n" > "$work/m$n.yaml"; done
 
-floor=$(mean_us "$runs" "$mlk" --version)
-render=$(mean_us "$runs" "$mlk" render)
-validate=$(mean_us "$runs" "$mlk" validate "$work/default.yaml")
-declare -A m
-for n in 10 100 1000; do m[$n]=$(mean_us "$runs" "$mlk" render -f "$work/m$n.yaml"); done
-m[10000]=$(mean_us 3 "$mlk" render -f "$work/m10000.yaml")
+names=(floor render validate m10 m100 m1000)
+commands=(
+    "--version"
+    "render"
+    "validate $work/default.yaml"
+    "render -f $work/m10.yaml"
+    "render -f $work/m100.yaml"
+    "render -f $work/m1000.yaml"
+)
+for _ in $(seq 1 "$rounds"); do
+    for i in "${!names[@]}"; do
+        # shellcheck disable=SC2086 # the arguments are split on purpose
+        run_us "$mlk" ${commands[$i]} >> "$work/${names[$i]}.us"
+    done
+done
+for _ in 1 2 3 4 5; do run_us "$mlk" render -f "$work/m10000.yaml" >> "$work/m10000.us"; done
+declare -A t
+for name in "${names[@]}" m10000; do t[$name]=$(median < "$work/$name.us"); done
+floor=${t[floor]} render=${t[render]} validate=${t[validate]}
+declare -A m=([10]=${t[m10]} [100]=${t[m100]} [1000]=${t[m1000]} [10000]=${t[m10000]})
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
-printf '%-28s %10s %8s\n' "run" "mean" "ratio"
+printf '%-28s %10s %8s\n' "run" "median" "ratio"
 printf '%-28s %8dus %8s\n' "mlk --version (floor)" "$floor" "1.0"
 printf '%-28s %8dus %8s x floor\n' "mlk render (default)" "$render" "$(ratio "$render" "$floor")"
 printf '%-28s %8dus %8s x floor\n' "mlk validate (default)" "$validate" "$(ratio "$validate" "$floor")"
@@ -51,3 +67,7 @@ for n in 10 100 1000; do
     printf '%-28s %8dus %8s x default\n' "render, $n models" "${m[$n]}" "$(ratio "${m[$n]}" "$render")"
 done
 printf '%-28s %8dus %8s x 1,000 models\n' "render, 10000 models" "${m[10000]}" "$(ratio "${m[10000]}" "${m[1000]}")"
+if [ -x /usr/bin/time ]; then
+    /usr/bin/time -o "$work/rss" -f %M "$mlk" render > /dev/null 2>&1
+    printf '%-28s %7s KiB\n' "peak RSS, default render" "$(cat "$work/rss")"
+fi
