@@ -643,6 +643,76 @@ after:
         Some(both.filter(|(v, _)| !v.is_null()).collect())
     }
 
+    /// mlk's own output, changed a little at random (a line indented
+    /// differently, a token put in, a line doubled or dropped): each
+    /// variant is read as serde_yaml and `yaml11` read it, or left to them.
+    #[test]
+    fn changed_snapshots_are_never_misread() {
+        const TOKENS: [&str; 14] = [
+            " ", "  ", "- ", "|", "|-", "|+", "#", ": ", "\"", "'", "yes", "---", "\n", "!",
+        ];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+        let mut snapshots: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .map(|snap| snap.splitn(3, "---\n").nth(2).unwrap().to_owned())
+            .collect();
+        snapshots.sort();
+        let mut seed: u64 = 0x11ce_b10c;
+        let mut pick = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n.max(1)
+        };
+        let cases: usize = std::env::var("MLK_FUZZ_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1500);
+        let mut read_some = 0;
+        for _ in 0..cases {
+            let text = &snapshots[pick(snapshots.len())];
+            let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+            // A window of a few lines around a change keeps each case small.
+            let start = pick(lines.len());
+            lines = lines.split_off(start);
+            lines.truncate(1 + pick(40));
+            for _ in 0..1 + pick(3) {
+                let at = pick(lines.len());
+                let line = &mut lines[at];
+                match pick(5) {
+                    0 => line.insert_str(0, TOKENS[pick(2)]),
+                    1 => {
+                        let cut = line.len().min(pick(3));
+                        line.drain(..cut);
+                    }
+                    2 => {
+                        let col = pick(line.len() + 1);
+                        if line.is_char_boundary(col) {
+                            line.insert_str(col, TOKENS[pick(TOKENS.len())]);
+                        }
+                    }
+                    3 => {
+                        let copy = line.clone();
+                        lines.insert(at, copy);
+                    }
+                    _ => {
+                        lines.remove(at);
+                        if lines.is_empty() {
+                            lines.push(String::new());
+                        }
+                    }
+                }
+            }
+            let text = lines.join("\n") + "\n";
+            if let Some(ours) = read_with_traps(&text) {
+                assert_eq!(Some(ours), serde_and_traps(&text), "{text:?}");
+                read_some += 1;
+            }
+        }
+        assert!(read_some > cases / 20, "only {read_some} of {cases} read");
+    }
+
     /// mlk's own output, as its snapshots hold it, is read here: checking
     /// it (`mlk validate`) never needs libyaml.
     #[test]
