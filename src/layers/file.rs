@@ -4,9 +4,9 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
-use super::Layer;
+use super::{Layer, parse_layer};
 use crate::located::Located;
-use crate::problems::{Problems, parse_with_value};
+use crate::problems::Problems;
 use crate::spec::{API_VERSION, PlatformSpec};
 
 pub fn load(path: &Path) -> Result<Layer, Problems> {
@@ -21,7 +21,7 @@ pub fn load(path: &Path) -> Result<Layer, Problems> {
 /// Checks `text` as a spec on its own, then returns it as a layer with
 /// `apiVersion` and `kind` removed and `fromFile` paths made absolute.
 pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Layer, Problems> {
-    let (spec, mut value): (PlatformSpec, Value) = parse_with_value(origin, text)?;
+    let (spec, mut value): (PlatformSpec, Value) = parse_layer(origin, text)?;
     let header = |key: &str, got: Option<&str>, want: &str| -> Result<(), Located> {
         if got == Some(want) {
             return Ok(());

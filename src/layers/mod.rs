@@ -20,6 +20,22 @@ use crate::located::Located;
 use crate::problems::Problems;
 use crate::spec::PlatformSpec;
 
+/// A layer's text as `T` and as its YAML value. A text that keeps to the
+/// YAML mlk writes, as most specs and every profile do, is read by the
+/// manifest stage's reader of that subset; any other, and any `T` refuses,
+/// by serde_yaml, with every error and its line.
+fn parse_layer<T: serde::de::DeserializeOwned>(
+    origin: &str,
+    text: &str,
+) -> Result<(T, Value), Problems> {
+    if let Some(value) = crate::manifest::read_mapping(text)
+        && let Ok(typed) = T::deserialize(&value)
+    {
+        return Ok((typed, value));
+    }
+    crate::problems::parse_with_value(origin, text)
+}
+
 /// One source of spec values, already checked on its own.
 #[derive(Debug, Clone)]
 pub struct Layer {

@@ -85,7 +85,7 @@ pub fn load(name_or_path: &str) -> Result<Profile, Problems> {
 }
 
 fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, Problems> {
-    let (file, mut doc): (ProfileFile, Value) = crate::problems::parse_with_value(origin, text)?;
+    let (file, mut doc): (ProfileFile, Value) = super::parse_layer(origin, text)?;
     if file.api_version != API_VERSION || file.kind != "Profile" {
         return Err(Located::new(
             origin,

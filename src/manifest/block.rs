@@ -1,8 +1,10 @@
 //! A reader for the narrow YAML that mlk's own templates and its writer
-//! (`emit`) produce: block mappings and lists, one node per line, plain
+//! (`emit`) produce, and that specs and profiles are mostly written in:
+//! block mappings and lists, one node per line, plain
 //! scalars, JSON strings (which YAML reads as double-quoted scalars), `{}`,
-//! flow lists of plain words and JSON strings, literal block scalars
-//! (`|`, `|-`), and a local tag on a number (`!mlk 3`). It gives exactly
+//! flow lists and flow maps of plain words and JSON strings, literal
+//! block scalars (`|`, `|-`), folded ones of plain lines (`>`, `>-`), and
+//! a local tag on a number (`!mlk 3`). It gives exactly
 //! the values serde_yaml would, and the same YAML 1.1 traps as
 //! `yaml11::plain_traps`, and gives up (`None`) on anything else, which is
 //! then read by serde_yaml; so it never has to be right about more YAML
@@ -57,8 +59,8 @@ fn read_documents(text: &str, traps: bool) -> Option<Vec<(Value, Vec<Trap>)>> {
             return None;
         }
         let indent = raw.len() - text.len();
-        let block = match literal_header(text) {
-            Some(chomp) => Some(doc.literal(owner_column(indent, text), chomp, &mut raws)?),
+        let block = match block_header(text) {
+            Some(header) => Some(doc.block(owner_column(indent, text), header, &mut raws)?),
             None => None,
         };
         doc.lines.push(Line {
@@ -87,23 +89,32 @@ struct Lines<'a> {
     blocks: Vec<String>,
 }
 
-/// How a literal block scalar ends: `|` keeps one line break, `|-` none.
+/// A block scalar's header: literal (`|`) or folded (`>`), and how it
+/// ends: without `-` it keeps one line break, with `-` none.
 #[derive(Clone, Copy)]
-enum Chomp {
-    Clip,
-    Strip,
+struct Header {
+    folded: bool,
+    strip: bool,
 }
 
-/// A line that ends in a literal block scalar's header. Whether the
-/// header is in a value's place is for the reader to find; the lines
-/// after it are its content either way.
-fn literal_header(text: &str) -> Option<Chomp> {
-    if text.ends_with(" |") {
-        Some(Chomp::Clip)
-    } else if text.ends_with(" |-") {
-        Some(Chomp::Strip)
-    } else {
-        None
+/// A line that ends in a block scalar's header. Whether the header is in
+/// a value's place is for the reader to find; the lines after it are its
+/// content either way.
+fn block_header(text: &str) -> Option<Header> {
+    let (head, strip) = match text.strip_suffix('-') {
+        Some(head) => (head, true),
+        None => (text, false),
+    };
+    match (head.ends_with(" |"), head.ends_with(" >")) {
+        (true, _) => Some(Header {
+            folded: false,
+            strip,
+        }),
+        (_, true) => Some(Header {
+            folded: true,
+            strip,
+        }),
+        _ => None,
     }
 }
 
@@ -118,22 +129,23 @@ fn owner_column(indent: usize, text: &str) -> usize {
         column += rest.len() - after.len();
         rest = after;
     }
-    match rest.starts_with('|') {
+    match rest.starts_with(['|', '>']) {
         true => dash,
         false => column,
     }
 }
 
 impl<'a> Lines<'a> {
-    /// Takes a literal block scalar's content from `raws`: every line
-    /// indented at least as deep as its first, and the empty lines among
-    /// and after them. Gives up on what only a full reader gets right:
-    /// leading empty lines, lines of spaces, content not deeper than its
-    /// owner, or a next line between the two indentations.
-    fn literal(
+    /// Takes a block scalar's content from `raws`: every line indented at
+    /// least as deep as its first, and the empty lines among and after
+    /// them. Gives up on what only a full reader gets right: leading empty
+    /// lines, lines of spaces, content not deeper than its owner, a next
+    /// line between the two indentations, and a folded scalar with empty
+    /// or more-indented lines (which fold differently).
+    fn block(
         &mut self,
         owner: usize,
-        chomp: Chomp,
+        header: Header,
         raws: &mut std::iter::Peekable<std::str::Split<'a, char>>,
     ) -> Option<usize> {
         let mut content: Vec<&str> = Vec::new();
@@ -167,8 +179,12 @@ impl<'a> Lines<'a> {
         while content.last() == Some(&"") {
             content.pop();
         }
-        let mut value = content.join("\n");
-        if let Chomp::Clip = chomp {
+        let folded = |l: &&str| l.is_empty() || l.starts_with(' ');
+        if header.folded && content.iter().any(folded) {
+            return None;
+        }
+        let mut value = content.join(if header.folded { " " } else { "\n" });
+        if !header.strip {
             value.push('\n');
         }
         self.blocks.push(value);
@@ -327,15 +343,17 @@ impl<'a> Reader<'a> {
     /// of the literal block scalar that the line introduces.
     fn inline(&mut self, line: Line<'a>, text: &'a str, step: Step<'a>) -> Option<Value> {
         if let Some(b) = line.block {
-            let header = matches!(text, "|" | "|-");
+            let header = matches!(text, "|" | "|-" | ">" | ">-");
             return header.then(|| Value::String(std::mem::take(&mut self.blocks[b])));
         }
         let traps = &mut self.traps;
-        scalar(text, |item, plain| {
+        scalar(text, |inner, plain| {
             if let Some(t) = traps {
-                match item {
-                    None => t.check(plain, &[step], false),
-                    Some(i) => t.check(plain, &[step, Step::Index(i)], false),
+                match inner {
+                    Inner::Whole => t.check(plain, &[step], false),
+                    Inner::Item(i) => t.check(plain, &[step, Step::Index(i)], false),
+                    Inner::Key(k) => t.check(plain, &[step, Step::Key(k)], true),
+                    Inner::Value(k) => t.check(plain, &[step, Step::Key(k)], false),
                 }
             }
         })
@@ -378,23 +396,90 @@ fn entry(text: &str) -> Option<(&str, &str)> {
     (plainly_a_string(key) && key.chars().all(word)).then_some((key, rest))
 }
 
-/// An inline value: a JSON string, `{}`, a flow list, a tagged number,
-/// or a plain scalar. Each plain scalar is shown to `plain`, with its
-/// index in a flow list.
-fn scalar(text: &str, mut plain_seen: impl FnMut(Option<usize>, &str)) -> Option<Value> {
+/// Where a plain scalar of an inline value is: the value itself, an item
+/// of a flow list, or a key or value of a flow map.
+#[derive(Clone, Copy)]
+enum Inner<'t> {
+    Whole,
+    Item(usize),
+    Key(&'t str),
+    Value(&'t str),
+}
+
+/// An inline value: a JSON string, a flow map, a flow list, a tagged
+/// number, or a plain scalar. Each plain scalar is shown to `plain_seen`
+/// with where it is.
+fn scalar<'t>(text: &'t str, mut plain_seen: impl FnMut(Inner<'t>, &'t str)) -> Option<Value> {
     match text.as_bytes().first()? {
         b'"' => match quoted(text)? {
             (s, "") => Some(Value::String(s)),
             _ => None,
         },
         b'!' => tagged(text),
-        b'{' => (text == "{}").then(|| Value::Mapping(Mapping::new())),
-        b'[' => flow_list(text, |i, word| plain_seen(Some(i), word)),
+        b'{' => flow_map(text, plain_seen),
+        b'[' => flow_list(text, |i, word| plain_seen(Inner::Item(i), word)),
         _ => {
             let value = plain(text)?;
-            plain_seen(None, text);
+            plain_seen(Inner::Whole, text);
             Some(value)
         }
+    }
+}
+
+/// A word a flow collection may hold unquoted: nothing in it can end the
+/// item (`,`, `]`, `}`) or start a key (`: `).
+fn flow_word(word: &str) -> bool {
+    let plain_word = |b: u8| b.is_ascii_alphanumeric() || b"-_./".contains(&b);
+    !word.is_empty() && word.bytes().all(plain_word)
+}
+
+/// One item of a flow collection, a JSON string or a plain word, and the
+/// text after it: the `end` that closes the collection or `, `. A plain
+/// word is shown to `plain_seen`.
+fn flow_item<'t>(
+    text: &'t str,
+    end: char,
+    plain_seen: impl FnOnce(&'t str),
+) -> Option<(Value, &'t str)> {
+    if text.starts_with('"') {
+        let (s, after) = quoted(text)?;
+        return Some((Value::String(s), after));
+    }
+    let stop = text.find([',', end])?;
+    let word = &text[..stop];
+    if !flow_word(word) {
+        return None;
+    }
+    let value = plain(word)?;
+    plain_seen(word);
+    Some((value, &text[stop..]))
+}
+
+/// `{}` or `{a: b, c: "d"}`: a flow map of plain word keys, and plain
+/// words and JSON strings for values.
+fn flow_map<'t>(text: &'t str, mut plain_seen: impl FnMut(Inner<'t>, &'t str)) -> Option<Value> {
+    let mut rest = text.strip_prefix('{')?;
+    let mut map = Mapping::new();
+    if let Some(end) = rest.strip_prefix('}') {
+        return end.is_empty().then_some(Value::Mapping(map));
+    }
+    loop {
+        let colon = rest.find(": ")?;
+        let key = &rest[..colon];
+        if !flow_word(key) || !plainly_a_string(key) {
+            return None;
+        }
+        plain_seen(Inner::Key(key), key);
+        let seen = |word| plain_seen(Inner::Value(key), word);
+        let (value, after) = flow_item(&rest[colon + 2..], '}', seen)?;
+        rest = after;
+        if map.insert(Value::String(key.to_owned()), value).is_some() {
+            return None;
+        }
+        if rest == "}" {
+            return Some(Value::Mapping(map));
+        }
+        rest = rest.strip_prefix(", ")?;
     }
 }
 
@@ -413,32 +498,21 @@ fn tagged(text: &str) -> Option<Value> {
 }
 
 /// `[]` or `[a, "b"]`: a flow list of plain words and JSON strings.
-fn flow_list(text: &str, mut plain_seen: impl FnMut(usize, &str)) -> Option<Value> {
+fn flow_list<'t>(text: &'t str, mut plain_seen: impl FnMut(usize, &'t str)) -> Option<Value> {
     let mut rest = text.strip_prefix('[')?;
     let mut items = Vec::new();
     if let Some(end) = rest.strip_prefix(']') {
         return end.is_empty().then_some(Value::Sequence(items));
     }
     loop {
-        let (item, after) = match rest.starts_with('"') {
-            true => quoted(rest).map(|(s, after)| (Value::String(s), after))?,
-            false => {
-                let end = rest.find([',', ']'])?;
-                let word = &rest[..end];
-                let plain_word = |b: u8| b.is_ascii_alphanumeric() || b"-_./".contains(&b);
-                if !word.bytes().all(plain_word) {
-                    return None;
-                }
-                let value = plain(word)?;
-                plain_seen(items.len(), word);
-                (value, &rest[end..])
-            }
-        };
+        let index = items.len();
+        let (item, after) = flow_item(rest, ']', |word| plain_seen(index, word))?;
+        rest = after;
         items.push(item);
-        if after == "]" {
+        if rest == "]" {
             return Some(Value::Sequence(items));
         }
-        rest = after.strip_prefix(", ")?;
+        rest = rest.strip_prefix(", ")?;
     }
 }
 
@@ -553,8 +627,17 @@ script: |
 
     indented more
   last: line
+flow: {name: m1, uri: "s3://b/1/m", n: 3, y: yes, on: -1}
+flows:
+  - {name: a, registeredModel: b}
+  - {}
 stripped: |-
   no break at the end
+description: >-
+  One replica of everything, folded
+  into one line: a laptop cluster.
+folded: >
+  kept break
 
 
 after:
@@ -627,6 +710,24 @@ after:
             "a: |\n  x \n",
             "a:\n  - b: |\n     x\n    c: 1\n",
             "a: yes\nb: [on, \"off\"]\nc:\n  - 0777\n  - d: 1_000\ny: 1\n",
+            "a: {b: [], \"c\": 1}\n",
+            "a: {b: c,d: e}\n",
+            "a: {b: c, }\n",
+            "a: {b: }\n",
+            "a: {b: c, b: d}\n",
+            "a: {b: c d}\n",
+            "a: {b: http://x}\n",
+            "a: {b: -, c: ...}\n",
+            "a: {b: \"c: d\", e: \"}\"}\n",
+            "a: {b: c}}\n",
+            "a: >\n  x\n\n  y\n",
+            "a: >\n  x\n    more\n  y\n",
+            "a: >+\n  x\n\n",
+            "a: >2\n   x\n",
+            "a: >-\n  x\n  y\nb: >\n  z\n",
+            "- >\n x\n",
+            "a: {b: {c: d}}\n",
+            "- {y: n, 1: 0777, a.b/c: 1_000}\n",
         ] {
             if let Some(ours) = read_with_traps(text) {
                 assert_eq!(ours, serde_and_traps(text).unwrap(), "{text:?}");
@@ -648,8 +749,9 @@ after:
     /// variant is read as serde_yaml and `yaml11` read it, or left to them.
     #[test]
     fn changed_snapshots_are_never_misread() {
-        const TOKENS: [&str; 14] = [
+        const TOKENS: [&str; 19] = [
             " ", "  ", "- ", "|", "|-", "|+", "#", ": ", "\"", "'", "yes", "---", "\n", "!",
+            "{a: b}", "{", ", ", ">", ">-",
         ];
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
         let mut snapshots: Vec<String> = std::fs::read_dir(dir)
@@ -741,7 +843,7 @@ after:
         const HEADS: [&str; 5] = ["", "- ", "-", "- - ", "-  "];
         const KEYS: [&str; 8] = ["a", "b", "y", "1", "a.b/c", "\"k\"", "!mlk 0", "-k"];
         const SEPARATORS: [&str; 3] = [": ", ":", " : "];
-        const VALUES: [&str; 27] = [
+        const VALUES: [&str; 31] = [
             "|\n  text\n\n  # more",
             "|-\n   a\n    b",
             "|\n-x",
@@ -769,6 +871,10 @@ after:
             "[-c, 2]",
             "--x",
             "---",
+            "{a: b, y: \"c\"}",
+            "{n: 0777, \"q\": 1}",
+            ">\n  a\n  b",
+            ">-\n  x\n\n  y",
         ];
         let mut seed: u64 = 0x5eed;
         let mut pick = |n: usize| {
@@ -791,7 +897,7 @@ after:
                             text.push_str(KEYS[pick(8)]);
                             text.push_str(SEPARATORS[pick(3)]);
                         }
-                        text.push_str(VALUES[pick(27)]);
+                        text.push_str(VALUES[pick(31)]);
                     }
                 }
                 text.push('\n');

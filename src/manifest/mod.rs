@@ -91,6 +91,25 @@ fn general_stream(text: &str, component: &'static str) -> Result<Vec<Document>, 
     Ok(docs.into_iter().map(&mut trapped).collect())
 }
 
+/// The one document of `text`, a mapping, when the reader of mlk's own
+/// subset reads all of it: what a spec or a profile usually is. `None`
+/// leaves the text to serde_yaml. Debug builds (every test run) read it
+/// both ways and compare.
+pub fn read_mapping(text: &str) -> Option<Value> {
+    let mut docs = block::read(text)?;
+    if docs.len() != 1 || !docs[0].is_mapping() {
+        return None;
+    }
+    let value = docs.pop()?;
+    #[cfg(debug_assertions)]
+    assert_eq!(
+        serde_yaml::from_str::<Value>(text).ok().as_ref(),
+        Some(&value),
+        "the subset reader misread {text:?}"
+    );
+    Some(value)
+}
+
 /// Every non-empty document, for text mlk wrote itself: its plain scalars
 /// and its nesting are the templates' own, so neither traps nor depth are
 /// looked for. Most of it is read by the reader of the templates' own
