@@ -24,8 +24,7 @@ impl Path {
         p
     }
 
-    /// Descends in place, for a walk that goes back up with [`Path::truncate`]
-    /// instead of allocating a path per field.
+    /// Descends in place, without allocating a path per step.
     pub fn push_key(&mut self, k: &str) {
         let plain = !k.is_empty()
             && k.chars()
@@ -55,14 +54,39 @@ impl Path {
         use std::fmt::Write as _;
         let _ = write!(self.0, "[{i}]");
     }
+}
 
-    /// The length to [`Path::truncate`] back to.
-    pub fn depth_mark(&self) -> usize {
-        self.0.len()
+/// One step down from a node: a key of a map or an index of a list.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// A path kept as its steps and written out only when asked: a walk over
+/// every node grows and shrinks it at each one, and reports from few.
+#[derive(Debug, Default)]
+pub struct Steps<'a>(Vec<Step<'a>>);
+
+impl<'a> Steps<'a> {
+    pub fn push(&mut self, step: Step<'a>) {
+        self.0.push(step);
     }
 
-    pub fn truncate(&mut self, mark: usize) {
-        self.0.truncate(mark);
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+
+    /// The path, `more` steps further down.
+    pub fn path(&self, more: &[Step]) -> Path {
+        let mut path = Path::root();
+        for step in self.0.iter().chain(more) {
+            match step {
+                Step::Key(k) => path.push_key(k),
+                Step::Index(i) => path.push_index(*i),
+            }
+        }
+        path
     }
 }
 
@@ -97,6 +121,19 @@ mod tests {
             r#"metadata.labels["app.kubernetes.io/name"]"#
         );
         assert_eq!(Path::root().to_string(), ".");
+    }
+
+    #[test]
+    fn steps_are_written_as_the_path() {
+        let mut steps = Steps::default();
+        steps.push(Step::Key("spec"));
+        steps.push(Step::Key("containers"));
+        steps.push(Step::Index(0));
+        let name = steps.path(&[Step::Key("name")]);
+        assert_eq!(name.to_string(), "spec.containers[0].name");
+        steps.pop();
+        steps.pop();
+        assert_eq!(steps.path(&[]).to_string(), "spec");
     }
 
     /// A quoted key reads exactly as Rust's `{:?}` writes it.

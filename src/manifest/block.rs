@@ -17,7 +17,7 @@ use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Number, Value};
 
 use crate::bounds::MAX_DEPTH;
-use crate::field_path::Path;
+use crate::field_path::{Step, Steps};
 use crate::yaml11::{self, Trap, plain_decimal, plainly_a_string};
 
 /// The documents of `text` that hold something, or `None` where the text
@@ -220,14 +220,8 @@ struct Reader<'a> {
 /// Where the reader is, and the traps it has found.
 #[derive(Default)]
 struct Traps<'a> {
-    path: Vec<Step<'a>>,
+    path: Steps<'a>,
     found: Vec<Trap>,
-}
-
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
 }
 
 impl Traps<'_> {
@@ -236,18 +230,11 @@ impl Traps<'_> {
         let Some(message) = yaml11::trap(plain) else {
             return;
         };
-        let mut path = Path::root();
-        for step in self.path.iter().chain(more) {
-            match step {
-                Step::Key(k) => path.push_key(k),
-                Step::Index(i) => path.push_index(*i),
-            }
-        }
         let message = match is_key {
             true => format!("key: {message}"),
             false => message,
         };
-        let path = path.to_string();
+        let path = self.path.path(more).to_string();
         self.found.push(Trap { path, message });
     }
 }

@@ -6,14 +6,14 @@ use base64::Engine;
 use serde_yaml::Value;
 
 use super::schema::Check;
-use crate::field_path::Path;
+use crate::field_path::{Step, Steps};
 use crate::types::{LabelKey, LabelValue, Name, Quantity, Subdomain};
 
 /// Annotations of one object may total 256 KiB.
 const ANNOTATIONS_MAX: usize = 256 * 1024;
 
-pub fn check(c: Check, v: &Value, path: &Path) -> Vec<(String, String)> {
-    let at = |msg: String| vec![(path.to_string(), msg)];
+pub fn check(c: Check, v: &Value, path: &Steps) -> Vec<(String, String)> {
+    let at = |msg: String| vec![(path.path(&[]).to_string(), msg)];
     match (c, v) {
         (Check::Labels, Value::Mapping(m)) => labels(m, path),
         (Check::Annotations, Value::Mapping(m)) => annotations(m, path),
@@ -29,34 +29,34 @@ fn name<T: TryFrom<String, Error = String>>(s: &str) -> Option<String> {
     T::try_from(s.to_owned()).err()
 }
 
-fn labels(m: &serde_yaml::Mapping, path: &Path) -> Vec<(String, String)> {
+fn labels(m: &serde_yaml::Mapping, path: &Steps) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for (k, v) in m {
         let Some(k) = k.as_str() else { continue };
-        let p = path.key(k).to_string();
+        let at = || path.path(&[Step::Key(k)]).to_string();
         if let Err(e) = LabelKey::try_from(k.to_owned()) {
-            found.push((p.clone(), e));
+            found.push((at(), e));
         }
         if let Some(Err(e)) = v.as_str().map(|s| LabelValue::try_from(s.to_owned())) {
-            found.push((p, e));
+            found.push((at(), e));
         }
     }
     found
 }
 
-fn annotations(m: &serde_yaml::Mapping, path: &Path) -> Vec<(String, String)> {
+fn annotations(m: &serde_yaml::Mapping, path: &Steps) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let mut total = 0;
     for (k, v) in m {
         let Some(k) = k.as_str() else { continue };
         total += k.len() + v.as_str().map_or(0, str::len);
         if let Err(e) = LabelKey::try_from(k.to_owned()) {
-            found.push((path.key(k).to_string(), e));
+            found.push((path.path(&[Step::Key(k)]).to_string(), e));
         }
     }
     if total > ANNOTATIONS_MAX {
         found.push((
-            path.to_string(),
+            path.path(&[]).to_string(),
             format!("annotations total {total} bytes, more than the {ANNOTATIONS_MAX} allowed"),
         ));
     }

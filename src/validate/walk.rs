@@ -7,31 +7,31 @@ use serde_yaml::Value;
 use super::defs::Defs;
 use super::format;
 use super::schema::{Schema, Type};
-use crate::field_path::Path;
+use crate::field_path::{Step, Steps};
 
 /// The path of the value being checked grows and shrinks with the walk;
 /// it is written out only for a problem.
-pub struct Walker<'a> {
+pub struct Walker<'a, 'v> {
     defs: &'a Defs,
-    path: Path,
+    path: Steps<'v>,
     pub found: Vec<(String, String)>,
 }
 
-impl<'a> Walker<'a> {
-    pub fn new(defs: &'a Defs) -> Walker<'a> {
+impl<'a, 'v> Walker<'a, 'v> {
+    pub fn new(defs: &'a Defs) -> Walker<'a, 'v> {
         Walker {
             defs,
-            path: Path::root(),
+            path: Steps::default(),
             found: Vec::new(),
         }
     }
 
     fn report(&mut self, message: impl Into<String>) {
-        self.found.push((self.path.to_string(), message.into()));
+        self.found.push((self.path.path(&[]).to_string(), message.into()));
     }
 
     /// Checks `v` against `s`; `v` is the root of its document.
-    pub fn check(&mut self, v: &Value, s: &Schema) {
+    pub fn check(&mut self, v: &'v Value, s: &Schema) {
         let r = s.resolve(self.defs);
         if let Value::Tagged(t) = v {
             return self.check(&t.value, s);
@@ -47,19 +47,16 @@ impl<'a> Walker<'a> {
         };
         self.leaf(v, r, enums);
         if let Some(c) = check {
-            for (p, msg) in format::check(c, v, &self.path) {
-                self.found.push((p, msg));
-            }
+            self.found.extend(format::check(c, v, &self.path));
         }
         match v {
             Value::Mapping(m) => self.object(m, r),
             Value::Sequence(items) => {
                 if let Some(item) = &r.items {
                     for (i, x) in items.iter().enumerate() {
-                        let mark = self.path.depth_mark();
-                        self.path.push_index(i);
+                        self.path.push(Step::Index(i));
                         self.check(x, item);
-                        self.path.truncate(mark);
+                        self.path.pop();
                     }
                 }
             }
@@ -110,7 +107,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn object(&mut self, m: &serde_yaml::Mapping, r: &Schema) {
+    fn object(&mut self, m: &'v serde_yaml::Mapping, r: &Schema) {
         for (k, v) in m {
             let Some(key) = k.as_str() else {
                 self.report("a key that is not a string");
@@ -119,8 +116,7 @@ impl<'a> Walker<'a> {
             if v.is_null() && !r.properties.get(key).is_some_and(|p| p.nullable) {
                 continue; // null is "not set" to the API server
             }
-            let mark = self.path.depth_mark();
-            self.path.push_key(key);
+            self.path.push(Step::Key(key));
             match (r.properties.get(key), &r.additional) {
                 (Some(p), _) => self.check(v, p),
                 (None, Some(a)) => self.check(v, a),
@@ -130,15 +126,13 @@ impl<'a> Walker<'a> {
                     self.report(format!("unknown field {key:?}{hint}"));
                 }
             }
-            self.path.truncate(mark);
+            self.path.pop();
         }
         for req in &r.required {
             let present = m.get(req.as_str()).is_some_and(|v| !v.is_null());
             if !present {
-                let mark = self.path.depth_mark();
-                self.path.push_key(req);
-                self.report("required field is missing");
-                self.path.truncate(mark);
+                let path = self.path.path(&[Step::Key(req)]).to_string();
+                self.found.push((path, "required field is missing".into()));
             }
         }
     }
