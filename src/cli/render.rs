@@ -142,8 +142,11 @@ impl Prepared {
             lookup.lock = lock::read(&self.lock_path).map_err(anyhow::Error::msg)?;
         }
         let inputs = spec.inputs(&self.sets);
-        let rendered = render_platform(&inputs, self.vars, &self.catalog, &lookup, &self.allowed)?;
-        Ok((rendered, self.lock_path))
+        let rendered = render_platform(&inputs, self.vars, &self.catalog, &lookup, &self.allowed);
+        // A command renders once and then the process ends: the schemas
+        // it read need not be freed node by node.
+        std::mem::forget(self.catalog);
+        Ok((rendered?, self.lock_path))
     }
 }
 

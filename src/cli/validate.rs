@@ -132,9 +132,10 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
         ReportFormat::Json => json_report(&report, valid),
     };
     // The process ends once the report is written; freeing the documents
-    // node by node would only delay it.
+    // and the schemas node by node would only delay it.
     drop(report);
     std::mem::forget(docs);
+    std::mem::forget(catalog);
     Ok(Output {
         stdout,
         code: if valid { 0 } else { 1 },

@@ -27,7 +27,8 @@ impl<'a, 'v> Walker<'a, 'v> {
     }
 
     fn report(&mut self, message: impl Into<String>) {
-        self.found.push((self.path.path(&[]).to_string(), message.into()));
+        self.found
+            .push((self.path.path(&[]).to_string(), message.into()));
     }
 
     /// Checks `v` against `s`; `v` is the root of its document.
