@@ -73,8 +73,8 @@ fn read_documents(text: &str, traps: bool) -> Option<Vec<(Value, Vec<Trap>)>> {
     Some(docs)
 }
 
-/// One line of a document: its indentation, the rest, and the literal
-/// block scalar it introduces, if any.
+/// One line of a document: its indentation, the rest, and the block
+/// scalar (literal or folded) it introduces, if any.
 #[derive(Clone, Copy)]
 struct Line<'a> {
     indent: usize,
@@ -82,7 +82,7 @@ struct Line<'a> {
     block: Option<usize>,
 }
 
-/// A document's lines, and the contents of its literal block scalars.
+/// A document's lines, and the contents of its block scalars.
 #[derive(Default)]
 struct Lines<'a> {
     lines: Vec<Line<'a>>,
@@ -327,7 +327,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A value on its key's or item's own line: a scalar, or the header
-    /// of the literal block scalar that the line introduces.
+    /// of the block scalar that the line introduces.
     fn inline(&mut self, line: Line<'a>, text: &'a str, step: Step<'a>) -> Option<Value> {
         if let Some(b) = line.block {
             let header = matches!(text, "|" | "|-" | ">" | ">-");
