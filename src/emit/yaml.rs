@@ -3,6 +3,8 @@
 //! booleans; this writer quotes every string that either YAML version
 //! could read as anything but that string.
 
+use std::fmt::Write;
+
 use serde_yaml::{Mapping, Value};
 
 use crate::manifest::Document;
@@ -34,7 +36,11 @@ fn write_document(out: &mut String, v: &Value) {
 }
 
 fn pad(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    const SPACES: &str = "                                                                ";
+    match SPACES.get(..n) {
+        Some(spaces) => out.push_str(spaces),
+        None => out.extend(std::iter::repeat_n(' ', n)),
+    }
 }
 
 /// `first_inline`: the first line follows a `- ` already written.
@@ -103,7 +109,9 @@ fn inline(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
         Value::String(s) if is_plain_safe(s) => out.push_str(s),
         Value::String(s) => double_quoted(out, s),
         Value::Sequence(s) if s.is_empty() => out.push_str("[]"),
@@ -113,31 +121,45 @@ fn inline(out: &mut String, v: &Value) {
     }
 }
 
-/// Words YAML 1.1 or 1.2 read as booleans or null, in any case.
+/// Words YAML 1.1 or 1.2 read as booleans or null, in any case; none is
+/// longer than five bytes.
 const RESERVED: [&str; 12] = [
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "=", "<<",
 ];
 
 /// Plain only when no YAML reader could take it for anything else:
-/// a small alphabet, no reserved word, nothing number-like.
+/// a small alphabet, no reserved word, nothing number-like. One pass over
+/// the bytes, as every string of every object comes through here.
 fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
         return false;
     };
-    let charset = |c: char| c.is_ascii_alphanumeric() || "_./-:".contains(c);
-    let number_like = |s: &str| {
-        s.chars()
-            .all(|c| c.is_ascii_hexdigit() || "xXoO_.+-:".contains(c))
-    };
+    let (mut alpha, mut digit, mut colon) = (false, false, false);
+    // Only hex digits and `xXoO_.+-:`: a number in some YAML reading.
+    let mut number_like = true;
+    for &c in b {
+        match c {
+            b'a'..=b'z' | b'A'..=b'Z' => {
+                alpha = true;
+                number_like &= c.is_ascii_hexdigit() || matches!(c, b'x' | b'X' | b'o' | b'O');
+            }
+            b'0'..=b'9' => digit = true,
+            b':' => colon = true,
+            b'_' | b'.' | b'-' => {}
+            b'/' => number_like = false,
+            _ => return false,
+        }
+    }
     // `--host`, `-c`: a dash followed by a letter or dash is no YAML indicator.
-    let flag = first == '-' && s[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '-');
-    s.chars().all(charset)
-        && (first.is_ascii_alphanumeric() || first == '/' || first == '_' || flag)
-        && s.chars().any(|c| c.is_ascii_alphanumeric())
-        && !s.ends_with(':')
-        && (!s.contains(':') || s.chars().any(|c| c.is_ascii_alphabetic()))
-        && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
-        && !(first.is_ascii_digit() && number_like(s))
+    let flag =
+        first == b'-' && matches!(b.get(1), Some(c) if c.is_ascii_alphabetic() || *c == b'-');
+    (first.is_ascii_alphanumeric() || first == b'/' || first == b'_' || flag)
+        && (alpha || digit)
+        && b[b.len() - 1] != b':'
+        && (!colon || alpha)
+        && !(b.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
+        && !(first.is_ascii_digit() && number_like)
 }
 
 /// A literal block (`|`) keeps multi-line text readable; it is used only
