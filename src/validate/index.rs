@@ -15,9 +15,9 @@ type Id<'a> = (&'a str, Option<&'a str>, &'a str);
 
 pub struct Index<'a> {
     pub pods: Vec<Pod<'a>>,
-    pod_labels: LabelIndex,
-    services: Vec<(&'a Document, Labels)>,
-    service_labels: LabelIndex,
+    pod_labels: LabelIndex<'a>,
+    services: Vec<(&'a Document, Labels<'a>)>,
+    service_labels: LabelIndex<'a>,
     objects: HashMap<Id<'a>, &'a Document>,
     /// Secrets an operator in the stream writes, with their keys.
     operated: HashMap<(Option<&'a str>, String), Vec<String>>,
@@ -65,14 +65,14 @@ impl<'a> Index<'a> {
     }
 
     /// The pods in `ns` whose labels include every pair of `exact`.
-    pub fn pods_with(&self, ns: Option<&str>, exact: &Labels) -> Vec<&Pod<'a>> {
+    pub fn pods_with(&self, ns: Option<&'a str>, exact: &Labels<'a>) -> Vec<&Pod<'a>> {
         let candidates = self.pod_labels.candidates(Some(ns), exact);
         candidates.into_iter().map(|i| &self.pods[i]).collect()
     }
 
     /// The pods in `ns` a label selector (`matchLabels`,
     /// `matchExpressions`) picks; a missing selector picks every one.
-    pub fn pods_selected(&self, ns: Option<&str>, selector: &Value) -> Vec<&Pod<'a>> {
+    pub fn pods_selected(&self, ns: Option<&'a str>, selector: &'a Value) -> Vec<&Pod<'a>> {
         let exact = str_map(&selector["matchLabels"]);
         let candidates = self.pod_labels.candidates(Some(ns), &exact);
         candidates
@@ -85,7 +85,7 @@ impl<'a> Index<'a> {
     /// The Services a selector picks, among those `in_scope` allows.
     pub fn services_selected(
         &self,
-        selector: &Value,
+        selector: &'a Value,
         in_scope: impl Fn(&Document) -> bool,
     ) -> Vec<&'a Document> {
         let exact = str_map(&selector["matchLabels"]);
@@ -100,16 +100,19 @@ impl<'a> Index<'a> {
 }
 
 /// Items (by position) per namespace and per label pair.
-struct LabelIndex {
-    by_namespace: HashMap<Option<String>, Vec<usize>>,
-    by_label: HashMap<(Option<String>, String, String), Vec<usize>>,
+struct LabelIndex<'a> {
+    by_namespace: HashMap<Option<&'a str>, Vec<usize>>,
+    by_label: HashMap<(Option<&'a str>, &'a str, &'a str), Vec<usize>>,
     all: Vec<usize>,
     /// Positions by label pair in any namespace.
-    by_label_anywhere: HashMap<(String, String), Vec<usize>>,
+    by_label_anywhere: HashMap<(&'a str, &'a str), Vec<usize>>,
 }
 
-impl LabelIndex {
-    fn new<'l>(items: impl Iterator<Item = (Option<&'l str>, &'l Labels)>) -> LabelIndex {
+impl<'a> LabelIndex<'a> {
+    fn new<'l>(items: impl Iterator<Item = (Option<&'a str>, &'l Labels<'a>)>) -> Self
+    where
+        'a: 'l,
+    {
         let mut index = LabelIndex {
             by_namespace: HashMap::new(),
             by_label: HashMap::new(),
@@ -117,14 +120,11 @@ impl LabelIndex {
             by_label_anywhere: HashMap::new(),
         };
         for (i, (ns, labels)) in items.enumerate() {
-            let ns = ns.map(str::to_owned);
             index.all.push(i);
-            index.by_namespace.entry(ns.clone()).or_default().push(i);
-            for (k, v) in labels {
-                let pair = (k.clone(), v.clone());
-                index.by_label_anywhere.entry(pair).or_default().push(i);
-                let key = (ns.clone(), k.clone(), v.clone());
-                index.by_label.entry(key).or_default().push(i);
+            index.by_namespace.entry(ns).or_default().push(i);
+            for (&k, &v) in labels {
+                index.by_label_anywhere.entry((k, v)).or_default().push(i);
+                index.by_label.entry((ns, k, v)).or_default().push(i);
             }
         }
         index
@@ -133,28 +133,16 @@ impl LabelIndex {
     /// Positions, in order, of the items in `ns` (any namespace for
     /// `None`) that carry every pair of `exact`: the shortest list of one
     /// pair, filtered by the others.
-    fn candidates(&self, ns: Option<Option<&str>>, exact: &Labels) -> Vec<usize> {
+    fn candidates(&self, ns: Option<Option<&'a str>>, exact: &Labels<'a>) -> Vec<usize> {
         let empty: &[usize] = &[];
-        let list = |k: &String, v: &String| -> &[usize] {
-            let found = match ns {
-                Some(ns) => {
-                    let key = (ns.map(str::to_owned), k.clone(), v.clone());
-                    self.by_label.get(&key)
-                }
-                None => self.by_label_anywhere.get(&(k.clone(), v.clone())),
-            };
-            found.map_or(empty, Vec::as_slice)
-        };
+        let list = |&k, &v| self.with_label(ns, k, v);
         let shortest = exact
             .iter()
             .map(|(k, v)| list(k, v))
             .min_by_key(|l| l.len());
         let base: &[usize] = match (shortest, ns) {
             (Some(l), _) => l,
-            (None, Some(ns)) => self
-                .by_namespace
-                .get(&ns.map(str::to_owned))
-                .map_or(empty, Vec::as_slice),
+            (None, Some(ns)) => self.by_namespace.get(&ns).map_or(empty, Vec::as_slice),
             (None, None) => &self.all,
         };
         let has_all = |i: &usize| {
@@ -163,5 +151,15 @@ impl LabelIndex {
                 .all(|(k, v)| list(k, v).binary_search(i).is_ok())
         };
         base.iter().copied().filter(has_all).collect()
+    }
+
+    /// Positions of the items in `ns` (any namespace for `None`) with
+    /// the label `k=v`.
+    fn with_label(&self, ns: Option<Option<&'a str>>, k: &'a str, v: &'a str) -> &[usize] {
+        let found = match ns {
+            Some(ns) => self.by_label.get(&(ns, k, v)),
+            None => self.by_label_anywhere.get(&(k, v)),
+        };
+        found.map_or(&[], Vec::as_slice)
     }
 }

@@ -11,7 +11,7 @@ use super::pods::{Pod, indexed, items};
 use crate::field_path::Path;
 use crate::manifest::Document;
 
-pub fn check(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String)) {
+pub fn check<'a>(doc: &'a Document, index: &Index<'a>, report: &mut impl FnMut(Path, String)) {
     let local = Local {
         index,
         ns: doc.namespace(),
@@ -44,11 +44,11 @@ pub fn check(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String
 /// The pods of the policy's own namespace.
 struct Local<'i, 'a> {
     index: &'i Index<'a>,
-    ns: Option<&'i str>,
+    ns: Option<&'a str>,
 }
 
 impl<'i, 'a> Local<'i, 'a> {
-    fn selected(&self, selector: &Value) -> Vec<&'i Pod<'a>> {
+    fn selected(&self, selector: &'a Value) -> Vec<&'i Pod<'a>> {
         self.index.pods_selected(self.ns, selector)
     }
 }
@@ -57,7 +57,7 @@ impl<'i, 'a> Local<'i, 'a> {
 /// in this namespace; reports each that selects nothing.
 fn pod_peers<'i, 'a>(
     local: &Local<'i, 'a>,
-    peers: &Value,
+    peers: &'a Value,
     at: &Path,
     report: &mut impl FnMut(Path, String),
 ) -> Option<Vec<&'i Pod<'a>>> {

@@ -27,7 +27,7 @@ fn api(doc: &Document) -> Option<&str> {
 
 /// A pod with these labels and container ports, standing for all the
 /// pods the operator runs for `doc`.
-fn operated<'a>(doc: &'a Document, labels: Labels, ports: Value) -> Pod<'a> {
+fn operated<'a>(doc: &'a Document, labels: Labels<'a>, ports: Value) -> Pod<'a> {
     // `containers: [{name: operated, ports: PORTS}]`
     let container = serde_yaml::Mapping::from_iter([
         (Value::from("name"), Value::from("operated")),
@@ -57,11 +57,11 @@ fn port(name: Option<&str>, number: u16) -> Value {
 }
 
 pub fn pods(doc: &Document) -> Vec<Pod<'_>> {
-    let name = doc.name().to_owned();
+    let name = doc.name();
     match (api(doc), doc.kind()) {
         (Some(CNPG_API), "Cluster") => {
             let mut labels = str_map(&doc.value["spec"]["inheritedMetadata"]["labels"]);
-            labels.insert("cnpg.io/cluster".into(), name);
+            labels.insert("cnpg.io/cluster", name);
             let ports = vec![
                 port(Some("postgresql"), 5432),
                 port(Some("metrics"), 9187),
@@ -72,8 +72,8 @@ pub fn pods(doc: &Document) -> Vec<Pod<'_>> {
         (Some(KSERVE_API), "InferenceService") => {
             let predictor = &doc.value["spec"]["predictor"];
             let mut labels = str_map(&predictor["labels"]);
-            labels.insert("serving.kserve.io/inferenceservice".into(), name);
-            labels.insert("component".into(), "predictor".into());
+            labels.insert("serving.kserve.io/inferenceservice", name);
+            labels.insert("component", "predictor");
             let mut ports = vec![port(None, PREDICTOR_PORT)];
             for c in predictor["containers"].as_sequence().into_iter().flatten() {
                 ports.extend(c["ports"].as_sequence().into_iter().flatten().cloned());

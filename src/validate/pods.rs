@@ -10,13 +10,15 @@ use super::operators;
 use crate::field_path::Path;
 use crate::manifest::Document;
 
-pub type Labels = BTreeMap<String, String>;
+/// Label pairs, borrowed from the stream (or `'static` for those an
+/// operator adds): indexing a stream copies no label.
+pub type Labels<'a> = BTreeMap<&'a str, &'a str>;
 
 pub struct Pod<'a> {
     pub doc: &'a Document,
     /// Where the pod template sits in its object (`spec.template`).
     pub at: Path,
-    pub labels: Labels,
+    pub labels: Labels<'a>,
     pub spec: Cow<'a, Value>,
     /// Created by an operator: no template of the stream's own to check.
     pub operated: bool,
@@ -30,11 +32,11 @@ pub fn all(docs: &[Document]) -> Vec<Pod<'_>> {
         .collect()
 }
 
-pub fn str_map(v: &Value) -> Labels {
+pub fn str_map(v: &Value) -> Labels<'_> {
     v.as_mapping()
         .map(|m| {
             m.iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                .filter_map(|(k, v)| Some((k.as_str()?, v.as_str()?)))
                 .collect()
         })
         .unwrap_or_default()
@@ -84,8 +86,8 @@ pub fn selects(selector: &Value, labels: &Labels) -> bool {
                 .collect();
             let has = labels.get(key);
             match e["operator"].as_str() {
-                Some("In") => has.is_some_and(|v| values.contains(&v.as_str())),
-                Some("NotIn") => has.is_none_or(|v| !values.contains(&v.as_str())),
+                Some("In") => has.is_some_and(|v| values.contains(v)),
+                Some("NotIn") => has.is_none_or(|v| !values.contains(v)),
                 Some("Exists") => has.is_some(),
                 Some("DoesNotExist") => has.is_none(),
                 _ => false,
