@@ -223,5 +223,5 @@ fn read_spec(path: &Path) -> Result<Layer, Problems> {
 /// request from the profile above a limit from the file, a `--set` of the
 /// wrong type), so the merged value is checked too.
 fn check(value: &Value, origin: &str) -> Result<PlatformSpec, Located> {
-    serde_yaml::from_value(value.clone()).map_err(|e| Located::from_yaml(origin, &e))
+    serde::Deserialize::deserialize(value).map_err(|e| Located::from_yaml(origin, &e))
 }
