@@ -148,12 +148,33 @@ pub fn plain_decimal(s: &str) -> Option<u64> {
 /// Most scalars are names, images and paths: a YAML 1.2 core-schema
 /// reader makes a string of anything that starts with a letter or `/`,
 /// but for its null and bool words. Asking serde_yaml about each one
-/// would parse a document per scalar.
+/// would parse a document per scalar. Quantities (`500m`, `10Gi`) and
+/// flags (`-c`, `--host`) are strings too.
 pub fn plainly_a_string(s: &str) -> bool {
     const WORDS: [&str; 9] = [
         "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
     ];
-    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/') && !WORDS.contains(&s)
+    let word = s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/') && !WORDS.contains(&s);
+    word || quantity(s) || flag(s)
+}
+
+/// Digits, then letters that no number reading takes: not an exponent
+/// (`1e3`) and not a base prefix (`0x1f`, `0o7`, `0b1`).
+fn quantity(s: &str) -> bool {
+    let unit = s.trim_start_matches(|c: char| c.is_ascii_digit());
+    unit.len() < s.len()
+        && !unit.is_empty()
+        && unit.bytes().all(|b| b.is_ascii_alphabetic())
+        && !unit.starts_with(['e', 'E', 'x', 'X', 'o', 'O', 'b', 'B'])
+}
+
+/// A dash and a word of letters and dashes: no sign of a number (`-inf`
+/// reads as infinite, which serde_yaml leaves a string).
+fn flag(s: &str) -> bool {
+    let rest = s.trim_start_matches('-');
+    (1..=2).contains(&(s.len() - rest.len()))
+        && rest.starts_with(|c: char| c.is_ascii_alphabetic())
+        && rest.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
 }
 
 /// Why Kubernetes reads this plain scalar as another type, if it does.
@@ -314,6 +335,36 @@ mod tests {
             }
         }
         assert!(!plainly_a_string("true") && !plainly_a_string(".5"));
+    }
+
+    /// Quantities and flags: every short string the shortcut takes for
+    /// one is a string to serde_yaml, and the ones that matter are taken.
+    #[test]
+    fn quantities_and_flags_are_strings() {
+        let alphabet: Vec<char> = "01e9ExXoObBinfaNIGMmk-.+_".chars().collect();
+        let (mut words, mut last) = (Vec::new(), vec![String::new()]);
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}")))
+                .collect();
+            words.extend(last.iter().cloned());
+        }
+        let mut taken = 0;
+        for w in words.iter().filter(|w| quantity(w) || flag(w)) {
+            let v = serde_yaml::from_str::<serde_yaml::Value>(w).unwrap();
+            assert!(v.is_string(), "{w:?} reads as {v:?}");
+            taken += 1;
+        }
+        assert!(taken > 1000, "{taken}");
+        for w in ["500m", "10Gi", "128Mi", "1k", "-c", "--host", "-inf", "--"] {
+            assert_eq!(quantity(w) || flag(w), w != "--", "{w}");
+        }
+        for w in [
+            "1e3", "0x1f", "0o7", "0b1", "1", "-1", "-.inf", "1.5Gi", "---x",
+        ] {
+            assert!(!quantity(w) && !flag(w), "{w}");
+        }
     }
 
     /// The shortcuts for null, bool and decimal read as serde_yaml does.
