@@ -4,6 +4,7 @@
 //! selecting the pods, an env var reading the Secret) then resolve.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use serde_yaml::Value;
 
@@ -25,26 +26,36 @@ fn api(doc: &Document) -> Option<&str> {
     doc.value["apiVersion"].as_str()
 }
 
-/// A pod with these labels and container ports, standing for all the
-/// pods the operator runs for `doc`.
-fn operated<'a>(doc: &'a Document, labels: Labels<'a>, ports: Value) -> Pod<'a> {
-    // `containers: [{name: operated, ports: PORTS}]`
-    let container = serde_yaml::Mapping::from_iter([
-        (Value::from("name"), Value::from("operated")),
-        (Value::from("ports"), ports),
-    ]);
-    let containers = Value::Sequence(vec![Value::Mapping(container)]);
-    let spec = Value::Mapping(serde_yaml::Mapping::from_iter([(
-        Value::from("containers"),
-        containers,
-    )]));
+/// A pod with these labels and spec, standing for all the pods the
+/// operator runs for `doc`.
+fn operated<'a>(doc: &'a Document, labels: Labels<'a>, spec: Cow<'a, Value>) -> Pod<'a> {
     Pod {
         doc,
         at: Path::root(),
         labels,
-        spec: Cow::Owned(spec),
+        spec,
         operated: true,
     }
+}
+
+/// `containers: [{name: operated, ports: PORTS}]`
+fn spec_with_ports(ports: Vec<Value>) -> Value {
+    let container = serde_yaml::Mapping::from_iter([
+        (Value::from("name"), Value::from("operated")),
+        (Value::from("ports"), Value::Sequence(ports)),
+    ]);
+    let containers = Value::Sequence(vec![Value::Mapping(container)]);
+    Value::Mapping(serde_yaml::Mapping::from_iter([(
+        Value::from("containers"),
+        containers,
+    )]))
+}
+
+/// The pods of every predictor that runs KServe's model server rather
+/// than containers of its own: one spec, shared.
+fn model_server() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| spec_with_ports(vec![port(None, PREDICTOR_PORT)]))
 }
 
 fn port(name: Option<&str>, number: u16) -> Value {
@@ -67,18 +78,25 @@ pub fn pods(doc: &Document) -> Vec<Pod<'_>> {
                 port(Some("metrics"), 9187),
                 port(Some("status"), 8000),
             ];
-            vec![operated(doc, labels, Value::Sequence(ports))]
+            vec![operated(doc, labels, Cow::Owned(spec_with_ports(ports)))]
         }
         (Some(KSERVE_API), "InferenceService") => {
             let predictor = &doc.value["spec"]["predictor"];
             let mut labels = str_map(&predictor["labels"]);
             labels.insert("serving.kserve.io/inferenceservice", name);
             labels.insert("component", "predictor");
-            let mut ports = vec![port(None, PREDICTOR_PORT)];
-            for c in predictor["containers"].as_sequence().into_iter().flatten() {
-                ports.extend(c["ports"].as_sequence().into_iter().flatten().cloned());
-            }
-            vec![operated(doc, labels, Value::Sequence(ports))]
+            let containers = predictor["containers"].as_sequence();
+            let spec = match containers.filter(|c| !c.is_empty()) {
+                None => Cow::Borrowed(model_server()),
+                Some(containers) => {
+                    let mut ports = vec![port(None, PREDICTOR_PORT)];
+                    for c in containers {
+                        ports.extend(c["ports"].as_sequence().into_iter().flatten().cloned());
+                    }
+                    Cow::Owned(spec_with_ports(ports))
+                }
+            };
+            vec![operated(doc, labels, spec)]
         }
         _ => Vec::new(),
     }
