@@ -48,9 +48,18 @@ pub fn render_platform(
         platform_id: format!("{}/{}", meta.namespace, meta.name),
         files,
     };
-    let resolved =
-        resolve::resolve(&merged, &env, lookup).map_err(|e| e.map(|l| merged.locate(l)))?;
-    let ctx = context::build(&resolved.platform);
+    let resolve::Resolved {
+        platform,
+        warnings,
+        external,
+        read_files,
+        lock,
+    } = resolve::resolve(&merged, &env, lookup).map_err(|e| e.map(|l| merged.locate(l)))?;
+    let ctx = context::build(&platform);
+    let external_secrets = platform.secret_store.is_some();
+    // The context holds all the templates need: the resolved platform's
+    // memory is free for them and for the documents.
+    drop(platform);
     let notes = ctx.tracking.admin_note.iter().cloned().collect();
     let rendered = render::render(&ctx)?;
     // The templates hold their own copy of what they laid out: the
@@ -60,13 +69,13 @@ pub fn render_platform(
     let patched =
         patches::apply(&mut docs, &merged.spec.patches).map_err(|e| e.map(|l| merged.locate(l)))?;
     checksums::annotate(&mut docs);
-    if resolved.platform.secret_store.is_some() && docs.iter().any(|d| d.kind() == "Secret") {
+    if external_secrets && docs.iter().any(|d| d.kind() == "Secret") {
         bail!(
             "externalSecrets mode rendered a Secret with values (a bug in mlk); nothing was emitted"
         );
     }
-    check(&docs, catalog, &resolved.external, &patched)?;
-    let mut read = resolved.read_files;
+    check(&docs, catalog, &external, &patched)?;
+    let mut read = read_files;
     read.extend(
         inputs
             .file
@@ -78,10 +87,10 @@ pub fn render_platform(
     }
     Ok(Rendered {
         docs,
-        warnings: resolved.warnings,
+        warnings,
         notes,
         inputs: read,
-        lock: resolved.lock,
+        lock,
     })
 }
 
