@@ -127,6 +127,28 @@ const RESERVED: [&str; 12] = [
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "=", "<<",
 ];
 
+/// What each byte of a plain scalar is: a letter, a digit, a colon, one
+/// of `_./-`, or (0) a byte that makes it unsafe.
+const ALPHA: u8 = 1;
+const DIGIT: u8 = 2;
+const COLON: u8 = 4;
+const MARK: u8 = 8;
+const CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        class[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => ALPHA,
+            b'0'..=b'9' => DIGIT,
+            b':' => COLON,
+            b'_' | b'.' | b'/' | b'-' => MARK,
+            _ => 0,
+        };
+        b += 1;
+    }
+    class
+};
+
 /// Plain only when no YAML reader could take it for anything else:
 /// a small alphabet, no reserved word, nothing number-like. One pass over
 /// the bytes, as every string of every object comes through here.
@@ -135,31 +157,28 @@ fn is_plain_safe(s: &str) -> bool {
     let Some(&first) = b.first() else {
         return false;
     };
-    let (mut alpha, mut digit, mut colon) = (false, false, false);
-    // Only hex digits and `xXoO_.+-:`: a number in some YAML reading.
-    let mut number_like = true;
+    let mut seen = 0;
     for &c in b {
-        match c {
-            b'a'..=b'z' | b'A'..=b'Z' => {
-                alpha = true;
-                number_like &= c.is_ascii_hexdigit() || matches!(c, b'x' | b'X' | b'o' | b'O');
-            }
-            b'0'..=b'9' => digit = true,
-            b':' => colon = true,
-            b'_' | b'.' | b'-' => {}
-            b'/' => number_like = false,
-            _ => return false,
+        match CLASS[usize::from(c)] {
+            0 => return false,
+            class => seen |= class,
         }
     }
+    let alpha = seen & ALPHA != 0;
+    // Only hex digits and `xXoO_.+-:`: a number in some YAML reading.
+    let number_like = || {
+        b.iter()
+            .all(|c| c.is_ascii_hexdigit() || b"xXoO_.+-:".contains(c))
+    };
     // `--host`, `-c`: a dash followed by a letter or dash is no YAML indicator.
     let flag =
         first == b'-' && matches!(b.get(1), Some(c) if c.is_ascii_alphabetic() || *c == b'-');
     (first.is_ascii_alphanumeric() || first == b'/' || first == b'_' || flag)
-        && (alpha || digit)
+        && seen & (ALPHA | DIGIT) != 0
         && b[b.len() - 1] != b':'
-        && (!colon || alpha)
+        && (seen & COLON == 0 || alpha)
         && !(b.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
-        && !(first.is_ascii_digit() && number_like)
+        && !(first.is_ascii_digit() && number_like())
 }
 
 /// A literal block (`|`) keeps multi-line text readable; it is used only
