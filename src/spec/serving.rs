@@ -224,9 +224,15 @@ const STORAGE_SCHEMES: [&str; 7] = [
 impl StorageUri {
     fn parse(s: &str) -> Result<(), String> {
         let rest = STORAGE_SCHEMES.iter().find_map(|p| s.strip_prefix(p));
-        let ok = |c: char| c.is_ascii_graphic() && !"\"'\\`<>{}|^".contains(c);
+        let ok = |b: u8| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'"' | b'\'' | b'\\' | b'`' | b'<' | b'>' | b'{' | b'}' | b'|' | b'^'
+                )
+        };
         match rest {
-            Some(r) if !r.is_empty() && s.chars().all(ok) => Ok(()),
+            Some(r) if !r.is_empty() && s.bytes().all(ok) => Ok(()),
             _ => Err(format!(
                 "{s:?} is not a storage URI KServe reads: use {}",
                 STORAGE_SCHEMES.map(|p| format!("{p}...")).join(", ")
@@ -279,5 +285,30 @@ impl TrackingUri {
 
     pub fn is_plain_http(&self) -> bool {
         self.0.starts_with("http://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StorageUri;
+
+    /// KServe's schemes with a path of printable ASCII; quotes, brackets,
+    /// spaces and anything beyond ASCII are refused.
+    #[test]
+    fn storage_uris_are_printable_ascii_under_a_known_scheme() {
+        for ok in [
+            "s3://mlflow/1/m",
+            "gs://b/x",
+            "https://h/m.tar.gz",
+            "hf://org/m",
+            "pvc://c/p",
+        ] {
+            assert!(StorageUri::try_from(ok.to_owned()).is_ok(), "{ok}");
+        }
+        let bad = ["s3://", "file:///m", "s3://a b", "s3://ü", "s3://a\n"];
+        let quoted = "\"'\\`<>{}|^".chars().map(|c| format!("s3://a{c}b"));
+        for uri in bad.iter().map(|s| s.to_string()).chain(quoted) {
+            assert!(StorageUri::try_from(uri.clone()).is_err(), "{uri:?}");
+        }
     }
 }
