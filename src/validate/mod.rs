@@ -22,7 +22,7 @@ mod schema_code;
 mod schema_keys;
 mod walk;
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::Serialize;
@@ -81,7 +81,7 @@ pub fn validate(docs: &[Document], catalog: &Catalog, external: &External, level
         documents: docs.len(),
         ..Report::default()
     };
-    let mut seen = BTreeSet::new();
+    let mut seen = HashSet::with_capacity(docs.len());
     for doc in docs {
         let id = doc.id();
         if !seen.insert(id.clone()) {
