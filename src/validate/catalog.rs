@@ -52,7 +52,7 @@ impl Catalog {
         };
         for (api, kind, def) in CORE_KINDS {
             let root = Schema {
-                reference: Some((*def).to_owned()),
+                reference: Some((*def).into()),
                 ..Schema::default()
             };
             catalog.insert(api, kind, root, Source::Core);

@@ -35,7 +35,7 @@ impl Defs {
     }
 }
 
-fn read((name, code): (&str, &str)) -> Schema {
+fn read((name, code): (&str, &'static str)) -> Schema {
     let mut schema = schema_code::decode(code)
         .unwrap_or_else(|| panic!("k8s-openapi schema {name}: not in schema_code's form"));
     knowledge::apply(name, &mut schema);

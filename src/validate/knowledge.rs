@@ -189,7 +189,7 @@ pub fn apply(name: &str, def: &mut Schema) {
     let concerns = |short: &str| short.ends_with(type_name) && names(short, name);
     for (_, prop, values) in ENUMS.iter().filter(|e| concerns(e.0)) {
         if let Some(p) = def.properties.get_mut(*prop) {
-            let values = values.iter().map(|v| v.to_string()).collect();
+            let values = values.iter().map(|v| (*v).into()).collect();
             match p.items.as_deref_mut() {
                 Some(item) => item.enum_values = values,
                 None => p.enum_values = values,

@@ -3,6 +3,7 @@
 //! extensions. Core kinds (from k8s-openapi), mlk's built-in custom kinds
 //! and a cluster's CRDs all become this one model.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -59,21 +60,26 @@ pub enum Check {
     Annotations,
 }
 
+/// A string in a schema (a property, a reference, an enum value):
+/// borrowed from the compiled-in definitions, owned when read from a CRD
+/// at run time.
+pub type Text = Cow<'static, str>;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schema {
     /// A named definition, looked up in `Defs`.
-    pub reference: Option<String>,
+    pub reference: Option<Text>,
     pub ty: Option<Type>,
     pub int_or_string: bool,
-    pub properties: BTreeMap<String, Schema>,
-    pub required: Vec<String>,
+    pub properties: BTreeMap<Text, Schema>,
+    pub required: Vec<Text>,
     /// The schema of a map's values.
     pub additional: Option<Box<Schema>>,
     pub items: Option<Box<Schema>>,
     /// Any field is allowed (`x-kubernetes-preserve-unknown-fields`).
     pub open: bool,
-    pub enum_values: Vec<String>,
-    pub format: Option<String>,
+    pub enum_values: Vec<Text>,
+    pub format: Option<Text>,
     pub nullable: bool,
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
@@ -156,26 +162,26 @@ impl Schema {
         let mut s = Schema {
             reference: k
                 .reference
-                .map(|r| r.rsplit('/').next().unwrap_or(&r).to_owned()),
+                .map(|r| r.rsplit('/').next().unwrap_or(&r).to_owned().into()),
             ty: k.ty.as_deref().map(Type::parse).transpose()?,
             int_or_string: k.int_or_string,
             open: k.preserve_unknown_fields,
             nullable: k.nullable,
-            format: k.format,
+            format: k.format.map(Text::from),
             minimum: k.minimum,
             maximum: k.maximum,
             max_length: k.max_length.map(|n| n as usize),
-            required: k.required,
+            required: k.required.into_iter().map(Text::from).collect(),
             enum_values: k
                 .enum_values
                 .into_iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
+                .filter_map(|v| v.as_str().map(|s| Text::from(s.to_owned())))
                 .collect(),
             ..Schema::default()
         };
         for (name, p) in k.properties {
             let child = Schema::from_keywords(p, empty).map_err(|e| format!("{name}: {e}"))?;
-            s.properties.insert(name, child);
+            s.properties.insert(name.into(), child);
         }
         match k.additional {
             Some(Additional::Any(true)) => s.open = true,

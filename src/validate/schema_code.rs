@@ -57,39 +57,40 @@ fn string(out: &mut String, letter: char, s: &str) {
     let _ = write!(out, "{letter}{}:{s}", s.len());
 }
 
-/// The schema `text` holds, or `None` if it is not in this form.
-pub fn decode(text: &str) -> Option<Schema> {
+/// The schema `text` holds, or `None` if it is not in this form. Its
+/// names are borrowed from `text`, which is compiled in.
+pub fn decode(text: &'static str) -> Option<Schema> {
     let mut cursor = Cursor { text, at: 0 };
     let schema = cursor.schema()?;
     (cursor.at == text.len()).then_some(schema)
 }
 
-struct Cursor<'a> {
-    text: &'a str,
+struct Cursor {
+    text: &'static str,
     at: usize,
 }
 
-impl Cursor<'_> {
+impl Cursor {
     fn schema(&mut self) -> Option<Schema> {
         let mut s = Schema::default();
         loop {
             match self.letter()? {
                 '.' => return Some(s),
-                'r' => s.reference = Some(self.string()?.to_owned()),
+                'r' => s.reference = Some(self.string()?.into()),
                 't' => s.ty = Some(Type::parse(self.string()?).ok()?),
                 'i' => s.int_or_string = true,
                 'o' => s.open = true,
                 'n' => s.nullable = true,
                 'p' => {
-                    let name = self.string()?.to_owned();
+                    let name = self.string()?.into();
                     let property = self.schema()?;
                     s.properties.insert(name, property);
                 }
-                'q' => s.required.push(self.string()?.to_owned()),
+                'q' => s.required.push(self.string()?.into()),
                 'a' => s.additional = Some(Box::new(self.schema()?)),
                 'm' => s.items = Some(Box::new(self.schema()?)),
-                'e' => s.enum_values.push(self.string()?.to_owned()),
-                'f' => s.format = Some(self.string()?.to_owned()),
+                'e' => s.enum_values.push(self.string()?.into()),
+                'f' => s.format = Some(self.string()?.into()),
                 '<' => s.minimum = Some(self.until(';')?.parse().ok()?),
                 '>' => s.maximum = Some(self.until(';')?.parse().ok()?),
                 'l' => s.max_length = Some(self.until(';')?.parse().ok()?),
@@ -104,14 +105,14 @@ impl Cursor<'_> {
         Some(c)
     }
 
-    fn until(&mut self, end: char) -> Option<&str> {
+    fn until(&mut self, end: char) -> Option<&'static str> {
         let rest = &self.text[self.at..];
         let n = rest.find(end)?;
         self.at += n + 1;
         Some(&rest[..n])
     }
 
-    fn string(&mut self) -> Option<&str> {
+    fn string(&mut self) -> Option<&'static str> {
         let len: usize = self.until(':')?.parse().ok()?;
         let s = self.text.get(self.at..self.at.checked_add(len)?)?;
         self.at += len;
@@ -143,7 +144,7 @@ mod tests {
         let schema = Schema::from_json(&json, EmptyObject::AnyFields).unwrap();
         let mut code = String::new();
         encode(&schema, &mut code);
-        assert_eq!(decode(&code), Some(schema));
+        assert_eq!(decode(code.leak()), Some(schema));
     }
 
     #[test]

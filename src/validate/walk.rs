@@ -6,7 +6,7 @@ use serde_yaml::Value;
 
 use super::defs::Defs;
 use super::format;
-use super::schema::{Schema, Type};
+use super::schema::{Schema, Text, Type};
 use crate::field_path::{Step, Steps};
 
 /// The path of the value being checked grows and shrinks with the walk;
@@ -83,7 +83,7 @@ impl<'a, 'v> Walker<'a, 'v> {
         ok
     }
 
-    fn leaf(&mut self, v: &Value, r: &Schema, enums: &[String]) {
+    fn leaf(&mut self, v: &Value, r: &Schema, enums: &[Text]) {
         if let (false, Some(s)) = (enums.is_empty(), v.as_str())
             && !enums.iter().any(|e| e == s)
         {
@@ -130,7 +130,7 @@ impl<'a, 'v> Walker<'a, 'v> {
             self.path.pop();
         }
         for req in &r.required {
-            let present = m.get(req.as_str()).is_some_and(|v| !v.is_null());
+            let present = m.get(req.as_ref()).is_some_and(|v| !v.is_null());
             if !present {
                 let path = self.path.path(&[Step::Key(req)]).to_string();
                 self.found.push((path, "required field is missing".into()));
@@ -175,8 +175,8 @@ fn type_of(v: &Value) -> Option<Type> {
 }
 
 /// The known field closest to a misspelt one, when it is close.
-fn did_you_mean<'k>(key: &str, known: impl Iterator<Item = &'k String>) -> String {
-    crate::suggest::closest(key, known.map(String::as_str))
+fn did_you_mean<'k>(key: &str, known: impl Iterator<Item = &'k Text>) -> String {
+    crate::suggest::closest(key, known.map(|k| k.as_ref()))
         .map(|k| format!("; did you mean {k:?}?"))
         .unwrap_or_default()
 }
