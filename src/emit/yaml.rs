@@ -127,12 +127,12 @@ const RESERVED: [&str; 12] = [
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "=", "<<",
 ];
 
-/// What each byte of a plain scalar is: a letter, a digit, a colon, one
-/// of `_./-`, or (0) a byte that makes it unsafe.
 const ALPHA: u8 = 1;
 const DIGIT: u8 = 2;
 const COLON: u8 = 4;
 const MARK: u8 = 8;
+/// What each byte of a plain scalar is: a letter, a digit, a colon, one
+/// of `_./-`, or (0) a byte that makes it unsafe.
 const CLASS: [u8; 256] = {
     let mut class = [0; 256];
     let mut b = 0;
@@ -151,7 +151,8 @@ const CLASS: [u8; 256] = {
 
 /// Plain only when no YAML reader could take it for anything else:
 /// a small alphabet, no reserved word, nothing number-like. One pass over
-/// the bytes, as every string of every object comes through here.
+/// the bytes (a second only for a leading digit), as every string of
+/// every object comes through here.
 fn is_plain_safe(s: &str) -> bool {
     let b = s.as_bytes();
     let Some(&first) = b.first() else {
