@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_yaml::Value;
+use crate::manifest::Value;
 use sha2::{Digest, Sha256};
 
 use crate::manifest::Document;

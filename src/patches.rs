@@ -4,7 +4,7 @@
 //! the patch by its index.
 
 use crate::located::Located;
-use crate::manifest::Document;
+use crate::manifest::{Document, Mapping, Value};
 use crate::problems::Problems;
 use crate::spec::Patch;
 
@@ -58,7 +58,7 @@ fn patch_one(doc: &mut Document, p: &Patch) -> Result<(), String> {
     if let Some(ops) = &p.json {
         json_ops(&mut value, ops)?;
     }
-    let patched: serde_yaml::Value = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    let patched: Value = serde_json::from_value(value).map_err(|e| e.to_string())?;
     doc.value = in_order_of(&doc.value, patched);
     Ok(())
 }
@@ -114,11 +114,10 @@ fn measure(v: &serde_json::Value) -> (usize, usize) {
 
 /// `patched` with its keys in the order `original` had them, new ones
 /// last: JSON sorts keys, and a patch should show as its own change only.
-fn in_order_of(original: &serde_yaml::Value, patched: serde_yaml::Value) -> serde_yaml::Value {
-    use serde_yaml::Value;
+fn in_order_of(original: &Value, patched: Value) -> Value {
     match (original, patched) {
         (Value::Mapping(old), Value::Mapping(mut new)) => {
-            let mut out = serde_yaml::Mapping::new();
+            let mut out = Mapping::new();
             for (k, v) in old {
                 if let Some(p) = new.remove(k) {
                     out.insert(k.clone(), in_order_of(v, p));

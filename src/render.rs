@@ -18,7 +18,7 @@ use minijinja::{
 };
 
 use crate::context::Context;
-use crate::manifest::{self, Document};
+use crate::manifest::{self, Document, Mapping, Value as Yaml};
 
 /// One component's template, and the part of the context it lays out.
 pub struct Template {
@@ -143,10 +143,9 @@ fn own_traps(text: &str) -> Result<(), String> {
 /// Puts each placeholder's value in its place; returns how many. Each
 /// value is let go once converted, so a large platform does not hold
 /// both forms of every object at once.
-fn fill(v: &mut serde_yaml::Value, values: &mut [Value]) -> Result<usize, String> {
-    use serde_yaml::Value as Yaml;
+fn fill(v: &mut Yaml, values: &mut [Value]) -> Result<usize, String> {
     match v {
-        Yaml::Tagged(t) if t.tag == PLACEHOLDER => {
+        Yaml::Tagged(t) if t.is(PLACEHOLDER) => {
             let slot = t.value.as_u64().and_then(|i| values.get_mut(i as usize));
             let slot = slot.ok_or_else(|| format!("no value for placeholder {:?}", t.value))?;
             let value = std::mem::take(slot);
@@ -163,17 +162,18 @@ fn fill(v: &mut serde_yaml::Value, values: &mut [Value]) -> Result<usize, String
 }
 
 /// The same value as YAML data: what parsing its JSON would give.
-fn to_yaml(v: &Value) -> Result<serde_yaml::Value, String> {
-    use serde_yaml::Value as Yaml;
+fn to_yaml(v: &Value) -> Result<Yaml, String> {
     let not_iterable = || format!("{} is not iterable", v.kind());
     Ok(match v.kind() {
         ValueKind::Map => {
             let pairs = v.as_object().and_then(|o| o.try_iter_pairs());
-            let mut m = serde_yaml::Mapping::with_capacity(v.len().unwrap_or(0));
+            let mut entries = Vec::with_capacity(v.len().unwrap_or(0));
             for (k, item) in pairs.ok_or_else(not_iterable)? {
-                m.insert(to_yaml(&k)?, to_yaml(&item)?);
+                entries.push((to_yaml(&k)?, to_yaml(&item)?));
             }
-            Yaml::Mapping(m)
+            // A template's maps come from Rust maps and structs: their
+            // keys differ.
+            Yaml::Mapping(Mapping::from_unique(entries))
         }
         ValueKind::Seq => {
             let items = v.try_iter().map_err(|e| e.to_string())?;
@@ -182,7 +182,7 @@ fn to_yaml(v: &Value) -> Result<serde_yaml::Value, String> {
         ValueKind::String => Yaml::String(v.as_str().unwrap_or_default().to_owned()),
         ValueKind::Bool => Yaml::Bool(v.is_true()),
         ValueKind::None | ValueKind::Undefined => Yaml::Null,
-        _ => serde_yaml::to_value(v).map_err(|e| e.to_string())?,
+        _ => serde_yaml::to_value(v).map_err(|e| e.to_string())?.into(),
     })
 }
 
@@ -295,7 +295,7 @@ mod tests {
         let v = Value::from_serialize(&json);
         let text = serde_json::to_string(&v).unwrap();
         let parsed: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-        assert_eq!(to_yaml(&v).unwrap(), parsed);
+        assert_eq!(to_yaml(&v).unwrap(), Yaml::from(parsed));
     }
 
     #[test]

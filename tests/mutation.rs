@@ -5,9 +5,9 @@
 mod common;
 use common::mlk;
 
+use mlk::manifest::Value;
 use mlk::manifest::{Document, parse_stream};
 use mlk::validate::{Catalog, External, Level, validate};
-use serde_yaml::Value;
 
 /// Maps whose keys are data, not field names: renaming a key there is no
 /// error.

@@ -39,7 +39,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Output> {
 }
 
 /// Every object of a stream or folder, a `List` standing for its items.
-fn objects(path: &Path) -> anyhow::Result<Vec<serde_yaml::Value>> {
+fn objects(path: &Path) -> anyhow::Result<Vec<manifest::Value>> {
     let mut out = Vec::new();
     let in_folder = path.is_dir();
     for file in files(path)? {

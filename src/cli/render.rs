@@ -210,7 +210,7 @@ fn print_spec(merged: &layers::Merged) -> String {
     if let serde_yaml::Value::Mapping(m) = value {
         doc.extend(m);
     }
-    emit::to_yaml(&serde_yaml::Value::Mapping(doc))
+    emit::to_yaml(&serde_yaml::Value::Mapping(doc).into())
 }
 
 /// A secret source `{value: ...}`: the one form that holds a secret.
@@ -249,7 +249,7 @@ pub fn profiles() -> anyhow::Result<String> {
             out.push_str(&format!("    - {pre}\n"));
         }
         out.push_str("  sets:\n");
-        for line in emit::to_yaml(&p.layer.value).lines() {
+        for line in emit::to_yaml(&p.layer.value.clone().into()).lines() {
             out.push_str(&format!("    {line}\n"));
         }
     }

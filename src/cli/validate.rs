@@ -146,7 +146,7 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
 /// stands for its items.
 pub(super) fn list_items(doc: Document) -> Vec<Document> {
     let items = match (doc.kind(), doc.value.get("items")) {
-        ("List", Some(serde_yaml::Value::Sequence(items))) => items.clone(),
+        ("List", Some(crate::manifest::Value::Sequence(items))) => items.clone(),
         _ => return vec![doc],
     };
     let component = doc.component;

@@ -5,8 +5,8 @@
 mod normalize;
 mod unsafe_changes;
 
+use crate::manifest::Value;
 use serde::Serialize;
-use serde_yaml::Value;
 
 use unsafe_changes::Pair;
 pub use unsafe_changes::Unsafe;

@@ -1,7 +1,7 @@
 //! Objects as a diff compares them: without what the API server adds, and
 //! with Secret values masked.
 
-use serde_yaml::{Mapping, Value};
+use crate::manifest::{Mapping, Value};
 
 /// Metadata the API server writes; never a change mlk would make.
 const SERVER_METADATA: [&str; 8] = [
@@ -56,6 +56,7 @@ pub fn only_what_is_set(live: &Value, desired: &Value) -> Value {
     match (live, desired) {
         (Value::Mapping(l), Value::Mapping(d)) => {
             let mut out = Mapping::new();
+            let l = l.lookup();
             for (k, dv) in d {
                 if let Some(lv) = l.get(k) {
                     out.insert(k.clone(), only_what_is_set(lv, dv));
@@ -85,8 +86,11 @@ pub fn mask_secret(v: &Value, other: Option<&Value>) -> Value {
         let Some(Value::Mapping(data)) = out.get_mut(field) else {
             continue;
         };
+        let theirs = other
+            .and_then(|o| o[field].as_mapping())
+            .map(Mapping::lookup);
         for (key, value) in data.iter_mut() {
-            let theirs = other.and_then(|o| o[field].get(key));
+            let theirs = theirs.as_ref().and_then(|t| t.get(key));
             let masked = match theirs {
                 Some(t) if t != value => "*** (changed)",
                 _ => "***",

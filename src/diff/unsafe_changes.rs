@@ -2,8 +2,8 @@
 //! API server will not change, data a removal loses, and credentials an
 //! initialised store keeps. Each comes with the steps that carry it out.
 
+use crate::manifest::Value;
 use serde::Serialize;
-use serde_yaml::Value;
 
 /// One unsafe change of one object.
 #[derive(Debug, Clone, Serialize)]
@@ -267,6 +267,7 @@ fn kept_credentials(old: &Value, new: &Value, stream: &[Value]) -> Vec<Unsafe> {
     let mut out = Vec::new();
     let data = |v: &Value| v["data"].as_mapping().cloned().unwrap_or_default();
     let (before, after) = (data(old), data(new));
+    let before = before.lookup();
     for (key, value) in &after {
         let Some(key) = key.as_str() else { continue };
         if before.get(key).is_none_or(|b| b == value) {

@@ -7,7 +7,7 @@ use crate::manifest::Document;
 struct List<'a> {
     api_version: &'static str,
     kind: &'static str,
-    items: Vec<&'a serde_yaml::Value>,
+    items: Vec<&'a crate::manifest::Value>,
 }
 
 /// A `v1` List holding every object, for tools that read JSON. Serialised

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use serde_yaml::{Mapping, Value};
+use crate::manifest::{Mapping, Value};
 
 use crate::manifest::Document;
 

@@ -1,11 +1,12 @@
 //! Stage 5: the rendered text read back as documents. From here on mlk
 //! works on parsed objects, never on text.
 
-use serde_yaml::Value;
-
 use crate::yaml11::{self, Trap};
 
 mod block;
+pub mod tree;
+
+pub use tree::{Mapping, Value};
 
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -95,15 +96,17 @@ fn general_stream(text: &str, component: &'static str) -> Result<Vec<Document>, 
 /// subset reads all of it: what a spec or a profile usually is. `None`
 /// leaves the text to serde_yaml. Debug builds (every test run) read it
 /// both ways and compare.
-pub fn read_mapping(text: &str) -> Option<Value> {
+pub fn read_mapping(text: &str) -> Option<serde_yaml::Value> {
     let mut docs = block::read(text)?;
     if docs.len() != 1 || !docs[0].is_mapping() {
         return None;
     }
-    let value = docs.pop()?;
+    let value = serde_yaml::Value::from(docs.pop()?);
     #[cfg(debug_assertions)]
     assert_eq!(
-        serde_yaml::from_str::<Value>(text).ok().as_ref(),
+        serde_yaml::from_str::<serde_yaml::Value>(text)
+            .ok()
+            .as_ref(),
         Some(&value),
         "the subset reader misread {text:?}"
     );
@@ -157,7 +160,8 @@ fn read(text: &str, component: &'static str) -> Result<Vec<(usize, Document)>, S
     let mut docs = Vec::new();
     let values = serde_yaml::Deserializer::from_str(text).map(serde::Deserialize::deserialize);
     for (i, value) in values.enumerate() {
-        let value: Value = value.map_err(|e| e.to_string())?;
+        let value: serde_yaml::Value = value.map_err(|e| e.to_string())?;
+        let value = Value::from(value);
         if matches!(value, Value::Null) {
             continue;
         }

@@ -2,8 +2,8 @@
 //! keys and values, annotation keys, quantities, base64, int32, durations.
 //! A message quotes the value only where it cannot be secret.
 
+use crate::manifest::Value;
 use base64::Engine;
-use serde_yaml::Value;
 
 use super::schema::Check;
 use crate::field_path::{Step, Steps};
@@ -29,7 +29,7 @@ fn name<T: TryFrom<String, Error = String>>(s: &str) -> Option<String> {
     T::try_from(s.to_owned()).err()
 }
 
-fn labels(m: &serde_yaml::Mapping, path: &Steps) -> Vec<(String, String)> {
+fn labels(m: &crate::manifest::Mapping, path: &Steps) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for (k, v) in m {
         let Some(k) = k.as_str() else { continue };
@@ -44,7 +44,7 @@ fn labels(m: &serde_yaml::Mapping, path: &Steps) -> Vec<(String, String)> {
     found
 }
 
-fn annotations(m: &serde_yaml::Mapping, path: &Steps) -> Vec<(String, String)> {
+fn annotations(m: &crate::manifest::Mapping, path: &Steps) -> Vec<(String, String)> {
     let mut found = Vec::new();
     let mut total = 0;
     for (k, v) in m {

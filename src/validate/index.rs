@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use serde_yaml::Value;
+use crate::manifest::Value;
 
 use super::operators;
 use super::pods::{self, Labels, Pod, selects, str_map};

@@ -25,8 +25,8 @@ mod walk;
 use std::collections::HashSet;
 use std::fmt;
 
+use crate::manifest::Value;
 use serde::Serialize;
-use serde_yaml::Value;
 
 pub use catalog::{Catalog, KUBE_VERSION, Source};
 pub use pod_security::{Level, check_container};

@@ -4,7 +4,7 @@
 //! in the namespace must select some, and each port must be one those
 //! pods open.
 
-use serde_yaml::Value;
+use crate::manifest::Value;
 
 use super::index::Index;
 use super::pods::{Pod, indexed, items};

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use serde_yaml::Value;
+use crate::manifest::Value;
 
 use super::pods::{Labels, Pod, str_map};
 use crate::field_path::Path;
@@ -40,12 +40,12 @@ fn operated<'a>(doc: &'a Document, labels: Labels<'a>, spec: Cow<'a, Value>) -> 
 
 /// `containers: [{name: operated, ports: PORTS}]`
 fn spec_with_ports(ports: Vec<Value>) -> Value {
-    let container = serde_yaml::Mapping::from_iter([
+    let container = crate::manifest::Mapping::from_iter([
         (Value::from("name"), Value::from("operated")),
         (Value::from("ports"), Value::Sequence(ports)),
     ]);
     let containers = Value::Sequence(vec![Value::Mapping(container)]);
-    Value::Mapping(serde_yaml::Mapping::from_iter([(
+    Value::Mapping(crate::manifest::Mapping::from_iter([(
         Value::from("containers"),
         containers,
     )]))
@@ -59,7 +59,7 @@ fn model_server() -> &'static Value {
 }
 
 fn port(name: Option<&str>, number: u16) -> Value {
-    let mut p = serde_yaml::Mapping::new();
+    let mut p = crate::manifest::Mapping::new();
     if let Some(name) = name {
         p.insert("name".into(), name.into());
     }

@@ -3,8 +3,8 @@
 //! template is held to a level before it reaches a cluster that would
 //! refuse its pods. Each rule reports the field that breaks it.
 
+use crate::manifest::Value;
 use clap::ValueEnum;
-use serde_yaml::Value;
 
 use super::pods::{Pod, items};
 use crate::field_path::Path;
@@ -106,7 +106,7 @@ pub fn check_container(
         level,
         found: Vec::new(),
     };
-    let mut pod = serde_yaml::Mapping::new();
+    let mut pod = crate::manifest::Mapping::new();
     pod.insert("securityContext".into(), pod_security.clone());
     c.container(&Value::Mapping(pod), container, &Path::root());
     c.found

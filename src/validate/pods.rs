@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde_yaml::Value;
+use crate::manifest::Value;
 
 use super::operators;
 use crate::field_path::Path;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_yaml::Value;
+use crate::manifest::Value;
 
 use super::index::Index;
 use super::network_policy;
@@ -144,7 +144,8 @@ fn http_route(doc: &Document, index: &Index, report: &mut impl FnMut(Path, Strin
                 .index(r)
                 .key("backendRefs")
                 .index(b);
-            let port = serde_yaml::Mapping::from_iter([("number".into(), backend["port"].clone())]);
+            let port =
+                crate::manifest::Mapping::from_iter([("number".into(), backend["port"].clone())]);
             match index.find("Service", doc.namespace(), name) {
                 None => report(
                     at.key("name"),
@@ -181,7 +182,7 @@ fn service_monitor(doc: &Document, index: &Index, report: &mut impl FnMut(Path, 
         let Some(port) = ep["port"].as_str() else {
             continue;
         };
-        let named = serde_yaml::Mapping::from_iter([("name".into(), port.into())]);
+        let named = crate::manifest::Mapping::from_iter([("name".into(), port.into())]);
         if !services
             .iter()
             .any(|s| service_has_port(s, &Value::Mapping(named.clone())))

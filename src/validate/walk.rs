@@ -2,7 +2,7 @@
 //! every problem with its path. Values are quoted in messages only where
 //! they cannot be secret (enum values, names, quantities).
 
-use serde_yaml::Value;
+use crate::manifest::Value;
 
 use super::defs::Defs;
 use super::format;
@@ -108,7 +108,7 @@ impl<'a, 'v> Walker<'a, 'v> {
         }
     }
 
-    fn object(&mut self, m: &'v serde_yaml::Mapping, r: &Schema) {
+    fn object(&mut self, m: &'v crate::manifest::Mapping, r: &Schema) {
         for (k, v) in m {
             let Some(key) = k.as_str() else {
                 self.report("a key that is not a string");

@@ -2,8 +2,7 @@
 //! list of plain words and JSON strings, a tagged number, or a plain
 //! scalar resolved as serde_yaml resolves it.
 
-use serde_yaml::value::{Tag, TaggedValue};
-use serde_yaml::{Mapping, Number, Value};
+use super::super::tree::{Mapping, Number, TaggedValue, Value};
 
 use crate::yaml11::{plain_decimal, plainly_a_string};
 
@@ -78,9 +77,9 @@ fn flow_item<'t>(
 /// words and JSON strings for values.
 fn flow_map<'t>(text: &'t str, mut plain_seen: impl FnMut(Inner<'t>, &'t str)) -> Option<Value> {
     let mut rest = text.strip_prefix('{')?;
-    let mut map = Mapping::new();
+    let mut entries = Vec::new();
     if let Some(end) = rest.strip_prefix('}') {
-        return end.is_empty().then_some(Value::Mapping(map));
+        return end.is_empty().then_some(Value::Mapping(Mapping::new()));
     }
     loop {
         let colon = rest.find(": ")?;
@@ -92,11 +91,9 @@ fn flow_map<'t>(text: &'t str, mut plain_seen: impl FnMut(Inner<'t>, &'t str)) -
         let seen = |word| plain_seen(Inner::Value(key), word);
         let (value, after) = flow_item(&rest[colon + 2..], '}', seen)?;
         rest = after;
-        if map.insert(Value::String(key.to_owned()), value).is_some() {
-            return None;
-        }
+        entries.push((Value::String(key.to_owned()), value));
         if rest == "}" {
-            return Some(Value::Mapping(map));
+            return Mapping::from_entries(entries).map(Value::Mapping);
         }
         rest = rest.strip_prefix(", ")?;
     }
@@ -111,7 +108,7 @@ fn tagged(text: &str) -> Option<Value> {
     }
     let value = plain(number).filter(Value::is_u64)?;
     Some(Value::Tagged(Box::new(TaggedValue {
-        tag: Tag::new(tag),
+        tag: tag.to_owned(),
         value,
     })))
 }
@@ -161,7 +158,7 @@ fn plain(text: &str) -> Option<Value> {
     if let Some(n) = plain_decimal(text) {
         return Some(Value::Number(Number::from(n)));
     }
-    let value: Value = serde_yaml::from_str(text).ok()?;
+    let value: Value = serde_yaml::from_str::<serde_yaml::Value>(text).ok()?.into();
     (!value.is_mapping() && !value.is_sequence() && !matches!(value, Value::Tagged(_)))
         .then_some(value)
 }

@@ -17,7 +17,7 @@ mod inline;
 #[cfg(test)]
 mod tests;
 
-use serde_yaml::{Mapping, Value};
+use super::tree::{Mapping, Value};
 
 use crate::bounds::MAX_DEPTH;
 use crate::field_path::{Step, Steps};
@@ -263,7 +263,7 @@ impl<'a> Reader<'a> {
     }
 
     fn mapping(&mut self, indent: usize, depth: usize) -> Option<Mapping> {
-        let mut map = Mapping::new();
+        let mut entries = Vec::new();
         while let Some(line) = self.peek().filter(|l| l.indent == indent) {
             if is_item(line.text) {
                 return None;
@@ -277,11 +277,12 @@ impl<'a> Reader<'a> {
                 "" => self.under(Step::Key(key), |r| r.nested(indent, depth, true))?,
                 inline => self.inline(line, inline, Step::Key(key))?,
             };
-            if map.insert(Value::String(key.to_owned()), value).is_some() {
-                return None;
-            }
+            entries.push((Value::String(key.to_owned()), value));
         }
-        self.ends_block(indent).then_some(map)
+        // A duplicate key is left to serde_yaml, which refuses it.
+        self.ends_block(indent)
+            .then(|| Mapping::from_entries(entries))
+            .flatten()
     }
 
     fn sequence(&mut self, indent: usize, depth: usize) -> Option<Vec<Value>> {

@@ -2,8 +2,9 @@ use super::*;
 
 fn serde(text: &str) -> Option<Vec<Value>> {
     let docs = serde_yaml::Deserializer::from_str(text).map(serde::Deserialize::deserialize);
-    let docs: Result<Vec<Value>, _> = docs.collect();
-    Some(docs.ok()?.into_iter().filter(|v| !v.is_null()).collect())
+    let docs: Result<Vec<serde_yaml::Value>, _> = docs.collect();
+    let docs = docs.ok()?.into_iter().map(Value::from);
+    Some(docs.filter(|v| !v.is_null()).collect())
 }
 
 /// Every shape the templates write reads as serde_yaml reads it.
@@ -151,7 +152,8 @@ fn never_misreads() {
 /// What serde_yaml and `yaml11::plain_traps` make of `text`.
 fn serde_and_traps(text: &str) -> Option<Vec<(Value, Vec<Trap>)>> {
     let docs = serde_yaml::Deserializer::from_str(text).map(serde::Deserialize::deserialize);
-    let docs: Vec<Value> = docs.collect::<Result<_, _>>().ok()?;
+    let docs: Vec<serde_yaml::Value> = docs.collect::<Result<_, _>>().ok()?;
+    let docs = docs.into_iter().map(Value::from);
     let traps = yaml11::plain_traps(text).ok()?;
     let both = docs.into_iter().zip(traps);
     Some(both.filter(|(v, _)| !v.is_null()).collect())
