@@ -17,7 +17,7 @@ use minijinja::{
     AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior, Value,
 };
 
-use crate::context::Context;
+use crate::context::{Context, Slot};
 use crate::manifest::{self, Document, Mapping, Value as Yaml};
 
 /// One component's template, and the part of the context it lays out.
@@ -163,6 +163,11 @@ fn fill(v: &mut Yaml, values: &mut [Value]) -> Result<usize, String> {
 
 /// The same value as YAML data: what parsing its JSON would give.
 fn to_yaml(v: &Value) -> Result<Yaml, String> {
+    if let Some(slot) = v.downcast_object_ref::<Slot>() {
+        return slot
+            .take()
+            .ok_or_else(|| "a subtree placed twice".to_owned());
+    }
     let not_iterable = || format!("{} is not iterable", v.kind());
     Ok(match v.kind() {
         ValueKind::Map => {
@@ -296,6 +301,70 @@ mod tests {
         let text = serde_json::to_string(&v).unwrap();
         let parsed: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
         assert_eq!(to_yaml(&v).unwrap(), Yaml::from(parsed));
+    }
+
+    /// A subtree built directly is what the same data, passed through a
+    /// template, would have been: struct fields in order, map entries
+    /// (a flattened struct's among them) in key order.
+    #[test]
+    fn subtrees_read_as_template_data_does() {
+        use std::collections::BTreeMap;
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        enum Kind {
+            Plain,
+            Wrapped(u8),
+            Fields { z: bool, a: Option<i64> },
+            Pair(char, f64),
+        }
+        #[derive(serde::Serialize)]
+        struct Inner {
+            zeta: Vec<Kind>,
+            alpha: BTreeMap<String, String>,
+        }
+        #[derive(serde::Serialize)]
+        struct Part {
+            name: &'static str,
+            count: u32,
+            below: i64,
+            ratio: f64,
+            missing: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            skipped: Option<String>,
+            unit: (),
+            inner: Inner,
+            #[serde(flatten)]
+            more: Inner,
+        }
+        let inner = || Inner {
+            zeta: vec![
+                Kind::Plain,
+                Kind::Wrapped(7),
+                Kind::Fields { z: true, a: None },
+                Kind::Pair('x', -0.5),
+            ],
+            alpha: BTreeMap::from([("b".into(), "yes".into()), ("a".into(), "".into())]),
+        };
+        let part = Part {
+            name: "n",
+            count: 3,
+            below: -4,
+            ratio: 1.5,
+            missing: None,
+            skipped: None,
+            unit: (),
+            inner: inner(),
+            more: inner(),
+        };
+        let direct = crate::manifest::tree::to_value(&part).unwrap();
+        let through_template = to_yaml(&Value::from_serialize(&part)).unwrap();
+        assert_eq!(direct, through_template);
+        let keys = |v: &Yaml| -> Vec<String> {
+            let m = v.as_mapping().unwrap();
+            m.keys().map(|k| k.as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(keys(&direct), keys(&through_template));
+        assert_eq!(keys(&direct["inner"]), ["zeta", "alpha"]);
     }
 
     #[test]

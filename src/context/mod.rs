@@ -20,6 +20,7 @@ mod secret;
 mod security;
 mod serving;
 mod stores;
+mod subtree;
 mod tracking;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ pub use monitoring::ServiceMonitorContext;
 pub use naming::{Labels, Naming};
 pub use postgres::PostgresContext;
 pub use serving::ServingContext;
+pub use subtree::Slot;
 pub use tracking::TrackingContext;
 
 use crate::resolve::{DatabasePlan, Platform};

@@ -12,6 +12,7 @@ use super::pod::{PodSettings, Scheduling};
 use super::secret::{SecretBinder, SecretObject};
 use super::security;
 use super::stores::S3Access;
+use super::subtree::Subtree;
 use crate::resolve::{Credentials, ModelPlan, SecretValue, ServingPlan, Source};
 use crate::spec::{Resources, ScaleMetric};
 
@@ -37,7 +38,8 @@ pub struct InferenceService {
     pub name: String,
     pub labels: Labels,
     pub annotations: BTreeMap<String, String>,
-    pub predictor: Predictor,
+    /// Built whole: thousands of predictors are no work for a template.
+    pub predictor: Subtree,
 }
 
 #[derive(Debug, Serialize)]
@@ -207,7 +209,7 @@ fn inference_service(
         name: spec.name.to_string(),
         labels: n.labels(Component::Model),
         annotations,
-        predictor: Predictor {
+        predictor: Subtree::new(&Predictor {
             labels: pods.labels(&predictor_labels(n)),
             annotations: pods.annotations(&BTreeMap::new()),
             scheduling: pods.scheduling(),
@@ -221,7 +223,7 @@ fn inference_service(
             canary_traffic_percent: spec.canary_traffic_percent.map(|p| p.0),
             model,
             containers,
-        },
+        }),
     }
 }
 

@@ -15,6 +15,9 @@ use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
+
+mod ser;
+pub use ser::to_value;
 pub use serde_yaml::Number;
 
 #[derive(Clone, Debug, Default, PartialEq)]
