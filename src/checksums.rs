@@ -146,5 +146,5 @@ fn set_annotation(template: &mut Value, sum: String) {
     if !meta["annotations"].is_mapping() {
         meta["annotations"] = Value::Mapping(Default::default());
     }
-    meta["annotations"][ANNOTATION] = Value::String(sum);
+    meta["annotations"][ANNOTATION] = Value::String(sum.into());
 }

@@ -184,7 +184,7 @@ fn to_yaml(v: &Value) -> Result<Yaml, String> {
             let items = v.try_iter().map_err(|e| e.to_string())?;
             Yaml::Sequence(items.map(|x| to_yaml(&x)).collect::<Result<_, _>>()?)
         }
-        ValueKind::String => Yaml::String(v.as_str().unwrap_or_default().to_owned()),
+        ValueKind::String => Yaml::String(v.as_str().unwrap_or_default().into()),
         ValueKind::Bool => Yaml::Bool(v.is_true()),
         ValueKind::None | ValueKind::Undefined => Yaml::Null,
         _ => serde_yaml::to_value(v).map_err(|e| e.to_string())?.into(),

@@ -95,7 +95,7 @@ pub fn mask_secret(v: &Value, other: Option<&Value>) -> Value {
                 Some(t) if t != value => "*** (changed)",
                 _ => "***",
             };
-            *value = Value::String(masked.to_owned());
+            *value = Value::String(masked.into());
         }
     }
     out

@@ -25,7 +25,7 @@ pub(super) fn scalar<'t>(
 ) -> Option<Value> {
     match text.as_bytes().first()? {
         b'"' => match quoted(text)? {
-            (s, "") => Some(Value::String(s)),
+            (s, "") => Some(Value::String(s.into())),
             _ => None,
         },
         b'!' => tagged(text),
@@ -61,7 +61,7 @@ fn flow_item<'t>(
 ) -> Option<(Value, &'t str)> {
     if text.starts_with('"') {
         let (s, after) = quoted(text)?;
-        return Some((Value::String(s), after));
+        return Some((Value::String(s.into()), after));
     }
     let stop = text.find([',', end])?;
     let item = &text[..stop];
@@ -91,7 +91,7 @@ fn flow_map<'t>(text: &'t str, mut plain_seen: impl FnMut(Inner<'t>, &'t str)) -
         let seen = |word| plain_seen(Inner::Value(key), word);
         let (value, after) = flow_item(&rest[colon + 2..], '}', seen)?;
         rest = after;
-        entries.push((Value::String(key.to_owned()), value));
+        entries.push((Value::String(key.into()), value));
         if rest == "}" {
             return Mapping::from_entries(entries).map(Value::Mapping);
         }
@@ -147,7 +147,7 @@ fn plain(text: &str) -> Option<Value> {
         return None;
     }
     if plainly_a_string(text) {
-        return Some(Value::String(text.to_owned()));
+        return Some(Value::String(text.into()));
     }
     match text {
         "null" | "~" => return Some(Value::Null),

@@ -277,7 +277,7 @@ impl<'a> Reader<'a> {
                 "" => self.under(Step::Key(key), |r| r.nested(indent, depth, true))?,
                 inline => self.inline(line, inline, Step::Key(key))?,
             };
-            entries.push((Value::String(key.to_owned()), value));
+            entries.push((Value::String(key.into()), value));
         }
         // A duplicate key is left to serde_yaml, which refuses it.
         self.ends_block(indent)
@@ -337,7 +337,7 @@ impl<'a> Reader<'a> {
     fn inline(&mut self, line: Line<'a>, text: &'a str, step: Step<'a>) -> Option<Value> {
         if let Some(b) = line.block {
             let header = matches!(text, "|" | "|-" | ">" | ">-");
-            return header.then(|| Value::String(std::mem::take(&mut self.blocks[b])));
+            return header.then(|| Value::String(std::mem::take(&mut self.blocks[b]).into()));
         }
         let traps = &mut self.traps;
         scalar(text, |inner, plain| {

@@ -19,6 +19,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 mod ser;
 pub use ser::to_value;
 pub use serde_yaml::Number;
+pub use smol_str::SmolStr;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum Value {
@@ -26,7 +27,8 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
+    /// Inline up to 23 bytes: most keys and values need no allocation.
+    String(SmolStr),
     Sequence(Vec<Value>),
     Mapping(Mapping),
     Tagged(Box<TaggedValue>),
@@ -43,7 +45,9 @@ impl TaggedValue {
     /// Whether the tag is `tag`, with or without its `!`, as serde_yaml
     /// compares tags.
     pub fn is(&self, tag: &str) -> bool {
-        let bare = |t: &str| -> String { t.strip_prefix('!').unwrap_or(t).to_owned() };
+        fn bare(t: &str) -> &str {
+            t.strip_prefix('!').unwrap_or(t)
+        }
         bare(&self.tag) == bare(tag)
     }
 }
@@ -253,8 +257,7 @@ impl Mapping {
         let i = match self.position(key) {
             Some(i) => i,
             None => {
-                self.entries
-                    .push((Value::String(key.to_owned()), Value::Null));
+                self.entries.push((Value::String(key.into()), Value::Null));
                 self.entries.len() - 1
             }
         };
@@ -492,13 +495,13 @@ impl Extend<(Value, Value)> for Mapping {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_owned())
+        Value::String(s.into())
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Self {
-        Value::String(s)
+        Value::String(s.into())
     }
 }
 
@@ -534,7 +537,7 @@ impl From<serde_yaml::Value> for Value {
             Yaml::Null => Value::Null,
             Yaml::Bool(b) => Value::Bool(b),
             Yaml::Number(n) => Value::Number(n),
-            Yaml::String(s) => Value::String(s),
+            Yaml::String(s) => Value::String(s.into()),
             Yaml::Sequence(s) => Value::Sequence(s.into_iter().map(Value::from).collect()),
             Yaml::Mapping(m) => Value::Mapping(Mapping::from_unique(
                 m.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
@@ -555,7 +558,7 @@ impl From<Value> for serde_yaml::Value {
             Value::Null => Yaml::Null,
             Value::Bool(b) => Yaml::Bool(b),
             Value::Number(n) => Yaml::Number(n),
-            Value::String(s) => Yaml::String(s),
+            Value::String(s) => Yaml::String(s.into()),
             Value::Sequence(s) => Yaml::Sequence(s.into_iter().map(Yaml::from).collect()),
             Value::Mapping(m) => {
                 let mut out = serde_yaml::Mapping::with_capacity(m.len());
@@ -628,11 +631,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::String(s.to_owned()))
+        Ok(Value::String(s.into()))
     }
 
     fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
+        Ok(Value::String(s.into()))
     }
 
     fn visit_unit<E>(self) -> Result<Value, E> {
@@ -751,7 +754,7 @@ mod tests {
     fn duplicate_keys_are_refused() {
         for n in [2, 16, 17, 5_000] {
             let mut entries: Vec<(Value, Value)> = (0..n)
-                .map(|i| (Value::String(format!("k{i}")), Value::Null))
+                .map(|i| (Value::String(format!("k{i}").into()), Value::Null))
                 .collect();
             assert!(Mapping::from_entries(entries.clone()).is_some(), "{n}");
             entries.push(("k0".into(), Value::Null));

@@ -74,10 +74,10 @@ impl ser::Serializer for Serializer {
         serialize_f64: f64 as f64,
     }
     fn serialize_char(self, v: char) -> Result<Value> {
-        Ok(Value::String(v.to_string()))
+        Ok(Value::String(v.encode_utf8(&mut [0; 4]).into()))
     }
     fn serialize_str(self, v: &str) -> Result<Value> {
-        Ok(Value::String(v.to_owned()))
+        Ok(Value::String(v.into()))
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<Value> {
         Ok(Value::Sequence(
@@ -97,7 +97,7 @@ impl ser::Serializer for Serializer {
         Ok(Value::Null)
     }
     fn serialize_unit_variant(self, _: &'static str, _: u32, name: &'static str) -> Result<Value> {
-        Ok(Value::String(name.to_owned()))
+        Ok(Value::String(name.into()))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
