@@ -69,6 +69,12 @@ macro_rules! string_newtype {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// Whether `s` is valid, without taking it.
+            #[allow(dead_code, reason = "not every type is checked in place")]
+            pub fn check(s: &str) -> Result<(), String> {
+                $ty::parse(s)
+            }
         }
     };
 }

@@ -10,6 +10,18 @@ pub struct Quantity {
 
 impl Quantity {
     pub fn parse(s: &str) -> Result<Quantity, String> {
+        Ok(Quantity {
+            value: Self::value_of(s)?,
+            text: s.to_owned(),
+        })
+    }
+
+    /// Whether `s` is a quantity, without keeping it.
+    pub fn check(s: &str) -> Result<(), String> {
+        Self::value_of(s).map(drop)
+    }
+
+    fn value_of(s: &str) -> Result<f64, String> {
         let bad = || {
             format!(
                 "{s:?} is not a quantity: a number with an optional suffix \
@@ -28,10 +40,7 @@ impl Quantity {
         let (number, suffix) = body.split_at(split);
         let mantissa = parse_number(number).ok_or_else(bad)?;
         let scale = parse_suffix(suffix).ok_or_else(bad)?;
-        Ok(Quantity {
-            text: s.to_owned(),
-            value: mantissa * scale,
-        })
+        Ok(mantissa * scale)
     }
 
     pub fn value(&self) -> f64 {

@@ -17,16 +17,12 @@ pub fn check(c: Check, v: &Value, path: &Steps) -> Vec<(String, String)> {
     match (c, v) {
         (Check::Labels, Value::Mapping(m)) => labels(m, path),
         (Check::Annotations, Value::Mapping(m)) => annotations(m, path),
-        (Check::Quantity, Value::String(s)) => Quantity::parse(s).err().map_or(vec![], at),
-        (Check::Dns1123Label, Value::String(s)) => name::<Name>(s).map_or(vec![], at),
-        (Check::Dns1123Subdomain, Value::String(s)) => name::<Subdomain>(s).map_or(vec![], at),
+        (Check::Quantity, Value::String(s)) => Quantity::check(s).err().map_or(vec![], at),
+        (Check::Dns1123Label, Value::String(s)) => Name::check(s).err().map_or(vec![], at),
+        (Check::Dns1123Subdomain, Value::String(s)) => Subdomain::check(s).err().map_or(vec![], at),
         (Check::PortName, Value::String(s)) => port_name(s).err().map_or(vec![], at),
         _ => vec![],
     }
-}
-
-fn name<T: TryFrom<String, Error = String>>(s: &str) -> Option<String> {
-    T::try_from(s.to_owned()).err()
 }
 
 fn labels(m: &crate::manifest::Mapping, path: &Steps) -> Vec<(String, String)> {
@@ -34,10 +30,10 @@ fn labels(m: &crate::manifest::Mapping, path: &Steps) -> Vec<(String, String)> {
     for (k, v) in m {
         let Some(k) = k.as_str() else { continue };
         let at = || path.path(&[Step::Key(k)]).to_string();
-        if let Err(e) = LabelKey::try_from(k.to_owned()) {
+        if let Err(e) = LabelKey::check(k) {
             found.push((at(), e));
         }
-        if let Some(Err(e)) = v.as_str().map(|s| LabelValue::try_from(s.to_owned())) {
+        if let Some(Err(e)) = v.as_str().map(LabelValue::check) {
             found.push((at(), e));
         }
     }
@@ -50,7 +46,7 @@ fn annotations(m: &crate::manifest::Mapping, path: &Steps) -> Vec<(String, Strin
     for (k, v) in m {
         let Some(k) = k.as_str() else { continue };
         total += k.len() + v.as_str().map_or(0, str::len);
-        if let Err(e) = LabelKey::try_from(k.to_owned()) {
+        if let Err(e) = LabelKey::check(k) {
             found.push((path.path(&[Step::Key(k)]).to_string(), e));
         }
     }

@@ -156,10 +156,7 @@ fn identity(doc: &Document) -> Vec<Problem> {
         }
         _ => {}
     }
-    if let Some(Err(e)) = meta["namespace"]
-        .as_str()
-        .map(|n| Name::try_from(n.to_owned()))
-    {
+    if let Some(Err(e)) = meta["namespace"].as_str().map(Name::check) {
         report("metadata.namespace", e);
     }
     out
@@ -172,7 +169,7 @@ fn name_error(kind: &str, name: &str) -> Option<String> {
         "Service" if name.starts_with(|c: char| c.is_ascii_digit()) => Some(format!(
             "{name:?} must start with a letter (a Service name is a DNS-1035 label)"
         )),
-        "Service" | "Namespace" => Name::try_from(name.to_owned()).err(),
-        _ => Subdomain::try_from(name.to_owned()).err(),
+        "Service" | "Namespace" => Name::check(name).err(),
+        _ => Subdomain::check(name).err(),
     }
 }
