@@ -2,7 +2,7 @@
 //! list of plain words and JSON strings, a tagged number, or a plain
 //! scalar resolved as serde_yaml resolves it.
 
-use super::super::tree::{Mapping, Number, TaggedValue, Value};
+use super::super::tree::{Mapping, Number, SmolStr, TaggedValue, Value};
 
 use crate::yaml11::{plain_decimal, plainly_a_string};
 
@@ -25,7 +25,7 @@ pub(super) fn scalar<'t>(
 ) -> Option<Value> {
     match text.as_bytes().first()? {
         b'"' => match quoted(text)? {
-            (s, "") => Some(Value::String(s.into())),
+            (s, "") => Some(Value::String(s)),
             _ => None,
         },
         b'!' => tagged(text),
@@ -61,7 +61,7 @@ fn flow_item<'t>(
 ) -> Option<(Value, &'t str)> {
     if text.starts_with('"') {
         let (s, after) = quoted(text)?;
-        return Some((Value::String(s.into()), after));
+        return Some((Value::String(s), after));
     }
     let stop = text.find([',', end])?;
     let item = &text[..stop];
@@ -165,13 +165,19 @@ fn plain(text: &str) -> Option<Value> {
 
 /// A JSON string on one line, and the text after it. JSON's escapes are
 /// all YAML escapes too; anything else is left to serde_yaml.
-fn quoted(text: &str) -> Option<(String, &str)> {
+fn quoted(text: &str) -> Option<(SmolStr, &str)> {
     let body = text.strip_prefix('"')?;
+    // Most strings hold no escape: taken as they are, short ones need no
+    // allocation.
+    let end = body.find(['"', '\\'])?;
+    if body.as_bytes()[end] == b'"' {
+        return Some((SmolStr::new(&body[..end]), &body[end + 1..]));
+    }
     let mut out = String::with_capacity(body.len());
     let mut chars = body.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
-            '"' => return Some((out, &body[i + 1..])),
+            '"' => return Some((out.into(), &body[i + 1..])),
             '\\' => out.push(escape(&mut chars)?),
             c => out.push(c),
         }
