@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::manifest::Value;
 
 use super::operators;
-use super::pods::{self, Labels, Pod, selects, str_map};
+use super::pods::{Labels, Pod, selects, str_map};
 use crate::manifest::Document;
 
 type Id<'a> = (&'a str, Option<&'a str>, &'a str);
@@ -23,36 +23,56 @@ pub struct Index<'a> {
     operated: HashMap<(Option<&'a str>, String), Vec<String>>,
 }
 
-impl<'a> Index<'a> {
-    pub fn new(docs: &'a [Document]) -> Index<'a> {
-        let pods = pods::all(docs);
-        let pod_labels = LabelIndex::new(pods.iter().map(|p| (p.doc.namespace(), &p.labels)));
-        let services: Vec<(&Document, Labels)> = docs
-            .iter()
-            .filter(|d| d.kind() == "Service")
-            .map(|d| (d, str_map(&d.value["metadata"]["labels"])))
-            .collect();
-        let service_labels = LabelIndex::new(services.iter().map(|(d, l)| (d.namespace(), l)));
-        let mut objects = HashMap::new();
-        let mut operated = HashMap::new();
-        for d in docs {
-            objects
-                .entry((d.kind(), d.namespace(), d.name()))
-                .or_insert(d);
-            if let Some((name, keys)) = operators::secret(d) {
-                operated.entry((d.namespace(), name)).or_insert(keys);
-            }
+/// An index being built, one object at a time: a large stream is read
+/// once, each object while it is at hand, rather than once per lookup
+/// table.
+#[derive(Default)]
+pub struct Builder<'a> {
+    templates: Vec<Pod<'a>>,
+    operated_pods: Vec<Pod<'a>>,
+    services: Vec<(&'a Document, Labels<'a>)>,
+    objects: HashMap<Id<'a>, &'a Document>,
+    operated: HashMap<(Option<&'a str>, String), Vec<String>>,
+}
+
+impl<'a> Builder<'a> {
+    /// `template` is the object's pod template, when it has one.
+    pub fn add(&mut self, d: &'a Document, template: Option<Pod<'a>>) {
+        let kind = d.kind();
+        self.templates.extend(template);
+        self.operated_pods.extend(operators::pods(d));
+        if kind == "Service" {
+            self.services
+                .push((d, str_map(&d.value["metadata"]["labels"])));
         }
+        self.objects
+            .entry((kind, d.namespace(), d.name()))
+            .or_insert(d);
+        if let Some((name, keys)) = operators::secret(d) {
+            self.operated.entry((d.namespace(), name)).or_insert(keys);
+        }
+    }
+
+    /// Pod templates first, then the pods operators run, each in stream
+    /// order.
+    pub fn finish(self) -> Index<'a> {
+        let mut pods = self.templates;
+        pods.extend(self.operated_pods);
+        let pod_labels = LabelIndex::new(pods.iter().map(|p| (p.doc.namespace(), &p.labels)));
+        let services = self.services;
+        let service_labels = LabelIndex::new(services.iter().map(|(d, l)| (d.namespace(), l)));
         Index {
             pods,
             pod_labels,
             services,
             service_labels,
-            objects,
-            operated,
+            objects: self.objects,
+            operated: self.operated,
         }
     }
+}
 
+impl<'a> Index<'a> {
     /// The first object of this kind and name in the namespace.
     pub fn find(&self, kind: &str, ns: Option<&str>, name: &str) -> Option<&'a Document> {
         self.objects.get(&(kind, ns, name)).copied()

@@ -82,6 +82,7 @@ pub fn validate(docs: &[Document], catalog: &Catalog, external: &External, level
         ..Report::default()
     };
     let mut seen = HashSet::with_capacity(docs.len());
+    let mut index = index::Builder::default();
     for doc in docs {
         let id = doc.id();
         if !seen.insert(id.clone()) {
@@ -106,14 +107,19 @@ pub fn validate(docs: &[Document], catalog: &Catalog, external: &External, level
             }
             None => report.unchecked.push(id),
         }
-        if let Some(pod) = pods::template_of(doc) {
-            let found = pod_security::check(&pod, level).into_iter();
+        let pod = pods::template_of(doc);
+        if let Some(pod) = &pod {
+            let found = pod_security::check(pod, level).into_iter();
             report
                 .problems
                 .extend(found.map(|(p, m)| Problem::new(doc, p, m)));
         }
+        // Indexed now, while the object is at hand: a large stream is
+        // read once.
+        index.add(doc, pod);
     }
-    report.problems.extend(refs::check(docs, external));
+    let index = index.finish();
+    report.problems.extend(refs::check(docs, &index, external));
     report
 }
 

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use crate::manifest::Value;
 
-use super::operators;
 use crate::field_path::Path;
 use crate::manifest::Document;
 
@@ -22,14 +21,6 @@ pub struct Pod<'a> {
     pub spec: Cow<'a, Value>,
     /// Created by an operator: no template of the stream's own to check.
     pub operated: bool,
-}
-
-/// Every pod template in the stream, then every operator's pods.
-pub fn all(docs: &[Document]) -> Vec<Pod<'_>> {
-    let templates = docs.iter().filter_map(template_of);
-    templates
-        .chain(docs.iter().flat_map(operators::pods))
-        .collect()
 }
 
 pub fn str_map(v: &Value) -> Labels<'_> {

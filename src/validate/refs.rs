@@ -13,8 +13,7 @@ use super::{External, Problem};
 use crate::field_path::Path;
 use crate::manifest::Document;
 
-pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
-    let index = Index::new(docs);
+pub fn check<'a>(docs: &'a [Document], index: &Index<'a>, external: &External) -> Vec<Problem> {
     let mut out = Vec::new();
     for doc in docs {
         let mut report = |path: Path, message: String| {
@@ -24,11 +23,11 @@ pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
                 own_selector(doc, &mut report)
             }
-            "Service" => service(doc, &index, &mut report),
-            "Ingress" => ingress(doc, &index, &mut report),
-            "HTTPRoute" => http_route(doc, &index, &mut report),
-            "ServiceMonitor" => service_monitor(doc, &index, &mut report),
-            "NetworkPolicy" => network_policy::check(doc, &index, &mut report),
+            "Service" => service(doc, index, &mut report),
+            "Ingress" => ingress(doc, index, &mut report),
+            "HTTPRoute" => http_route(doc, index, &mut report),
+            "ServiceMonitor" => service_monitor(doc, index, &mut report),
+            "NetworkPolicy" => network_policy::check(doc, index, &mut report),
             _ => {}
         }
     }
@@ -37,7 +36,7 @@ pub fn check(docs: &[Document], external: &External) -> Vec<Problem> {
             out.push(Problem::new(pod.doc, path.to_string(), message));
         };
         volumes(pod, &mut report);
-        config_refs(pod, &index, external, &mut report);
+        config_refs(pod, index, external, &mut report);
     }
     out
 }
