@@ -30,13 +30,14 @@ pub struct ServingContext {
     /// The Secret the ServiceAccount lists, rendered or existing.
     pub secret_name: Option<String>,
     pub secret: Option<SecretObject>,
+    /// Every InferenceService's labels: the same for each, so held once.
+    pub model_labels: Labels,
     pub models: Vec<InferenceService>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct InferenceService {
     pub name: String,
-    pub labels: Labels,
     pub annotations: BTreeMap<String, String>,
     /// Built whole: thousands of predictors are no work for a template.
     pub predictor: Subtree,
@@ -146,6 +147,7 @@ pub fn build(n: &Naming, plan: &ServingPlan, s3: &S3Access) -> ServingContext {
     ServingContext {
         labels: n.labels(Component::Serving),
         annotations,
+        model_labels: n.labels(Component::Model),
         models: plan
             .models
             .iter()
@@ -207,7 +209,6 @@ fn inference_service(
     };
     InferenceService {
         name: spec.name.to_string(),
-        labels: n.labels(Component::Model),
         annotations,
         predictor: Subtree::new(&Predictor {
             labels: pods.labels(&predictor_labels(n)),
