@@ -302,4 +302,25 @@ mod tests {
         assert!(is_plain_safe("ghcr.io/mlflow/mlflow:v3.17.2-full"));
         assert!(is_plain_safe("500m"));
     }
+
+    /// Every reserved word is quoted in every mix of cases.
+    #[test]
+    fn reserved_words_are_quoted_in_any_case() {
+        let mut tried = 0;
+        for word in RESERVED {
+            for mask in 0..1u32 << word.len() {
+                let cased: String = word
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| match mask >> i & 1 {
+                        1 => c.to_ascii_uppercase(),
+                        _ => c,
+                    })
+                    .collect();
+                assert!(!is_plain_safe(&cased), "{cased}");
+                tried += 1;
+            }
+        }
+        assert_eq!(tried, 100, "every case of every word");
+    }
 }
