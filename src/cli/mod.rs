@@ -2,6 +2,7 @@
 //! stdout empty on any error.
 
 mod diff;
+mod heap;
 mod htpasswd;
 mod render;
 mod resolve;
@@ -94,6 +95,7 @@ impl std::error::Error for Unusable {}
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
+    heap::tune();
     let cli = Cli::parse();
     let mut notes = Vec::new();
     let result = run(cli, &mut notes);
