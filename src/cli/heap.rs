@@ -16,7 +16,7 @@
 /// nothing, and every call it makes is advice that may be refused.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub fn tune() {
-    const RESERVE: usize = 64 << 20;
+    const RESERVE: usize = 256 << 20;
     const HUGE_PAGE: usize = 2 << 20;
     const SMALL: usize = 2 << 20;
     // SAFETY: mallopt, sbrk(0) and madvise(MADV_HUGEPAGE) change no
