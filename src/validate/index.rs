@@ -3,7 +3,7 @@
 //! thousand: objects by kind, namespace and name, and pods and Services by
 //! label.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::manifest::Value;
 

@@ -22,7 +22,7 @@ mod schema_code;
 mod schema_keys;
 mod walk;
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 use std::fmt;
 
 use crate::manifest::Value;

@@ -1,7 +1,7 @@
 //! A mapping: its entries in their order, looked up by scanning, and a
 //! [`Lookup`] that indexes a large one before many lookups.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::Value;
 
