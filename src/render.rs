@@ -251,7 +251,34 @@ fn environment(globals: [(&'static str, Value); 4], kept: &Kept) -> Environment<
     for (name, value) in globals {
         env.add_global(name, value);
     }
+    env.add_function("meta", meta);
     env
+}
+
+/// An object's `metadata`, placed as `metadata: {{ meta(…) }}`.
+/// `namespace` is none for a cluster-scoped object; empty `annotations`
+/// are left out. Built here as data, not laid out by a template macro:
+/// every object has one, and a macro call costs as much as the rest of
+/// a small object's layout.
+fn meta(name: Value, labels: Value, namespace: Value, annotations: Value) -> Result<Value, Error> {
+    // As strict as a template: a name the context lacks is an error.
+    if [&name, &labels, &namespace, &annotations]
+        .iter()
+        .any(|v| v.is_undefined())
+    {
+        return Err(Error::from(ErrorKind::UndefinedError));
+    }
+    let data = |v: &Value| to_yaml(v).map_err(|e| Error::new(ErrorKind::BadSerialization, e));
+    let mut entries = vec![("name".into(), data(&name)?)];
+    if namespace.is_true() {
+        entries.push(("namespace".into(), data(&namespace)?));
+    }
+    entries.push(("labels".into(), data(&labels)?));
+    if annotations.is_true() {
+        entries.push(("annotations".into(), data(&annotations)?));
+    }
+    let tree = Yaml::Mapping(Mapping::from_unique(entries));
+    Ok(Value::from_object(Slot::new(tree)))
 }
 
 /// A template's source, compiled the first time it is asked for.
@@ -268,6 +295,56 @@ mod tests {
 
     /// Skipping a component with an empty part changes nothing: each
     /// template lays out nothing for it.
+    /// `meta` lays out name, namespace, labels and annotations in that
+    /// order, leaves out a missing namespace and empty annotations, and
+    /// refuses a name the context does not have.
+    #[test]
+    fn meta_is_data_in_the_order_kubectl_shows() {
+        let kept = Kept::default();
+        let none = || Value::from(());
+        let globals = [
+            "namespace",
+            "annotations",
+            "secret_store",
+            "container_security",
+        ];
+        let mut env = environment(globals.map(|g| (g, none())), &kept);
+        let run = |env: &mut Environment<'static>, args: &str| {
+            let source = format!("metadata: {{{{ meta({args}) }}}}\n");
+            env.add_template_owned("t", source).unwrap();
+            let text = env.get_template("t").unwrap().render(())?;
+            let values = std::mem::take(&mut *kept.lock().unwrap());
+            let component = "t";
+            let mut docs = Rendered {
+                component,
+                text,
+                values,
+            }
+            .documents()
+            .unwrap();
+            Ok::<_, Error>(docs.remove(0).value["metadata"].clone())
+        };
+        let keys = |m: &Yaml| -> Vec<String> {
+            let keys = m.as_mapping().unwrap().keys();
+            keys.map(|k| k.as_str().unwrap().to_owned()).collect()
+        };
+        let expect =
+            |text: &str| Yaml::from(serde_yaml::from_str::<serde_yaml::Value>(text).unwrap());
+        let full = run(
+            &mut env,
+            r#""a: b", {"z": "1", "a": "2"}, "ns", {"k": "v"}"#,
+        )
+        .unwrap();
+        assert_eq!(keys(&full), ["name", "namespace", "labels", "annotations"]);
+        let want = "{name: 'a: b', namespace: ns, labels: {a: '2', z: '1'}, annotations: {k: v}}";
+        assert_eq!(full, expect(want));
+        let bare = run(&mut env, r#""web", {}, none, {}"#).unwrap();
+        assert_eq!(keys(&bare), ["name", "labels"]);
+        assert_eq!(bare, expect("{name: web, labels: {}}"));
+        let err = run(&mut env, r#""web", {}, no_such_name, {}"#).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UndefinedError);
+    }
+
     /// A template's own plain `yes` fails a debug build's render, and a
     /// placeholder left in key position fails every build.
     #[test]

@@ -25,6 +25,11 @@ impl Subtree {
 }
 
 impl Slot {
+    /// A tree built for a template to place.
+    pub fn new(tree: Value) -> Self {
+        Slot(Mutex::new(Some(tree)))
+    }
+
     /// The tree, once: `None` when it was taken before.
     pub fn take(&self) -> Option<Value> {
         self.0.lock().ok()?.take()
