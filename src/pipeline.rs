@@ -22,6 +22,11 @@ pub struct Rendered {
     pub inputs: Vec<std::path::PathBuf>,
     /// What the registry named, when it was asked.
     pub lock: Option<crate::lock::Lock>,
+    /// The merged spec the documents came from, handed on rather than
+    /// freed here: a caller that ends the process without freeing the
+    /// documents (`mlk render`) need not free the spec either, which for
+    /// thousands of models costs as much as a stage.
+    pub spec: layers::Merged,
 }
 
 /// `vars` is the process environment, captured once by the caller.
@@ -91,6 +96,7 @@ pub fn render_platform(
         notes,
         inputs: read,
         lock,
+        spec: merged,
     })
 }
 
