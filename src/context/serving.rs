@@ -143,7 +143,11 @@ pub fn build(n: &Naming, plan: &ServingPlan, s3: &S3Access) -> ServingContext {
             (None, None)
         }
     };
-    let serving_pods = n.pods(&plan.pods);
+    let every = EveryModel {
+        service_account: &service_account,
+        pods: n.pods(&plan.pods),
+        selector: predictor_labels(n),
+    };
     ServingContext {
         labels: n.labels(Component::Serving),
         annotations,
@@ -151,7 +155,7 @@ pub fn build(n: &Naming, plan: &ServingPlan, s3: &S3Access) -> ServingContext {
         models: plan
             .models
             .iter()
-            .map(|m| inference_service(n, m, &service_account, &serving_pods))
+            .map(|m| inference_service(n, m, &every))
             .collect(),
         service_account,
         secret_name,
@@ -159,14 +163,16 @@ pub fn build(n: &Naming, plan: &ServingPlan, s3: &S3Access) -> ServingContext {
     }
 }
 
-fn inference_service(
-    n: &Naming,
-    m: &ModelPlan,
-    service_account: &str,
-    serving_pods: &PodSettings,
-) -> InferenceService {
+/// What every model's predictor shares, worked out once for all.
+struct EveryModel<'a> {
+    service_account: &'a str,
+    pods: PodSettings,
+    selector: Labels,
+}
+
+fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> InferenceService {
     let spec = &m.spec;
-    let pods = serving_pods.under(&spec.pods);
+    let pods = every.pods.under(&spec.pods);
     let mut annotations = n.annotations();
     annotations.insert(ANNOTATION_MODEL.into(), spec.registered_model.to_string());
     if let Some(v) = m.version {
@@ -211,10 +217,10 @@ fn inference_service(
         name: spec.name.to_string(),
         annotations,
         predictor: Subtree::new(&Predictor {
-            labels: pods.labels(&predictor_labels(n)),
+            labels: pods.labels(&every.selector),
             annotations: pods.annotations(&BTreeMap::new()),
             scheduling: pods.scheduling(),
-            service_account_name: service_account.to_owned(),
+            service_account_name: every.service_account.to_owned(),
             automount_service_account_token: false,
             security_context: security::pod_any_user(),
             min_replicas: spec.min_replicas,
