@@ -52,6 +52,39 @@ fn the_heap_reserve_asks_for_huge_pages() {
     assert!(seen, "no part of mlk's heap asks for huge pages");
 }
 
+/// Under a limit on address space with no room for the reserve, the
+/// reserve is refused and a render that needs the heap to grow goes on
+/// as it would without it.
+#[test]
+fn a_limit_too_small_for_the_reserve_still_renders() {
+    let mlk = env!("CARGO_BIN_EXE_mlk");
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = String::from("apiVersion: mlk/v1alpha1\nkind: Platform\nserving:\n  models:\n");
+    for i in 0..300 {
+        let uri = format!("s3://mlflow/1/models/m-{i}/artifacts");
+        spec += &format!("    - {{name: m{i}, registeredModel: m{i}, storageUri: \"{uri}\"}}\n");
+    }
+    std::fs::write(dir.path().join("platform.yaml"), spec).unwrap();
+    // Room for mlk and a render (a debug build needs under 100 MiB), not
+    // for a 256 MiB reserve.
+    let limit_kib = 200 << 10;
+    let script = format!("ulimit -v {limit_kib} && exec \"$0\" render -f platform.yaml");
+    let out = Command::new("sh")
+        .args(["-c", &script, mlk])
+        .current_dir(dir.path())
+        .env_clear()
+        .env(
+            "MLK_SECRET_KEY",
+            "0123456789abcdef0123456789abcdef-test-key",
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("kind: InferenceService").count(), 300);
+}
+
 #[test]
 fn the_reader_finds_the_flag_only_on_the_heap() {
     let map = "\

@@ -19,6 +19,8 @@ pub fn tune() {
     const RESERVE: usize = 256 << 20;
     const HUGE_PAGE: usize = 2 << 20;
     const SMALL: usize = 2 << 20;
+    const PROBE: usize = 256 << 10;
+    const DEFAULT_TOP_PAD: i32 = 128 << 10;
     // SAFETY: mallopt, sbrk(0) and madvise(MADV_HUGEPAGE) change no
     // memory the program holds. The probe block is allocated and freed
     // here, and never read.
@@ -30,7 +32,11 @@ pub fn tune() {
         libc::mallopt(libc::M_TOP_PAD, RESERVE as i32);
         let start = libc::sbrk(0) as usize;
         // A block larger than the heap's free top grows it by the reserve.
-        libc::free(std::hint::black_box(libc::malloc(256 << 10)));
+        libc::free(std::hint::black_box(libc::malloc(PROBE)));
+        // Later growth asks for no more than glibc's default pad: under a
+        // limit on address space the reserve may have been refused, and
+        // every block after it must not ask for as much again.
+        libc::mallopt(libc::M_TOP_PAD, DEFAULT_TOP_PAD);
         let end = libc::sbrk(0) as usize;
         // A small render's heap, under 1 MiB, stays in small pages.
         let first = (start + SMALL).next_multiple_of(HUGE_PAGE);
