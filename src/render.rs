@@ -293,8 +293,6 @@ fn source(name: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
-    /// Skipping a component with an empty part changes nothing: each
-    /// template lays out nothing for it.
     /// `meta` lays out name, namespace, labels and annotations in that
     /// order, leaves out a missing namespace and empty annotations, and
     /// refuses a name the context does not have.
@@ -345,6 +343,8 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::UndefinedError);
     }
 
+    /// Skipping a component with an empty part changes nothing: each
+    /// template lays out nothing for it.
     /// A template's own plain `yes` fails a debug build's render, and a
     /// placeholder left in key position fails every build.
     #[test]

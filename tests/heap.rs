@@ -3,6 +3,8 @@
 //! faults. Seen from outside, in the running process's memory map.
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -73,10 +75,7 @@ fn a_limit_too_small_for_the_reserve_still_renders() {
         .args(["-c", &script, mlk])
         .current_dir(dir.path())
         .env_clear()
-        .env(
-            "MLK_SECRET_KEY",
-            "0123456789abcdef0123456789abcdef-test-key",
-        )
+        .env("MLK_SECRET_KEY", common::KEY)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -38,7 +38,8 @@ pub fn tune() {
         // every block after it must not ask for as much again.
         libc::mallopt(libc::M_TOP_PAD, DEFAULT_TOP_PAD);
         let end = libc::sbrk(0) as usize;
-        // A small render's heap, under 1 MiB, stays in small pages.
+        // The first 2 MiB above the start stay in small pages: a small
+        // render's heap (under 1 MiB) never reaches a huge one.
         let first = (start + SMALL).next_multiple_of(HUGE_PAGE);
         if end > first + HUGE_PAGE {
             let len = (end - first) / HUGE_PAGE * HUGE_PAGE;
