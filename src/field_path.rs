@@ -90,6 +90,73 @@ impl<'a> Steps<'a> {
     }
 }
 
+/// A path kept as owned steps, for a finding that is compared with other
+/// paths (which patch changed it) as well as printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trail(Vec<Seg>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl Trail {
+    pub fn root() -> Trail {
+        Trail::default()
+    }
+
+    pub fn key(&self, k: &str) -> Trail {
+        let mut t = self.clone();
+        t.0.push(Seg::Key(k.to_owned()));
+        t
+    }
+
+    pub fn index(&self, i: usize) -> Trail {
+        let mut t = self.clone();
+        t.0.push(Seg::Index(i));
+        t
+    }
+
+    pub fn segs(&self) -> &[Seg] {
+        &self.0
+    }
+
+    /// Whether one of the two lies within the other.
+    pub fn related(&self, other: &Trail) -> bool {
+        let n = self.0.len().min(other.0.len());
+        self.0[..n] == other.0[..n]
+    }
+
+    /// The steps after `prefix`, when it is one.
+    pub fn after(&self, prefix: &Trail) -> Option<&[Seg]> {
+        self.0.strip_prefix(prefix.0.as_slice())
+    }
+
+    pub fn to_path(&self) -> Path {
+        let mut p = Path::root();
+        for s in &self.0 {
+            match s {
+                Seg::Key(k) => p.push_key(k),
+                Seg::Index(i) => p.push_index(*i),
+            }
+        }
+        p
+    }
+}
+
+impl From<Vec<Seg>> for Trail {
+    fn from(segs: Vec<Seg>) -> Trail {
+        Trail(segs)
+    }
+}
+
+impl fmt::Display for Trail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.to_path().fmt(f)
+    }
+}
+
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {

@@ -109,6 +109,37 @@ impl Located {
     }
 }
 
+/// A field path's dot-separated segments; a key with dots in it is
+/// written in double quotes (`ingress.annotations."a.b/c"`), which are
+/// dropped.
+pub fn segments(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in path.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => out.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    out.push(current);
+    out
+}
+
+/// A key as a field path writes it: quoted when it holds a dot, a quote
+/// or anything but letters, digits, `-` and `_`.
+pub fn path_key(key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    match plain {
+        true => key.to_owned(),
+        false => format!("{key:?}"),
+    }
+}
+
 /// The `key` of a `key:` that starts at this 1-based line and column.
 fn key_at(source: &str, line: usize, col: usize) -> Option<&str> {
     let text = source.lines().nth(line.checked_sub(1)?)?;
@@ -136,10 +167,10 @@ pub fn line_of_path(source: &str, path: &str) -> Option<usize> {
         })
         .collect();
     let (mut from, mut parent, mut found) = (0, None::<usize>, None);
-    for segment in path.split('.') {
+    for segment in segments(path) {
         let (key, index) = match segment.split_once('[') {
             Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
-            None => (segment, None),
+            None => (segment.as_str(), None),
         };
         let Some((i, depth)) = find_key(&lines, from, parent, key) else {
             break;

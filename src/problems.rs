@@ -41,11 +41,14 @@ impl From<Located> for Problems {
 /// counted, as a compiler reports them.
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
+        for (i, e) in self.0.iter().take(MAX_REPORTED).enumerate() {
             match i {
                 0 => write!(f, "{e}")?,
                 _ => write!(f, "\nerror: {e}")?,
             }
+        }
+        if self.0.len() > MAX_REPORTED {
+            write!(f, "\n... and {} more", self.0.len() - MAX_REPORTED)?;
         }
         if self.0.len() > 1 {
             write!(

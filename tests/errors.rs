@@ -99,7 +99,7 @@ fn a_short_secret_key_is_refused_without_being_shown() {
         .run()
         .failed();
     assert!(
-        run.stderr.contains("MLK_SECRET_KEY is too short"),
+        run.stderr.contains("MLK_SECRET_KEY: is too short"),
         "{}",
         run.stderr
     );

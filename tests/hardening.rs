@@ -174,8 +174,19 @@ fn the_namespace_enforces_restricted_unless_kserve_adds_containers() {
                  storageUri: 's3://mlflow/5/models/m-1/artifacts'}]";
     let docs = render(&["render", "--set", model]);
     let labels = &find(&docs, "Namespace", "mlflow")["metadata"]["labels"];
-    assert!(labels["pod-security.kubernetes.io/enforce"].is_null());
+    assert_eq!(labels["pod-security.kubernetes.io/enforce"], "baseline");
     assert_eq!(labels["pod-security.kubernetes.io/warn"], "restricted");
+    assert_eq!(labels["pod-security.kubernetes.io/audit"], "restricted");
+    // Once KServe's own containers are set up to meet it, the spec says so.
+    let raised = render(&[
+        "render",
+        "--set",
+        model,
+        "--set",
+        "serving.podSecurity=restricted",
+    ]);
+    let labels = &find(&raised, "Namespace", "mlflow")["metadata"]["labels"];
+    assert_eq!(labels["pod-security.kubernetes.io/enforce"], "restricted");
     let predictor = &find(&docs, "InferenceService", "fraud")["spec"]["predictor"];
     assert_eq!(predictor["securityContext"]["runAsNonRoot"], true);
     assert_eq!(

@@ -80,7 +80,7 @@ fn spec_with(s: &str) -> String {
         "metadata": {"annotations": {"example.com/hostile": s}},
         "tracking": {
             "extraEnv": [{"name": "HOSTILE", "value": s}],
-            "extraArgs": ["--hostile", s],
+            "extraArgs": ["--trace-archival-config", s],
         },
     })
     .to_string()

@@ -118,7 +118,7 @@ fn cases() -> Vec<Case> {
         ]),
         case(
             "a too-short MLK_SECRET_KEY",
-            "MLK_SECRET_KEY is too short",
+            "MLK_SECRET_KEY: is too short",
             "",
         )
         .key(&format!("{MARK}-short")),

@@ -210,7 +210,7 @@ fn the_ai_gateway_passphrase_is_stable_and_never_mlflows_public_one() {
     let again = mlk(&["render", "--profile", "prod"]).key().run().ok();
     assert_eq!(kek(&first), kek(&again));
     let other_key = mlk(&["render", "--profile", "prod"])
-        .env("MLK_SECRET_KEY", &"z".repeat(40))
+        .env("MLK_SECRET_KEY", "another-key-of-forty-characters-zyxw9876")
         .run()
         .ok();
     assert_ne!(kek(&first), kek(&other_key));

@@ -14,15 +14,25 @@ const FOUNDATION: &[&str] = &[
     "htpasswd",
     "located",
     "lock",
+    "messages",
+    "mlflow",
     "problems",
     "registry",
+    "sensitive",
     "spec",
     "spec_files",
     "suggest",
     "types",
 ];
 /// What `mlk validate` is made of; uses only itself and the foundation.
-const CHECKER: &[&str] = &["yaml11", "manifest", "validate", "checksums", "diff"];
+const CHECKER: &[&str] = &[
+    "yaml11",
+    "manifest",
+    "validate",
+    "gate",
+    "checksums",
+    "diff",
+];
 /// The render pipeline, in order.
 const STAGES: &[&str] = &["layers", "resolve", "context", "render", "patches", "emit"];
 /// Tie the rest together; may use anything.

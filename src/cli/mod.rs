@@ -99,9 +99,13 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let mut notes = Vec::new();
     let result = run(cli, &mut notes);
+    // Every line for a person passes one filter: no secret this run read,
+    // no control character, no line a CI runner acts on.
+    let secrets = crate::sensitive::known();
+    let say = |text: &str| crate::messages::printable(text, &secrets);
     let mut stderr = std::io::stderr().lock();
     for note in &notes {
-        let _ = writeln!(stderr, "{note}");
+        let _ = writeln!(stderr, "{}", say(note));
     }
     match result {
         Ok(out) => match std::io::stdout().lock().write_all(out.stdout.as_bytes()) {
@@ -113,7 +117,7 @@ pub fn main() -> i32 {
             }
         },
         Err(e) => {
-            let _ = writeln!(stderr, "error: {e:#}");
+            let _ = writeln!(stderr, "{}", say(&format!("error: {e:#}")));
             if e.is::<Unusable>() { 2 } else { 1 }
         }
     }

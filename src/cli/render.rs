@@ -9,7 +9,7 @@ use super::Format;
 use crate::emit;
 use crate::layers::{self, BUILTIN_PROFILES, DEFAULT_PROFILE, Inputs, SetExpr};
 use crate::lock;
-use crate::pipeline::render_platform;
+use crate::pipeline::{Allowances, render_platform};
 use crate::resolve::Lookup;
 use crate::spec_files::Grants;
 
@@ -34,6 +34,15 @@ pub struct SpecArgs {
     /// fromFile or htpasswdFile), besides its own folder. Repeatable.
     #[arg(long = "allow-file", value_name = "PATH")]
     allow_file: Vec<PathBuf>,
+    /// Let the Ingress or HTTPRoute carry this annotation, which mlk does
+    /// not know to be safe (a spec cannot allow one itself). Repeatable.
+    #[arg(long = "allow-annotation", value_name = "KEY")]
+    allow_annotation: Vec<String>,
+    /// Let `generate: true` fall back to the public development key when
+    /// MLK_SECRET_KEY is unset, whatever the profile (only the built-in
+    /// dev profile does so by itself). Never for data you keep.
+    #[arg(long)]
+    allow_dev_secrets: bool,
     /// The lock file of served models' aliases and versions; default
     /// mlk.lock beside the spec.
     #[arg(long, value_name = "FILE")]
@@ -88,7 +97,7 @@ pub struct RegistryArgs {
 pub struct Prepared {
     sets: Vec<SetExpr>,
     catalog: crate::validate::Catalog,
-    allowed: Grants,
+    allowed: Allowances,
     vars: BTreeMap<String, String>,
     lock_path: PathBuf,
 }
@@ -110,10 +119,15 @@ impl SpecArgs {
         for s in &self.set_string {
             sets.push(SetExpr::parse(s, true).map_err(anyhow::Error::msg)?);
         }
-        let mut allowed = Grants::default();
+        let mut files = Grants::default();
         for path in &self.allow_file {
-            allowed.allow(path).map_err(anyhow::Error::msg)?;
+            files.allow(path).map_err(anyhow::Error::msg)?;
         }
+        let allowed = Allowances {
+            files,
+            annotations: self.allow_annotation.iter().cloned().collect(),
+            dev_secrets: self.allow_dev_secrets,
+        };
         Ok(Prepared {
             sets,
             catalog: self.schemas.catalog()?,
@@ -165,7 +179,8 @@ pub fn write_lock(path: &std::path::Path, new: &lock::Lock) -> anyhow::Result<Ve
 pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> {
     let prepared = args.spec.prepare()?;
     if args.print_spec {
-        let merged = layers::load(&args.spec.inputs(&prepared.sets)).map_err(anyhow::Error::new)?;
+        let inputs = args.spec.inputs(&prepared.sets);
+        let merged = layers::load(&inputs, &prepared.allowed.files).map_err(anyhow::Error::new)?;
         return Ok(print_spec(&merged));
     }
     let (mut rendered, lock_path) = prepared.render(&args.spec, args.resolve, &args.registry)?;

@@ -44,7 +44,7 @@ pub fn build(a: &AuthSecrets, db_uri: &str, own: &mut SecretBinder) -> Auth {
     let auth_db = format!("{db_uri}{separator}options=-csearch_path%3D{SCHEMA}");
     let username = own.bind(
         "admin-username",
-        &SecretValue::Value(Sensitive::new(a.admin_username.clone())),
+        &SecretValue::Value(Sensitive::not_secret(a.admin_username.clone())),
     );
     let password = own.bind("admin-password", &a.admin_password);
     let ini = SecretValue::Value(Sensitive::new(ini(a, &auth_db)));

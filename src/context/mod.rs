@@ -117,7 +117,7 @@ pub fn build(p: &Platform) -> Context {
         namespace_object: p
             .metadata
             .create_namespace
-            .then(|| namespace_labels(&n, p.serving.is_some())),
+            .then(|| namespace_labels(&n, p.serving.as_ref())),
         postgres,
         cloudnativepg,
         minio,
@@ -142,17 +142,17 @@ pub fn build(p: &Platform) -> Context {
 /// The API server holds every pod in the namespace to the restricted
 /// level. KServe adds containers of its own to predictor pods (the
 /// storage initializer, Knative's queue proxy) that mlk cannot vouch for,
-/// so with models it warns and audits instead of refusing them.
-fn namespace_labels(n: &Naming, serving: bool) -> Labels {
+/// so with models it enforces what the spec says those meet (baseline
+/// unless told), and warns and audits at restricted.
+fn namespace_labels(n: &Naming, serving: Option<&crate::resolve::ServingPlan>) -> Labels {
     let mut labels = n.common_labels();
-    let modes: &[&str] = if serving {
-        &["warn", "audit"]
-    } else {
-        &["enforce", "warn", "audit"]
-    };
-    for mode in modes {
-        let key = format!("pod-security.kubernetes.io/{mode}");
-        labels.insert(key, "restricted".into());
+    let enforce = serving.map_or("restricted", |s| s.pod_security.as_str());
+    for (mode, level) in [
+        ("enforce", enforce),
+        ("warn", "restricted"),
+        ("audit", "restricted"),
+    ] {
+        labels.insert(format!("pod-security.kubernetes.io/{mode}"), level.into());
     }
     labels
 }

@@ -14,6 +14,8 @@ pub use profile::{
     BUILTIN as BUILTIN_PROFILES, DEFAULT as DEFAULT_PROFILE, Profile, load as load_profile,
     schema as profile_schema,
 };
+
+use crate::spec_files::Grants;
 pub use set::SetExpr;
 
 use crate::located::Located;
@@ -93,8 +95,8 @@ impl Merged {
                     None => err,
                 };
             }
-            match prefix.rfind('.') {
-                Some(i) => prefix = &prefix[..i],
+            match parent_path(prefix) {
+                Some(p) => prefix = p,
                 None => break,
             }
         }
@@ -103,12 +105,26 @@ impl Merged {
     }
 }
 
+/// The path one segment up, minding quoted keys.
+fn parent_path(path: &str) -> Option<&str> {
+    let mut quoted = false;
+    let mut last = None;
+    for (i, c) in path.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => last = Some(i),
+            _ => {}
+        }
+    }
+    last.map(|i| &path[..i])
+}
+
 fn has_path(value: &Value, dotted: &str) -> bool {
     let mut v = value;
-    for seg in dotted.split('.') {
+    for seg in crate::located::segments(dotted) {
         let (key, index) = match seg.split_once('[') {
             Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (seg, None),
+            None => (seg.as_str(), None),
         };
         let Some(next) = v.get(key) else { return false };
         v = match index {
@@ -122,10 +138,18 @@ fn has_path(value: &Value, dotted: &str) -> bool {
     true
 }
 
-pub fn load(inputs: &Inputs) -> Result<Merged, Problems> {
+/// `grants` is what the person running mlk let the spec read besides its
+/// own folder; a profile the spec names is read as its files are.
+pub fn load(inputs: &Inputs, grants: &Grants) -> Result<Merged, Problems> {
     let spec_layer = inputs.file.map(read_spec).transpose()?;
     let named = spec_layer.as_ref().and_then(|l| l.profile.clone());
-    let profile = profile::load(&chosen_profile(inputs.profile, named, spec_layer.as_ref())?)?;
+    let chosen = chosen_profile(inputs.profile, named.clone(), spec_layer.as_ref())?;
+    let profile = match (inputs.profile, inputs.file, &spec_layer) {
+        (None, Some(path), Some(layer)) if named.is_some() => {
+            profile::load_named_by_spec(&chosen, &layer.origin, &folder_of(path), grants)?
+        }
+        _ => profile::load(&chosen)?,
+    };
     let mut value = Value::Mapping(Mapping::new());
     merge::merge(&mut value, profile.layer.value.clone());
     let mut files = vec![profile.layer.clone()];

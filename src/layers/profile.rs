@@ -11,6 +11,7 @@ use super::file::anchor_file_paths;
 use crate::located::Located;
 use crate::problems::Problems;
 use crate::spec::{API_VERSION, PlatformSpec};
+use crate::spec_files::Grants;
 
 pub const BUILTIN: [(&str, &str); 3] = [
     ("dev", include_str!("../../profiles/dev.yaml")),
@@ -52,31 +53,36 @@ pub struct ProfileFile {
     spec: PlatformSpec,
 }
 
-/// A built-in profile by name, or a profile file by path.
+fn builtin(name: &str) -> Option<Result<Profile, Problems>> {
+    let (name, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+    let origin = format!("built-in profile {name}");
+    Some(parse(name, &origin, text, Path::new(""), true))
+}
+
+fn builtin_names() -> String {
+    BUILTIN.map(|(n, _)| n).join(", ")
+}
+
+/// A built-in profile by name, or a profile file by the path the person
+/// running mlk gave (`--profile`).
 pub fn load(name_or_path: &str) -> Result<Profile, Problems> {
-    if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
-        return parse(
-            name,
-            &format!("built-in profile {name}"),
-            text,
-            Path::new(""),
-        );
+    if let Some(profile) = builtin(name_or_path) {
+        return profile;
     }
     let path = Path::new(name_or_path);
     let text = crate::spec_files::read_spec_file(path).map_err(|e| {
-        let names: Vec<_> = BUILTIN.iter().map(|(n, _)| *n).collect();
         Located::new(
             name_or_path,
             None,
             format!(
                 "not a built-in profile ({}) and not a readable profile file: it {e}",
-                names.join(", ")
+                builtin_names()
             ),
         )
     })?;
     let base = path.parent().unwrap_or(Path::new(""));
     let text = crate::bounds::strip_bom(&text);
-    let mut profile = parse(name_or_path, name_or_path, text, base)?;
+    let mut profile = parse(name_or_path, name_or_path, text, base, false)?;
     profile.folder = Some(match base.as_os_str().is_empty() {
         true => ".".into(),
         false => base.to_owned(),
@@ -84,8 +90,63 @@ pub fn load(name_or_path: &str) -> Result<Profile, Problems> {
     Ok(profile)
 }
 
-fn parse(name: &str, origin: &str, text: &str, base: &Path) -> Result<Profile, Problems> {
+/// A profile a spec names (`profile:`): a built-in one, or a file read as
+/// `fromFile` reads one, beneath the spec's folder (or what `--allow-file`
+/// granted). The file may be anything the spec's author pointed at, so
+/// a mistake in it is reported by line alone, never with its text.
+pub fn load_named_by_spec(
+    name: &str,
+    spec_origin: &str,
+    folder: &Path,
+    grants: &Grants,
+) -> Result<Profile, Problems> {
+    if let Some(profile) = builtin(name) {
+        return profile;
+    }
+    let mut grants = grants.clone();
+    grants.add_layer_folder(folder);
+    let path = folder.join(name);
+    let text = grants.read(&path).map_err(|e| {
+        let msg = format!(
+            "is not a built-in profile ({}), and a profile file is read only beneath the spec's              folder: {e}",
+            builtin_names()
+        );
+        Located::new(spec_origin, Some("profile"), msg)
+    })?;
+    let shown = path.display().to_string();
+    let text = crate::bounds::strip_bom(&text);
+    let base = path.parent().unwrap_or(folder);
+    let mut profile = parse(name, &shown, text, base, false).map_err(|e| {
+        let first = e.0.into_iter().next();
+        let mut quiet = Located::new(
+            &shown,
+            None,
+            "is not a profile file (its content is not shown, as for every file a spec names)",
+        );
+        quiet.line = first.and_then(|l| l.line);
+        Problems::from(quiet)
+    })?;
+    profile.folder = Some(base.to_owned());
+    Ok(profile)
+}
+
+fn parse(
+    name: &str,
+    origin: &str,
+    text: &str,
+    base: &Path,
+    builtin: bool,
+) -> Result<Profile, Problems> {
     let (file, mut doc): (ProfileFile, Value) = super::parse_layer(origin, text)?;
+    if file.allow_dev_secrets && !builtin {
+        return Err(Located::new(
+            origin,
+            Some("allowDevSecrets"),
+            "only the built-in dev profile may fall back to the public development key, or the \
+             person running mlk with --allow-dev-secrets; a profile file cannot",
+        )
+        .into());
+    }
     if file.api_version != API_VERSION || file.kind != "Profile" {
         return Err(Located::new(
             origin,

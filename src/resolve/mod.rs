@@ -108,7 +108,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let mut spec = merged.spec.clone();
     spec.rehome_default_images();
     let mut r = Resolver::new(env, spec.secrets.mode);
-    let mut found = Vec::new();
+    let mut found: Vec<Located> = secrets::key_problem(env).into_iter().collect();
     let database = Problems::keep(&mut found, database(spec.database, &mut r));
     let artifacts = Problems::keep(&mut found, artifacts(spec.artifacts, &mut r));
     let ingress = Problems::keep(&mut found, ingress::resolve(&spec.ingress, &mut r));
@@ -299,87 +299,26 @@ fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPla
     })
 }
 
-/// Flags and variables mlk sets itself; a second copy from the user
-/// would silently win or lose depending on the program's parser.
-pub const MANAGED_ARGS: [&str; 12] = [
-    "--host",
-    "--port",
-    "--backend-store-uri",
-    "--artifacts-destination",
-    "--default-artifact-root",
-    "--serve-artifacts",
-    "--workers",
-    "--allowed-hosts",
-    "--cors-allowed-origins",
-    "--static-prefix",
-    "--expose-prometheus",
-    "--app-name",
-];
-
-pub const MANAGED_ENV: [&str; 21] = [
-    "HOME",
-    "PYTHONDONTWRITEBYTECODE",
-    "PGPASSWORD",
-    "PGPASSFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_DEFAULT_REGION",
-    "MLFLOW_S3_ENDPOINT_URL",
-    "MLFLOW_SERVER_ALLOWED_HOSTS",
-    "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS",
-    "MLFLOW_BACKEND_STORE_URI",
-    "MLFLOW_DISABLE_TELEMETRY",
-    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION",
-    "MLFLOW_EXPOSE_PROMETHEUS",
-    "MLFLOW_ENABLE_AI_GATEWAY",
-    "MLFLOW_CRYPTO_KEK_PASSPHRASE",
-    "MLFLOW_FLASK_SERVER_SECRET_KEY",
-    "MLFLOW_AUTH_CONFIG_PATH",
-    "MLFLOW_AUTH_ADMIN_USERNAME",
-    "MLFLOW_AUTH_ADMIN_PASSWORD",
-];
-
-/// Where to say what a managed flag or variable would have said.
-fn instead(managed: &str) -> String {
-    let field = match managed {
-        "--backend-store-uri" | "MLFLOW_BACKEND_STORE_URI" | "PGPASSWORD" | "PGPASSFILE" => {
-            "database"
-        }
-        "--artifacts-destination"
-        | "--default-artifact-root"
-        | "--serve-artifacts"
-        | "AWS_ACCESS_KEY_ID"
-        | "AWS_SECRET_ACCESS_KEY"
-        | "AWS_SHARED_CREDENTIALS_FILE"
-        | "AWS_DEFAULT_REGION"
-        | "MLFLOW_S3_ENDPOINT_URL" => "artifacts",
-        "--workers" => "tracking.workers",
-        "--allowed-hosts" | "MLFLOW_SERVER_ALLOWED_HOSTS" => "tracking.allowedHosts",
-        "--cors-allowed-origins" | "MLFLOW_SERVER_CORS_ALLOWED_ORIGINS" => "tracking.corsOrigins",
-        "--static-prefix" => "tracking.staticPrefix",
-        "--expose-prometheus" | "MLFLOW_EXPOSE_PROMETHEUS" => "monitoring",
-        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION" => "tracking.jobExecution",
-        "MLFLOW_ENABLE_AI_GATEWAY" => "tracking.aiGateway",
-        "MLFLOW_CRYPTO_KEK_PASSPHRASE" => "tracking.kekPassphrase",
-        "--app-name"
-        | "MLFLOW_FLASK_SERVER_SECRET_KEY"
-        | "MLFLOW_AUTH_CONFIG_PATH"
-        | "MLFLOW_AUTH_ADMIN_USERNAME"
-        | "MLFLOW_AUTH_ADMIN_PASSWORD" => "tracking.auth",
-        _ => return "nothing in the spec changes it".to_owned(),
-    };
-    format!("set {field} instead")
-}
-
+/// Flags and variables of the server that a spec field sets: a second
+/// copy would silently win or lose depending on the program's parser, so
+/// the spec is sent to the field. (Whether the server keeps its
+/// protections is the output gate's to check, whatever set them.)
 fn tracking_checks(t: &Tracking) -> Result<(), Located> {
     for (i, arg) in t.extra_args.iter().enumerate() {
-        let flag = arg.split('=').next().unwrap_or(arg);
-        if MANAGED_ARGS.contains(&flag) {
+        if let Some(crate::mlflow::ServerOption {
+            role: crate::mlflow::Role::Managed(field),
+            flags,
+            ..
+        }) = crate::mlflow::option_of(arg)
+        {
             return Err(Located::new(
                 "spec",
                 Some(&format!("tracking.extraArgs[{i}]")),
-                format!("mlk sets {flag} itself; {}", instead(flag)),
+                format!(
+                    "mlk sets {} itself; {}",
+                    flags[0],
+                    crate::mlflow::instead(field)
+                ),
             ));
         }
     }
@@ -387,8 +326,8 @@ fn tracking_checks(t: &Tracking) -> Result<(), Located> {
     for (i, var) in t.extra_env.iter().enumerate() {
         let path = format!("tracking.extraEnv[{i}].name");
         let name = var.name.as_str();
-        if MANAGED_ENV.contains(&name) {
-            let msg = format!("mlk sets {name} itself; {}", instead(name));
+        if let Some(field) = crate::mlflow::managed_env(name) {
+            let msg = format!("mlk sets {name} itself; {}", crate::mlflow::instead(field));
             return Err(Located::new("spec", Some(&path), msg));
         }
         if !seen.insert(name) {

@@ -2,12 +2,12 @@
 //! Secret that exists already. Values never reach an error or a warning.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::located::Located;
+pub use crate::sensitive::Sensitive;
 use crate::spec::{RemoteRef, SecretRef, SecretSource, SecretsMode};
 
 /// The key `generate` falls back to when MLK_SECRET_KEY is unset, in
@@ -18,27 +18,6 @@ const MIN_KEY_LEN: usize = 32;
 /// long and plain enough to pass any check a real value must pass.
 const STAND_IN: &str = "mlk-stand-in-for-a-value-that-could-not-be-read";
 pub const SECRET_KEY_VAR: &str = "MLK_SECRET_KEY";
-
-/// A secret's value; its Debug output is redacted so it cannot leak
-/// through a panic or a log line.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Sensitive(String);
-
-impl Sensitive {
-    pub fn new(value: String) -> Self {
-        Sensitive(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Sensitive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Sensitive(<redacted>)")
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SecretValue {
@@ -119,7 +98,7 @@ impl<'a> Resolver<'a> {
             Err(message) => {
                 let message = format!("{message}{alternative}");
                 self.missing.push(Located::new("spec", Some(path), message));
-                SecretValue::Value(Sensitive(STAND_IN.into()))
+                SecretValue::Value(Sensitive::not_secret(STAND_IN.into()))
             }
         }
     }
@@ -183,18 +162,17 @@ impl<'a> Resolver<'a> {
             }
             SecretSource::Generate => self.derive(path)?,
         };
-        Ok(SecretValue::Value(Sensitive(value)))
+        Ok(SecretValue::Value(Sensitive::new(value)))
     }
 
     fn derive(&mut self, purpose: &str) -> Result<String, String> {
         let key = match self.env.vars.get(SECRET_KEY_VAR) {
-            Some(k) if k.len() >= MIN_KEY_LEN => k.as_str(),
-            Some(_) => {
-                return Err(format!(
-                    "{SECRET_KEY_VAR} is too short; use at least {MIN_KEY_LEN} characters, \
-                     e.g. from `openssl rand -hex 32`"
-                ));
+            // A weak key is refused once, by `key_problem`, not once a
+            // secret; the stand-in only lets the rest be checked.
+            Some(k) if key_weakness(k, self.env.allow_dev_key).is_some() => {
+                return Ok(STAND_IN.to_owned());
             }
+            Some(k) => k.as_str(),
             None if self.env.allow_dev_key => {
                 self.dev_key_used_for.push(purpose.to_owned());
                 DEV_KEY
@@ -234,6 +212,42 @@ impl<'a> Resolver<'a> {
             ));
         }
         self.warnings
+    }
+}
+
+/// MLK_SECRET_KEY, whenever it is set: long enough, and, unless the
+/// development fallback is allowed, neither the public development key
+/// nor a run of a few characters. The key itself is never shown.
+pub fn key_problem(env: &SecretEnv) -> Option<Located> {
+    let key = env.vars.get(SECRET_KEY_VAR)?;
+    crate::sensitive::record(key);
+    let why = key_weakness(key, env.allow_dev_key)?;
+    let msg = format!(
+        "{why}; derive it from a random source (`openssl rand -hex 32`) and keep it in your CI's \
+         secret store"
+    );
+    Some(Located::new("environment", Some(SECRET_KEY_VAR), msg))
+}
+
+fn key_weakness(key: &str, dev: bool) -> Option<String> {
+    let distinct = key
+        .bytes()
+        .collect::<std::collections::BTreeSet<u8>>()
+        .len();
+    if key.len() < MIN_KEY_LEN {
+        Some(format!(
+            "is too short: use at least {MIN_KEY_LEN} characters"
+        ))
+    } else if dev {
+        None
+    } else if key == DEV_KEY {
+        Some("is the public development key printed in mlk's source, which anyone can use".into())
+    } else if distinct < 8 {
+        Some(format!(
+            "repeats a few characters ({distinct} distinct): it is guessable"
+        ))
+    } else {
+        None
     }
 }
 

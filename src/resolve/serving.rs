@@ -36,6 +36,9 @@ impl Lookup {
         allow_insecure: bool,
     ) -> Self {
         let var = |k: &str| vars.get(k).filter(|v| !v.is_empty()).cloned();
+        if let Some(password) = var("MLFLOW_TRACKING_PASSWORD") {
+            crate::sensitive::record(&password);
+        }
         let uri = match flag_uri {
             Some(u) => Some(("--tracking-uri", u.to_owned())),
             None => var("MLFLOW_TRACKING_URI").map(|u| ("MLFLOW_TRACKING_URI", u)),
@@ -58,6 +61,8 @@ pub struct ServingPlan {
     /// `serving.pods`, under which each model's own `pods` apply.
     pub pods: crate::spec::Pods,
     pub service_account: crate::spec::ServiceAccount,
+    /// What the namespace enforces while KServe adds containers.
+    pub pod_security: crate::spec::NamespaceLevel,
 }
 
 /// The Secret KServe's storage initializer reads.
@@ -137,6 +142,7 @@ pub fn resolve(
         credentials,
         pods: serving.pods.clone(),
         service_account: serving.service_account.clone(),
+        pod_security: serving.pod_security,
     }))
 }
 

@@ -139,16 +139,6 @@ pub fn extras(t: &Tracking, existing: &mut crate::external::External) -> Vec<Loc
             (Some(_), None) => {}
         }
     }
-    for (i, c) in t.extra_containers.iter().enumerate() {
-        if c.0.security_context.is_some() && !restricted(&c.0) {
-            found.push(err(
-                &format!("tracking.extraContainers[{i}].securityContext"),
-                "must meet the restricted Pod Security level (not privileged, not root, \
-                 allowPrivilegeEscalation: false, capabilities.drop: [ALL]); or leave it out, and \
-                 mlk sets one that does",
-            ));
-        }
-    }
     for v in &t.extra_volumes {
         if let Some(s) = v.0.secret.as_ref().and_then(|s| s.secret_name.as_ref()) {
             existing.insert("Secret", s);
@@ -158,17 +148,4 @@ pub fn extras(t: &Tracking, existing: &mut crate::external::External) -> Vec<Loc
         }
     }
     found
-}
-
-/// Whether a sidecar meets the restricted level in a pod as mlk renders
-/// it: with `runAsNonRoot`, which every mlk pod sets.
-fn restricted(c: &k8s_openapi::api::core::v1::Container) -> bool {
-    let Ok(container) = serde_yaml::to_value(c) else {
-        return false;
-    };
-    let container = crate::manifest::Value::from(container);
-    let mut pod = crate::manifest::Value::Null;
-    pod["runAsNonRoot"] = true.into();
-    crate::validate::check_container(&container, &pod, crate::validate::Level::Restricted)
-        .is_empty()
 }

@@ -41,8 +41,8 @@ pub use secret_source::{RemoteRef, SecretRef, SecretSource};
 pub use secrets::{Secrets, SecretsMode, StoreRef};
 pub use service_account::ServiceAccount;
 pub use serving::{
-    Alias, Model, ModelVersion, RegisteredModel, ScaleMetric, ServiceName, Serving, StorageUri,
-    TrackingUri,
+    Alias, Model, ModelVersion, NamespaceLevel, RegisteredModel, ScaleMetric, ServiceName, Serving,
+    StorageUri, TrackingUri,
 };
 pub use tracking::{Autoscaling, CronSchedule, Gc, Permission, Tracking, TrackingAuth};
 

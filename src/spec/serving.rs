@@ -21,6 +21,34 @@ pub struct Serving {
     pub pods: super::Pods,
     /// The predictors' ServiceAccount: a cloud identity for S3.
     pub service_account: super::ServiceAccount,
+    /// The Pod Security level the Namespace enforces while models are
+    /// served (it warns and audits at `restricted` either way). KServe
+    /// adds containers of its own to predictor pods, so the default is
+    /// `baseline`. `restricted` holds those too, once KServe and Knative
+    /// are set up to meet it: a restricted `securityContext` in the
+    /// `default` ClusterStorageContainer (KServe's Helm value
+    /// `kserve.storage.containerSecurityContext`), and, in Knative mode,
+    /// `secure-pod-defaults: enabled` in Knative Serving's
+    /// `config-features`.
+    pub pod_security: NamespaceLevel,
+}
+
+/// A level a namespace may enforce while KServe adds containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NamespaceLevel {
+    #[default]
+    Baseline,
+    Restricted,
+}
+
+impl NamespaceLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NamespaceLevel::Baseline => "baseline",
+            NamespaceLevel::Restricted => "restricted",
+        }
+    }
 }
 
 impl Default for Serving {
@@ -32,6 +60,7 @@ impl Default for Serving {
             models: Vec::new(),
             pods: super::Pods::default(),
             service_account: super::ServiceAccount::default(),
+            pod_security: NamespaceLevel::Baseline,
         }
     }
 }

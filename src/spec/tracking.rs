@@ -5,9 +5,8 @@ use super::SecretSource;
 use super::resources::Resources;
 use crate::types::{EnvName, HostPattern, Image, Origin, int32};
 
-/// The `-full` variant is the one that carries psycopg (PostgreSQL), boto3
-/// (S3) and prometheus-flask-exporter (`/metrics`); the plain image has none.
-pub const MLFLOW_IMAGE: &str = "ghcr.io/mlflow/mlflow:v3.17.2-full";
+/// The pinned release's `-full` image (see `crate::mlflow`).
+pub const MLFLOW_IMAGE: &str = crate::mlflow::IMAGE;
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]

@@ -13,7 +13,6 @@ mod index;
 mod knowledge;
 mod network_policy;
 mod operators;
-mod pod_security;
 mod pods;
 mod refs;
 pub mod schema;
@@ -28,8 +27,8 @@ use std::fmt;
 use crate::manifest::Value;
 use serde::Serialize;
 
+pub use crate::gate::Level;
 pub use catalog::{Catalog, KUBE_VERSION, Source};
-pub use pod_security::{Level, check_container};
 
 use crate::manifest::Document;
 use crate::types::{Name, Subdomain};
@@ -107,13 +106,13 @@ pub fn validate(docs: &[Document], catalog: &Catalog, external: &External, level
             }
             None => report.unchecked.push(id),
         }
-        let pod = pods::template_of(doc);
-        if let Some(pod) = &pod {
-            let found = pod_security::check(pod, level).into_iter();
+        for pod in crate::gate::pods(doc) {
+            let found = crate::gate::pod_security::check(&pod, level).into_iter();
             report
                 .problems
-                .extend(found.map(|(p, m)| Problem::new(doc, p, m)));
+                .extend(found.map(|(p, m)| Problem::new(doc, p.to_string(), m)));
         }
+        let pod = pods::template_of(doc);
         // Indexed now, while the object is at hand: a large stream is
         // read once.
         index.add(doc, pod);

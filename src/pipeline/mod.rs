@@ -1,8 +1,10 @@
 //! The render pipeline, one stage after another: layers → resolve →
-//! context → render → parse → checksums → validate. Nothing is emitted unless every
-//! stage succeeds.
+//! context → render → parse → patches → checksums → gate → validate.
+//! Nothing is emitted unless every stage succeeds.
 
-use std::collections::BTreeMap;
+mod attribute;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::bail;
 
@@ -10,7 +12,18 @@ use crate::layers::{self, Inputs};
 use crate::manifest::Document;
 use crate::resolve::{self, Lookup, SecretEnv};
 use crate::spec_files::Grants;
-use crate::{checksums, context, patches, render, validate};
+use crate::{checksums, context, gate, patches, render, validate};
+
+/// What the person running mlk allows a spec, beyond what it may do on
+/// its own: files outside its folder, front-door annotations mlk does not
+/// know to be safe, and the public development key. A spec never grants
+/// itself any of these.
+#[derive(Debug, Clone, Default)]
+pub struct Allowances {
+    pub files: Grants,
+    pub annotations: BTreeSet<String>,
+    pub dev_secrets: bool,
+}
 
 pub struct Rendered {
     pub docs: Vec<Document>,
@@ -37,10 +50,10 @@ pub fn render_platform(
     vars: BTreeMap<String, String>,
     catalog: &validate::Catalog,
     lookup: &Lookup,
-    allowed: &Grants,
+    allowed: &Allowances,
 ) -> anyhow::Result<Rendered> {
-    let merged = layers::load(inputs)?;
-    let mut files = allowed.clone();
+    let merged = layers::load(inputs, &allowed.files)?;
+    let mut files = allowed.files.clone();
     merged
         .folders
         .iter()
@@ -48,7 +61,7 @@ pub fn render_platform(
     let meta = &merged.spec.metadata;
     let env = SecretEnv {
         vars,
-        allow_dev_key: merged.profile.allow_dev_secrets,
+        allow_dev_key: merged.profile.allow_dev_secrets || allowed.dev_secrets,
         profile: merged.profile.name.clone(),
         platform_id: format!("{}/{}", meta.namespace, meta.name),
         files,
@@ -71,15 +84,31 @@ pub fn render_platform(
     // context's memory is free for the documents.
     drop(ctx);
     let mut docs = parse_rendered(rendered)?;
-    let patched =
-        patches::apply(&mut docs, &merged.spec.patches).map_err(|e| e.map(|l| merged.locate(l)))?;
+    let patches = &merged.spec.patches;
+    let before = (!patches.is_empty()).then(|| gate::Snapshot::take(&docs));
+    let touched = patches::apply(&mut docs, patches).map_err(|e| e.map(|l| merged.locate(l)))?;
     checksums::annotate(&mut docs);
     if external_secrets && docs.iter().any(|d| d.kind() == "Secret") {
         bail!(
             "externalSecrets mode rendered a Secret with values (a bug in mlk); nothing was emitted"
         );
     }
-    check(&docs, catalog, &external, &patched)?;
+    let secrets = crate::sensitive::known();
+    let policy = gate::Policy {
+        secrets: &secrets,
+        before_patches: before.as_ref(),
+        allowed_annotations: &allowed.annotations,
+    };
+    let findings = gate::check(&docs, &policy);
+    if !findings.is_empty() {
+        let sources = attribute::Sources {
+            merged: &merged,
+            touched: &touched,
+            secrets: &secrets,
+        };
+        return Err(attribute::refuse(&findings, &sources).into());
+    }
+    check(&docs, catalog, &external, &touched)?;
     let mut read = read_files;
     read.extend(
         inputs
@@ -100,22 +129,28 @@ pub fn render_platform(
     })
 }
 
-/// Validates the platform as it will be applied. A problem in an object a
-/// patch changed is reported against the patch; any other is mlk's own.
+/// Validates the platform as it will be applied: its schemas and
+/// references (the gate has held it to Pod Security). A problem in an
+/// object a patch changed is reported against the patch; any other is
+/// mlk's own.
 fn check(
     docs: &[Document],
     catalog: &validate::Catalog,
     external: &validate::External,
-    patched: &patches::Patched,
+    touched: &[patches::Touch],
 ) -> anyhow::Result<()> {
-    let report = validate::validate(docs, catalog, external, validate::Level::Restricted);
+    let report = validate::validate(docs, catalog, external, validate::Level::Privileged);
     if report.is_valid(true) {
         return Ok(());
     }
     let by_patch = |object: &str| {
-        let doc = patched.iter().find(|(d, _)| docs[*d].id() == object)?;
-        let names: Vec<String> = doc.1.iter().map(|i| format!("patches[{i}]")).collect();
-        Some(names.join(", "))
+        let mut names: Vec<String> = touched
+            .iter()
+            .filter(|t| docs[t.object].id() == object)
+            .map(|t| format!("patches[{}]", t.patch))
+            .collect();
+        names.dedup();
+        (!names.is_empty()).then(|| names.join(", "))
     };
     let mut any_patched = false;
     let mut list: Vec<String> = Vec::new();

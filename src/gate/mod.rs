@@ -1,0 +1,143 @@
+//! The one gate every rendered platform passes before it is printed, and
+//! that `mlk validate --policy` puts in front of any manifest stream. It
+//! reads the final list of objects only: it neither knows nor cares which
+//! stage, feature or patch produced an object, so a new feature is held to
+//! the same guarantees the day it is written.
+//!
+//! Each guarantee is one check over the objects:
+//! - `identity`: patches change no object's apiVersion, kind, name or
+//!   namespace, add or remove none, and leave Secrets alone;
+//! - `secrets`: no secret value outside a Secret's data, and no argument
+//!   that makes Kubernetes expand a secret into a process's argv;
+//! - `pod_security`: every pod, CRDs' included, meets `restricted`;
+//! - `namespace`: the Namespace enforces a level no label can lower;
+//! - `mlflow_server`: the tracking server keeps its protections;
+//! - `annotations`: a front door's annotations are known to be safe.
+
+mod annotations;
+mod identity;
+mod mlflow_server;
+mod namespace;
+pub mod pod_security;
+mod pods;
+mod secrets;
+
+use std::collections::BTreeSet;
+
+pub use identity::Snapshot;
+pub use pod_security::Level;
+pub use pods::{PodView, pods};
+pub use secrets::stream_secrets;
+
+use crate::field_path::Trail;
+use crate::manifest::Document;
+use crate::sensitive::SecretSet;
+
+/// What the gate is given besides the objects.
+pub struct Policy<'a> {
+    /// Every secret value the objects must not show outside Secrets.
+    pub secrets: &'a SecretSet,
+    /// The objects as they were before the spec's patches, when patches
+    /// could change them.
+    pub before_patches: Option<&'a Snapshot>,
+    /// Annotation keys the person running mlk allowed on a front door
+    /// (`--allow-annotation`); a spec cannot add to them.
+    pub allowed_annotations: &'a BTreeSet<String>,
+}
+
+/// One broken guarantee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub check: &'static str,
+    /// The object's index in the list.
+    pub object: usize,
+    /// `kind/namespace/name`.
+    pub id: String,
+    pub at: Trail,
+    pub message: String,
+    /// What a spec would have written to cause it (a flag, a key, a
+    /// container's name), to find where; `Secret` when a secret value
+    /// was found, which is never shown.
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    None,
+    Text(String),
+    /// The value held a secret: look for the field whose value holds one.
+    Secret,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.id, self.at, self.message)
+    }
+}
+
+/// The findings of every check, each tagged with the check that made it.
+pub struct Findings<'d> {
+    docs: &'d [Document],
+    check: &'static str,
+    list: Vec<Finding>,
+}
+
+impl Findings<'_> {
+    pub fn push(&mut self, object: usize, at: Trail, message: String, evidence: Evidence) {
+        self.list.push(Finding {
+            check: self.check,
+            object,
+            id: self.docs[object].id(),
+            at,
+            message,
+            evidence,
+        });
+    }
+}
+
+type Check = fn(&[Document], &Policy, &mut Findings);
+
+/// Every check, in the order findings are reported.
+const CHECKS: [(&str, Check); 6] = [
+    ("identity", identity::check),
+    ("secrets", secrets::check),
+    ("pod_security", pod_security_check),
+    ("namespace", namespace::check),
+    ("mlflow_server", mlflow_server::check),
+    ("annotations", annotations::check),
+];
+
+/// Every finding about `docs`.
+pub fn check(docs: &[Document], policy: &Policy) -> Vec<Finding> {
+    let mut findings = Findings {
+        docs,
+        check: "",
+        list: Vec::new(),
+    };
+    for (name, run) in CHECKS {
+        findings.check = name;
+        run(docs, policy, &mut findings);
+    }
+    findings.list
+}
+
+/// Every pod of every object, at `restricted`.
+fn pod_security_check(docs: &[Document], _: &Policy, out: &mut Findings) {
+    for (i, doc) in docs.iter().enumerate() {
+        for pod in pods(doc) {
+            for (at, message) in pod_security::check(&pod, Level::Restricted) {
+                let evidence = container_name(&pod, &at);
+                out.push(i, at, message, evidence);
+            }
+        }
+    }
+}
+
+/// The name of the container a path lies in: what a spec names it by.
+fn container_name(pod: &PodView, at: &Trail) -> Evidence {
+    pod.containers
+        .iter()
+        .filter(|c| at.after(&c.at).is_some() && c.at != pod.at)
+        .find_map(|c| c.value["name"].as_str())
+        .map_or(Evidence::None, |n| Evidence::Text(n.to_owned()))
+}

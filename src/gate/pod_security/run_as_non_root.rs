@@ -1,0 +1,30 @@
+//! Running as non-root (restricted): `runAsNonRoot` must be true in the
+//! pod's securityContext or in every container's, and no container may
+//! set it to false.
+
+use super::{Check, Level, PodView, security};
+use crate::field_path::Trail;
+
+pub const CHECK: Check = Check {
+    id: "runAsNonRoot",
+    level: Level::Restricted,
+    since: (1, 0),
+    run,
+};
+
+fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
+    let pod_says = pod.security()["runAsNonRoot"] == true;
+    let mut all_say = true;
+    for c in &pod.containers {
+        let (sc, at) = security(c);
+        match sc["runAsNonRoot"].as_bool() {
+            Some(false) => out.push((at.key("runAsNonRoot"), "must not be false".into())),
+            Some(true) => {}
+            None => all_say = false,
+        }
+    }
+    if !pod_says && !all_say {
+        let at = pod.security_at.key("runAsNonRoot");
+        out.push((at, "must be true, here or in every container".into()));
+    }
+}

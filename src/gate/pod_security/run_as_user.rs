@@ -1,0 +1,26 @@
+//! Running as a non-root user (restricted): `runAsUser` of the pod and
+//! of every container must not be 0.
+
+use super::{Check, Level, PodView, security};
+use crate::field_path::Trail;
+use crate::manifest::Value;
+
+pub const CHECK: Check = Check {
+    id: "runAsUser",
+    level: Level::Restricted,
+    since: (1, 23),
+    run,
+};
+
+fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
+    let mut user = |sc: &Value, at: Trail| {
+        if sc["runAsUser"].as_i64() == Some(0) {
+            out.push((at.key("runAsUser"), "must not be 0 (root)".into()));
+        }
+    };
+    user(pod.security(), pod.security_at.clone());
+    for c in &pod.containers {
+        let (sc, at) = security(c);
+        user(sc, at);
+    }
+}

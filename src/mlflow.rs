@@ -1,0 +1,332 @@
+//! The MLflow release mlk pins, and what its `mlflow server` accepts:
+//! every option with its aliases and environment variable, and whether
+//! mlk sets it, refuses it, or lets a spec pass it. Kept beside the pinned
+//! version, so that moving the pin means reading this table again;
+//! `tests/mlflow_flags.rs` compares it with that release's
+//! `mlflow server --help`.
+
+/// The release the default image carries, and the end-to-end harness runs.
+pub const VERSION: &str = "3.17.2";
+
+/// The `-full` variant is the one that carries psycopg (PostgreSQL), boto3
+/// (S3) and prometheus-flask-exporter (`/metrics`); the plain image has none.
+pub const IMAGE: &str = "ghcr.io/mlflow/mlflow:v3.17.2-full";
+
+/// What mlk makes of one `mlflow server` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// mlk sets it from the spec field named here; no one else may.
+    Managed(&'static str),
+    /// It turns off a protection or replaces how the server runs: never.
+    Denied(&'static str),
+    /// A spec may pass it through `tracking.extraArgs`.
+    Allowed,
+}
+
+#[derive(Debug)]
+pub struct ServerOption {
+    /// Every spelling, long and short (`--host`, `-h`), and the negated
+    /// form of a switch (`--no-serve-artifacts`).
+    pub flags: &'static [&'static str],
+    /// The variable click reads it from when no flag is given.
+    pub env: Option<&'static str>,
+    /// A switch takes no value.
+    pub switch: bool,
+    pub role: Role,
+}
+
+const fn option(
+    flags: &'static [&'static str],
+    env: Option<&'static str>,
+    switch: bool,
+    role: Role,
+) -> ServerOption {
+    ServerOption {
+        flags,
+        env,
+        switch,
+        role,
+    }
+}
+
+use Role::{Allowed, Denied, Managed};
+
+const OWN_SERVER: &str = "replaces the server mlk runs (uvicorn, its workers and its limits)";
+const SECURITY: &str = "turns off MLflow's Host, CORS and framing protections";
+
+/// Every option of `mlflow server` in the pinned release, in `--help`'s
+/// order.
+pub const SERVER_OPTIONS: [ServerOption; 26] = [
+    option(
+        &["--backend-store-uri"],
+        Some("MLFLOW_BACKEND_STORE_URI"),
+        false,
+        Managed("database"),
+    ),
+    option(
+        &["--read-replica-backend-store-uri"],
+        Some("MLFLOW_READ_REPLICA_BACKEND_STORE_URI"),
+        false,
+        Denied("reads runs from a database the platform does not run or check"),
+    ),
+    option(
+        &["--registry-store-uri"],
+        Some("MLFLOW_REGISTRY_STORE_URI"),
+        false,
+        Denied("moves the model registry out of the platform's database"),
+    ),
+    option(
+        &["--default-artifact-root"],
+        Some("MLFLOW_DEFAULT_ARTIFACT_ROOT"),
+        false,
+        Denied("sends clients around the artifact proxy, to a store mlk does not configure"),
+    ),
+    option(
+        &["--serve-artifacts", "--no-serve-artifacts"],
+        Some("MLFLOW_SERVE_ARTIFACTS"),
+        true,
+        Managed("artifacts"),
+    ),
+    option(
+        &["--artifacts-only"],
+        Some("MLFLOW_ARTIFACTS_ONLY"),
+        true,
+        Denied("turns the tracking server into an artifact proxy alone"),
+    ),
+    option(
+        &["--artifacts-destination"],
+        Some("MLFLOW_ARTIFACTS_DESTINATION"),
+        false,
+        Managed("artifacts"),
+    ),
+    option(&["--host", "-h"], Some("MLFLOW_HOST"), false, Managed("")),
+    option(&["--port", "-p"], Some("MLFLOW_PORT"), false, Managed("")),
+    option(
+        &["--workers", "-w"],
+        Some("MLFLOW_WORKERS"),
+        false,
+        Managed("tracking.workers"),
+    ),
+    option(
+        &["--static-prefix"],
+        Some("MLFLOW_STATIC_PREFIX"),
+        false,
+        Managed("tracking.staticPrefix"),
+    ),
+    option(
+        &["--allowed-hosts"],
+        Some("MLFLOW_SERVER_ALLOWED_HOSTS"),
+        false,
+        Managed("tracking.allowedHosts"),
+    ),
+    option(
+        &["--cors-allowed-origins"],
+        Some("MLFLOW_SERVER_CORS_ALLOWED_ORIGINS"),
+        false,
+        Managed("tracking.corsOrigins"),
+    ),
+    option(
+        &["--disable-security-middleware"],
+        Some("MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE"),
+        true,
+        Denied(SECURITY),
+    ),
+    option(
+        &["--x-frame-options"],
+        Some("MLFLOW_SERVER_X_FRAME_OPTIONS"),
+        false,
+        Denied("changes the header that keeps the UI out of other sites' frames"),
+    ),
+    option(
+        &["--gunicorn-opts"],
+        Some("MLFLOW_GUNICORN_OPTS"),
+        false,
+        Denied(OWN_SERVER),
+    ),
+    option(&["--waitress-opts"], None, false, Denied(OWN_SERVER)),
+    option(
+        &["--uvicorn-opts"],
+        Some("MLFLOW_UVICORN_OPTS"),
+        false,
+        Denied(OWN_SERVER),
+    ),
+    option(
+        &["--dev"],
+        None,
+        true,
+        Denied("runs a debug server that reloads code"),
+    ),
+    option(
+        &["--expose-prometheus"],
+        Some("MLFLOW_EXPOSE_PROMETHEUS"),
+        false,
+        Managed("monitoring"),
+    ),
+    option(&["--app-name"], None, false, Managed("tracking.auth")),
+    option(
+        &["--trace-archival-config"],
+        Some("MLFLOW_TRACE_ARCHIVAL_CONFIG"),
+        false,
+        Allowed,
+    ),
+    option(&["--secrets-cache-ttl"], None, false, Allowed),
+    option(&["--secrets-cache-max-size"], None, false, Allowed),
+    option(
+        &["--workspace-store-uri"],
+        Some("MLFLOW_WORKSPACE_STORE_URI"),
+        false,
+        Denied("routes requests through a workspace provider the platform does not run"),
+    ),
+    option(
+        &["--enable-workspaces", "--disable-workspaces"],
+        None,
+        true,
+        Allowed,
+    ),
+];
+
+/// Variables the server, or the web server it starts, reads besides its
+/// options' own, that undo a protection.
+pub const DENIED_ENV: [(&str, &str); 3] = [
+    ("GUNICORN_CMD_ARGS", OWN_SERVER),
+    (
+        "MLFLOW_BASIC_AUTH_FAIL_CLOSED",
+        "lets requests through when the auth app cannot decide",
+    ),
+    (
+        "MLFLOW_SERVER_ENABLE_GRAPHQL_AUTH",
+        "turns off permission checks on the GraphQL API",
+    ),
+];
+
+/// Prefixes of variables that configure the server's internals: uvicorn
+/// reads every `UVICORN_*` as an option, and `_MLFLOW_*` are the ones
+/// MLflow's CLI hands its workers.
+pub const DENIED_ENV_PREFIXES: [(&str, &str); 2] = [
+    ("UVICORN_", OWN_SERVER),
+    (
+        "_MLFLOW_",
+        "is MLflow's own hand-over between its CLI and its workers",
+    ),
+];
+
+/// Variables mlk sets in the server's container besides options, with the
+/// spec field that decides each.
+pub const MANAGED_ENV: [(&str, &str); 17] = [
+    ("HOME", ""),
+    ("PYTHONDONTWRITEBYTECODE", ""),
+    ("PGPASSWORD", "database"),
+    ("PGPASSFILE", "database"),
+    ("AWS_ACCESS_KEY_ID", "artifacts"),
+    ("AWS_SECRET_ACCESS_KEY", "artifacts"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "artifacts"),
+    ("AWS_DEFAULT_REGION", "artifacts"),
+    ("MLFLOW_S3_ENDPOINT_URL", "artifacts"),
+    ("MLFLOW_DISABLE_TELEMETRY", ""),
+    (
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION",
+        "tracking.jobExecution",
+    ),
+    ("MLFLOW_ENABLE_AI_GATEWAY", "tracking.aiGateway"),
+    ("MLFLOW_CRYPTO_KEK_PASSPHRASE", "tracking.kekPassphrase"),
+    ("MLFLOW_AUTH_CONFIG_PATH", "tracking.auth"),
+    ("MLFLOW_FLASK_SERVER_SECRET_KEY", "tracking.auth"),
+    ("MLFLOW_AUTH_ADMIN_USERNAME", "tracking.auth"),
+    ("MLFLOW_AUTH_ADMIN_PASSWORD", "tracking.auth"),
+];
+
+/// The option a flag spells (`-h`, `--host`, `--host=x`, `-h0.0.0.0`).
+pub fn option_of(arg: &str) -> Option<&'static ServerOption> {
+    let name = flag_name(arg)?;
+    SERVER_OPTIONS.iter().find(|o| o.flags.contains(&name))
+}
+
+/// The flag an argument starts with: `--name` up to any `=`, or a short
+/// `-x` with its value attached.
+pub fn flag_name(arg: &str) -> Option<&str> {
+    if let Some(long) = arg.strip_prefix("--") {
+        let end = long.find('=').map_or(arg.len(), |i| i + 2);
+        return (!long.is_empty()).then(|| &arg[..end]);
+    }
+    let short = arg.strip_prefix('-')?;
+    let c = short.chars().next()?;
+    Some(&arg[..1 + c.len_utf8()])
+}
+
+/// The option whose variable this is.
+pub fn option_of_env(name: &str) -> Option<&'static ServerOption> {
+    SERVER_OPTIONS.iter().find(|o| o.env == Some(name))
+}
+
+/// Why a variable may never reach the server, when it may not.
+pub fn denied_env(name: &str) -> Option<&'static str> {
+    if let Some(ServerOption {
+        role: Denied(why), ..
+    }) = option_of_env(name)
+    {
+        return Some(why);
+    }
+    let exact = DENIED_ENV.iter().find(|(n, _)| *n == name);
+    let prefix = DENIED_ENV_PREFIXES
+        .iter()
+        .find(|(p, _)| name.starts_with(p));
+    exact.or(prefix).map(|(_, why)| *why)
+}
+
+/// The spec field that sets a variable mlk manages, when it is one.
+pub fn managed_env(name: &str) -> Option<&'static str> {
+    if let Some(ServerOption {
+        role: Managed(field),
+        ..
+    }) = option_of_env(name)
+    {
+        return Some(field);
+    }
+    MANAGED_ENV
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| *f)
+}
+
+/// Where a spec says what a managed flag or variable would have said.
+pub fn instead(field: &str) -> String {
+    match field {
+        "" => "nothing in the spec changes it".to_owned(),
+        f => format!("set {f} instead"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_found_in_every_spelling() {
+        for arg in ["--host", "--host=1.2.3.4", "-h", "-h0.0.0.0"] {
+            assert_eq!(option_of(arg).unwrap().flags[0], "--host", "{arg}");
+        }
+        assert!(option_of("--no-serve-artifacts").unwrap().switch);
+        assert!(option_of("--unknown").is_none());
+        assert!(option_of("value").is_none());
+        assert_eq!(flag_name("-"), None);
+        assert_eq!(flag_name("--"), None);
+    }
+
+    #[test]
+    fn variables_are_denied_by_name_option_and_prefix() {
+        assert!(denied_env("MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE").is_some());
+        assert!(denied_env("GUNICORN_CMD_ARGS").is_some());
+        assert!(denied_env("UVICORN_PROXY_HEADERS").is_some());
+        assert!(denied_env("MLFLOW_TRACKING_URI").is_none());
+        assert_eq!(
+            managed_env("MLFLOW_SERVER_ALLOWED_HOSTS"),
+            Some("tracking.allowedHosts")
+        );
+        assert_eq!(managed_env("HOME"), Some(""));
+    }
+
+    #[test]
+    fn the_image_carries_the_pinned_version() {
+        assert!(IMAGE.contains(&format!(":v{VERSION}-")), "{IMAGE}");
+    }
+}
