@@ -77,6 +77,19 @@ impl<'a> Steps<'a> {
         self.0.pop();
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The steps, owned, `more` further down.
+    pub fn trail(&self, more: &[Step]) -> Trail {
+        let seg = |s: &Step| match s {
+            Step::Key(k) => Seg::Key((*k).into()),
+            Step::Index(i) => Seg::Index(*i),
+        };
+        Trail(self.0.iter().chain(more).map(seg).collect())
+    }
+
     /// The path, `more` steps further down.
     pub fn path(&self, more: &[Step]) -> Path {
         let mut path = Path::root();
@@ -97,7 +110,9 @@ pub struct Trail(Vec<Seg>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seg {
-    Key(String),
+    /// Inline up to 23 bytes: a path's keys are mostly short, and a
+    /// trail is cloned at every step down.
+    Key(smol_str::SmolStr),
     Index(usize),
 }
 
@@ -108,7 +123,7 @@ impl Trail {
 
     pub fn key(&self, k: &str) -> Trail {
         let mut t = self.clone();
-        t.0.push(Seg::Key(k.to_owned()));
+        t.0.push(Seg::Key(k.into()));
         t
     }
 

@@ -6,6 +6,11 @@ use sha2::{Digest, Sha256};
 /// bcrypt reads at most 72 bytes; anything longer would be cut silently.
 const BCRYPT_MAX: usize = 72;
 
+/// The bcrypt costs mlk writes and accepts. nginx verifies the hash on
+/// every request, and each step doubles the time; a file with a higher
+/// cost would stall every login (and `mlk htpasswd --verify`).
+pub const COSTS: std::ops::RangeInclusive<u32> = 4..=12;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub user: String,
@@ -82,8 +87,20 @@ pub fn hash_with_salt(
     })
 }
 
+/// One hash at most, and never above the highest cost: an entry from a
+/// file is checked by `parse` first.
 pub fn verify(password: &str, entry: &Entry) -> bool {
-    bcrypt::verify(password, &entry.hash).unwrap_or(false)
+    match cost_of(&entry.hash) {
+        Some(c) if COSTS.contains(&c) => bcrypt::verify(password, &entry.hash).unwrap_or(false),
+        _ => false,
+    }
+}
+
+/// The two digits after `$2y$`.
+fn cost_of(hash: &str) -> Option<u32> {
+    let digits = hash.get(4..6)?;
+    (hash.as_bytes().get(6) == Some(&b'$') && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())?
 }
 
 /// Parses htpasswd text: one `user:hash` a line, bcrypt hashes only (nginx
@@ -108,6 +125,17 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
             return Err(format!(
                 "line {n}: not a bcrypt hash; write it with `mlk htpasswd` or `htpasswd -nB`"
             ));
+        }
+        match cost_of(hash) {
+            Some(c) if COSTS.contains(&c) => {}
+            _ => {
+                return Err(format!(
+                    "line {n}: the bcrypt cost is outside {} to {}: nginx checks the hash on \
+                     every request, and each step doubles the time it takes",
+                    COSTS.start(),
+                    COSTS.end()
+                ));
+            }
         }
         entries.push(Entry {
             user: user.to_owned(),
@@ -147,5 +175,22 @@ mod tests {
                 .starts_with("line 1: not a bcrypt")
         );
         assert!(!parse("alice:plaintext").unwrap_err().contains("plaintext"));
+    }
+
+    #[test]
+    fn costs_outside_the_range_are_refused_before_any_hashing() {
+        let line = |cost: &str| format!("alice:$2y${cost}${}", "a".repeat(53));
+        assert!(
+            parse(&line("31"))
+                .unwrap_err()
+                .contains("cost is outside 4 to 12")
+        );
+        assert!(parse(&line("03")).is_err());
+        assert!(parse(&line("xx")).is_err());
+        let entry = Entry {
+            user: "alice".into(),
+            hash: format!("$2y$31${}", "a".repeat(53)),
+        };
+        assert!(!verify("anything", &entry));
     }
 }

@@ -147,6 +147,14 @@ pub fn read(path: &Path) -> Result<Option<Lock>, String> {
             "{shown}: a lock file has `apiVersion: {API_VERSION}` and `kind: Lock`"
         ));
     }
+    // Two pins of one name: which one serves would depend on the order.
+    let mut names = std::collections::BTreeSet::new();
+    if let Some(twice) = lock.models.iter().find(|p| !names.insert(&p.name)) {
+        return Err(format!(
+            "{shown}: model {} is listed twice; run `mlk resolve` to write the lock anew",
+            twice.name
+        ));
+    }
     Ok(Some(lock))
 }
 

@@ -165,7 +165,7 @@ fn changed(before: &serde_json::Value, after: &serde_json::Value) -> Vec<Trail> 
             (J::Object(bm), J::Object(am)) => {
                 for (k, av) in am {
                     let mut next = at.clone();
-                    next.push(Seg::Key(k.clone()));
+                    next.push(Seg::Key(k.as_str().into()));
                     match bm.get(k) {
                         Some(bv) => stack.push((next, bv, av)),
                         None => out.push(Trail::from(next)),
@@ -173,7 +173,7 @@ fn changed(before: &serde_json::Value, after: &serde_json::Value) -> Vec<Trail> 
                 }
                 for k in bm.keys().filter(|k| !am.contains_key(*k)) {
                     let mut next = at.clone();
-                    next.push(Seg::Key(k.clone()));
+                    next.push(Seg::Key(k.as_str().into()));
                     out.push(Trail::from(next));
                 }
             }

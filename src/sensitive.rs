@@ -9,9 +9,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use aho_corasick::AhoCorasick;
 use base64::Engine;
 
 /// Shorter values are not looked for: a one-letter password would be
@@ -62,40 +61,101 @@ pub fn record(value: &str) {
     }
 }
 
-/// Every secret recorded so far, ready to search for.
-pub fn known() -> SecretSet {
+/// Every secret recorded so far, ready to search for; built once for
+/// each state of the ledger.
+pub fn known() -> Arc<SecretSet> {
+    static BUILT: Mutex<Option<(usize, Arc<SecretSet>)>> = Mutex::new(None);
     let ledger = LEDGER.lock().unwrap_or_else(|e| e.into_inner());
-    SecretSet::new(ledger.iter().map(String::as_str))
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    match &*built {
+        Some((n, set)) if *n == ledger.len() => Arc::clone(set),
+        _ => {
+            let set = Arc::new(SecretSet::new(ledger.iter().map(String::as_str)));
+            *built = Some((ledger.len(), Arc::clone(&set)));
+            set
+        }
+    }
 }
 
 /// Secret values in every form they can take in a manifest: as written,
 /// base64 at any of the three byte alignments (inside a longer encoded
 /// value too), and percent-encoded (inside a URL).
+///
+/// A search looks at one eight-byte window of the text in every `stride`
+/// bytes, and looks it up in a bitmap of the windows each form starts
+/// with (at its first `stride` offsets); only a window some form holds
+/// is compared in full. Any occurrence of a form is looked at within
+/// `stride` bytes of its start, because no form is shorter than
+/// `stride + 7`. That costs about one instruction
+/// a byte, and building it costs nothing worth counting, which a general
+/// automaton (whose build alone cost more than a whole render) does not
+/// offer.
 pub struct SecretSet {
-    matcher: Option<AhoCorasick>,
+    forms: Vec<Vec<u8>>,
+    /// Each window of each form: its bytes, the form, and where in it.
+    windows: Vec<(u64, usize, usize)>,
+    /// A bit for each hash of a window.
+    bitmap: Vec<u64>,
+    stride: usize,
+    /// The shortest form: a shorter text holds none.
+    shortest: usize,
     count: usize,
+}
+
+/// The first eight bytes of `b`, as one number.
+fn window(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b[..8].try_into().expect("eight bytes"))
+}
+
+const BITMAP_BITS: u32 = 12;
+
+fn bit(w: u64) -> (usize, u64) {
+    let h = (w.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - BITMAP_BITS)) as usize;
+    (h >> 6, 1 << (h & 63))
 }
 
 impl SecretSet {
     pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> SecretSet {
-        let mut needles: Vec<String> = Vec::new();
+        let mut forms: Vec<Vec<u8>> = Vec::new();
         let mut count = 0;
         for v in values.into_iter().filter(|v| v.len() >= MIN_TRACKED) {
             count += 1;
-            needles.push(v.to_owned());
-            needles.extend(base64_forms(v.as_bytes()));
+            forms.push(v.as_bytes().to_vec());
+            forms.extend(
+                base64_forms(v.as_bytes())
+                    .into_iter()
+                    .map(String::into_bytes),
+            );
             let encoded = percent_encoded(v);
             if encoded != v {
-                needles.push(encoded);
+                forms.push(encoded.into_bytes());
             }
         }
-        needles.sort();
-        needles.dedup();
-        let matcher = match needles.is_empty() {
-            true => None,
-            false => AhoCorasick::new(&needles).ok(),
-        };
-        SecretSet { matcher, count }
+        forms.sort();
+        forms.dedup();
+        let shortest = forms.iter().map(Vec::len).min().unwrap_or(8);
+        let stride = (shortest - 7).clamp(1, 8);
+        // A probe lands within `stride` bytes of where a form starts: only
+        // the windows at those offsets can ever be looked up.
+        let mut windows = Vec::new();
+        let mut bitmap = vec![0u64; 1 << (BITMAP_BITS - 6)];
+        for (f, form) in forms.iter().enumerate() {
+            for offset in 0..stride.min(form.len() - 7) {
+                let w = window(&form[offset..]);
+                let (word, mask) = bit(w);
+                bitmap[word] |= mask;
+                windows.push((w, f, offset));
+            }
+        }
+        windows.sort_unstable();
+        SecretSet {
+            stride,
+            shortest,
+            forms,
+            windows,
+            bitmap,
+            count,
+        }
     }
 
     /// How many secrets it holds.
@@ -107,24 +167,81 @@ impl SecretSet {
         self.count == 0
     }
 
-    /// Whether `text` holds any of the secrets, in any form.
+    /// The leftmost place in `text`, at or after `from`, where a form
+    /// starts, and the form's length.
+    fn find(&self, text: &[u8], from: usize) -> Option<(usize, usize)> {
+        if self.forms.is_empty() || text.len() < self.shortest {
+            return None;
+        }
+        let mut p = match from {
+            0 => 0,
+            _ => from.div_ceil(self.stride) * self.stride,
+        };
+        while p + 8 <= text.len() {
+            let w = window(&text[p..]);
+            let (word, mask) = bit(w);
+            if self.bitmap[word] & mask != 0 {
+                let at = self.windows.partition_point(|(n, _, _)| *n < w);
+                let same = self.windows[at..].iter().take_while(|(n, _, _)| *n == w);
+                let found = same
+                    .filter(|(_, _, offset)| p >= from + offset)
+                    .map(|(_, f, offset)| (p - offset, &self.forms[*f]))
+                    .filter(|(start, form)| text[*start..].starts_with(form))
+                    .min_by_key(|(start, form)| (*start, usize::MAX - form.len()));
+                if let Some((start, form)) = found {
+                    return Some((start, form.len()));
+                }
+            }
+            p += self.stride;
+        }
+        None
+    }
+
+    /// Whether `text` holds any of the secrets, in any form. Most strings
+    /// of a manifest are shorter than any form, and cost one comparison.
+    #[inline]
     pub fn found_in(&self, text: &str) -> bool {
-        self.matcher.as_ref().is_some_and(|m| m.is_match(text))
+        text.len() >= self.shortest && self.find(text.as_bytes(), 0).is_some()
     }
 
     /// `text` with every secret replaced by `***`.
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        match &self.matcher {
-            Some(m) if m.is_match(text) => {
-                let mut out = String::with_capacity(text.len());
-                m.replace_all_with(text, &mut out, |_, _, out| {
-                    out.push_str("***");
-                    true
-                });
-                Cow::Owned(out)
+        let bytes = text.as_bytes();
+        let Some(mut found) = self.find(bytes, 0) else {
+            return Cow::Borrowed(text);
+        };
+        // A match reaches over the base64 characters around it: a secret
+        // inside a longer encoded value leaves none of its encoding behind.
+        let b64 = |b: u8| b.is_ascii_alphanumeric() || b"+/=".contains(&b);
+        let mut out = String::with_capacity(text.len());
+        let mut done = 0;
+        loop {
+            let (at, len) = found;
+            let mut start = at;
+            while start > done && b64(bytes[start - 1]) {
+                start -= 1;
             }
-            _ => Cow::Borrowed(text),
+            let mut end = at + len;
+            while end < bytes.len() && b64(bytes[end]) {
+                end += 1;
+            }
+            // Whole characters only: the ends move to boundaries.
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            out.push_str(&text[done..start]);
+            out.push_str("***");
+            done = end;
+            match self.find(bytes, done) {
+                Some(next) => found = next,
+                None => break,
+            }
         }
+        out.push_str(&text[done..]);
+        Cow::Owned(out)
     }
 }
 
@@ -144,8 +261,8 @@ fn base64_forms(value: &[u8]) -> Vec<String> {
             forms.push(encoded[first_whole_char..end].to_owned());
         }
     }
-    // The whole value, padded, as a Secret's `data` holds it.
-    forms.push(base64::engine::general_purpose::STANDARD.encode(value));
+    // The whole value, padded, as a Secret's `data` holds it, starts with
+    // the first form: no needle of its own.
     forms
 }
 
@@ -183,12 +300,43 @@ mod tests {
         );
         assert!(!set.found_in("hunter2 is long"));
         assert!(!set.found_in("x marks the spot"));
+        assert!(!set.found_in("short"));
+        assert!(SecretSet::new(["s3cret-value"]).found_in("ü s3cret-value ü"));
+    }
+
+    /// The windowed search finds exactly what a plain substring search
+    /// finds, for secrets of every length and at every offset.
+    #[test]
+    fn finds_what_a_plain_search_finds() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for len in 8..40 {
+            let secret: String = (0..len)
+                .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
+                .collect();
+            let set = SecretSet::new([secret.as_str()]);
+            for _ in 0..20 {
+                let pad = |n: u64| "-".repeat((n % 30) as usize);
+                let text = format!("{}{secret}{}", pad(next()), pad(next()));
+                assert!(set.found_in(&text), "{len}: {text}");
+                assert!(!set.redact(&text).contains(&secret));
+                let cut = &text[..text.len() - 1 - (next() % 3) as usize];
+                assert_eq!(set.found_in(cut), cut.contains(&secret), "{cut}");
+            }
+        }
     }
 
     #[test]
     fn redacts_every_occurrence() {
         let set = SecretSet::new(["s3cret-value"]);
         assert_eq!(set.redact("a s3cret-value b s3cret-value"), "a *** b ***");
+        let encoded = STANDARD.encode("xs3cret-value!");
+        assert_eq!(set.redact(&format!("id {encoded} x")), "id *** x");
         assert!(matches!(set.redact("clean"), Cow::Borrowed(_)));
         assert_eq!(SecretSet::new([]).redact("s3cret-value"), "s3cret-value");
     }

@@ -385,3 +385,26 @@ fn a_folder_cannot_list_files_outside_itself() {
     assert!(run.stderr.contains("leaves the folder"), "{}", run.stderr);
     assert!(!run.stderr.contains("root:"), "{}", run.stderr);
 }
+
+/// A secret a stream carries outside its Secret (here, copied into a
+/// ConfigMap by whoever wrote the stream) is masked in the diff as it is
+/// in the Secret, in text and in JSON.
+#[test]
+fn a_secret_outside_its_secret_is_masked_too() {
+    let secret = serde_yaml::from_str::<Value>(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: ns}\ndata: {password: aHVudGVyMi1pcy1sb25nLWVub3VnaA==}\n",
+    )
+    .unwrap();
+    let config = |v: &str| {
+        serde_yaml::from_str::<Value>(&format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: ns}}\ndata: {{leak: '{v}'}}\n"
+        ))
+        .unwrap()
+    };
+    let old = vec![secret.clone(), config("nothing")];
+    let new = vec![secret, config("pw=hunter2-is-long-enough")];
+    let (code, out) = diff(&old, &new);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("hunter2"), "{out}");
+    assert!(out.contains("leak: ***"), "{out}");
+}

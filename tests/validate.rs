@@ -185,3 +185,44 @@ fn rendered_output_validates_in_both_formats() {
         );
     }
 }
+
+/// `mlk validate --policy` puts the render's own gate in front of any
+/// stream, such as a Helm chart's output: each guarantee names the
+/// object and field that breaks it; without --policy only Pod Security
+/// (at the level asked) is checked of them.
+#[test]
+fn the_policy_gate_runs_on_any_stream() {
+    let stream = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: ns}\n\
+        data: {password: c3VwZXItc2VjcmV0LXBhc3N3b3Jk}\n---\n\
+        apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leak, namespace: ns}\n\
+        data: {url: 'postgresql://u:super-secret-password@db/x'}\n---\n\
+        apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: ns\n  \
+        annotations: {nginx.ingress.kubernetes.io/server-snippet: 'location / { }'}\n\
+        spec:\n  rules: [{host: web.example.com}]\n---\n\
+        apiVersion: v1\nkind: Namespace\nmetadata: {name: ns, labels: {pod-security.kubernetes.io/enforce: privileged}}\n";
+    let run = mlk(&["validate", "--policy", "-"]).stdin(stream).run();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    for want in [
+        "ConfigMap/ns/leak: data.url: holds a secret value",
+        "Ingress/ns/web: metadata.annotations[\"nginx.ingress.kubernetes.io/server-snippet\"]: ",
+        "Namespace/ns: metadata.labels[\"pod-security.kubernetes.io/enforce\"]: is \"privileged\"",
+    ] {
+        assert!(
+            run.stdout.contains(want),
+            "want {want:?} in:\n{}",
+            run.stdout
+        );
+    }
+    assert!(!run.stdout.contains("super-secret"), "{}", run.stdout);
+    let key = "nginx.ingress.kubernetes.io/server-snippet";
+    let allowed = mlk(&["validate", "--policy", "--allow-annotation", key, "-"])
+        .stdin(stream)
+        .run();
+    assert!(
+        !allowed.stdout.contains("server-snippet"),
+        "{}",
+        allowed.stdout
+    );
+    let plain = mlk(&["validate", "-"]).stdin(stream).run();
+    assert!(!plain.stdout.contains("holds a secret"), "{}", plain.stdout);
+}

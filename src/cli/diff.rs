@@ -24,12 +24,15 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Output> {
     let old = objects(&args.old)?;
     let new = objects(&args.new)?;
     let report = diff::diff(&old, &new);
+    // Secret values are masked in Secrets; one that a stream carries
+    // elsewhere (an annotation, a ConfigMap) is masked here too.
+    let secrets = crate::gate::stream_secrets(old.iter().chain(&new));
     let stdout = match args.output {
-        ReportFormat::Text => diff::text(&report),
+        ReportFormat::Text => crate::messages::printable(&diff::text(&report), &secrets),
         ReportFormat::Json => {
             let mut json = serde_json::to_string_pretty(&report).expect("serialisable");
             json.push('\n');
-            json
+            secrets.redact(&json).into_owned()
         }
     };
     Ok(Output {

@@ -25,8 +25,14 @@ pub fn run(args: HtpasswdArgs, notes: &mut Vec<String>) -> anyhow::Result<String
             .map_err(anyhow::Error::msg)?;
         return Ok(format!("{}\n", entry.line()));
     };
-    let text =
-        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let text = crate::spec_files::read_stream_file(&file)
+        .and_then(
+            |t| match t.len() as u64 > crate::spec_files::MAX_FILE_BYTES {
+                true => Err("is larger than an htpasswd file may be".to_owned()),
+                false => Ok(t),
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("reading {}: it {e}", file.display()))?;
     let entries = ht::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let entry = entries
         .iter()
@@ -48,16 +54,23 @@ fn random_salt() -> anyhow::Result<[u8; 16]> {
     Ok(salt)
 }
 
+/// bcrypt reads 72 bytes; a line break, and room to say it is too long.
+const MAX_STDIN: u64 = 1024;
+
 /// One line from stdin; on a terminal, asked for without echo.
 fn read_password() -> anyhow::Result<String> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
         return rpassword::prompt_password("Password: ").context("reading the password");
     }
+    // One line, and never more than a password can be: stdin may be
+    // anything a pipeline connects.
     let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .context("reading the password from stdin")?;
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(std::io::Read::take(std::io::stdin(), MAX_STDIN)),
+        &mut line,
+    )
+    .context("reading the password from stdin")?;
     let line = line.strip_suffix('\n').unwrap_or(&line);
     Ok(line.strip_suffix('\r').unwrap_or(line).to_owned())
 }

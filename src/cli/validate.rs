@@ -68,6 +68,16 @@ pub struct ValidateArgs {
     /// `pod-security.kubernetes.io/enforce` would hold it.
     #[arg(long, value_enum, value_name = "LEVEL", default_value_t = Level::Restricted)]
     pod_security: Level,
+    /// Also run mlk's output gate, as every render does: Pod Security
+    /// `restricted` on every pod (CRDs' too), no Secret value outside a
+    /// Secret, the Namespace's own level, the tracking server's
+    /// protections, and front-door annotations from the allowlist.
+    #[arg(long)]
+    policy: bool,
+    /// With --policy: let an Ingress or route carry this annotation, which
+    /// mlk does not know to be safe. Repeatable.
+    #[arg(long = "allow-annotation", value_name = "KEY", requires = "policy")]
+    allow_annotation: Vec<String>,
     /// Report format on stdout.
     #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
     output: ReportFormat,
@@ -125,7 +135,29 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
     if docs.is_empty() {
         return Err(Unusable("no Kubernetes objects in the input".into()).into());
     }
-    let report = validate::validate(&docs, &catalog, &external, args.pod_security);
+    let mut report = validate::validate(&docs, &catalog, &external, args.pod_security);
+    let secrets = crate::gate::stream_secrets(docs.iter().map(|d| &d.value));
+    if args.policy {
+        let allowed = args.allow_annotation.iter().cloned().collect();
+        let policy = crate::gate::Policy {
+            secrets: &secrets,
+            before_patches: None,
+            allowed_annotations: &allowed,
+        };
+        let found = crate::gate::check(&docs, &policy).into_iter();
+        // Pod Security was checked at the level asked for above.
+        let found =
+            found.filter(|f| f.check != "pod_security" || args.pod_security < Level::Restricted);
+        report.problems.extend(found.map(|f| validate::Problem {
+            object: f.id,
+            path: f.at.to_string(),
+            message: f.message,
+        }));
+    }
+    // A message may quote a value of the stream: never one of its secrets.
+    for p in &mut report.problems {
+        p.message = secrets.redact(&p.message).into_owned();
+    }
     let valid = report.is_valid(args.strict);
     let stdout = match args.output {
         ReportFormat::Text => text_report(&report, args.strict, notes),
@@ -161,7 +193,9 @@ pub(super) fn list_items(doc: Document) -> Vec<Document> {
 }
 
 fn text_report(report: &Report, strict: bool, notes: &mut Vec<String>) -> String {
-    let mut out: String = report.problems.iter().map(|p| format!("{p}\n")).collect();
+    let none = crate::sensitive::SecretSet::new([]);
+    let line = |p: &validate::Problem| crate::messages::printable(&p.to_string(), &none) + "\n";
+    let mut out: String = report.problems.iter().map(line).collect();
     for id in &report.unchecked {
         let line =
             format!("{id}: not checked: mlk has no schema for this kind; pass its CRD with --crd");

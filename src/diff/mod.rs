@@ -5,6 +5,8 @@
 mod normalize;
 mod unsafe_changes;
 
+use foldhash::{HashMap, HashMapExt};
+
 use crate::manifest::Value;
 use serde::Serialize;
 
@@ -66,18 +68,30 @@ fn id((kind, ns, name): &(String, String, String)) -> String {
     }
 }
 
-/// Every object of NEW in its order, then those only OLD holds.
+/// Every object of NEW in its order, then those only OLD holds. Objects
+/// are matched by identity through one index of each side, so a diff
+/// costs the same per object whatever the streams hold.
 pub fn diff(old: &[Value], new: &[Value]) -> Report {
-    let find = |stream: &[Value], k: &(String, String, String)| {
-        stream.iter().find(|v| key(v) == *k).cloned()
+    let index = |stream: &[Value]| {
+        let mut by_key: HashMap<(String, String, String), usize> =
+            HashMap::with_capacity(stream.len());
+        for (i, v) in stream.iter().enumerate() {
+            by_key.entry(key(v)).or_insert(i);
+        }
+        by_key
     };
+    let (old_index, new_index) = (index(old), index(new));
     let mut changes = Vec::new();
     for n in new {
         let k = key(n);
-        changes.extend(compare(&k, find(old, &k), Some(n.clone()), new));
+        let before = old_index.get(&k).map(|i| old[*i].clone());
+        changes.extend(compare(&k, before, Some(n.clone()), new));
     }
-    for o in old.iter().filter(|o| find(new, &key(o)).is_none()) {
-        changes.extend(compare(&key(o), Some(o.clone()), None, new));
+    for o in old {
+        let k = key(o);
+        if !new_index.contains_key(&k) {
+            changes.extend(compare(&k, Some(o.clone()), None, new));
+        }
     }
     Report { changes }
 }

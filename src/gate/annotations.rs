@@ -7,7 +7,7 @@
 //! only keys known to be safe pass; anything else needs the person
 //! running mlk to say `--allow-annotation KEY`. No spec can allow itself.
 
-use super::{Evidence, Findings, Policy};
+use super::{Evidence, Findings, Policy, Subject};
 use crate::field_path::Trail;
 use crate::manifest::{Document, Value};
 
@@ -85,8 +85,13 @@ fn front_door(doc: &Document) -> bool {
     )
 }
 
-pub fn check(docs: &[Document], policy: &Policy, out: &mut Findings) {
-    for (i, doc) in docs.iter().enumerate().filter(|(_, d)| front_door(d)) {
+pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {
+    for (i, doc) in subject
+        .docs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| front_door(d))
+    {
         let Some(m) = doc.value["metadata"]["annotations"].as_mapping() else {
             continue;
         };

@@ -4,7 +4,7 @@
 //! turns an object into another (a RoleBinding to cluster-admin) or
 //! carries a Secret's data somewhere it is printed.
 
-use super::{Evidence, Findings, Policy};
+use super::{Evidence, Findings, Policy, Subject};
 use crate::field_path::Trail;
 use crate::manifest::{Document, Value};
 
@@ -38,6 +38,16 @@ fn unpatchable(doc: &Document) -> bool {
 }
 
 impl Snapshot {
+    /// `kind/namespace/name` of object `i` as it was.
+    fn id(&self, i: usize) -> String {
+        let [_, kind, name, ns] = &self.ids[i];
+        let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+        match ns {
+            Some(ns) => format!("{}/{ns}/{}", s(kind), s(name)),
+            None => format!("{}/{}", s(kind), s(name)),
+        }
+    }
+
     pub fn take(docs: &[Document]) -> Snapshot {
         Snapshot {
             ids: docs.iter().map(fields).collect(),
@@ -51,10 +61,11 @@ impl Snapshot {
     }
 }
 
-pub fn check(docs: &[Document], policy: &Policy, out: &mut Findings) {
+pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {
     let Some(before) = policy.before_patches else {
         return;
     };
+    let docs = subject.docs;
     if docs.len() != before.ids.len() {
         // Patches work inside one object each; a count that moved is a bug.
         let at = Trail::root();
@@ -86,7 +97,7 @@ pub fn check(docs: &[Document], policy: &Policy, out: &mut Findings) {
             "{}: a patch may not change what an object is",
             was.join(", ")
         );
-        out.push(i, at, msg, Evidence::None);
+        out.push_as(i, before.id(i), at, msg, Evidence::None);
     }
     for (i, value) in &before.secrets {
         if docs[*i].value != *value {
@@ -94,7 +105,7 @@ pub fn check(docs: &[Document], policy: &Policy, out: &mut Findings) {
                 "a {} cannot be patched: set its values through the spec's secret sources",
                 docs[*i].kind()
             );
-            out.push(*i, Trail::root(), msg, Evidence::None);
+            out.push_as(*i, before.id(*i), Trail::root(), msg, Evidence::None);
         }
     }
 }

@@ -5,17 +5,18 @@
 //! spellings and its variable, the allowed hosts and origins are never
 //! `*`, and every option is one the pinned release knows.
 
-use super::{Evidence, Findings, Policy, pods, secrets::referenced};
+use super::{Evidence, Findings, Policy, Subject, secrets::referenced};
 use crate::field_path::Trail;
-use crate::manifest::{Document, Value};
+use crate::manifest::Value;
 use crate::mlflow::{self, Role, ServerOption};
 
-pub fn check(docs: &[Document], _: &Policy, out: &mut Findings) {
-    for (i, doc) in docs.iter().enumerate() {
-        for pod in pods(doc) {
+pub fn check(subject: &Subject, _: &Policy, out: &mut Findings) {
+    for (i, _, pods) in subject.objects() {
+        for pod in pods {
             for c in &pod.containers {
-                if let Some(argv) = server_argv(&c.value, &c.at) {
-                    Server { out, object: i }.check(&c.value, &c.at, &argv);
+                if let Some(argv) = server_argv(c.value, || pod.container_at(c)) {
+                    let at = pod.container_at(c);
+                    Server { out, object: i }.check(c.value, &at, &argv);
                 }
             }
         }
@@ -29,18 +30,24 @@ struct Server<'o, 'd> {
 
 /// The arguments after `server` when the container runs `mlflow server`
 /// (or `python -m mlflow server`), each with where it is written.
-fn server_argv<'v>(c: &'v Value, at: &Trail) -> Option<Vec<(Trail, &'v str)>> {
-    let mut argv = Vec::new();
-    for list in ["command", "args"] {
-        for (j, a) in c[list].as_sequence().into_iter().flatten().enumerate() {
-            argv.push((at.key(list).index(j), a.as_str().unwrap_or_default()));
-        }
-    }
-    let program = argv
+fn server_argv(c: &Value, at: impl Fn() -> Trail) -> Option<Vec<(Trail, &str)>> {
+    let words = ["command", "args"].into_iter().flat_map(|list| {
+        let items = c[list].as_sequence().into_iter().flatten().enumerate();
+        items.map(move |(j, a)| (list, j, a.as_str().unwrap_or_default()))
+    });
+    let all: Vec<(&str, usize, &str)> = words.collect();
+    let program = all
         .iter()
-        .position(|(_, a)| a.rsplit('/').next() == Some("mlflow"))?;
-    let next = argv.get(program + 1)?;
-    (next.1 == "server").then(|| argv.split_off(program + 2))
+        .position(|(_, _, a)| a.rsplit('/').next() == Some("mlflow"))?;
+    if all.get(program + 1)?.2 != "server" {
+        return None;
+    }
+    let at = at();
+    let rest = all[program + 2..].iter();
+    Some(
+        rest.map(|(list, j, a)| (at.key(list).index(*j), *a))
+            .collect(),
+    )
 }
 
 impl Server<'_, '_> {

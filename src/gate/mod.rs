@@ -84,10 +84,24 @@ pub struct Findings<'d> {
 
 impl Findings<'_> {
     pub fn push(&mut self, object: usize, at: Trail, message: String, evidence: Evidence) {
+        let id = self.docs[object].id();
+        self.push_as(object, id, at, message, evidence);
+    }
+
+    /// As `push`, for an object known by another identity than it now
+    /// has (the one it had before a patch changed it).
+    pub fn push_as(
+        &mut self,
+        object: usize,
+        id: String,
+        at: Trail,
+        message: String,
+        evidence: Evidence,
+    ) {
         self.list.push(Finding {
             check: self.check,
             object,
-            id: self.docs[object].id(),
+            id,
             at,
             message,
             evidence,
@@ -95,7 +109,31 @@ impl Findings<'_> {
     }
 }
 
-type Check = fn(&[Document], &Policy, &mut Findings);
+/// The objects a check reads, and every pod in each, found once.
+pub struct Subject<'d> {
+    pub docs: &'d [Document],
+    /// `pods[i]`: the pods object `i` runs.
+    pub pods: Vec<Vec<PodView<'d>>>,
+}
+
+impl<'d> Subject<'d> {
+    fn new(docs: &'d [Document]) -> Self {
+        Subject {
+            docs,
+            pods: docs.iter().map(pods).collect(),
+        }
+    }
+
+    /// Every object with its index and pods.
+    pub fn objects(&self) -> impl Iterator<Item = (usize, &'d Document, &[PodView<'d>])> {
+        self.docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (i, d, self.pods[i].as_slice()))
+    }
+}
+
+type Check = fn(&Subject, &Policy, &mut Findings);
 
 /// Every check, in the order findings are reported.
 const CHECKS: [(&str, Check); 6] = [
@@ -109,6 +147,7 @@ const CHECKS: [(&str, Check); 6] = [
 
 /// Every finding about `docs`.
 pub fn check(docs: &[Document], policy: &Policy) -> Vec<Finding> {
+    let subject = Subject::new(docs);
     let mut findings = Findings {
         docs,
         check: "",
@@ -116,17 +155,22 @@ pub fn check(docs: &[Document], policy: &Policy) -> Vec<Finding> {
     };
     for (name, run) in CHECKS {
         findings.check = name;
-        run(docs, policy, &mut findings);
+        run(&subject, policy, &mut findings);
+        // Every later check reads objects by what they are; once one is
+        // something else than it was, that is the finding to fix first.
+        if name == "identity" && !findings.list.is_empty() {
+            break;
+        }
     }
     findings.list
 }
 
 /// Every pod of every object, at `restricted`.
-fn pod_security_check(docs: &[Document], _: &Policy, out: &mut Findings) {
-    for (i, doc) in docs.iter().enumerate() {
-        for pod in pods(doc) {
-            for (at, message) in pod_security::check(&pod, Level::Restricted) {
-                let evidence = container_name(&pod, &at);
+fn pod_security_check(subject: &Subject, _: &Policy, out: &mut Findings) {
+    for (i, _, pods) in subject.objects() {
+        for pod in pods {
+            for (at, message) in pod_security::check(pod, Level::Restricted) {
+                let evidence = container_name(pod, &at);
                 out.push(i, at, message, evidence);
             }
         }
@@ -137,7 +181,8 @@ fn pod_security_check(docs: &[Document], _: &Policy, out: &mut Findings) {
 fn container_name(pod: &PodView, at: &Trail) -> Evidence {
     pod.containers
         .iter()
-        .filter(|c| at.after(&c.at).is_some() && c.at != pod.at)
+        .filter(|c| !matches!(c.slot, pods::Slot::Spec))
+        .filter(|c| at.after(&pod.container_at(c)).is_some())
         .find_map(|c| c.value["name"].as_str())
         .map_or(Evidence::None, |n| Evidence::Text(n.to_owned()))
 }

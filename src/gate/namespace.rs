@@ -5,13 +5,13 @@
 //! Its `-version` labels pin nothing older than the running release. No
 //! label or patch lowers either.
 
-use super::{Evidence, Findings, Level, Policy};
+use super::{Evidence, Findings, Level, Policy, Subject};
 use crate::field_path::Trail;
-use crate::manifest::Document;
 
 const PREFIX: &str = "pod-security.kubernetes.io/";
 
-pub fn check(docs: &[Document], _: &Policy, out: &mut Findings) {
+pub fn check(subject: &Subject, _: &Policy, out: &mut Findings) {
+    let docs = subject.docs;
     for (i, doc) in docs.iter().enumerate() {
         if doc.kind() != "Namespace" {
             continue;

@@ -30,34 +30,123 @@ const KSERVE_CONTAINERS: [&str; 13] = [
     "alibi",
 ];
 
+/// A place in an object made of names known when mlk was built: where a
+/// pod spec or its annotations sit. It costs nothing to keep, and is
+/// written out as a path only for a finding.
+#[derive(Debug, Clone, Copy)]
+pub struct Place {
+    keys: [&'static str; 6],
+    len: usize,
+}
+
+impl Place {
+    const fn new(path: &[&'static str]) -> Place {
+        let mut keys = [""; 6];
+        let mut i = 0;
+        while i < path.len() {
+            keys[i] = path[i];
+            i += 1;
+        }
+        Place {
+            keys,
+            len: path.len(),
+        }
+    }
+
+    fn then(mut self, key: &'static str) -> Place {
+        self.keys[self.len] = key;
+        self.len += 1;
+        self
+    }
+
+    pub fn trail(&self) -> Trail {
+        self.keys[..self.len]
+            .iter()
+            .fold(Trail::root(), |t, k| t.key(k))
+    }
+}
+
+/// Where a container sits in its pod spec.
+#[derive(Debug, Clone, Copy)]
+pub enum Slot {
+    /// `containers[3]`, `initContainers[0]`, ...
+    Listed(&'static str, usize),
+    /// One of KServe's model fields: `model`, `sklearn`, ...
+    Field(&'static str),
+    /// The pod spec itself (a CloudNativePG Cluster's `securityContext`).
+    Spec,
+}
+
 /// One pod as Pod Security sees it.
 pub struct PodView<'a> {
     /// The pod-level fields (`securityContext`, `volumes`, `hostNetwork`, ...).
     pub spec: Cow<'a, Value>,
-    /// Where `spec` sits in its object.
-    pub at: Trail,
-    /// Where the pod's securityContext is written.
-    pub security_at: Trail,
+    /// The pod's securityContext, looked up once for every check.
+    pub security: Cow<'a, Value>,
     pub containers: Vec<ContainerView<'a>>,
     /// The pod template's annotations, where AppArmor was once set.
     pub annotations: Option<&'a Value>,
-    /// Where those annotations are written.
-    pub annotations_at: Trail,
+    /// A Windows pod, exempt from the Linux-only restricted rules.
+    pub windows: bool,
+    place: Place,
+    security_key: &'static str,
+    annotations_place: Place,
 }
 
 pub struct ContainerView<'a> {
-    pub value: Cow<'a, Value>,
-    pub at: Trail,
+    pub value: &'a Value,
+    /// Its securityContext, looked up once for every check.
+    pub security: Cow<'a, Value>,
+    pub slot: Slot,
+}
+
+impl<'a> ContainerView<'a> {
+    fn new(value: &'a Value, slot: Slot) -> Self {
+        ContainerView {
+            security: Cow::Borrowed(&value["securityContext"]),
+            value,
+            slot,
+        }
+    }
 }
 
 impl PodView<'_> {
     /// Windows pods are exempt from the Linux-only restricted rules.
     pub fn is_windows(&self) -> bool {
-        self.spec["os"]["name"] == "windows"
+        self.windows
     }
 
     pub fn security(&self) -> &Value {
-        &self.spec["securityContext"]
+        &self.security
+    }
+
+    /// Where the pod spec sits in its object.
+    pub fn at(&self) -> Trail {
+        self.place.trail()
+    }
+
+    /// Where the pod's securityContext is written.
+    pub fn security_at(&self) -> Trail {
+        self.place.then(self.security_key).trail()
+    }
+
+    /// Where the pod template's annotations are written.
+    pub fn annotations_at(&self) -> Trail {
+        self.annotations_place.trail()
+    }
+
+    /// Where a container of this pod sits.
+    pub fn container_at(&self, c: &ContainerView) -> Trail {
+        match c.slot {
+            Slot::Listed(list, i) => self.place.then(list).trail().index(i),
+            Slot::Field(key) => self.place.then(key).trail(),
+            Slot::Spec => self.at(),
+        }
+    }
+
+    /// Where a container's securityContext is written.
+    pub fn container_security_at(&self, c: &ContainerView) -> Trail {
+        self.container_at(c).key("securityContext")
     }
 }
 
@@ -68,35 +157,29 @@ fn items(v: &Value) -> &[Value] {
 /// Every pod `doc` runs.
 pub fn pods(doc: &Document) -> Vec<PodView<'_>> {
     let v = &doc.value;
-    let root = Trail::root();
-    fn template(at: Trail, t: &Value) -> Option<PodView<'_>> {
-        let spec_at = at.key("spec");
-        Some(plain(
-            &t["spec"],
-            spec_at,
-            &t["metadata"]["annotations"],
-            at,
-        ))
-    }
+    let template = |t: &'static [&'static str]| -> Vec<PodView<'_>> {
+        let at = Place::new(t);
+        let template = t.iter().fold(v, |v, k| &v[*k]);
+        let spec = at.then("spec");
+        let meta = at.then("metadata").then("annotations");
+        vec![plain(
+            &template["spec"],
+            spec,
+            &template["metadata"]["annotations"],
+            meta,
+        )]
+    };
     match (v["apiVersion"].as_str(), doc.kind()) {
-        (_, "Pod") => template(root, v).into_iter().collect(),
+        (_, "Pod") => {
+            let spec = Place::new(&["spec"]);
+            let meta = Place::new(&["metadata", "annotations"]);
+            vec![plain(&v["spec"], spec, &v["metadata"]["annotations"], meta)]
+        }
         (_, "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job") => {
-            let at = root.key("spec").key("template");
-            template(at, &v["spec"]["template"]).into_iter().collect()
+            template(&["spec", "template"])
         }
-        (_, "ReplicationController") => {
-            let at = root.key("spec").key("template");
-            template(at, &v["spec"]["template"]).into_iter().collect()
-        }
-        (_, "CronJob") => {
-            let t = &v["spec"]["jobTemplate"]["spec"]["template"];
-            let at = root
-                .key("spec")
-                .key("jobTemplate")
-                .key("spec")
-                .key("template");
-            template(at, t).into_iter().collect()
-        }
+        (_, "ReplicationController") => template(&["spec", "template"]),
+        (_, "CronJob") => template(&["spec", "jobTemplate", "spec", "template"]),
         (Some(KSERVE_API), "InferenceService") => inference_service(v),
         (Some(CNPG_API), "Cluster") => vec![cloudnativepg(v)],
         _ => Vec::new(),
@@ -104,23 +187,22 @@ pub fn pods(doc: &Document) -> Vec<PodView<'_>> {
 }
 
 /// A PodSpec as the Pod API writes it.
-fn plain<'a>(spec: &'a Value, at: Trail, annotations: &'a Value, meta_at: Trail) -> PodView<'a> {
+fn plain<'a>(spec: &'a Value, place: Place, annotations: &'a Value, meta: Place) -> PodView<'a> {
     let mut containers = Vec::new();
     for list in ["initContainers", "containers", "ephemeralContainers"] {
         for (i, c) in items(&spec[list]).iter().enumerate() {
-            containers.push(ContainerView {
-                value: Cow::Borrowed(c),
-                at: at.key(list).index(i),
-            });
+            containers.push(ContainerView::new(c, Slot::Listed(list, i)));
         }
     }
     PodView {
-        security_at: at.key("securityContext"),
+        security: Cow::Borrowed(&spec["securityContext"]),
         spec: Cow::Borrowed(spec),
-        at,
         containers,
         annotations: Some(annotations),
-        annotations_at: meta_at.key("metadata").key("annotations"),
+        windows: spec["os"]["name"] == "windows",
+        place,
+        security_key: "securityContext",
+        annotations_place: meta,
     }
 }
 
@@ -133,24 +215,28 @@ fn inference_service(v: &Value) -> Vec<PodView<'_>> {
         if !c.is_mapping() {
             continue;
         }
-        let at = Trail::root().key("spec").key(component);
+        let at = Place::new(&["spec"]).then(component);
         let annotations = &c["annotations"];
-        let mut pod = plain(c, at.clone(), annotations, at.clone());
-        pod.annotations_at = at.key("annotations");
-        for key in KSERVE_CONTAINERS {
-            if c[key].is_mapping() {
-                pod.containers.push(ContainerView {
-                    value: Cow::Borrowed(&c[key]),
-                    at: at.key(key),
-                });
+        let meta = at.then("annotations");
+        let mut pod = plain(c, at, annotations, meta);
+        for (key, value) in c.as_mapping().into_iter().flatten() {
+            let Some(key) = key.as_str() else { continue };
+            let Some(field) = KSERVE_CONTAINERS.iter().find(|f| **f == key) else {
+                continue;
+            };
+            if value.is_mapping() {
+                pod.containers
+                    .push(ContainerView::new(value, Slot::Field(field)));
             }
         }
         out.push(pod);
         if c["workerSpec"].is_mapping() {
-            let w_at = at.key("workerSpec");
-            let mut worker = plain(&c["workerSpec"], w_at.clone(), annotations, at.clone());
-            worker.annotations_at = at.key("annotations");
-            out.push(worker);
+            out.push(plain(
+                &c["workerSpec"],
+                at.then("workerSpec"),
+                annotations,
+                meta,
+            ));
         }
     }
     out
@@ -162,7 +248,7 @@ fn inference_service(v: &Value) -> Vec<PodView<'_>> {
 /// `postgresUID` inside both.
 fn cloudnativepg(v: &Value) -> PodView<'_> {
     let spec = &v["spec"];
-    let at = Trail::root().key("spec");
+    let at = Place::new(&["spec"]);
     let seccomp = match &spec["seccompProfile"] {
         Value::Null => runtime_default(),
         given => given.clone(),
@@ -193,17 +279,24 @@ fn cloudnativepg(v: &Value) -> PodView<'_> {
         given => given.clone(),
     };
     PodView {
-        spec: Cow::Owned(mapping([("securityContext", pod_security)])),
-        security_at: at.key("podSecurityContext"),
-        at: at.clone(),
+        spec: Cow::Owned(Value::Null),
+        security: Cow::Owned(pod_security),
         containers: vec![ContainerView {
-            value: Cow::Owned(mapping([("securityContext", container_security)])),
-            at: at.clone(),
+            value: &NO_CONTAINER,
+            security: Cow::Owned(container_security),
+            slot: Slot::Spec,
         }],
         annotations: None,
-        annotations_at: at,
+        windows: false,
+        place: at,
+        security_key: "podSecurityContext",
+        annotations_place: at,
     }
 }
+
+/// CloudNativePG's instances, as far as the Cluster shows them: their
+/// securityContext alone.
+static NO_CONTAINER: Value = Value::Null;
 
 fn runtime_default() -> Value {
     mapping([("type", Value::from("RuntimeDefault"))])

@@ -8,9 +8,9 @@
 
 use base64::Engine;
 
-use super::{Evidence, Findings, Policy, pods};
-use crate::field_path::Trail;
-use crate::manifest::{Document, Value};
+use super::{Evidence, Findings, Policy, Subject};
+use crate::field_path::{Step, Steps, Trail};
+use crate::manifest::Value;
 use crate::sensitive::SecretSet;
 
 /// Keys a Secret holds that name something rather than guard it: a
@@ -20,24 +20,21 @@ const NOT_SECRET_KEYS: [&str; 12] = [
     "bucket", "ca.crt", "tls.crt",
 ];
 
-pub fn check(docs: &[Document], policy: &Policy, out: &mut Findings) {
-    for (i, doc) in docs.iter().enumerate() {
-        if !policy.secrets.is_empty() {
-            let mut at = Trail::root();
-            scan(
-                &doc.value,
-                doc.kind() == "Secret",
-                &mut at,
-                policy.secrets,
-                &mut |at| {
-                    let msg = "holds a secret value, which belongs only in a Secret's data".into();
-                    out.push(i, at, msg, Evidence::Secret);
-                },
-            );
+pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {
+    for (i, doc, pods) in subject.objects() {
+        let secret = doc.kind() == "Secret";
+        if !policy.secrets.is_empty() && holds(&doc.value, secret, true, policy.secrets) {
+            let mut found = Vec::new();
+            let mut at = Steps::default();
+            scan(&doc.value, secret, &mut at, policy.secrets, &mut found);
+            for at in found {
+                let msg = "holds a secret value, which belongs only in a Secret's data".into();
+                out.push(i, at, msg, Evidence::Secret);
+            }
         }
-        for pod in pods(doc) {
+        for pod in pods {
             for c in &pod.containers {
-                expansions(&c.value, &c.at, &mut |at, name| {
+                expansions(c.value, &|| pod.container_at(c), &mut |at, name| {
                     let msg = format!(
                         "$({name}) expands a Secret's value into the process's arguments, \
                          which anyone who can list pods can read: read it from the \
@@ -50,28 +47,52 @@ pub fn check(docs: &[Document], policy: &Policy, out: &mut Findings) {
     }
 }
 
-/// Every string of `v`, keys included, but a Secret's own data.
-fn scan(v: &Value, secret: bool, at: &mut Trail, set: &SecretSet, found: &mut dyn FnMut(Trail)) {
+/// Whether any string of `v`, keys included, holds a secret, a Secret's
+/// own data aside: the quick look every object gets, which keeps no path.
+fn holds(v: &Value, secret: bool, top: bool, set: &SecretSet) -> bool {
     match v {
-        Value::String(s) if set.found_in(s) => found(at.clone()),
+        Value::String(s) => set.found_in(s),
+        Value::Mapping(m) => m.iter().any(|(k, v)| {
+            let key = k.as_str().unwrap_or_default();
+            let data = secret && top && (key == "data" || key == "stringData");
+            set.found_in(key) || (!data && holds(v, secret, false, set))
+        }),
+        Value::Sequence(items) => items.iter().any(|v| holds(v, secret, false, set)),
+        Value::Tagged(t) => holds(&t.value, secret, top, set),
+        _ => false,
+    }
+}
+
+/// Every string of `v`, keys included, but a Secret's own data. The path
+/// is kept as borrowed steps, and written out only where a secret is.
+fn scan<'v>(
+    v: &'v Value,
+    secret: bool,
+    at: &mut Steps<'v>,
+    set: &SecretSet,
+    found: &mut Vec<Trail>,
+) {
+    match v {
+        Value::String(s) if set.found_in(s) => found.push(at.trail(&[])),
         Value::Mapping(m) => {
             for (k, v) in m {
                 let key = k.as_str().unwrap_or_default();
                 if set.found_in(key) {
-                    found(at.key(key));
+                    found.push(at.trail(&[Step::Key(key)]));
                 }
-                let data = secret && at.segs().is_empty() && (key == "data" || key == "stringData");
-                if data {
+                if secret && at.is_empty() && (key == "data" || key == "stringData") {
                     continue;
                 }
-                let mut next = at.key(key);
-                scan(v, secret, &mut next, set, found);
+                at.push(Step::Key(key));
+                scan(v, secret, at, set, found);
+                at.pop();
             }
         }
         Value::Sequence(items) => {
             for (j, v) in items.iter().enumerate() {
-                let mut next = at.index(j);
-                scan(v, secret, &mut next, set, found);
+                at.push(Step::Index(j));
+                scan(v, secret, at, set, found);
+                at.pop();
             }
         }
         Value::Tagged(t) => scan(&t.value, secret, at, set, found),
@@ -81,7 +102,7 @@ fn scan(v: &Value, secret: bool, at: &mut Trail, set: &SecretSet, found: &mut dy
 
 /// `$(NAME)` in a container's command and args where NAME is an env var
 /// read from a Secret.
-fn expansions(c: &Value, at: &Trail, found: &mut dyn FnMut(Trail, &str)) {
+fn expansions(c: &Value, at: &dyn Fn() -> Trail, found: &mut dyn FnMut(Trail, &str)) {
     let from_secret: Vec<&str> = c["env"]
         .as_sequence()
         .into_iter()
@@ -98,7 +119,7 @@ fn expansions(c: &Value, at: &Trail, found: &mut dyn FnMut(Trail, &str)) {
         for (j, arg) in c[list].as_sequence().into_iter().flatten().enumerate() {
             for name in referenced(arg.as_str().unwrap_or_default()) {
                 if from_secret.contains(&name) || any_secret_env_from {
-                    found(at.key(list).index(j), name);
+                    found(at().key(list).index(j), name);
                 }
             }
         }
@@ -109,6 +130,10 @@ fn expansions(c: &Value, at: &Trail, found: &mut dyn FnMut(Trail, &str)) {
 /// escapes a dollar.
 pub fn referenced(arg: &str) -> Vec<&str> {
     let mut out = Vec::new();
+    // Most arguments (whole scripts among them) reference nothing.
+    if !arg.contains("$(") {
+        return out;
+    }
     let bytes = arg.as_bytes();
     let mut i = 0;
     while i + 1 < bytes.len() {
@@ -129,11 +154,11 @@ pub fn referenced(arg: &str) -> Vec<&str> {
 
 /// The values a stream's own Secrets hold, decoded: what `mlk validate
 /// --policy` and `mlk diff` look for, when no render told them.
-pub fn stream_secrets(docs: &[Document]) -> SecretSet {
+pub fn stream_secrets<'a>(objects: impl IntoIterator<Item = &'a Value>) -> SecretSet {
     let mut values = Vec::new();
-    for d in docs.iter().filter(|d| d.kind() == "Secret") {
+    for d in objects.into_iter().filter(|d| d["kind"] == "Secret") {
         for (field, encoded) in [("data", true), ("stringData", false)] {
-            let Some(m) = d.value[field].as_mapping() else {
+            let Some(m) = d[field].as_mapping() else {
                 continue;
             };
             for (k, v) in m {

@@ -70,7 +70,7 @@ pub(super) fn anchor_file_paths(value: &mut Value, base: &Path) {
     }
 }
 
-fn line_of_top_level_key(text: &str, key: &str) -> Option<usize> {
+pub(super) fn line_of_top_level_key(text: &str, key: &str) -> Option<usize> {
     let prefix = format!("{key}:");
     text.lines()
         .position(|l| l.starts_with(&prefix))

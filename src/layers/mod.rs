@@ -146,7 +146,19 @@ pub fn load(inputs: &Inputs, grants: &Grants) -> Result<Merged, Problems> {
     let chosen = chosen_profile(inputs.profile, named.clone(), spec_layer.as_ref())?;
     let profile = match (inputs.profile, inputs.file, &spec_layer) {
         (None, Some(path), Some(layer)) if named.is_some() => {
-            profile::load_named_by_spec(&chosen, &layer.origin, &folder_of(path), grants)?
+            profile::load_named_by_spec(&chosen, &layer.origin, &folder_of(path), grants).map_err(
+                |e| {
+                    e.map(|mut l| {
+                        if l.origin == layer.origin {
+                            l.line = layer
+                                .source
+                                .as_deref()
+                                .and_then(|t| file::line_of_top_level_key(t, "profile"));
+                        }
+                        l
+                    })
+                },
+            )?
         }
         _ => profile::load(&chosen)?,
     };

@@ -108,7 +108,8 @@ pub fn load_named_by_spec(
     let path = folder.join(name);
     let text = grants.read(&path).map_err(|e| {
         let msg = format!(
-            "is not a built-in profile ({}), and a profile file is read only beneath the spec's              folder: {e}",
+            "is not a built-in profile ({}), and a profile file is read only beneath the \
+             spec's folder: {e}",
             builtin_names()
         );
         Located::new(spec_origin, Some("profile"), msg)
@@ -116,7 +117,7 @@ pub fn load_named_by_spec(
     let shown = path.display().to_string();
     let text = crate::bounds::strip_bom(&text);
     let base = path.parent().unwrap_or(folder);
-    let mut profile = parse(name, &shown, text, base, false).map_err(|e| {
+    let read = super::parse_layer::<ProfileFile>(&shown, text).map_err(|e| {
         let first = e.0.into_iter().next();
         let mut quiet = Located::new(
             &shown,
@@ -126,6 +127,7 @@ pub fn load_named_by_spec(
         quiet.line = first.and_then(|l| l.line);
         Problems::from(quiet)
     })?;
+    let mut profile = build(name, &shown, text, read, base, false)?;
     profile.folder = Some(base.to_owned());
     Ok(profile)
 }
@@ -137,7 +139,20 @@ fn parse(
     base: &Path,
     builtin: bool,
 ) -> Result<Profile, Problems> {
-    let (file, mut doc): (ProfileFile, Value) = super::parse_layer(origin, text)?;
+    let read = super::parse_layer(origin, text)?;
+    build(name, origin, text, read, base, builtin)
+}
+
+/// A profile from its file, read: what mlk itself refuses in it names
+/// its fields, never their values.
+fn build(
+    name: &str,
+    origin: &str,
+    text: &str,
+    (file, mut doc): (ProfileFile, Value),
+    base: &Path,
+    builtin: bool,
+) -> Result<Profile, Problems> {
     if file.allow_dev_secrets && !builtin {
         return Err(Located::new(
             origin,

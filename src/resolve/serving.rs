@@ -286,12 +286,70 @@ fn plan(
         }
         (None, None, None, None) => return Err(fail(needs_resolve(m))),
     };
+    if let Source::Storage(uri) = &source {
+        let field = match m.storage_uri {
+            Some(_) => "storageUri",
+            None => field,
+        };
+        model_location(uri, bucket).map_err(|e| {
+            Located::new(
+                "spec",
+                Some(&at(i, field)),
+                format!("model {}: {e}", m.name),
+            )
+        })?;
+    }
     Ok(ModelPlan {
         spec: m.clone(),
         source,
         version,
         run_id,
     })
+}
+
+/// A model's files: never a bucket's root, and in the platform's own
+/// bucket only where MLflow keeps one model's artifacts (a logged model's
+/// `EXPERIMENT/models/m-ID/artifacts`, or a run's `EXPERIMENT/RUN/artifacts/PATH`),
+/// so a predictor reads that model and nothing beside it, whatever a
+/// spec, a lock or a registry says.
+fn model_location(uri: &StorageUri, bucket: &str) -> Result<(), String> {
+    let Some(rest) = ["s3://", "gs://"]
+        .iter()
+        .find_map(|p| uri.as_str().strip_prefix(p))
+    else {
+        return Ok(());
+    };
+    let (in_bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if path.trim_matches('/').is_empty() {
+        return Err(format!(
+            "{uri} is a bucket's root: a predictor would read everything in it; name the \
+             model's own folder"
+        ));
+    }
+    let mut segments = path.trim_end_matches('/').split('/');
+    if segments
+        .clone()
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Err(format!(
+            "{uri} has an empty, `.` or `..` folder in its path"
+        ));
+    }
+    let mut next = || segments.next().unwrap_or_default();
+    let (experiment, second, third, fourth) = (next(), next(), next(), next());
+    let id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let logged_model =
+        second == "models" && third.strip_prefix("m-").is_some_and(id) && fourth == "artifacts";
+    let run_artifact = id(second) && third == "artifacts" && !fourth.is_empty();
+    let numbered = !experiment.is_empty() && experiment.bytes().all(|b| b.is_ascii_digit());
+    if in_bucket == bucket && !(numbered && (logged_model || run_artifact)) {
+        return Err(format!(
+            "{uri} is in the platform's artifact bucket but not a model's artifacts \
+             (EXPERIMENT/models/m-ID/artifacts, or EXPERIMENT/RUN/artifacts/PATH): a predictor \
+             may read one model, not what lies beside it"
+        ));
+    }
+    Ok(())
 }
 
 /// What the registry says of the version or alias `m` asks for.
@@ -407,7 +465,26 @@ fn credentials(
 
 #[cfg(test)]
 mod tests {
-    use super::storage_uri;
+    use super::{model_location, storage_uri};
+    use crate::spec::StorageUri;
+
+    #[test]
+    fn a_model_location_is_one_models_folder() {
+        let check =
+            |u: &str| model_location(&StorageUri::try_from(u.to_owned()).unwrap(), "mlflow");
+        assert!(check("s3://mlflow/1/models/m-abc/artifacts").is_ok());
+        assert!(check("s3://mlflow/1/models/m-abc/artifacts/sub").is_ok());
+        assert!(check("s3://mlflow/1/0123abcd/artifacts/model").is_ok());
+        assert!(check("s3://mlflow/1/0123abcd/artifacts").is_err());
+        assert!(check("s3://mlflow/").unwrap_err().contains("bucket's root"));
+        assert!(check("s3://mlflow").unwrap_err().contains("bucket's root"));
+        assert!(check("s3://mlflow/postgres-backups/x/y").is_err());
+        assert!(check("s3://mlflow/1/models/m-abc/artifacts/../../..").is_err());
+        assert!(check("s3://mlflow/x/models/m-abc/artifacts").is_err());
+        assert!(check("s3://other-bucket/any/path").is_ok());
+        assert!(check("s3://other-bucket/").is_err());
+        assert!(check("https://example.com/model.tar.gz").is_ok());
+    }
 
     #[test]
     fn artifact_proxy_locations_map_into_the_bucket() {

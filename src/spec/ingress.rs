@@ -90,13 +90,11 @@ pub struct User {
 /// nginx verifies the hash on every request, blocking a worker while it
 /// does: each step of cost doubles that time. See the README for figures.
 pub const DEFAULT_COST: u32 = 6;
-pub const COSTS: std::ops::RangeInclusive<u32> = 4..=12;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cost(pub u32);
 crate::types::bounded_int!(
     Cost,
-    COSTS,
+    crate::htpasswd::COSTS,
     "bcrypt cost {n} is outside 4..=12: nginx checks the hash on every request, and each step \
      doubles the time it takes"
 );

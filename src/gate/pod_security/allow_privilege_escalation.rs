@@ -9,6 +9,7 @@ pub const CHECK: Check = Check {
     id: "allowPrivilegeEscalation",
     level: Level::Restricted,
     since: (1, 25),
+    overrides: &[],
     run,
 };
 
@@ -17,9 +18,12 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
         return;
     }
     for c in &pod.containers {
-        let (sc, at) = security(c);
+        let sc = security(c);
         if sc["allowPrivilegeEscalation"] != false {
-            out.push((at.key("allowPrivilegeEscalation"), "must be false".into()));
+            out.push((
+                pod.container_security_at(c).key("allowPrivilegeEscalation"),
+                "must be false".into(),
+            ));
         }
     }
 }

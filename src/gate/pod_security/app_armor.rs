@@ -11,25 +11,26 @@ pub const CHECK: Check = Check {
     id: "appArmorProfile",
     level: Level::Baseline,
     since: (1, 0),
+    overrides: &[],
     run,
 };
 
 const ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
 
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
-    let mut profile = |sc: &Value, at: Trail| {
+    let mut profile = |sc: &Value, at: &dyn Fn() -> Trail| {
         let t = &sc["appArmorProfile"]["type"];
         if t.as_str()
             .is_some_and(|t| t != "RuntimeDefault" && t != "Localhost")
         {
-            let at = at.key("appArmorProfile").key("type");
+            let at = at().key("appArmorProfile").key("type");
             out.push((at, "must be RuntimeDefault or Localhost".into()));
         }
     };
-    profile(pod.security(), pod.security_at.clone());
+    profile(pod.security(), &|| pod.security_at());
     for c in &pod.containers {
-        let (sc, at) = security(c);
-        profile(sc, at);
+        let sc = security(c);
+        profile(sc, &|| pod.container_security_at(c));
     }
     let Some(annotations) = pod.annotations.and_then(Value::as_mapping) else {
         return;
@@ -40,7 +41,7 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
         };
         let allowed = v.is_empty() || v == "runtime/default" || v.starts_with("localhost/");
         if k.starts_with(ANNOTATION) && !allowed {
-            let at = pod.annotations_at.key(k);
+            let at = pod.annotations_at().key(k);
             out.push((at, "must be runtime/default or localhost/*".into()));
         }
     }

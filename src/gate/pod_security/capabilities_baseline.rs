@@ -8,6 +8,7 @@ pub const CHECK: Check = Check {
     id: "capabilities_baseline",
     level: Level::Baseline,
     since: (1, 0),
+    overrides: &[],
     run,
 };
 
@@ -29,11 +30,15 @@ pub const DEFAULT_SET: [&str; 13] = [
 
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
     for c in &pod.containers {
-        let (sc, at) = security(c);
+        let sc = security(c);
         for (i, cap) in items(&sc["capabilities"]["add"]).iter().enumerate() {
             let name = cap.as_str().unwrap_or_default();
             if !DEFAULT_SET.contains(&name) {
-                let at = at.key("capabilities").key("add").index(i);
+                let at = pod
+                    .container_security_at(c)
+                    .key("capabilities")
+                    .key("add")
+                    .index(i);
                 out.push((at, format!("{name:?} may not be added")));
             }
         }

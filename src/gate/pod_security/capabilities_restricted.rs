@@ -1,7 +1,6 @@
 //! Capabilities (restricted): every container drops ALL and adds back at
 //! most NET_BIND_SERVICE. Windows pods are exempt.
 
-use super::capabilities_baseline::DEFAULT_SET;
 use super::{Check, Level, PodView, items, security};
 use crate::field_path::Trail;
 
@@ -9,6 +8,7 @@ pub const CHECK: Check = Check {
     id: "capabilities_restricted",
     level: Level::Restricted,
     since: (1, 22),
+    overrides: &["capabilities_baseline"],
     run,
 };
 
@@ -17,18 +17,17 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
         return;
     }
     for c in &pod.containers {
-        let (sc, at) = security(c);
+        let sc = security(c);
         let caps = &sc["capabilities"];
-        let at = at.key("capabilities");
+        let at = || pod.container_security_at(c).key("capabilities");
         if !items(&caps["drop"]).iter().any(|c| *c == "ALL") {
-            out.push((at.key("drop"), "must include ALL".into()));
+            out.push((at().key("drop"), "must include ALL".into()));
         }
         for (i, cap) in items(&caps["add"]).iter().enumerate() {
             let name = cap.as_str().unwrap_or_default();
-            // Beyond the default set, baseline has said it already.
-            if name != "NET_BIND_SERVICE" && DEFAULT_SET.contains(&name) {
+            if name != "NET_BIND_SERVICE" {
                 let what = format!("{name:?} may not be added; only NET_BIND_SERVICE");
-                out.push((at.key("add").index(i), what));
+                out.push((at().key("add").index(i), what));
             }
         }
     }

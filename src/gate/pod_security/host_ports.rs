@@ -8,6 +8,7 @@ pub const CHECK: Check = Check {
     id: "hostPorts",
     level: Level::Baseline,
     since: (1, 0),
+    overrides: &[],
     run,
 };
 
@@ -15,7 +16,7 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
     for c in &pod.containers {
         for (i, port) in items(&c.value["ports"]).iter().enumerate() {
             if port["hostPort"].as_i64().is_some_and(|h| h != 0) {
-                let at = c.at.key("ports").index(i).key("hostPort");
+                let at = pod.container_at(c).key("ports").index(i).key("hostPort");
                 out.push((at, "host ports are not allowed".into()));
             }
         }

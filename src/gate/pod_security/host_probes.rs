@@ -9,23 +9,25 @@ pub const CHECK: Check = Check {
     id: "hostProbesAndHostLifecycle",
     level: Level::Baseline,
     since: (1, 34),
+    overrides: &[],
     run,
 };
 
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
+    let handlers: [&[&str]; 5] = [
+        &["livenessProbe"],
+        &["readinessProbe"],
+        &["startupProbe"],
+        &["lifecycle", "postStart"],
+        &["lifecycle", "preStop"],
+    ];
     for c in &pod.containers {
-        let mut handlers = Vec::new();
-        for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
-            handlers.push((&c.value[probe], c.at.key(probe)));
-        }
-        for hook in ["postStart", "preStop"] {
-            let at = c.at.key("lifecycle").key(hook);
-            handlers.push((&c.value["lifecycle"][hook], at));
-        }
-        for (handler, at) in handlers {
+        for path in handlers {
+            let handler = path.iter().fold(c.value, |v, k| &v[*k]);
             for kind in ["httpGet", "tcpSocket"] {
                 let host = &handler[kind]["host"];
                 if host.as_str().is_some_and(|h| !h.is_empty()) {
+                    let at = path.iter().fold(pod.container_at(c), |t, k| t.key(k));
                     out.push((at.key(kind).key("host"), "must not be set".into()));
                 }
             }

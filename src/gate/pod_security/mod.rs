@@ -25,6 +25,8 @@ mod seccomp_restricted;
 mod sysctls;
 mod windows_host_process;
 
+use std::sync::OnceLock;
+
 use clap::ValueEnum;
 
 pub use super::pods::{ContainerView, PodView};
@@ -70,6 +72,9 @@ pub struct Check {
     /// The Kubernetes release this form of the rule holds from. A rule
     /// that changes gets a second entry, not an `if`.
     pub since: (u32, u32),
+    /// Checks of a lower level this one replaces when both run: it says
+    /// what they would, more strictly.
+    pub overrides: &'static [&'static str],
     pub run: fn(&PodView, &mut Vec<(Trail, String)>),
 }
 
@@ -98,24 +103,43 @@ pub const CHECKS: [Check; 18] = [
 /// The release whose rules apply: the one mlk's schemas are of.
 const KUBE: (u32, u32) = (1, 37);
 
+/// The checks that run at `level`: those of its level and below that
+/// apply to the release, less those a stricter one replaces. Worked out
+/// once per level, not once per pod.
+fn active(level: Level) -> &'static [&'static Check] {
+    static ACTIVE: [OnceLock<Vec<&'static Check>>; 3] = [const { OnceLock::new() }; 3];
+    ACTIVE[level as usize].get_or_init(|| {
+        let applies = |c: &Check| c.level <= level && c.since <= KUBE;
+        let overridden = |c: &Check| {
+            CHECKS
+                .iter()
+                .any(|o| applies(o) && o.overrides.contains(&c.id))
+        };
+        CHECKS
+            .iter()
+            .filter(|c| applies(c) && !overridden(c))
+            .collect()
+    })
+}
+
 /// Every problem of `pod` at `level`, as (where, what).
 pub fn check(pod: &PodView, level: Level) -> Vec<(Trail, String)> {
     let mut out = Vec::new();
-    for c in CHECKS
-        .iter()
-        .filter(|c| c.level <= level && c.since <= KUBE)
-    {
+    for c in active(level) {
         let mut found = Vec::new();
         (c.run)(pod, &mut found);
+        if found.is_empty() {
+            continue;
+        }
         let suffix = format!(" (Pod Security \"{}\")", c.level.name());
         out.extend(found.into_iter().map(|(at, msg)| (at, msg + &suffix)));
     }
     out
 }
 
-/// A container's securityContext, and where it is written.
-fn security<'v>(c: &'v ContainerView) -> (&'v Value, Trail) {
-    (&c.value["securityContext"], c.at.key("securityContext"))
+/// A container's securityContext.
+fn security<'v>(c: &'v ContainerView) -> &'v Value {
+    &c.security
 }
 
 fn items(v: &Value) -> &[Value] {

@@ -8,14 +8,18 @@ pub const CHECK: Check = Check {
     id: "privileged",
     level: Level::Baseline,
     since: (1, 0),
+    overrides: &[],
     run,
 };
 
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
     for c in &pod.containers {
-        let (sc, at) = security(c);
+        let sc = security(c);
         if sc["privileged"] == true {
-            out.push((at.key("privileged"), "must not be true".into()));
+            out.push((
+                pod.container_security_at(c).key("privileged"),
+                "must not be true".into(),
+            ));
         }
     }
 }

@@ -10,6 +10,7 @@ pub const CHECK: Check = Check {
     id: "restrictedVolumes",
     level: Level::Restricted,
     since: (1, 33),
+    overrides: &[],
     run,
 };
 
@@ -28,7 +29,7 @@ const ALLOWED: [&str; 9] = [
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
     for (i, v) in items(&pod.spec["volumes"]).iter().enumerate() {
         let Some(m) = v.as_mapping() else { continue };
-        let at = pod.at.key("volumes").index(i);
+        let at = pod.at().key("volumes").index(i);
         for key in m.keys().filter_map(Value::as_str) {
             // hostPath is baseline's to report.
             if !["name", "hostPath"].contains(&key) && !ALLOWED.contains(&key) {

@@ -9,6 +9,7 @@ pub const CHECK: Check = Check {
     id: "runAsNonRoot",
     level: Level::Restricted,
     since: (1, 0),
+    overrides: &[],
     run,
 };
 
@@ -16,15 +17,18 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
     let pod_says = pod.security()["runAsNonRoot"] == true;
     let mut all_say = true;
     for c in &pod.containers {
-        let (sc, at) = security(c);
+        let sc = security(c);
         match sc["runAsNonRoot"].as_bool() {
-            Some(false) => out.push((at.key("runAsNonRoot"), "must not be false".into())),
+            Some(false) => out.push((
+                pod.container_security_at(c).key("runAsNonRoot"),
+                "must not be false".into(),
+            )),
             Some(true) => {}
             None => all_say = false,
         }
     }
     if !pod_says && !all_say {
-        let at = pod.security_at.key("runAsNonRoot");
+        let at = pod.security_at().key("runAsNonRoot");
         out.push((at, "must be true, here or in every container".into()));
     }
 }

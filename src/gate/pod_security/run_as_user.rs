@@ -9,18 +9,19 @@ pub const CHECK: Check = Check {
     id: "runAsUser",
     level: Level::Restricted,
     since: (1, 23),
+    overrides: &[],
     run,
 };
 
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
-    let mut user = |sc: &Value, at: Trail| {
+    let mut user = |sc: &Value, at: &dyn Fn() -> Trail| {
         if sc["runAsUser"].as_i64() == Some(0) {
-            out.push((at.key("runAsUser"), "must not be 0 (root)".into()));
+            out.push((at().key("runAsUser"), "must not be 0 (root)".into()));
         }
     };
-    user(pod.security(), pod.security_at.clone());
+    user(pod.security(), &|| pod.security_at());
     for c in &pod.containers {
-        let (sc, at) = security(c);
-        user(sc, at);
+        let sc = security(c);
+        user(sc, &|| pod.container_security_at(c));
     }
 }

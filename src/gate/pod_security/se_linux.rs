@@ -10,6 +10,7 @@ pub const CHECK: Check = Check {
     id: "seLinuxOptions",
     level: Level::Baseline,
     since: (1, 0),
+    overrides: &[],
     run,
 };
 
@@ -22,9 +23,12 @@ const TYPES: [&str; 5] = [
 ];
 
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
-    let mut options = |sc: &Value, at: Trail| {
+    let mut options = |sc: &Value, at: &dyn Fn() -> Trail| {
         let se = &sc["seLinuxOptions"];
-        let at = at.key("seLinuxOptions");
+        if se.is_null() {
+            return;
+        }
+        let at = at().key("seLinuxOptions");
         if let Some(t) = se["type"].as_str().filter(|t| !TYPES.contains(t)) {
             out.push((
                 at.key("type"),
@@ -37,9 +41,9 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
             }
         }
     };
-    options(pod.security(), pod.security_at.clone());
+    options(pod.security(), &|| pod.security_at());
     for c in &pod.containers {
-        let (sc, at) = security(c);
-        options(sc, at);
+        let sc = security(c);
+        options(sc, &|| pod.container_security_at(c));
     }
 }

@@ -9,19 +9,20 @@ pub const CHECK: Check = Check {
     id: "seccompProfile_baseline",
     level: Level::Baseline,
     since: (1, 0),
+    overrides: &[],
     run,
 };
 
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
-    let mut profile = |sc: &Value, at: Trail| {
+    let mut profile = |sc: &Value, at: &dyn Fn() -> Trail| {
         if sc["seccompProfile"]["type"] == "Unconfined" {
-            let at = at.key("seccompProfile").key("type");
+            let at = at().key("seccompProfile").key("type");
             out.push((at, "must not be Unconfined".into()));
         }
     };
-    profile(pod.security(), pod.security_at.clone());
+    profile(pod.security(), &|| pod.security_at());
     for c in &pod.containers {
-        let (sc, at) = security(c);
-        profile(sc, at);
+        let sc = security(c);
+        profile(sc, &|| pod.container_security_at(c));
     }
 }

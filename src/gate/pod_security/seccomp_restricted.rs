@@ -10,6 +10,7 @@ pub const CHECK: Check = Check {
     id: "seccompProfile_restricted",
     level: Level::Restricted,
     since: (1, 19),
+    overrides: &["seccompProfile_baseline"],
     run,
 };
 
@@ -24,10 +25,13 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
     }
     let mut all = true;
     for c in &pod.containers {
-        let (sc, at) = security(c);
+        let sc = security(c);
         match confined(sc) {
             Some(false) => {
-                let at = at.key("seccompProfile").key("type");
+                let at = pod
+                    .container_security_at(c)
+                    .key("seccompProfile")
+                    .key("type");
                 out.push((at, "must be RuntimeDefault or Localhost".into()));
             }
             Some(true) => {}
@@ -35,7 +39,7 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
         }
     }
     if confined(pod.security()) == Some(false) || (confined(pod.security()).is_none() && !all) {
-        let at = pod.security_at.key("seccompProfile").key("type");
+        let at = pod.security_at().key("seccompProfile").key("type");
         let what = "must be RuntimeDefault or Localhost, here or in every container";
         out.push((at, what.into()));
     }

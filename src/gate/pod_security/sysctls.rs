@@ -8,6 +8,7 @@ pub const CHECK: Check = Check {
     id: "sysctls",
     level: Level::Baseline,
     since: (1, 29),
+    overrides: &[],
     run,
 };
 
@@ -28,7 +29,7 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
     for (i, s) in items(&pod.security()["sysctls"]).iter().enumerate() {
         let name = s["name"].as_str().unwrap_or_default();
         if !SAFE.contains(&name) {
-            let at = pod.security_at.key("sysctls").index(i).key("name");
+            let at = pod.security_at().key("sysctls").index(i).key("name");
             out.push((at, format!("{name:?} is not a safe sysctl")));
         }
     }

@@ -9,19 +9,23 @@ pub const CHECK: Check = Check {
     id: "windowsHostProcess",
     level: Level::Baseline,
     since: (1, 0),
+    overrides: &[],
     run,
 };
 
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
     let flag = |sc: &crate::manifest::Value| sc["windowsOptions"]["hostProcess"] == true;
     if flag(pod.security()) {
-        let at = pod.security_at.key("windowsOptions").key("hostProcess");
+        let at = pod.security_at().key("windowsOptions").key("hostProcess");
         out.push((at, "must not be true".into()));
     }
     for c in &pod.containers {
-        let (sc, at) = security(c);
+        let sc = security(c);
         if flag(sc) {
-            let at = at.key("windowsOptions").key("hostProcess");
+            let at = pod
+                .container_security_at(c)
+                .key("windowsOptions")
+                .key("hostProcess");
             out.push((at, "must not be true".into()));
         }
     }

@@ -4,7 +4,10 @@ use super::*;
 
 impl Harness {
     pub(super) fn render(&mut self) -> Result<String, String> {
-        let spec = SPEC.replace("MODEL", "storageUri: s3://mlflow/placeholder");
+        let spec = SPEC.replace(
+            "MODEL",
+            "storageUri: s3://mlflow/0/models/m-placeholder/artifacts",
+        );
         let run = render_spec(&spec, &[]).map_err(|e| format!("mlk render failed:\n{e}"))?;
         let count = run.len();
         self.state.rendered = Some(Rendered::new(run));

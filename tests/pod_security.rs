@@ -1,0 +1,98 @@
+//! Every Pod Security check is proved both ways: one pod at the edge of
+//! what its level allows passes, one that breaks it alone is refused at
+//! the field the check names, at its level and not below.
+
+mod common;
+use common::mlk;
+use mlk::gate::pod_security::{CHECKS, Level};
+
+fn fixture(kind: &str, id: &str) -> String {
+    format!("fixtures/pod-security/{kind}/{id}.yaml")
+}
+
+#[test]
+fn each_check_passes_its_edge_and_refuses_its_breach() {
+    for check in &CHECKS {
+        let pass = fixture("pass", check.id);
+        let run = mlk(&["validate", "--pod-security", "restricted", &pass]).run();
+        assert_eq!(run.code, 0, "{pass}: {}", run.stdout);
+
+        let fail = fixture("fail", check.id);
+        let text = std::fs::read_to_string(common::fixtures().join(&fail)).unwrap();
+        let expect = text
+            .lines()
+            .next()
+            .unwrap()
+            .strip_prefix("# expect: ")
+            .unwrap();
+        let (path, _) = expect.split_once(" (").unwrap();
+        let level = check.level.name();
+        let run = mlk(&["validate", "--pod-security", level, &fail]).run();
+        assert_eq!(run.code, 1, "{fail} passed at {level}");
+        let want = format!("Pod/ns/p: {path}: ");
+        let line = run.stdout.lines().find(|l| l.starts_with(&want));
+        assert!(
+            line.is_some_and(|l| l.ends_with(&format!("(Pod Security \"{level}\")"))),
+            "{fail}: want {want}... at {level}, got:\n{}",
+            run.stdout
+        );
+        assert_eq!(
+            run.stdout.lines().count(),
+            1,
+            "{fail}: more than its own breach"
+        );
+        // The levels are cumulative: restricted refuses it too, and
+        // baseline lets a restricted-only breach through.
+        let strict = mlk(&["validate", "--pod-security", "restricted", &fail]).run();
+        assert_eq!(strict.code, 1, "{fail} at restricted");
+        let at_baseline = mlk(&["validate", "--pod-security", "baseline", &fail]).run();
+        let refused_at_baseline = check.level == Level::Baseline;
+        assert_eq!(
+            at_baseline.code == 1,
+            refused_at_baseline,
+            "{fail} at baseline"
+        );
+    }
+}
+
+#[test]
+fn every_fixture_belongs_to_a_check() {
+    for kind in ["pass", "fail"] {
+        let dir = common::fixtures().join("fixtures/pod-security").join(kind);
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let id = name.strip_suffix(".yaml").unwrap();
+            assert!(
+                CHECKS.iter().any(|c| c.id == id),
+                "{kind}/{name}: no such check"
+            );
+        }
+    }
+}
+
+/// The visitor finds pods where CRDs keep them: a CloudNativePG Cluster
+/// that runs PostgreSQL as root, and an InferenceService's transformer.
+#[test]
+fn pods_inside_custom_resources_are_checked() {
+    let cluster = "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {name: pg, namespace: ns}\nspec:\n  instances: 1\n  storage: {size: 1Gi}\n  postgresUID: 0\n";
+    let run = mlk(&["validate", "-"]).stdin(cluster).run();
+    assert!(
+        run.stdout
+            .contains("Cluster/ns/pg: spec.podSecurityContext.runAsUser: must not be 0"),
+        "{}",
+        run.stdout
+    );
+    let isvc = "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: m, namespace: ns}\nspec:\n  predictor:\n    securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n    model: {modelFormat: {name: mlflow}, protocolVersion: v2, storageUri: 's3://b/1/models/m-1/artifacts', securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}\n  transformer:\n    hostNetwork: true\n    containers: [{name: t, image: 'r.example/t:1'}]\n";
+    let run = mlk(&["validate", "-"]).stdin(isvc).run();
+    assert!(
+        run.stdout
+            .contains("InferenceService/ns/m: spec.transformer.hostNetwork: must not be true"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("spec.predictor"),
+        "the predictor is restricted: {}",
+        run.stdout
+    );
+}
