@@ -36,7 +36,7 @@ measure() { # label, command...
     local label=$1
     shift
     /usr/bin/time -o "$work/t" -f '%e %M' "$@" > /dev/null 2>&1 || true
-    read -r secs kib < "$work/t"
+    read -r secs kib < <(tail -n 1 "$work/t")
     printf '%-34s %8s s %10s KiB\n' "$label" "$secs" "$kib"
 }
 printf '%-34s %10s %14s\n' "run" "time" "peak memory"

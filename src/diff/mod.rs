@@ -52,8 +52,12 @@ impl Report {
 
 /// An object's identity across versions: its kind, namespace and name
 /// (not its API version, which may move on).
-fn key(v: &Value) -> (String, String, String) {
-    let s = |p: &Value| p.as_str().unwrap_or_default().to_owned();
+type Key<'a> = (&'a str, &'a str, &'a str);
+
+fn key(v: &Value) -> Key<'_> {
+    fn s(p: &Value) -> &str {
+        p.as_str().unwrap_or_default()
+    }
     (
         s(&v["kind"]),
         s(&v["metadata"]["namespace"]),
@@ -61,7 +65,7 @@ fn key(v: &Value) -> (String, String, String) {
     )
 }
 
-fn id((kind, ns, name): &(String, String, String)) -> String {
+fn id((kind, ns, name): &Key) -> String {
     match ns.is_empty() {
         true => format!("{kind}/{name}"),
         false => format!("{kind}/{ns}/{name}"),
@@ -72,46 +76,54 @@ fn id((kind, ns, name): &(String, String, String)) -> String {
 /// are matched by identity through one index of each side, so a diff
 /// costs the same per object whatever the streams hold.
 pub fn diff(old: &[Value], new: &[Value]) -> Report {
-    let index = |stream: &[Value]| {
-        let mut by_key: HashMap<(String, String, String), usize> =
-            HashMap::with_capacity(stream.len());
+    fn index(stream: &[Value]) -> HashMap<Key<'_>, usize> {
+        let mut by_key = HashMap::with_capacity(stream.len());
         for (i, v) in stream.iter().enumerate() {
             by_key.entry(key(v)).or_insert(i);
         }
         by_key
-    };
+    }
     let (old_index, new_index) = (index(old), index(new));
     let mut changes = Vec::new();
     for n in new {
         let k = key(n);
-        let before = old_index.get(&k).map(|i| old[*i].clone());
-        changes.extend(compare(&k, before, Some(n.clone()), new));
+        let before = old_index.get(&k).map(|i| &old[*i]);
+        changes.extend(compare(&k, before, Some(n), new));
     }
     for o in old {
         let k = key(o);
         if !new_index.contains_key(&k) {
-            changes.extend(compare(&k, Some(o.clone()), None, new));
+            changes.extend(compare(&k, Some(o), None, new));
         }
     }
     Report { changes }
 }
 
+/// An object as a diff compares it; copied only when it carries what
+/// the API server adds, which is taken out.
+fn cleaned(v: &Value) -> std::borrow::Cow<'_, Value> {
+    match normalize::has_server_fields(v) {
+        false => std::borrow::Cow::Borrowed(v),
+        true => {
+            let mut v = v.clone();
+            normalize::strip_server_fields(&mut v);
+            std::borrow::Cow::Owned(v)
+        }
+    }
+}
+
 fn compare(
-    k: &(String, String, String),
-    old: Option<Value>,
-    new: Option<Value>,
+    k: &Key,
+    old: Option<&Value>,
+    new: Option<&Value>,
     new_stream: &[Value],
 ) -> Option<Change> {
-    let clean = |mut v: Value| {
-        normalize::strip_server_fields(&mut v);
-        v
-    };
-    let new = new.map(clean);
+    let new = new.map(cleaned);
     let old = old.map(|o| {
-        let live = normalize::is_live(&o);
-        let o = clean(o);
+        let live = normalize::is_live(o);
+        let o = cleaned(o);
         match (&new, live) {
-            (Some(n), true) => normalize::only_what_is_set(&o, n),
+            (Some(n), true) => std::borrow::Cow::Owned(normalize::only_what_is_set(&o, n)),
             _ => o,
         }
     });
@@ -123,14 +135,12 @@ fn compare(
         (_, None) => ChangeKind::Removed,
         _ => ChangeKind::Changed,
     };
-    let text = |v: &Option<Value>, other: &Option<Value>| match v {
-        Some(v) => {
-            serde_yaml::to_string(&normalize::mask_secret(v, other.as_ref())).unwrap_or_default()
-        }
+    let text = |v: &Option<std::borrow::Cow<Value>>, other: Option<&Value>| match v {
+        Some(v) => serde_yaml::to_string(&normalize::mask_secret(v, other)).unwrap_or_default(),
         None => String::new(),
     };
     // The new side says which values changed; both hide every value.
-    let (before, after) = (text(&old, &None), text(&new, &old));
+    let (before, after) = (text(&old, None), text(&new, old.as_deref()));
     let object = id(k);
     let diff = similar::TextDiff::from_lines(&before, &after)
         .unified_diff()
@@ -138,8 +148,8 @@ fn compare(
         .header(&format!("{object} (old)"), &format!("{object} (new)"))
         .to_string();
     let pair = Pair {
-        old: old.as_ref(),
-        new: new.as_ref(),
+        old: old.as_deref(),
+        new: new.as_deref(),
     };
     Some(Change {
         object,

@@ -29,6 +29,17 @@ pub fn is_live(v: &Value) -> bool {
         || v["metadata"].get("resourceVersion").is_some()
 }
 
+/// Whether `strip_server_fields` would take anything out.
+pub fn has_server_fields(v: &Value) -> bool {
+    let meta = &v["metadata"];
+    let annotations = &meta["annotations"];
+    v.get("status").is_some()
+        || SERVER_METADATA.iter().any(|k| meta.get(*k).is_some())
+        || SERVER_ANNOTATIONS
+            .iter()
+            .any(|k| annotations.get(*k).is_some())
+}
+
 /// Drops status and server metadata.
 pub fn strip_server_fields(v: &mut Value) {
     let Some(m) = v.as_mapping_mut() else { return };
