@@ -21,10 +21,16 @@ pub fn annotate(docs: &mut [Document]) {
     let data = config_data(docs);
     for doc in docs.iter_mut() {
         let ns = template_ns(&doc.value);
-        let template = match doc.kind() {
-            "Deployment" | "StatefulSet" | "DaemonSet" => &mut doc.value["spec"]["template"],
-            "CronJob" => &mut doc.value["spec"]["jobTemplate"]["spec"]["template"],
+        let path: &[&str] = match doc.kind() {
+            "Deployment" | "StatefulSet" | "DaemonSet" => &["spec", "template"],
+            "CronJob" => &["spec", "jobTemplate", "spec", "template"],
             _ => continue,
+        };
+        // A patch may have given the object any shape: one that has no
+        // template mapping there gets no annotation (the schema check
+        // reports it).
+        let Some(template) = mapping_at(&mut doc.value, path) else {
+            continue;
         };
         let refs = references(&template["spec"]);
         if refs.is_empty() {
@@ -141,10 +147,35 @@ fn checksum(ns: &str, refs: &[(String, String, String)], data: &BTreeMap<Key, St
         .collect()
 }
 
+/// The mapping at `path`, when every step is one.
+fn mapping_at<'v>(v: &'v mut Value, path: &[&str]) -> Option<&'v mut Value> {
+    let mut v = v;
+    for key in path {
+        v = v.as_mapping_mut()?.get_mut(*key)?;
+    }
+    v.is_mapping().then_some(v)
+}
+
 fn set_annotation(template: &mut Value, sum: String) {
     let meta = &mut template["metadata"];
-    if !meta["annotations"].is_mapping() {
-        meta["annotations"] = Value::Mapping(Default::default());
+    if meta.is_null() {
+        *meta = Value::Mapping(Default::default());
     }
-    meta["annotations"][ANNOTATION] = Value::String(sum.into());
+    let Some(meta) = meta.as_mapping_mut() else {
+        return;
+    };
+    let annotations = meta
+        .get_mut("annotations")
+        .filter(|a| a.is_mapping())
+        .and_then(Value::as_mapping_mut);
+    match annotations {
+        Some(a) => {
+            a.insert(ANNOTATION.into(), Value::String(sum.into()));
+        }
+        None => {
+            let mut a = crate::manifest::Mapping::new();
+            a.insert(ANNOTATION.into(), Value::String(sum.into()));
+            meta.insert("annotations".into(), Value::Mapping(a));
+        }
+    }
 }

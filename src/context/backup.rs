@@ -2,57 +2,31 @@
 //! --format=custom` with the database's own image and uploads the dump to
 //! the artifact store, keeping the newest N.
 
+use super::access::{DbAccess, S3Access};
 use super::component::Component;
-use k8s_openapi::api::core::v1::Volume;
-use serde::Serialize;
-
-use super::naming::{Labels, Naming};
-use super::pod::PodTemplate;
+use super::database::{Dump, PORT};
+use super::naming::Naming;
 use super::secret::EnvEntry;
 use super::security;
-use super::stores::{DbAccess, S3Access};
-use super::tracking::{self, InitStep};
-use crate::spec::{EmbeddedBackup, EmbeddedDatabase, Resources};
+use super::workload::{self, CronJob, InitStep, Step};
+use crate::spec::Resources;
 
 const UPLOAD: &str = include_str!("../../templates/scripts/upload-backup.py");
 const DUMP: &str = "/tmp/backup/mlflow.dump";
 
-#[derive(Debug, Serialize)]
-pub struct BackupJob {
-    pub name: String,
-    pub labels: Labels,
-    pub schedule: String,
-    /// The credential files, then pg_dump from the database's own image
-    /// (the same major version as the server).
-    pub init_containers: Vec<Step>,
-    /// The upload, from the tracking server's image (boto3).
-    pub container: Step,
-    pub resources: Resources,
-    pub pod: PodTemplate,
-    pub secret_volume: Option<Volume>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Step {
-    pub image: String,
-    #[serde(flatten)]
-    pub step: InitStep,
-}
-
 pub fn build(
     n: &Naming,
-    db: &EmbeddedDatabase,
-    backup: &EmbeddedBackup,
+    db: &Dump,
     (access, s3): (&DbAccess, &S3Access),
-    host: &str,
     mlflow_image: &str,
-) -> BackupJob {
-    let (credential_files, files) = tracking::credential_files(access, s3);
-    let runtime = tracking::runtime_env();
+) -> CronJob {
+    let backup = db.schedule;
+    let (credential_files, files) = workload::credential_files(access, s3);
+    let runtime = workload::runtime_env();
     let mut dump_env = runtime.clone();
-    dump_env.push(EnvEntry::plain("PGPASSFILE", tracking::PGPASSFILE));
+    dump_env.push(EnvEntry::plain("PGPASSFILE", workload::PGPASSFILE));
     dump_env.push(EnvEntry::plain("DUMP", DUMP));
-    let mut upload_env = tracking::s3_client_env(s3);
+    let mut upload_env = workload::s3_client_env(s3);
     upload_env.extend([
         EnvEntry::plain("BUCKET", s3.bucket.clone()),
         EnvEntry::plain("PREFIX", backup.path.to_string()),
@@ -62,10 +36,8 @@ pub fn build(
     ]);
     // libpq's own URI (no password: that is in PGPASSFILE).
     let uri = format!(
-        "postgresql://{}@{host}:{}/{}",
-        db.user.as_str(),
-        Component::Database.port(),
-        db.database.as_str()
+        "postgresql://{}@{}:{PORT}/{}",
+        db.user, db.host, db.database
     );
     let dump_cmd = format!(
         "mkdir -p \"${{DUMP%/*}}\" && exec pg_dump --format=custom --file=\"$DUMP\" --dbname={uri}"
@@ -86,18 +58,15 @@ pub fn build(
         image: image.to_owned(),
         step,
     };
-    BackupJob {
+    CronJob {
         name: n.name(Component::Backup),
         labels: n.labels(Component::Backup),
         schedule: backup.schedule.to_string(),
-        init_containers: vec![
-            step(mlflow_image, credential_files),
-            step(&db.image.to_string(), dump),
-        ],
+        init_containers: vec![step(mlflow_image, credential_files), step(&db.image, dump)],
         container: step(mlflow_image, upload),
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
         // Any user works: its writes go to the /tmp emptyDir.
-        pod: n.pods(&db.pods).template(
+        pod: n.pods(db.pods).template(
             &n.labels(Component::Backup),
             &std::collections::BTreeMap::new(),
             s3.identity_account(&n.name(Component::Tracking)),

@@ -1,7 +1,8 @@
 //! Each part of the platform mlk renders, with what identifies it: the
-//! suffix of its objects' names, the labels that select its pods, and the
-//! port it serves on. Everything that names, selects or connects to a
-//! component asks here, so a selector and what it selects cannot drift.
+//! suffix of its objects' names and the labels that select its pods.
+//! Everything that names or selects a component asks here, so a selector
+//! and what it selects cannot drift. Ports belong to what serves them
+//! (`tracking::PORT`, `database::PORT`, each object store's own).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Component {
@@ -64,16 +65,6 @@ impl Component {
             Component::BucketJob => "bucket-job",
             Component::Database => "postgres",
             Component::Backup => "postgres-backup",
-        }
-    }
-
-    /// The port its Service serves on.
-    pub const fn port(self) -> u16 {
-        match self {
-            Component::Tracking => 5000,
-            Component::Artifacts => 9000,
-            Component::Database => 5432,
-            _ => panic!("only the tracking server, MinIO and PostgreSQL serve a port"),
         }
     }
 }

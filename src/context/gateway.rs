@@ -88,7 +88,7 @@ pub fn build(n: &Naming, plan: &GatewayPlan, service: &str) -> (HttpRouteContext
         }],
         backend_refs: vec![BackendRef {
             name: service.to_owned(),
-            port: Component::Tracking.port(),
+            port: super::tracking::PORT,
         }],
     };
     let route = HttpRouteContext {

@@ -1,43 +1,42 @@
 //! Stage 4a: the typed context the templates lay out. Every name, default
 //! and derived value is decided here; templates make no decisions.
 
+mod access;
 mod auth;
 mod availability;
 mod backup;
-mod cloudnativepg;
 mod component;
-mod db_ca;
+mod database;
 mod gateway;
 mod ingress;
-mod minio;
 mod monitoring;
 mod naming;
 mod network_paths;
 mod network_policy;
+mod objectstore;
 mod pod;
-mod postgres;
 mod secret;
 mod security;
 mod serving;
-mod stores;
 mod subtree;
 mod tracking;
+mod workload;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 pub use component::Component;
+pub use database::{ClusterContext, PostgresContext};
 pub use ingress::IngressContext;
-pub use minio::MinioContext;
 pub use monitoring::ServiceMonitorContext;
 pub use naming::{Labels, Naming};
-pub use postgres::PostgresContext;
+pub use objectstore::MinioContext;
 pub use serving::ServingContext;
 pub use subtree::Slot;
 pub use tracking::TrackingContext;
 
-use crate::resolve::{DatabasePlan, Platform};
+use crate::resolve::Platform;
 
 #[derive(Debug, Serialize)]
 pub struct Context {
@@ -47,7 +46,7 @@ pub struct Context {
     /// Labels of the Namespace, when mlk renders it.
     pub namespace_object: Option<Labels>,
     pub postgres: Option<PostgresContext>,
-    pub cloudnativepg: Option<cloudnativepg::ClusterContext>,
+    pub cloudnativepg: Option<ClusterContext>,
     pub minio: Option<MinioContext>,
     pub tracking: TrackingContext,
     pub ingress: Option<IngressContext>,
@@ -63,27 +62,13 @@ pub struct Context {
 
 pub fn build(p: &Platform) -> Context {
     let n = Naming::new(&p.metadata, &p.pods);
-    let stores::Stores {
-        mut postgres,
-        cloudnativepg,
-        minio,
-        db,
-        s3,
-        secrets: store_secrets,
-    } = stores::build(&n, &p.database, &p.artifacts);
-    if let (Some(pg), DatabasePlan::Embedded { spec, .. }) = (&mut postgres, &p.database) {
-        let host = n.fqdn(&pg.name);
-        pg.backup = spec.backup.as_ref().map(|b| {
-            backup::build(
-                &n,
-                spec,
-                b,
-                (&db, &s3),
-                &host,
-                &p.tracking.image.to_string(),
-            )
-        });
-    }
+    let store = objectstore::provider(&n, &p.artifacts);
+    let db = database::provider(&n, &p.database, store.as_ref());
+    let tracking_s3 = store.access(objectstore::Consumer::Tracking);
+    let backup = db.dump().map(|dump| {
+        let s3 = store.access(objectstore::Consumer::Backup);
+        backup::build(&n, &dump, (db.access(), s3), &p.tracking.image.to_string())
+    });
     let service = n.name(Component::Tracking);
     let mut audience = tracking::Audience::default();
     let ingress = p.ingress.as_ref().map(|plan| {
@@ -96,10 +81,13 @@ pub fn build(p: &Platform) -> Context {
         audience.extend(heard);
         route
     });
-    let metrics = monitoring::metrics(&p.monitoring, Component::Tracking.port());
+    let metrics = monitoring::metrics(&p.monitoring, tracking::PORT);
+    let mut store_secrets = store.secrets();
+    store_secrets.extend(db.secrets());
     let inputs = tracking::Inputs {
-        db: &db,
-        s3: &s3,
+        db: db.access(),
+        s3: tracking_s3,
+        gc_s3: store.access(objectstore::Consumer::Gc),
         store_secrets,
         audience: &audience,
         metrics: metrics.as_ref(),
@@ -111,6 +99,22 @@ pub fn build(p: &Platform) -> Context {
         &tracking.selector,
         tracking.metrics_login.as_ref(),
     );
+    let serving = p
+        .serving
+        .as_ref()
+        .map(|plan| serving::build(&n, plan, &store.kserve(&n)));
+    let network_policies = p
+        .network_policy
+        .as_ref()
+        .map(|np| {
+            let paths = network_paths::build(&n, p, np, store.as_ref(), db.as_ref());
+            network_policy::build(&n, &paths.groups, &paths.paths)
+        })
+        .unwrap_or_default();
+    let mut databases = db.objects();
+    if let Some(pg) = &mut databases.postgres {
+        pg.backup = backup;
+    }
     Context {
         namespace: n.namespace().to_owned(),
         annotations: n.annotations(),
@@ -118,22 +122,15 @@ pub fn build(p: &Platform) -> Context {
             .metadata
             .create_namespace
             .then(|| namespace_labels(&n, p.serving.as_ref())),
-        postgres,
-        cloudnativepg,
-        minio,
+        postgres: databases.postgres,
+        cloudnativepg: databases.cloudnativepg,
+        minio: store.objects().minio,
         tracking,
         ingress,
         http_route,
         service_monitor,
-        serving: p.serving.as_ref().map(|plan| serving::build(&n, plan, &s3)),
-        network_policies: p
-            .network_policy
-            .as_ref()
-            .map(|np| {
-                let paths = network_paths::build(&n, p, np);
-                network_policy::build(&n, &paths.groups, &paths.paths)
-            })
-            .unwrap_or_default(),
+        serving,
+        network_policies,
         container_security: security::container(),
         secret_store: p.secret_store.clone(),
     }

@@ -1,20 +1,15 @@
 //! Every connection the platform makes, as NetworkPolicy paths: which
 //! pods talk to which, on which port. Nothing else is allowed.
 
-use super::cloudnativepg;
 use super::component::Component;
+use super::database::Database;
 use super::naming::{Labels, Naming};
 use super::network_policy::{Group, Path, Peer};
+use super::objectstore::ObjectStore;
 use super::serving::predictor_labels;
-use crate::resolve::{ArtifactsPlan, DatabasePlan, GatewayPlan, Platform};
-use crate::spec::{Endpoint, NetworkPolicy, by_name};
-
-/// The instance manager's status port, which the operator and the other
-/// instances call.
-const CNPG_STATUS_PORT: u16 = 8000;
-/// The API server, as pods reach it through the `kubernetes` Service or
-/// directly: its port differs between distributions.
-const API_SERVER_PORTS: [u16; 2] = [443, 6443];
+use super::tracking;
+use crate::resolve::{GatewayPlan, Platform};
+use crate::spec::{NetworkPolicy, by_name};
 
 pub struct Paths {
     pub groups: Vec<Group>,
@@ -28,11 +23,18 @@ fn group(name: &str, pods: Labels) -> Group {
     }
 }
 
-pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
+/// `store` and `db` say where each store is, and their own pods' paths.
+pub fn build(
+    n: &Naming,
+    p: &Platform,
+    np: &NetworkPolicy,
+    store: &dyn ObjectStore,
+    db: &dyn Database,
+) -> Paths {
     let mut groups = Vec::new();
     let mut paths = Vec::new();
     let tracking = Peer::Group(group("tracking", n.selector(Component::Tracking)));
-    let port = [Component::Tracking.port()];
+    let port = [tracking::PORT];
     if p.ingress.is_some() {
         paths.push(Path::new(&ns(&np.ingress_namespaces), &tracking, &port));
     }
@@ -49,7 +51,9 @@ pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
     if p.monitoring.metrics_enabled() {
         paths.push(Path::new(&ns(&np.prometheus_namespaces), &tracking, &port));
     }
-    let s3 = artifact_store(n, &p.artifacts, &mut groups, &mut paths);
+    let s3 = store.network(n);
+    paths.extend(s3.paths.iter().map(|p| Path::new(&p.from, &p.to, &p.ports)));
+    groups.extend(s3.groups.iter().cloned());
     // The gc CronJob reaches the stores as the server does.
     let mut clients = vec![tracking.clone()];
     if p.tracking.gc.is_some() {
@@ -58,9 +62,7 @@ pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
         groups.extend(as_group(&gc));
         clients.push(gc);
     }
-    if let DatabasePlan::Embedded { spec, .. } = &p.database
-        && spec.backup.is_some()
-    {
+    if db.dump().is_some() {
         let backup = Peer::Group(group("backup", n.selector(Component::Backup)));
         groups.extend(as_group(&backup));
         clients.push(backup);
@@ -68,7 +70,9 @@ pub fn build(n: &Naming, p: &Platform, np: &NetworkPolicy) -> Paths {
     for client in &clients {
         paths.push(Path::new(client, &s3.peer, &[s3.port]));
     }
-    database(n, p, np, &clients, &s3, &mut groups, &mut paths);
+    let database = db.network(n, np, &clients, &s3);
+    paths.extend(database.paths);
+    groups.extend(database.groups);
     if p.serving.is_some() {
         let predictors = Peer::Group(group("predictors", predictor_labels(n)));
         paths.push(Path::new(&ns(&np.serving_namespaces), &predictors, &[]));
@@ -109,84 +113,5 @@ fn as_group(p: &Peer) -> Option<Group> {
     match p {
         Peer::Group(g) => Some(g.clone()),
         _ => None,
-    }
-}
-
-struct Store {
-    peer: Peer,
-    port: u16,
-}
-
-fn artifact_store(
-    n: &Naming,
-    plan: &ArtifactsPlan,
-    groups: &mut Vec<Group>,
-    paths: &mut Vec<Path>,
-) -> Store {
-    match plan {
-        ArtifactsPlan::Embedded { spec, .. } => {
-            let minio = Peer::Group(group("minio", n.selector(Component::Artifacts)));
-            let job = Peer::Group(group("bucket", n.selector(Component::BucketJob)));
-            paths.push(Path::new(&job, &minio, &[Component::Artifacts.port()]));
-            if spec.replicas.distributed() {
-                paths.push(Path::new(&minio, &minio, &[Component::Artifacts.port()]));
-            }
-            groups.extend(as_group(&minio));
-            groups.extend(as_group(&job));
-            Store {
-                peer: minio,
-                port: Component::Artifacts.port(),
-            }
-        }
-        ArtifactsPlan::External { endpoint, .. } => Store {
-            peer: Peer::Anywhere,
-            port: endpoint.as_ref().map_or(443, endpoint_port),
-        },
-    }
-}
-
-fn endpoint_port(e: &Endpoint) -> u16 {
-    let after_host = e.authority().rsplit(']').next().unwrap_or_default();
-    let explicit = after_host
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.parse().ok());
-    explicit.unwrap_or(if e.uses_https() { 443 } else { 80 })
-}
-
-fn database(
-    n: &Naming,
-    p: &Platform,
-    np: &NetworkPolicy,
-    clients: &[Peer],
-    s3: &Store,
-    groups: &mut Vec<Group>,
-    paths: &mut Vec<Path>,
-) {
-    let mut to = |peer: &Peer, port: u16| {
-        for client in clients {
-            paths.push(Path::new(client, peer, &[port]));
-        }
-    };
-    match &p.database {
-        DatabasePlan::Embedded { .. } => {
-            let pg = Peer::Group(group("postgres", n.selector(Component::Database)));
-            to(&pg, Component::Database.port());
-            groups.extend(as_group(&pg));
-        }
-        DatabasePlan::External { port, .. } => to(&Peer::Anywhere, *port),
-        DatabasePlan::CloudNativePg(spec) => {
-            let pods = cloudnativepg::pod_labels(&n.name(Component::Database));
-            let pg = Peer::Group(group("postgres", pods));
-            let pg_ports = [Component::Database.port(), CNPG_STATUS_PORT];
-            to(&pg, Component::Database.port());
-            paths.push(Path::new(&pg, &pg, &pg_ports));
-            let operator = ns(&np.cloudnativepg_namespaces);
-            paths.push(Path::new(&operator, &pg, &[CNPG_STATUS_PORT]));
-            paths.push(Path::new(&pg, &Peer::Anywhere, &API_SERVER_PORTS));
-            if spec.backup.is_some() {
-                paths.push(Path::new(&pg, &s3.peer, &[s3.port]));
-            }
-            groups.extend(as_group(&pg));
-        }
     }
 }

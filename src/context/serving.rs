@@ -8,12 +8,12 @@ use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
 use serde::Serialize;
 
 use super::naming::{Labels, Naming};
+use super::objectstore::Kserve;
 use super::pod::{PodSettings, Scheduling};
-use super::secret::{SecretBinder, SecretObject};
+use super::secret::SecretObject;
 use super::security;
-use super::stores::S3Access;
 use super::subtree::Subtree;
-use crate::resolve::{Credentials, ModelPlan, SecretValue, ServingPlan, Source};
+use crate::resolve::{Credentials, ModelPlan, ServingPlan, Source};
 use crate::spec::{Resources, ScaleMetric};
 
 /// What `mlflow models build-docker` images listen on.
@@ -125,18 +125,18 @@ struct HttpGet {
 /// The annotation EKS reads for IRSA: the role a ServiceAccount's pods assume.
 pub const ROLE_ARN: &str = "eks.amazonaws.com/role-arn";
 
-pub fn build(n: &Naming, plan: &ServingPlan, s3: &S3Access) -> ServingContext {
+pub fn build(n: &Naming, plan: &ServingPlan, store: &Kserve) -> ServingContext {
     let service_account = n.name(Component::Predictor);
     let mut annotations = plan.service_account.annotations_over(&n.annotations());
     let (secret_name, secret) = match &plan.credentials {
         Credentials::Unneeded => (None, None),
         Credentials::Existing(name) => (Some(name.to_string()), None),
         Credentials::Render => {
-            let s = credentials_secret(n, s3);
+            let s = store.secret.clone();
             (s.as_ref().map(|s| s.name.clone()), s)
         }
         Credentials::Identity(role) => {
-            annotations.extend(s3_annotations(s3));
+            annotations.extend(store.annotations.clone());
             if let Some(role) = role {
                 annotations.insert(ROLE_ARN.into(), role.to_string());
             }
@@ -237,46 +237,4 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
 /// Every model's predictor pods: what may reach the artifact store.
 pub fn predictor_labels(n: &Naming) -> Labels {
     n.selector(Component::Predictor)
-}
-
-/// Where the store is, as KServe's storage initializer reads it from the
-/// credentials Secret, or from the ServiceAccount when there are no keys.
-fn s3_annotations(s3: &S3Access) -> BTreeMap<String, String> {
-    let kserve = |k: &str| format!("serving.kserve.io/{k}");
-    let mut annotations = BTreeMap::new();
-    if let Some(endpoint) = &s3.authority {
-        annotations.insert(kserve("s3-endpoint"), endpoint.clone());
-    }
-    let flag = |on: bool| if on { "1" } else { "0" }.to_owned();
-    annotations.insert(kserve("s3-usehttps"), flag(s3.https));
-    annotations.insert(kserve("s3-verifyssl"), flag(s3.https));
-    annotations.insert(kserve("s3-region"), s3.region.clone());
-    annotations
-}
-
-/// The predictors' own copy of the store's keys; none without keys. The
-/// storage initializer reads them under either of two names, depending
-/// on KServe's configuration.
-fn credentials_secret(n: &Naming, s3: &S3Access) -> Option<SecretObject> {
-    let (user, password) = s3.key_values.as_ref()?;
-    let name = n.object("serving-s3");
-    let mut binder = SecretBinder::new(name.clone());
-    let bind = |binder: &mut SecretBinder, keys: [&str; 2], v: &SecretValue| {
-        for key in keys {
-            binder.bind(key, v);
-        }
-    };
-    bind(&mut binder, ["AWS_ACCESS_KEY_ID", "awsAccessKeyID"], user);
-    bind(
-        &mut binder,
-        ["AWS_SECRET_ACCESS_KEY", "awsSecretAccessKey"],
-        password,
-    );
-    let mut annotations = n.annotations();
-    annotations.extend(s3_annotations(s3));
-    let secret = binder.finish()?;
-    Some(SecretObject {
-        annotations: Some(annotations),
-        ..secret
-    })
 }

@@ -7,26 +7,23 @@ use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 
+use super::access::{DbAccess, S3Access};
 use super::auth;
 use super::availability;
 use super::monitoring::{self, Metrics};
 use super::naming::{Labels, Naming};
 use super::pod::PodTemplate;
-use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
+use super::secret::{EnvEntry, SecretBinder, SecretMount, SecretObject};
 use super::security;
-use super::stores::{DbAccess, S3Access};
+use super::workload::{InitStep, PGPASSFILE, credential_files, runtime_env, s3_env};
 use crate::resolve::TrackingSecrets;
 use crate::spec::{Resources, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
 
-const PORT: u16 = Component::Tracking.port();
+/// What the server listens on, and its Service serves.
+pub const PORT: u16 = 5000;
 const DB_UPGRADE: &str = include_str!("../../templates/scripts/db-upgrade.py");
 const WAIT_FOR_BUCKET: &str = include_str!("../../templates/scripts/wait-for-bucket.py");
-const CREDENTIAL_FILES: &str = include_str!("../../templates/scripts/credential-files.py");
-/// Written by the credential-files step into the /tmp emptyDir, which
-/// every container of the pod mounts.
-pub(super) const PGPASSFILE: &str = "/tmp/mlk/pgpass";
-const AWS_CREDENTIALS_FILE: &str = "/tmp/mlk/aws-credentials";
 
 #[derive(Debug, Serialize)]
 pub struct TrackingContext {
@@ -72,7 +69,7 @@ pub struct TrackingContext {
 }
 
 /// A CronJob that removes deleted runs and their artifacts for good, one
-/// run at a time, with the server's own database and S3 access.
+/// run at a time, with its own access to the database and the store.
 #[derive(Debug, Serialize)]
 pub struct GcJob {
     pub name: String,
@@ -84,7 +81,40 @@ pub struct GcJob {
     pub command: Vec<String>,
     pub env: Vec<EnvEntry>,
     pub credential_files: InitStep,
+    /// The Secret keys its credential-files step reads.
+    pub secret_files: Option<SecretMount>,
     pub resources: Resources,
+}
+
+/// What gc reaches the platform with.
+struct GcClient<'a> {
+    db: &'a DbAccess,
+    s3: &'a S3Access,
+    /// The login MLflow's client needs under the auth app.
+    auth: Vec<EnvEntry>,
+    pod: PodTemplate,
+    /// The tracking server, which deletes a run's proxied artifacts.
+    server: String,
+}
+
+fn gc_job(n: &Naming, gc: &crate::spec::Gc, c: GcClient) -> GcJob {
+    let (credential_files, secret_files) = credential_files(c.db, c.s3);
+    let db_env = vec![
+        EnvEntry::plain("PGPASSFILE", PGPASSFILE),
+        EnvEntry::plain("MLFLOW_DISABLE_TELEMETRY", "true"),
+    ];
+    GcJob {
+        name: n.name(Component::Gc),
+        db_ca: c.db.ca.clone(),
+        labels: n.labels(Component::Gc),
+        pod: c.pod,
+        schedule: gc.schedule.to_string(),
+        command: gc_command(c.db, c.s3, gc, &c.server),
+        env: without_repeats([runtime_env(), db_env, s3_env(c.s3), c.auth].concat()),
+        credential_files,
+        secret_files,
+        resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -129,15 +159,6 @@ fn probe(t: &Tracking) -> Probe {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct InitStep {
-    pub name: String,
-    pub command: Vec<String>,
-    pub env: Vec<EnvEntry>,
-    /// Besides /tmp.
-    pub mounts: Vec<k8s_openapi::api::core::v1::VolumeMount>,
-}
-
 /// What a front door (an Ingress, an HTTPRoute) needs the tracking server
 /// to accept: the Host names it must answer, which it refuses otherwise,
 /// and the Origins browsers send from there.
@@ -159,6 +180,8 @@ impl Audience {
 pub struct Inputs<'a> {
     pub db: &'a DbAccess,
     pub s3: &'a S3Access,
+    /// How the gc CronJob reaches the artifact store.
+    pub gc_s3: &'a S3Access,
     /// The Secrets of external stores' credentials, rendered with the
     /// server's own.
     pub store_secrets: Vec<SecretObject>,
@@ -174,6 +197,7 @@ pub fn build(
     let Inputs {
         db,
         s3,
+        gc_s3,
         store_secrets,
         audience,
         metrics,
@@ -227,30 +251,20 @@ pub fn build(
     let selector = n.selector(Component::Tracking);
     let pods = n.pods(&t.pods);
     let security = security::pod(security::MLFLOW_UID);
-    let no_annotations = std::collections::BTreeMap::new();
-    // Before the init steps take the env and the credential step.
-    let gc = t.gc.as_ref().map(|gc| GcJob {
-        name: n.name(Component::Gc),
-        db_ca: db.ca.clone(),
-        labels: n.labels(Component::Gc),
-        pod: pods.template(
-            &n.labels(Component::Gc),
-            &no_annotations,
-            s3.identity_account(&name),
-            security.clone(),
-        ),
-        schedule: gc.schedule.to_string(),
-        command: gc_command(db, s3, gc, &server_url(n, &name, t)),
-        env: without_repeats(
-            [
-                db_env.clone(),
-                s3_env.clone(),
-                auth.iter().flat_map(|a| a.client_env.clone()).collect(),
-            ]
-            .concat(),
-        ),
-        credential_files: credential_files.clone(),
-        resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
+    let gc = t.gc.as_ref().map(|gc| {
+        let client = GcClient {
+            db,
+            s3: gc_s3,
+            auth: auth.iter().flat_map(|a| a.client_env.clone()).collect(),
+            pod: pods.template(
+                &n.labels(Component::Gc),
+                &std::collections::BTreeMap::new(),
+                gc_s3.identity_account(&name),
+                security.clone(),
+            ),
+            server: server_url(n, &name, t),
+        };
+        gc_job(n, gc, client)
     });
     let pod_annotations = metrics
         .map(|m| m.pod_annotations.clone())
@@ -433,77 +447,6 @@ fn db_upgrade(uri: &str, auth: Option<&auth::Auth>) -> Vec<String> {
         argv.extend([a.db_uri.clone(), auth::SCHEMA.to_owned()]);
     }
     argv
-}
-
-/// The first init step: the database password and the S3 keys, mounted
-/// as files, become the pgpass and AWS credentials files in /tmp that the
-/// other steps and the server read.
-pub(super) fn credential_files(db: &DbAccess, s3: &S3Access) -> (InitStep, Option<SecretMount>) {
-    let runtime = runtime_env();
-    let mut files = SecretFiles::default();
-    let mut sources = vec![("MLK_DB_PASSWORD_FILE", "db-password", &db.password)];
-    if let Some(keys) = &s3.keys {
-        sources.push((
-            "MLK_S3_ACCESS_KEY_ID_FILE",
-            "s3-access-key-id",
-            &keys.access_key,
-        ));
-        sources.push((
-            "MLK_S3_SECRET_ACCESS_KEY_FILE",
-            "s3-secret-access-key",
-            &keys.secret_key,
-        ));
-    }
-    let mut env = runtime;
-    for (var, file, r) in sources {
-        env.push(EnvEntry::plain(var, files.file(file, r)));
-    }
-    env.push(EnvEntry::plain("PGPASSFILE", PGPASSFILE));
-    if s3.keys.is_some() {
-        env.push(EnvEntry::plain(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            AWS_CREDENTIALS_FILE,
-        ));
-    }
-    let secret_files = files.finish();
-    let step = InitStep {
-        name: "credential-files".into(),
-        command: ["python", "-c", CREDENTIAL_FILES]
-            .map(String::from)
-            .to_vec(),
-        env,
-        mounts: secret_files.iter().map(|f| f.mount.clone()).collect(),
-    };
-    (step, secret_files)
-}
-
-/// The root filesystem is read-only: HOME points at the /tmp emptyDir
-/// and Python writes no bytecode beside the code.
-pub(super) fn runtime_env() -> Vec<EnvEntry> {
-    [("HOME", "/tmp"), ("PYTHONDONTWRITEBYTECODE", "1")]
-        .map(|(k, v)| EnvEntry::plain(k, v))
-        .to_vec()
-}
-
-/// A Python S3 client's env in a pod of the platform: the runtime's, and
-/// the store's address and credentials file.
-pub(super) fn s3_client_env(s3: &S3Access) -> Vec<EnvEntry> {
-    [runtime_env(), s3_env(s3)].concat()
-}
-
-fn s3_env(s3: &S3Access) -> Vec<EnvEntry> {
-    let mut env = Vec::new();
-    if s3.keys.is_some() {
-        env.push(EnvEntry::plain(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            AWS_CREDENTIALS_FILE,
-        ));
-    }
-    env.push(EnvEntry::plain("AWS_DEFAULT_REGION", s3.region.clone()));
-    if let Some(endpoint) = &s3.endpoint {
-        env.push(EnvEntry::plain("MLFLOW_S3_ENDPOINT_URL", endpoint.clone()));
-    }
-    env
 }
 
 /// MLflow (3.5+) answers 403 to any Host not on this list, and the list

@@ -53,16 +53,20 @@ pub enum DatabasePlan {
     },
     /// CloudNativePG generates the password into its `NAME-app` Secret.
     CloudNativePg(Box<CloudNativePg>),
-    External {
-        host: Host,
-        port: u16,
-        database: PgIdent,
-        user: PgIdent,
-        ssl_mode: Option<SslMode>,
-        /// The CA file: its kind (`Secret` or `ConfigMap`), name and key.
-        ssl_root_cert: Option<(&'static str, KeyOf)>,
-        password: SecretValue,
-    },
+    External(ExternalDatabase),
+}
+
+/// A PostgreSQL the platform does not run.
+#[derive(Debug, Clone)]
+pub struct ExternalDatabase {
+    pub host: Host,
+    pub port: u16,
+    pub database: PgIdent,
+    pub user: PgIdent,
+    pub ssl_mode: Option<SslMode>,
+    /// The CA file: its kind (`Secret` or `ConfigMap`), name and key.
+    pub ssl_root_cert: Option<(&'static str, KeyOf)>,
+    pub password: SecretValue,
 }
 
 #[derive(Debug, Clone)]
@@ -72,14 +76,60 @@ pub enum ArtifactsPlan {
         root_user: SecretValue,
         root_password: SecretValue,
     },
-    External {
-        endpoint: Option<Endpoint>,
-        bucket: BucketName,
-        region: String,
-        /// Static keys; none for a role or the node's credentials.
-        keys: Option<S3Keys>,
-        role_arn: Option<RoleArn>,
-    },
+    External(ExternalS3),
+}
+
+/// An S3 bucket the platform does not run.
+#[derive(Debug, Clone)]
+pub struct ExternalS3 {
+    pub endpoint: Option<Endpoint>,
+    pub bucket: BucketName,
+    pub region: String,
+    /// Static keys; none for a role or the node's credentials.
+    pub keys: Option<S3Keys>,
+    pub role_arn: Option<RoleArn>,
+}
+
+/// How the artifact store takes credentials, as serving needs to know.
+pub enum StoreKeys<'a> {
+    /// Values mlk writes into Secrets of its own, which it may copy.
+    Own,
+    /// At least one from a Secret the user manages.
+    Existing,
+    /// None: the pods' identity, with the role to assume if any.
+    Identity(Option<&'a RoleArn>),
+}
+
+impl ArtifactsPlan {
+    /// The bucket artifacts go to.
+    pub fn bucket(&self) -> &str {
+        match self {
+            ArtifactsPlan::Embedded { spec, .. } => spec.bucket.as_str(),
+            ArtifactsPlan::External(e) => e.bucket.as_str(),
+        }
+    }
+
+    pub fn keys(&self) -> StoreKeys<'_> {
+        let own = |id: &SecretValue, secret: &SecretValue| match id.is_own() && secret.is_own() {
+            true => StoreKeys::Own,
+            false => StoreKeys::Existing,
+        };
+        match self {
+            ArtifactsPlan::Embedded {
+                root_user,
+                root_password,
+                ..
+            } => own(root_user, root_password),
+            ArtifactsPlan::External(ExternalS3 { keys: Some(k), .. }) => {
+                own(&k.access_key_id, &k.secret_access_key)
+            }
+            ArtifactsPlan::External(ExternalS3 {
+                keys: None,
+                role_arn,
+                ..
+            }) => StoreKeys::Identity(role_arn.as_ref()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -208,7 +258,7 @@ fn database(db: crate::spec::Database, r: &mut Resolver) -> Result<DatabasePlan,
     };
     let why = "when database.external is set";
     let ssl_root_cert = root_cert(ext.ssl_root_cert, ext.ssl_mode, r)?;
-    Ok(DatabasePlan::External {
+    Ok(DatabasePlan::External(ExternalDatabase {
         host: required(ext.host, "database.external.host", why)?,
         port: ext.port,
         database: ext.database,
@@ -216,7 +266,7 @@ fn database(db: crate::spec::Database, r: &mut Resolver) -> Result<DatabasePlan,
         ssl_mode: ext.ssl_mode,
         ssl_root_cert,
         password: external_secret(r, "database.external.password", ext.password)?,
-    })
+    }))
 }
 
 /// Exactly one source, which then exists in the cluster; and one at all
@@ -286,7 +336,7 @@ fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPla
                 .into(),
         );
     }
-    Ok(ArtifactsPlan::External {
+    Ok(ArtifactsPlan::External(ExternalS3 {
         bucket: required(
             ext.bucket,
             "artifacts.external.bucket",
@@ -296,7 +346,7 @@ fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPla
         region: ext.region,
         keys,
         role_arn: ext.identity.map(|i| i.aws_role_arn),
-    })
+    }))
 }
 
 /// Flags and variables of the server that a spec field sets: a second

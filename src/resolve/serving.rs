@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::ArtifactsPlan;
+use super::{ArtifactsPlan, StoreKeys};
 use crate::located::Located;
 use crate::lock::{Lock, Pin};
 use crate::registry::{Registry, RegistryError};
@@ -126,15 +126,12 @@ pub fn resolve(
     }
     checks(serving)?;
     let registry = registry(serving, lookup, warnings)?;
-    let bucket = match artifacts {
-        ArtifactsPlan::Embedded { spec, .. } => spec.bucket.to_string(),
-        ArtifactsPlan::External { bucket, .. } => bucket.to_string(),
-    };
+    let bucket = artifacts.bucket();
     let models = serving
         .models
         .iter()
         .enumerate()
-        .map(|(i, m)| plan(i, m, registry.as_ref(), lookup.lock.as_ref(), &bucket))
+        .map(|(i, m)| plan(i, m, registry.as_ref(), lookup.lock.as_ref(), bucket))
         .collect::<Result<Vec<_>, _>>()?;
     let credentials = credentials(serving, artifacts, &models)?;
     Ok(Some(ServingPlan {
@@ -365,7 +362,7 @@ fn from_registry(
             let run = registry.version_run(name, v.0);
             (v, run.map_err(|e| format!("version {v} of {name:?}: {e}"))?)
         }
-        (None, None) => unreachable!("checked: one of version, alias, storageUri"),
+        (None, None) => return Err("names neither a version nor an alias".into()),
     };
     let uri = registry
         .download_uri(name, version.0)
@@ -437,20 +434,10 @@ fn credentials(
     if models.iter().all(|m| matches!(m.source, Source::Image(_))) {
         return Ok(Credentials::Unneeded);
     }
-    let values_known = match artifacts {
-        ArtifactsPlan::Embedded {
-            root_user,
-            root_password,
-            ..
-        } => root_user.is_own() && root_password.is_own(),
-        ArtifactsPlan::External {
-            keys: None,
-            role_arn,
-            ..
-        } => return Ok(Credentials::Identity(role_arn.clone())),
-        ArtifactsPlan::External {
-            keys: Some(keys), ..
-        } => keys.access_key_id.is_own() && keys.secret_access_key.is_own(),
+    let values_known = match artifacts.keys() {
+        StoreKeys::Own => true,
+        StoreKeys::Existing => false,
+        StoreKeys::Identity(role) => return Ok(Credentials::Identity(role.cloned())),
     };
     if !values_known {
         return Err(Located::new(

@@ -25,8 +25,7 @@ use serde::Deserialize;
 
 pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, RoleArn};
 pub use database::{
-    Backup, CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, KeyOf, PgIdent, RootCert,
-    SslMode,
+    CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, KeyOf, PgIdent, RootCert, SslMode,
 };
 pub use gateway::{Gateway, ParentRef};
 pub use images::Images;

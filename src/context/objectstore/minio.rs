@@ -1,23 +1,28 @@
 //! The embedded MinIO: a StatefulSet with its own volume, a Service, and
-//! the Job that creates the bucket.
+//! the Job that creates the bucket. Its root credentials are every
+//! consumer's: MinIO's image receives no fixes any more (its community
+//! edition is archived), and it stays for platforms that run it.
 
-use super::component::Component;
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::availability;
-use super::naming::{Labels, Naming};
-use super::pod::PodTemplate;
-use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
-use super::security;
+use super::super::access::{S3Access, S3KeyRefs};
+use super::super::availability;
+use super::super::component::Component;
+use super::super::naming::{Labels, Naming};
+use super::super::network_policy::{Group, Path, Peer};
+use super::super::pod::PodTemplate;
+use super::super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
+use super::super::security;
+use super::{Barman, Consumer, Kserve, Network, ObjectStore, Objects};
 use crate::resolve::SecretValue;
 use crate::spec::{EmbeddedArtifacts, Resources, SecretRef, Storage};
 
-const PORT: u16 = Component::Artifacts.port();
+const PORT: u16 = 9000;
 const CONSOLE_PORT: u16 = 9001;
-const CREATE_BUCKET: &str = include_str!("../../templates/scripts/create-bucket.sh");
+const CREATE_BUCKET: &str = include_str!("../../../templates/scripts/create-bucket.sh");
 
 #[derive(Debug, Serialize)]
 pub struct MinioContext {
@@ -66,13 +71,103 @@ pub struct BucketJob {
 }
 
 /// Where the tracking server and KServe find the built-in MinIO.
-pub struct MinioAccess {
-    pub endpoint: String,
-    pub access_key: SecretRef,
-    pub secret_key: SecretRef,
+struct MinioAccess {
+    endpoint: String,
+    access_key: SecretRef,
+    secret_key: SecretRef,
 }
 
-pub fn build(
+/// The provider: MinIO's objects, and the one way every consumer reaches it.
+pub struct Minio {
+    ctx: MinioContext,
+    access: S3Access,
+    distributed: bool,
+}
+
+impl Minio {
+    pub fn new(
+        n: &Naming,
+        spec: &EmbeddedArtifacts,
+        user: &SecretValue,
+        password: &SecretValue,
+    ) -> Minio {
+        let (ctx, access) = build(n, spec, user, password);
+        let access = S3Access {
+            endpoint: Some(access.endpoint),
+            bucket: spec.bucket.to_string(),
+            region: "us-east-1".into(),
+            keys: Some(S3KeyRefs {
+                access_key: access.access_key,
+                secret_key: access.secret_key,
+            }),
+            role_arn: None,
+            authority: Some(authority(n)),
+            https: false,
+            key_values: Some((user.clone(), password.clone())),
+        };
+        Minio {
+            ctx,
+            access,
+            distributed: spec.replicas.distributed(),
+        }
+    }
+}
+
+impl ObjectStore for Minio {
+    fn access(&self, _: Consumer) -> &S3Access {
+        &self.access
+    }
+
+    fn secrets(&self) -> Vec<SecretObject> {
+        Vec::new()
+    }
+
+    fn kserve(&self, n: &Naming) -> Kserve {
+        super::s3_kserve(n, self.access(Consumer::Predictor))
+    }
+
+    fn barman(&self, path: &str) -> Barman {
+        super::s3_barman(self.access(Consumer::Backup), path)
+    }
+
+    /// Clients and the bucket Job reach the servers; in distributed mode
+    /// the servers reach each other.
+    fn network(&self, n: &Naming) -> Network {
+        let group = |name: &str, c| {
+            Peer::Group(Group {
+                name: name.to_owned(),
+                pods: n.selector(c),
+            })
+        };
+        let minio = group("minio", Component::Artifacts);
+        let job = group("bucket", Component::BucketJob);
+        let mut paths = vec![Path::new(&job, &minio, &[PORT])];
+        if self.distributed {
+            paths.push(Path::new(&minio, &minio, &[PORT]));
+        }
+        let groups = [&minio, &job]
+            .into_iter()
+            .filter_map(|p| match p {
+                Peer::Group(g) => Some(g.clone()),
+                _ => None,
+            })
+            .collect();
+        Network {
+            peer: minio,
+            port: PORT,
+            groups,
+            paths,
+        }
+    }
+
+    fn objects(self: Box<Self>) -> Objects {
+        Objects {
+            minio: Some(self.ctx),
+        }
+    }
+}
+
+fn build(
     n: &Naming,
     spec: &EmbeddedArtifacts,
     user: &SecretValue,
@@ -161,7 +256,7 @@ fn server_args(n: &Naming, name: &str, headless: &str, replicas: u32) -> Vec<Str
 }
 
 /// `host:port` of the built-in MinIO's Service.
-pub fn authority(n: &Naming) -> String {
+fn authority(n: &Naming) -> String {
     format!("{}:{PORT}", n.fqdn(&n.name(Component::Artifacts)))
 }
 

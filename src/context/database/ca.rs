@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, KeyToPath, SecretVolumeSource, Volume, VolumeMount,
 };
 
-use super::secret::SecretMount;
+use super::super::secret::SecretMount;
 use crate::spec::KeyOf;
 
 const VOLUME: &str = "postgres-ca";

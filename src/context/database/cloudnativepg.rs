@@ -10,11 +10,22 @@ use k8s_openapi::api::core::v1::{
 };
 use serde::Serialize;
 
-use super::component::Component;
-use super::naming::{Labels, Naming};
-use super::stores::S3Access;
-use crate::spec::{Backup, CloudNativePg, Resources, SecretRef};
+use super::super::access::DbAccess;
+use super::super::component::Component;
+use super::super::naming::{Labels, Naming};
+use super::super::network_policy::{Group, Path, Peer};
+use super::super::objectstore::{self, Barman, ObjectStore};
+use super::super::secret::SecretObject;
+use super::{Database, Dump, Network, Objects, PORT, clients_to};
+use crate::spec::{CloudNativePg, NetworkPolicy, Resources, SecretRef};
 use crate::types::Subdomain;
+
+/// The instance manager's status port, which the operator and the other
+/// instances call.
+const STATUS_PORT: u16 = 8000;
+/// The API server, as pods reach it through the `kubernetes` Service or
+/// directly: its port differs between distributions.
+const API_SERVER_PORTS: [u16; 2] = [443, 6443];
 
 /// The label the operator puts on every pod of a Cluster.
 const CLUSTER_LABEL: &str = "cnpg.io/cluster";
@@ -38,10 +49,10 @@ pub struct ScheduledBackup {
     pub schedule: String,
 }
 
-/// The Cluster, and the primary's Service with the generated password.
-pub struct Access {
-    pub host: String,
-    pub password: SecretRef,
+/// The primary's Service, and the password the operator generates.
+struct Access {
+    host: String,
+    password: SecretRef,
 }
 
 /// The Cluster's `spec`, as the operator's CRD names its fields.
@@ -130,46 +141,89 @@ struct AnnotationsOnly {
 #[serde(rename_all = "camelCase")]
 struct BackupSpec<'a> {
     retention_policy: &'a str,
-    barman_object_store: BarmanObjectStore<'a>,
+    barman_object_store: Barman,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct BarmanObjectStore<'a> {
-    destination_path: String,
-    s3_credentials: S3Credentials<'a>,
-    wal: Compression,
-    data: Compression,
-    #[serde(rename = "endpointURL", skip_serializing_if = "Option::is_none")]
-    endpoint_url: Option<&'a str>,
+/// The provider.
+pub struct Cnpg {
+    ctx: ClusterContext,
+    access: DbAccess,
+    backup: bool,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase", untagged)]
-enum S3Credentials<'a> {
-    #[serde(rename_all = "camelCase")]
-    Keys {
-        access_key_id: KeyRef<'a>,
-        secret_access_key: KeyRef<'a>,
-    },
-    Role {
-        #[serde(rename = "inheritFromIAMRole")]
-        inherit_from_iam_role: bool,
-    },
+impl Cnpg {
+    pub fn new(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> Self {
+        let (ctx, access) = build(n, spec, store);
+        let uri = super::uri(
+            spec.user.as_str(),
+            &access.host,
+            PORT,
+            spec.database.as_str(),
+            None,
+        );
+        Cnpg {
+            ctx,
+            access: DbAccess {
+                uri,
+                password: access.password,
+                ca: None,
+            },
+            backup: spec.backup.is_some(),
+        }
+    }
 }
 
-#[derive(Serialize)]
-struct KeyRef<'a> {
-    name: &'a str,
-    key: &'a str,
+impl Database for Cnpg {
+    fn access(&self) -> &DbAccess {
+        &self.access
+    }
+
+    fn secrets(&self) -> Vec<SecretObject> {
+        Vec::new()
+    }
+
+    /// The operator backs the Cluster up itself.
+    fn dump(&self) -> Option<Dump<'_>> {
+        None
+    }
+
+    /// Clients to the primary; the instances to each other, the operator
+    /// to them, they to the API server, and to the store they archive in.
+    fn network(
+        &self,
+        _: &Naming,
+        np: &NetworkPolicy,
+        clients: &[Peer],
+        s3: &objectstore::Network,
+    ) -> Network {
+        let group = Group {
+            name: "postgres".into(),
+            pods: pod_labels(&self.ctx.name),
+        };
+        let pg = Peer::Group(group.clone());
+        let mut paths = clients_to(clients, &pg, PORT);
+        paths.push(Path::new(&pg, &pg, &[PORT, STATUS_PORT]));
+        let operator = Peer::Namespaces(np.cloudnativepg_namespaces.clone());
+        paths.push(Path::new(&operator, &pg, &[STATUS_PORT]));
+        paths.push(Path::new(&pg, &Peer::Anywhere, &API_SERVER_PORTS));
+        if self.backup {
+            paths.push(Path::new(&pg, &s3.peer, &[s3.port]));
+        }
+        Network {
+            groups: vec![group],
+            paths,
+        }
+    }
+
+    fn objects(self: Box<Self>) -> Objects {
+        Objects {
+            postgres: None,
+            cloudnativepg: Some(self.ctx),
+        }
+    }
 }
 
-#[derive(Serialize)]
-struct Compression {
-    compression: &'static str,
-}
-
-pub fn build(n: &Naming, spec: &CloudNativePg, s3: &S3Access) -> (ClusterContext, Access) {
+fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterContext, Access) {
     let name = n.name(Component::Database);
     let labels = n.labels(Component::Database);
     let pods = n.pods(&spec.pods);
@@ -205,7 +259,10 @@ pub fn build(n: &Naming, spec: &CloudNativePg, s3: &S3Access) -> (ClusterContext
             labels: pods.labels(&labels),
             annotations: pods.annotations(&BTreeMap::new()),
         },
-        backup: spec.backup.as_ref().map(|b| backup(b, s3)),
+        backup: spec.backup.as_ref().map(|b| BackupSpec {
+            retention_policy: b.retention.as_str(),
+            barman_object_store: store.barman(b.path.as_str()),
+        }),
         priority_class_name: scheduling.priority_class_name,
         image_pull_secrets: scheduling.image_pull_secrets,
         service_account_template: (!spec.service_account.annotations.is_empty()).then(|| {
@@ -233,38 +290,4 @@ pub fn build(n: &Naming, spec: &CloudNativePg, s3: &S3Access) -> (ClusterContext
         scheduled_backup,
     };
     (ctx, access)
-}
-
-/// WAL archiving and base backups with barman-cloud, into the artifact
-/// store under `path`, with the credentials the tracking server uses, or
-/// without keys the role of the instances' ServiceAccount
-/// (`database.cloudnativepg.serviceAccount`).
-fn backup<'a>(b: &'a Backup, s3: &'a S3Access) -> BackupSpec<'a> {
-    let key_ref = |r: &'a SecretRef| KeyRef {
-        name: r.name.as_str(),
-        key: &r.key,
-    };
-    let s3_credentials = match &s3.keys {
-        Some(k) => S3Credentials::Keys {
-            access_key_id: key_ref(&k.access_key),
-            secret_access_key: key_ref(&k.secret_key),
-        },
-        None => S3Credentials::Role {
-            inherit_from_iam_role: true,
-        },
-    };
-    BackupSpec {
-        retention_policy: b.retention.as_str(),
-        barman_object_store: BarmanObjectStore {
-            destination_path: format!("s3://{}/{}", s3.bucket, b.path),
-            s3_credentials,
-            wal: Compression {
-                compression: "gzip",
-            },
-            data: Compression {
-                compression: "gzip",
-            },
-            endpoint_url: s3.endpoint.as_deref(),
-        },
-    }
 }

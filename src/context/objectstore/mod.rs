@@ -1,0 +1,185 @@
+//! The artifact store, one provider for each kind of store. Each answers
+//! the same questions for every consumer (the tracking server, gc, the
+//! backups, the predictors, CloudNativePG's barman, the NetworkPolicies):
+//! how to reach it and with which credentials, where KServe finds a
+//! model, where its pods are on the network, and what the platform runs
+//! of it. `provider` is the one place that looks at the kind of store.
+
+mod minio;
+mod s3;
+
+use std::collections::BTreeMap;
+
+pub use minio::MinioContext;
+
+use super::access::{S3Access, S3KeyRefs};
+use super::naming::Naming;
+use super::network_policy::{Group, Path, Peer};
+use super::secret::{SecretBinder, SecretObject};
+use crate::resolve::ArtifactsPlan;
+use crate::spec::SecretRef;
+
+/// Who reaches the artifact store: each with only the access it needs,
+/// where the store can say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumer {
+    Tracking,
+    Gc,
+    Backup,
+    Predictor,
+}
+
+/// Where the store is on the network: what its clients connect to, and
+/// the paths among its own pods.
+pub struct Network {
+    pub peer: Peer,
+    pub port: u16,
+    pub groups: Vec<Group>,
+    pub paths: Vec<Path>,
+}
+
+/// What the platform runs of a store itself, each for its template.
+#[derive(Default)]
+pub struct Objects {
+    pub minio: Option<MinioContext>,
+}
+
+/// KServe's storage initializer: the annotations it reads the store's
+/// address from (on the credentials Secret, or on the ServiceAccount
+/// when there are no keys), and that Secret.
+pub struct Kserve {
+    pub annotations: BTreeMap<String, String>,
+    pub secret: Option<SecretObject>,
+}
+
+/// WAL archiving and base backups with barman-cloud, as a CloudNativePG
+/// Cluster's `backup.barmanObjectStore` takes them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Barman {
+    destination_path: String,
+    s3_credentials: BarmanCredentials,
+    wal: Compression,
+    data: Compression,
+    #[serde(rename = "endpointURL", skip_serializing_if = "Option::is_none")]
+    endpoint_url: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum BarmanCredentials {
+    #[serde(rename_all = "camelCase")]
+    Keys {
+        access_key_id: KeyRef,
+        secret_access_key: KeyRef,
+    },
+    Role {
+        #[serde(rename = "inheritFromIAMRole")]
+        inherit_from_iam_role: bool,
+    },
+}
+
+#[derive(serde::Serialize)]
+struct KeyRef {
+    name: String,
+    key: String,
+}
+
+#[derive(serde::Serialize)]
+struct Compression {
+    compression: &'static str,
+}
+
+pub trait ObjectStore {
+    /// How `who` reaches the store.
+    fn access(&self, who: Consumer) -> &S3Access;
+    /// Secrets of credentials the store's own objects do not render.
+    fn secrets(&self) -> Vec<SecretObject>;
+    /// Where the predictors' storage initializer finds the store.
+    fn kserve(&self, n: &Naming) -> Kserve;
+    /// Where a CloudNativePG Cluster archives, under `path`.
+    fn barman(&self, path: &str) -> Barman;
+    fn network(&self, n: &Naming) -> Network;
+    /// What the platform runs of the store, for the templates.
+    fn objects(self: Box<Self>) -> Objects;
+}
+
+/// The provider of the store the plan names.
+pub fn provider(n: &Naming, plan: &ArtifactsPlan) -> Box<dyn ObjectStore> {
+    match plan {
+        ArtifactsPlan::Embedded {
+            spec,
+            root_user,
+            root_password,
+        } => Box::new(minio::Minio::new(n, spec, root_user, root_password)),
+        ArtifactsPlan::External(plan) => Box::new(s3::S3::new(n, plan)),
+    }
+}
+
+/// What KServe reads for any store that speaks S3: the endpoint, TLS and
+/// region as `serving.kserve.io/s3-*` annotations, and the keys, when
+/// there are any, in a Secret of the predictors' own under both names
+/// the storage initializer may read them by.
+fn s3_kserve(n: &Naming, s3: &S3Access) -> Kserve {
+    let kserve = |k: &str| format!("serving.kserve.io/{k}");
+    let mut annotations = BTreeMap::new();
+    if let Some(endpoint) = &s3.authority {
+        annotations.insert(kserve("s3-endpoint"), endpoint.clone());
+    }
+    let flag = |on: bool| if on { "1" } else { "0" }.to_owned();
+    annotations.insert(kserve("s3-usehttps"), flag(s3.https));
+    annotations.insert(kserve("s3-verifyssl"), flag(s3.https));
+    annotations.insert(kserve("s3-region"), s3.region.clone());
+    let secret = s3.key_values.as_ref().and_then(|(user, password)| {
+        let mut binder = SecretBinder::new(n.object("serving-s3"));
+        for key in ["AWS_ACCESS_KEY_ID", "awsAccessKeyID"] {
+            binder.bind(key, user);
+        }
+        for key in ["AWS_SECRET_ACCESS_KEY", "awsSecretAccessKey"] {
+            binder.bind(key, password);
+        }
+        let mut secret_annotations = n.annotations();
+        secret_annotations.extend(annotations.clone());
+        binder.finish().map(|s| SecretObject {
+            annotations: Some(secret_annotations),
+            ..s
+        })
+    });
+    Kserve {
+        annotations,
+        secret,
+    }
+}
+
+/// barman-cloud into an S3 bucket under `path`, with the keys, or without
+/// them the role of the instances' ServiceAccount
+/// (`database.cloudnativepg.serviceAccount`).
+fn s3_barman(s3: &S3Access, path: &str) -> Barman {
+    let key_ref = |r: &SecretRef| KeyRef {
+        name: r.name.to_string(),
+        key: r.key.clone(),
+    };
+    let s3_credentials = match &s3.keys {
+        Some(S3KeyRefs {
+            access_key,
+            secret_key,
+        }) => BarmanCredentials::Keys {
+            access_key_id: key_ref(access_key),
+            secret_access_key: key_ref(secret_key),
+        },
+        None => BarmanCredentials::Role {
+            inherit_from_iam_role: true,
+        },
+    };
+    Barman {
+        destination_path: format!("s3://{}/{path}", s3.bucket),
+        s3_credentials,
+        wal: Compression {
+            compression: "gzip",
+        },
+        data: Compression {
+            compression: "gzip",
+        },
+        endpoint_url: s3.endpoint.clone(),
+    }
+}

@@ -1,0 +1,96 @@
+//! An S3 bucket the platform does not run: AWS S3 or any store that speaks
+//! its API, reached with static keys (in a Secret of mlk's), or with the
+//! pods' cloud identity and no keys at all.
+
+use super::super::access::{S3Access, S3KeyRefs};
+use super::super::naming::Naming;
+use super::super::network_policy::Peer;
+use super::super::secret::{SecretBinder, SecretObject};
+use super::{Barman, Consumer, Kserve, Network, ObjectStore, Objects};
+use crate::resolve::ExternalS3;
+use crate::spec::Endpoint;
+
+pub struct S3 {
+    access: S3Access,
+    secret: Option<SecretObject>,
+    port: u16,
+}
+
+impl S3 {
+    pub fn new(n: &Naming, plan: &ExternalS3) -> S3 {
+        let ExternalS3 {
+            endpoint,
+            bucket,
+            region,
+            keys,
+            role_arn,
+        } = plan;
+        let mut secret = SecretBinder::new(n.object("s3"));
+        let key_refs = keys.as_ref().map(|k| S3KeyRefs {
+            access_key: secret.bind("access-key-id", &k.access_key_id),
+            secret_key: secret.bind("secret-access-key", &k.secret_access_key),
+        });
+        let key_values = keys
+            .as_ref()
+            .map(|k| (k.access_key_id.clone(), k.secret_access_key.clone()));
+        // Without keys on AWS itself, the SDK finds the endpoint.
+        let sdk_endpoint = endpoint
+            .as_ref()
+            .filter(|e| key_refs.is_some() || !e.is_aws());
+        S3 {
+            access: S3Access {
+                endpoint: sdk_endpoint.map(|e| e.to_string()),
+                bucket: bucket.to_string(),
+                region: region.clone(),
+                keys: key_refs,
+                role_arn: role_arn.as_ref().map(|r| r.to_string()),
+                authority: endpoint.as_ref().map(|e| e.authority().to_owned()),
+                https: endpoint.as_ref().is_none_or(|e| e.uses_https()),
+                key_values,
+            },
+            secret: secret.finish(),
+            port: endpoint.as_ref().map_or(443, port),
+        }
+    }
+}
+
+impl ObjectStore for S3 {
+    fn access(&self, _: Consumer) -> &S3Access {
+        &self.access
+    }
+
+    fn secrets(&self) -> Vec<SecretObject> {
+        self.secret.iter().cloned().collect()
+    }
+
+    fn kserve(&self, n: &Naming) -> Kserve {
+        super::s3_kserve(n, self.access(Consumer::Predictor))
+    }
+
+    fn barman(&self, path: &str) -> Barman {
+        super::s3_barman(self.access(Consumer::Backup), path)
+    }
+
+    /// Anywhere: no selector names an address outside the cluster.
+    fn network(&self, _: &Naming) -> Network {
+        Network {
+            peer: Peer::Anywhere,
+            port: self.port,
+            groups: Vec::new(),
+            paths: Vec::new(),
+        }
+    }
+
+    fn objects(self: Box<Self>) -> Objects {
+        Objects::default()
+    }
+}
+
+/// The endpoint's port: as written, else the scheme's.
+fn port(e: &Endpoint) -> u16 {
+    let after_host = e.authority().rsplit(']').next().unwrap_or_default();
+    let explicit = after_host
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok());
+    explicit.unwrap_or(if e.uses_https() { 443 } else { 80 })
+}

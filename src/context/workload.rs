@@ -1,0 +1,118 @@
+//! What every workload of the platform shares: its init steps, the
+//! credential files its programs read (never env vars), and the env of a
+//! Python client of the stores.
+
+use k8s_openapi::api::core::v1::Volume;
+use serde::Serialize;
+
+use super::access::{DbAccess, S3Access};
+use super::pod::PodTemplate;
+use super::secret::{EnvEntry, SecretFiles, SecretMount};
+use crate::spec::Resources;
+
+const CREDENTIAL_FILES: &str = include_str!("../../templates/scripts/credential-files.py");
+/// Written by the credential-files step into the /tmp emptyDir, which
+/// every container of the pod mounts.
+pub const PGPASSFILE: &str = "/tmp/mlk/pgpass";
+const AWS_CREDENTIALS_FILE: &str = "/tmp/mlk/aws-credentials";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InitStep {
+    pub name: String,
+    pub command: Vec<String>,
+    pub env: Vec<EnvEntry>,
+    /// Besides /tmp.
+    pub mounts: Vec<k8s_openapi::api::core::v1::VolumeMount>,
+}
+
+/// A CronJob of init steps and one container, each with its own image.
+#[derive(Debug, Serialize)]
+pub struct CronJob {
+    pub name: String,
+    pub labels: super::naming::Labels,
+    pub schedule: String,
+    pub init_containers: Vec<Step>,
+    pub container: Step,
+    pub resources: Resources,
+    pub pod: PodTemplate,
+    pub secret_volume: Option<Volume>,
+}
+
+/// A step of a CronJob and its image.
+#[derive(Debug, Serialize)]
+pub struct Step {
+    pub image: String,
+    #[serde(flatten)]
+    pub step: InitStep,
+}
+
+/// The first init step: the database password and the S3 keys, mounted
+/// as files, become the pgpass and AWS credentials files in /tmp that the
+/// other steps and the server read.
+pub fn credential_files(db: &DbAccess, s3: &S3Access) -> (InitStep, Option<SecretMount>) {
+    let runtime = runtime_env();
+    let mut files = SecretFiles::default();
+    let mut sources = vec![("MLK_DB_PASSWORD_FILE", "db-password", &db.password)];
+    if let Some(keys) = &s3.keys {
+        sources.push((
+            "MLK_S3_ACCESS_KEY_ID_FILE",
+            "s3-access-key-id",
+            &keys.access_key,
+        ));
+        sources.push((
+            "MLK_S3_SECRET_ACCESS_KEY_FILE",
+            "s3-secret-access-key",
+            &keys.secret_key,
+        ));
+    }
+    let mut env = runtime;
+    for (var, file, r) in sources {
+        env.push(EnvEntry::plain(var, files.file(file, r)));
+    }
+    env.push(EnvEntry::plain("PGPASSFILE", PGPASSFILE));
+    if s3.keys.is_some() {
+        env.push(EnvEntry::plain(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            AWS_CREDENTIALS_FILE,
+        ));
+    }
+    let secret_files = files.finish();
+    let step = InitStep {
+        name: "credential-files".into(),
+        command: ["python", "-c", CREDENTIAL_FILES]
+            .map(String::from)
+            .to_vec(),
+        env,
+        mounts: secret_files.iter().map(|f| f.mount.clone()).collect(),
+    };
+    (step, secret_files)
+}
+
+/// The root filesystem is read-only: HOME points at the /tmp emptyDir
+/// and Python writes no bytecode beside the code.
+pub fn runtime_env() -> Vec<EnvEntry> {
+    [("HOME", "/tmp"), ("PYTHONDONTWRITEBYTECODE", "1")]
+        .map(|(k, v)| EnvEntry::plain(k, v))
+        .to_vec()
+}
+
+/// A Python S3 client's env in a pod of the platform: the runtime's, and
+/// the store's address and credentials file.
+pub fn s3_client_env(s3: &S3Access) -> Vec<EnvEntry> {
+    [runtime_env(), s3_env(s3)].concat()
+}
+
+pub fn s3_env(s3: &S3Access) -> Vec<EnvEntry> {
+    let mut env = Vec::new();
+    if s3.keys.is_some() {
+        env.push(EnvEntry::plain(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            AWS_CREDENTIALS_FILE,
+        ));
+    }
+    env.push(EnvEntry::plain("AWS_DEFAULT_REGION", s3.region.clone()));
+    if let Some(endpoint) = &s3.endpoint {
+        env.push(EnvEntry::plain("MLFLOW_S3_ENDPOINT_URL", endpoint.clone()));
+    }
+    env
+}
