@@ -296,6 +296,61 @@ pub fn instead(field: &str) -> String {
     }
 }
 
+/// Hosts and origins no one would name: a pattern that matches one of
+/// them matches anyone's.
+const STRANGERS: [&str; 5] = [
+    "attacker.invalid",
+    "attacker.invalid:8443",
+    "http://attacker.invalid",
+    "https://attacker.invalid",
+    "https://attacker.invalid:8443",
+];
+
+/// Whether an allowed-hosts or CORS pattern, which MLflow matches with
+/// Python's `fnmatch`, lets in a host no one named.
+pub fn lets_anyone_in(pattern: &str) -> bool {
+    STRANGERS
+        .iter()
+        .any(|s| matches(pattern.as_bytes(), s.as_bytes()))
+}
+
+/// Python's `fnmatch` on a pattern: `*`, `?`, and `[...]`, read here as
+/// any one character, which matches at least what Python would. Row by
+/// row, so a pattern of many stars costs no more than its length.
+fn matches(p: &[u8], s: &[u8]) -> bool {
+    // reach[k]: the pattern so far matches the first k bytes of `s`.
+    let mut reach = vec![false; s.len() + 1];
+    reach[0] = true;
+    let mut i = 0;
+    while i < p.len() {
+        let (width, token) = match p[i] {
+            b'[' => match p[i..].iter().position(|c| *c == b']') {
+                Some(end) => (end + 1, b'?'),
+                None => (1, b'['),
+            },
+            c => (1, c),
+        };
+        let mut next = vec![false; s.len() + 1];
+        match token {
+            b'*' => {
+                let mut any = false;
+                for k in 0..=s.len() {
+                    any |= reach[k];
+                    next[k] = any;
+                }
+            }
+            t => {
+                for k in 0..s.len() {
+                    next[k + 1] = reach[k] && (t == b'?' || s[k] == t);
+                }
+            }
+        }
+        reach = next;
+        i += width;
+    }
+    reach[s.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,5 +383,29 @@ mod tests {
     #[test]
     fn the_image_carries_the_pinned_version() {
         assert!(IMAGE.contains(&format!(":v{VERSION}-")), "{IMAGE}");
+    }
+
+    #[test]
+    fn a_pattern_that_matches_anyone_is_open() {
+        for open in [
+            "*",
+            "**",
+            "*:*",
+            "*.*",
+            "http*",
+            "https://*",
+            "*invalid*",
+            "[a]*",
+        ] {
+            assert!(lets_anyone_in(open), "{open}");
+        }
+        for closed in [
+            "mlflow.example.com",
+            "*.example.com",
+            "10.*",
+            "https://mlflow.example.com:*",
+        ] {
+            assert!(!lets_anyone_in(closed), "{closed}");
+        }
     }
 }

@@ -61,10 +61,11 @@ pub fn record(value: &str) {
     }
 }
 
+static BUILT: Mutex<Option<(usize, Arc<SecretSet>)>> = Mutex::new(None);
+
 /// Every secret recorded so far, ready to search for; built once for
 /// each state of the ledger.
 pub fn known() -> Arc<SecretSet> {
-    static BUILT: Mutex<Option<(usize, Arc<SecretSet>)>> = Mutex::new(None);
     let ledger = LEDGER.lock().unwrap_or_else(|e| e.into_inner());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     match &*built {
@@ -77,9 +78,19 @@ pub fn known() -> Arc<SecretSet> {
     }
 }
 
+/// As `known`, unless the ledger is held: a panic while recording a
+/// secret must not wait for itself.
+pub fn known_if_free() -> Option<Arc<SecretSet>> {
+    let ledger = LEDGER.try_lock().ok()?;
+    let built = BUILT.try_lock().ok()?;
+    drop((ledger, built));
+    Some(known())
+}
+
 /// Secret values in every form they can take in a manifest: as written,
 /// base64 at any of the three byte alignments (inside a longer encoded
-/// value too), and percent-encoded (inside a URL).
+/// value too), percent-encoded (inside a URL), and escaped as a quoted
+/// string writes it.
 ///
 /// A search looks at one eight-byte window of the text in every `stride`
 /// bytes, and looks it up in a bitmap of the windows each form starts
@@ -130,6 +141,12 @@ impl SecretSet {
             if encoded != v {
                 forms.push(encoded.into_bytes());
             }
+            forms.extend(
+                escaped_forms(v)
+                    .into_iter()
+                    .filter(|e| e != v)
+                    .map(String::into_bytes),
+            );
         }
         forms.sort();
         forms.dedup();
@@ -215,6 +232,9 @@ impl SecretSet {
         let b64 = |b: u8| b.is_ascii_alphanumeric() || b"+/=".contains(&b);
         let mut out = String::with_capacity(text.len());
         let mut done = 0;
+        // The span being hidden; a match that starts inside it (another
+        // form, or the same secret overlapping itself) widens it.
+        let mut span: Option<(usize, usize)> = None;
         loop {
             let (at, len) = found;
             let mut start = at;
@@ -225,24 +245,40 @@ impl SecretSet {
             while end < bytes.len() && b64(bytes[end]) {
                 end += 1;
             }
-            // Whole characters only: the ends move to boundaries.
-            while !text.is_char_boundary(start) {
-                start -= 1;
-            }
-            while !text.is_char_boundary(end) {
-                end += 1;
-            }
-            out.push_str(&text[done..start]);
-            out.push_str("***");
-            done = end;
-            match self.find(bytes, done) {
+            span = match span {
+                Some((s, e)) if start <= e => Some((s, e.max(end))),
+                Some((s, e)) => {
+                    hide(&mut out, text, &mut done, s, e);
+                    Some((start.max(done), end))
+                }
+                None => Some((start, end)),
+            };
+            match self.find(bytes, at + 1) {
                 Some(next) => found = next,
                 None => break,
             }
         }
+        if let Some((s, e)) = span {
+            hide(&mut out, text, &mut done, s, e);
+        }
         out.push_str(&text[done..]);
         Cow::Owned(out)
     }
+}
+
+/// Writes `text` up to `start`, then `***` for `start..end`, both moved
+/// out to whole characters.
+fn hide(out: &mut String, text: &str, done: &mut usize, mut start: usize, mut end: usize) {
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    let start = start.max(*done);
+    out.push_str(&text[*done..start]);
+    out.push_str("***");
+    *done = end.max(*done);
 }
 
 /// The characters of `value`'s base64 that do not depend on the bytes
@@ -264,6 +300,21 @@ fn base64_forms(value: &[u8]) -> Vec<String> {
     // The whole value, padded, as a Secret's `data` holds it, starts with
     // the first form: no needle of its own.
     forms
+}
+
+/// As quoting writes it: a Rust or JSON string (`\"`, `\\`, `\n`), a
+/// YAML single-quoted one (`''`). A message or a report that quotes a
+/// value holds one of these.
+fn escaped_forms(value: &str) -> [String; 3] {
+    let debug = format!("{value:?}");
+    let json = serde_json::to_string(value).unwrap_or_default();
+    [
+        debug[1..debug.len() - 1].to_owned(),
+        json.get(1..json.len().saturating_sub(1))
+            .unwrap_or_default()
+            .to_owned(),
+        value.replace('\'', "''"),
+    ]
 }
 
 /// As a URL's userinfo or query carries it.
@@ -329,6 +380,16 @@ mod tests {
                 assert_eq!(set.found_in(cut), cut.contains(&secret), "{cut}");
             }
         }
+    }
+
+    #[test]
+    fn overlapping_secrets_are_hidden_whole() {
+        let set = SecretSet::new(["alpha-secret-0123", "0123-beta-secret-xyz"]);
+        assert_eq!(set.redact("<alpha-secret-0123-beta-secret-xyz>"), "<***>");
+        assert_eq!(
+            set.redact("a alpha-secret-0123 b 0123-beta-secret-xyz c"),
+            "a *** b *** c"
+        );
     }
 
     #[test]

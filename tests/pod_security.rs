@@ -96,3 +96,48 @@ fn pods_inside_custom_resources_are_checked() {
         run.stdout
     );
 }
+
+/// AppArmor annotations count wherever the operator copies them onto the
+/// pods: an InferenceService's own annotations, a Cluster's own and its
+/// `inheritedMetadata`.
+#[test]
+fn annotations_that_reach_the_pods_are_checked() {
+    let cases = [
+        (
+            "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: m\n  namespace: ns\n  annotations: {container.apparmor.security.beta.kubernetes.io/kserve-container: unconfined}\nspec:\n  predictor:\n    securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n    model: {modelFormat: {name: mlflow}, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}\n",
+            "InferenceService/ns/m: metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/kserve-container\"]",
+        ),
+        (
+            "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: pg\n  namespace: ns\n  annotations: {container.apparmor.security.beta.kubernetes.io/postgres: unconfined}\nspec: {instances: 1, storage: {size: 1Gi}}\n",
+            "Cluster/ns/pg: metadata.annotations[\"container.apparmor.security.beta.kubernetes.io/postgres\"]",
+        ),
+        (
+            "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {name: pg, namespace: ns}\nspec:\n  instances: 1\n  storage: {size: 1Gi}\n  inheritedMetadata:\n    annotations: {container.apparmor.security.beta.kubernetes.io/postgres: unconfined}\n",
+            "Cluster/ns/pg: spec.inheritedMetadata.annotations[\"container.apparmor.security.beta.kubernetes.io/postgres\"]",
+        ),
+    ];
+    for (stream, want) in cases {
+        let run = mlk(&["validate", "--pod-security", "baseline", "-"])
+            .stdin(stream)
+            .run();
+        assert_eq!(run.code, 1, "{stream}");
+        assert!(run.stdout.contains(want), "want {want}, got {}", run.stdout);
+    }
+}
+
+/// A pod that says `runAsNonRoot: false` is refused even when every
+/// container says true, as admission refuses it.
+#[test]
+fn a_pod_level_false_is_refused() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec:\n  securityContext: {runAsNonRoot: false, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: app\n    image: registry.example/app:1\n    securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
+    let run = mlk(&["validate", "--pod-security", "restricted", "-"])
+        .stdin(pod)
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("Pod/ns/p: spec.securityContext.runAsNonRoot: must not be false"),
+        "{}",
+        run.stdout
+    );
+}

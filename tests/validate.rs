@@ -226,3 +226,27 @@ fn the_policy_gate_runs_on_any_stream() {
     let plain = mlk(&["validate", "-"]).stdin(stream).run();
     assert!(!plain.stdout.contains("holds a secret"), "{}", plain.stdout);
 }
+
+/// A secret a stream's Secret holds is hidden wherever a report would
+/// show it: in the message, and in the object and path a problem names,
+/// before JSON or the text report escapes it.
+#[test]
+fn the_policy_report_shows_no_secret_anywhere() {
+    // "hunter2 \"quoted\" secret", with a quote JSON would escape.
+    let secret = "hunter2 \"quoted\" secret";
+    let encoded = "aHVudGVyMiAicXVvdGVkIiBzZWNyZXQ=";
+    let stream = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: s, namespace: ns}}\ndata: {{pw: {encoded}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: ns\n  annotations: {{'{}': x}}\ndata: {{a: b}}\n",
+        secret.replace('\'', "''")
+    );
+    for format in ["text", "json"] {
+        let run = mlk(&["validate", "--policy", "-o", format, "-"])
+            .stdin(&stream)
+            .run();
+        assert_eq!(run.code, 1, "{format}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("***"), "{format}: {}", run.stdout);
+        for shown in [&run.stdout, &run.stderr] {
+            assert!(!shown.contains("hunter2"), "{format}: {shown}");
+        }
+    }
+}

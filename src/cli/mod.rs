@@ -96,6 +96,7 @@ impl std::error::Error for Unusable {}
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     heap::tune();
+    quiet_panics();
     let cli = Cli::parse();
     let mut notes = Vec::new();
     let result = run(cli, &mut notes);
@@ -121,6 +122,33 @@ pub fn main() -> i32 {
             if e.is::<Unusable>() { 2 } else { 1 }
         }
     }
+}
+
+/// A panic is a bug in mlk, and its message may quote the input: it goes
+/// through the same filter as every other line, and asks for a report.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let what = match info.payload().downcast_ref::<&str>() {
+            Some(s) => (*s).to_owned(),
+            None => info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()));
+        let text = format!(
+            "error: mlk stopped on a bug{}: {what}\nnothing was written; please report it",
+            place.unwrap_or_default()
+        );
+        let line = match crate::sensitive::known_if_free() {
+            Some(secrets) => crate::messages::printable(&text, &secrets),
+            None => "error: mlk stopped on a bug; nothing was written; please report it".into(),
+        };
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }));
 }
 
 /// Everything for stdout, built in full before any of it is written;

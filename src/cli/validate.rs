@@ -143,6 +143,7 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
             secrets: &secrets,
             before_patches: None,
             allowed_annotations: &allowed,
+            secret_data: true,
         };
         let found = crate::gate::check(&docs, &policy).into_iter();
         // Pod Security was checked at the level asked for above.
@@ -154,9 +155,13 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
             message: f.message,
         }));
     }
-    // A message may quote a value of the stream: never one of its secrets.
+    // A problem may quote a value of the stream, in its message, its path
+    // (a key) or its object's name: never one of its secrets. Each is
+    // redacted as text, before JSON or a line escapes it.
     for p in &mut report.problems {
-        p.message = secrets.redact(&p.message).into_owned();
+        for text in [&mut p.object, &mut p.path, &mut p.message] {
+            *text = secrets.redact(text).into_owned();
+        }
     }
     let valid = report.is_valid(args.strict);
     let stdout = match args.output {

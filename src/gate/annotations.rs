@@ -6,6 +6,8 @@
 //! included) to any host, snippets run arbitrary nginx configuration. So
 //! only keys known to be safe pass; anything else needs the person
 //! running mlk to say `--allow-annotation KEY`. No spec can allow itself.
+//! A route's filters are a front door's settings too: none may mirror
+//! requests elsewhere.
 
 use super::{Evidence, Findings, Policy, Subject};
 use crate::field_path::Trail;
@@ -85,6 +87,47 @@ fn front_door(doc: &Document) -> bool {
     )
 }
 
+/// Gateway API route filters that send a request, credentials included,
+/// somewhere else than the backend, or hand it to code no one can read
+/// here.
+const OPEN_FILTERS: [&str; 2] = ["RequestMirror", "ExtensionRef"];
+
+fn filters(i: usize, doc: &Document, out: &mut Findings) {
+    let rules = doc.value["spec"]["rules"]
+        .as_sequence()
+        .into_iter()
+        .flatten();
+    for (r, rule) in rules.enumerate() {
+        let at = Trail::root().key("spec").key("rules").index(r);
+        let mut each = |list: &Value, at: Trail| {
+            for (f, filter) in list.as_sequence().into_iter().flatten().enumerate() {
+                let kind = filter["type"].as_str().unwrap_or_default();
+                if OPEN_FILTERS.contains(&kind) {
+                    let msg = format!(
+                        "a {kind} filter sends requests, credentials included, past the \
+                         platform's backend; mlk does not render one"
+                    );
+                    out.push(
+                        i,
+                        at.key("filters").index(f).key("type"),
+                        msg,
+                        Evidence::Text(kind.into()),
+                    );
+                }
+            }
+        };
+        each(&rule["filters"], at.clone());
+        for (b, backend) in rule["backendRefs"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            each(&backend["filters"], at.key("backendRefs").index(b));
+        }
+    }
+}
+
 pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {
     for (i, doc) in subject
         .docs
@@ -92,6 +135,7 @@ pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {
         .enumerate()
         .filter(|(_, d)| front_door(d))
     {
+        filters(i, doc, out);
         let Some(m) = doc.value["metadata"]["annotations"].as_mapping() else {
             continue;
         };

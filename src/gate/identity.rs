@@ -2,8 +2,10 @@
 //! their apiVersion, kind, name and namespace, none is added or removed,
 //! and Secrets and ExternalSecrets are not changed at all, so no patch
 //! turns an object into another (a RoleBinding to cluster-admin) or
-//! carries a Secret's data somewhere it is printed.
+//! carries a Secret's data somewhere it is printed; nor the fields that
+//! `frozen` names.
 
+use super::frozen::{self, Frozen};
 use super::{Evidence, Findings, Policy, Subject};
 use crate::field_path::Trail;
 use crate::manifest::{Document, Value};
@@ -14,6 +16,7 @@ pub struct Snapshot {
     ids: Vec<[Option<String>; 4]>,
     /// Secrets and ExternalSecrets whole, by index.
     secrets: Vec<(usize, Value)>,
+    frozen: Vec<Frozen>,
 }
 
 const FIELDS: [&[&str]; 4] = [
@@ -56,6 +59,11 @@ impl Snapshot {
                 .enumerate()
                 .filter(|(_, d)| unpatchable(d))
                 .map(|(i, d)| (i, d.value.clone()))
+                .collect(),
+            frozen: docs
+                .iter()
+                .enumerate()
+                .flat_map(|(i, d)| frozen::take(i, d))
                 .collect(),
         }
     }
@@ -107,5 +115,8 @@ pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {
             );
             out.push_as(*i, before.id(*i), Trail::root(), msg, Evidence::None);
         }
+    }
+    for (i, at, msg) in frozen::changed(&before.frozen, docs) {
+        out.push_as(i, before.id(i), at, msg, Evidence::None);
     }
 }

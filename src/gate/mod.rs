@@ -6,7 +6,9 @@
 //!
 //! Each guarantee is one check over the objects:
 //! - `identity`: patches change no object's apiVersion, kind, name or
-//!   namespace, add or remove none, and leave Secrets alone;
+//!   namespace, add or remove none, leave Secrets alone, and leave the
+//!   fields through which an object reaches out as mlk wrote them
+//!   (`frozen`);
 //! - `secrets`: no secret value outside a Secret's data, and no argument
 //!   that makes Kubernetes expand a secret into a process's argv;
 //! - `pod_security`: every pod, CRDs' included, meets `restricted`;
@@ -15,6 +17,7 @@
 //! - `annotations`: a front door's annotations are known to be safe.
 
 mod annotations;
+mod frozen;
 mod identity;
 mod mlflow_server;
 mod namespace;
@@ -43,6 +46,9 @@ pub struct Policy<'a> {
     /// Annotation keys the person running mlk allowed on a front door
     /// (`--allow-annotation`); a spec cannot add to them.
     pub allowed_annotations: &'a BTreeSet<String>,
+    /// Whether the output may hold Secrets with values at all: not when
+    /// an external store holds them (GitOps repositories keep none).
+    pub secret_data: bool,
 }
 
 /// One broken guarantee.

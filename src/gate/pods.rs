@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use crate::field_path::Trail;
 use crate::manifest::{Document, Mapping, Value};
 
+const OBJECT_ANNOTATIONS: Place = Place::new(&["metadata", "annotations"]);
+
 const KSERVE_API: &str = "serving.kserve.io/v1beta1";
 const CNPG_API: &str = "postgresql.cnpg.io/v1";
 
@@ -35,13 +37,17 @@ const KSERVE_CONTAINERS: [&str; 13] = [
 /// written out as a path only for a finding.
 #[derive(Debug, Clone, Copy)]
 pub struct Place {
-    keys: [&'static str; 6],
+    keys: [&'static str; DEPTH],
     len: usize,
 }
 
+/// The deepest place a pod is found at: a CronJob's template annotations
+/// (`spec.jobTemplate.spec.template.metadata.annotations`) take 6.
+const DEPTH: usize = 8;
+
 impl Place {
     const fn new(path: &[&'static str]) -> Place {
-        let mut keys = [""; 6];
+        let mut keys = [""; DEPTH];
         let mut i = 0;
         while i < path.len() {
             keys[i] = path[i];
@@ -84,13 +90,14 @@ pub struct PodView<'a> {
     /// The pod's securityContext, looked up once for every check.
     pub security: Cow<'a, Value>,
     pub containers: Vec<ContainerView<'a>>,
-    /// The pod template's annotations, where AppArmor was once set.
-    pub annotations: Option<&'a Value>,
+    /// Every set of annotations the pod will carry, each with where it
+    /// is written: AppArmor was once set there. KServe and CloudNativePG
+    /// copy more than one onto the pods they run.
+    pub annotations: Vec<(&'a Value, Place)>,
     /// A Windows pod, exempt from the Linux-only restricted rules.
     pub windows: bool,
     place: Place,
     security_key: &'static str,
-    annotations_place: Place,
 }
 
 pub struct ContainerView<'a> {
@@ -128,11 +135,6 @@ impl PodView<'_> {
     /// Where the pod's securityContext is written.
     pub fn security_at(&self) -> Trail {
         self.place.then(self.security_key).trail()
-    }
-
-    /// Where the pod template's annotations are written.
-    pub fn annotations_at(&self) -> Trail {
-        self.annotations_place.trail()
     }
 
     /// Where a container of this pod sits.
@@ -198,11 +200,10 @@ fn plain<'a>(spec: &'a Value, place: Place, annotations: &'a Value, meta: Place)
         security: Cow::Borrowed(&spec["securityContext"]),
         spec: Cow::Borrowed(spec),
         containers,
-        annotations: Some(annotations),
+        annotations: vec![(annotations, meta)],
         windows: spec["os"]["name"] == "windows",
         place,
         security_key: "securityContext",
-        annotations_place: meta,
     }
 }
 
@@ -219,6 +220,8 @@ fn inference_service(v: &Value) -> Vec<PodView<'_>> {
         let annotations = &c["annotations"];
         let meta = at.then("annotations");
         let mut pod = plain(c, at, annotations, meta);
+        pod.annotations
+            .push((&v["metadata"]["annotations"], OBJECT_ANNOTATIONS));
         for (key, value) in c.as_mapping().into_iter().flatten() {
             let Some(key) = key.as_str() else { continue };
             let Some(field) = KSERVE_CONTAINERS.iter().find(|f| **f == key) else {
@@ -231,12 +234,11 @@ fn inference_service(v: &Value) -> Vec<PodView<'_>> {
         }
         out.push(pod);
         if c["workerSpec"].is_mapping() {
-            out.push(plain(
-                &c["workerSpec"],
-                at.then("workerSpec"),
-                annotations,
-                meta,
-            ));
+            let mut worker = plain(&c["workerSpec"], at.then("workerSpec"), annotations, meta);
+            worker
+                .annotations
+                .push((&v["metadata"]["annotations"], OBJECT_ANNOTATIONS));
+            out.push(worker);
         }
     }
     out
@@ -286,11 +288,18 @@ fn cloudnativepg(v: &Value) -> PodView<'_> {
             security: Cow::Owned(container_security),
             slot: Slot::Spec,
         }],
-        annotations: None,
+        // The Cluster's own annotations reach its pods too: CloudNativePG
+        // passes AppArmor ones on.
+        annotations: vec![
+            (&v["metadata"]["annotations"], OBJECT_ANNOTATIONS),
+            (
+                &spec["inheritedMetadata"]["annotations"],
+                at.then("inheritedMetadata").then("annotations"),
+            ),
+        ],
         windows: false,
         place: at,
         security_key: "podSecurityContext",
-        annotations_place: at,
     }
 }
 

@@ -4,7 +4,8 @@
 //! an env value, an argument, a ConfigMap or a name, as written or in
 //! base64. And no argument may name, as `$(NAME)`, a variable that comes
 //! from a Secret: Kubernetes would expand it into the process's argv,
-//! which anyone who can list pods reads.
+//! which anyone who can list pods reads. Where an external store holds
+//! the secrets, no Secret with values is printed at all.
 
 use base64::Engine;
 
@@ -22,7 +23,11 @@ const NOT_SECRET_KEYS: [&str; 12] = [
 
 pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {
     for (i, doc, pods) in subject.objects() {
-        let secret = doc.kind() == "Secret";
+        let secret = is_secret(&doc.value);
+        if secret && !policy.secret_data {
+            let msg = "a Secret with values, where an external store holds every secret".into();
+            out.push(i, Trail::root(), msg, Evidence::None);
+        }
         if !policy.secrets.is_empty() && holds(&doc.value, secret, true, policy.secrets) {
             let mut found = Vec::new();
             let mut at = Steps::default();
@@ -45,6 +50,12 @@ pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {
             }
         }
     }
+}
+
+/// A core Secret; a custom resource of that kind holds no secret data in
+/// Kubernetes' eyes, and its values are searched like any other.
+pub fn is_secret(v: &Value) -> bool {
+    v["kind"] == "Secret" && v["apiVersion"] == "v1"
 }
 
 /// Whether any string of `v`, keys included, holds a secret, a Secret's
@@ -101,15 +112,9 @@ fn scan<'v>(
 }
 
 /// `$(NAME)` in a container's command and args where NAME is an env var
-/// read from a Secret.
+/// that holds a Secret's value.
 fn expansions(c: &Value, at: &dyn Fn() -> Trail, found: &mut dyn FnMut(Trail, &str)) {
-    let from_secret: Vec<&str> = c["env"]
-        .as_sequence()
-        .into_iter()
-        .flatten()
-        .filter(|e| !e["valueFrom"]["secretKeyRef"].is_null())
-        .filter_map(|e| e["name"].as_str())
-        .collect();
+    let from_secret = secret_vars(c);
     let any_secret_env_from = c["envFrom"]
         .as_sequence()
         .into_iter()
@@ -124,6 +129,24 @@ fn expansions(c: &Value, at: &dyn Fn() -> Trail, found: &mut dyn FnMut(Trail, &s
             }
         }
     }
+}
+
+/// The env vars that hold a Secret's value: read from one, or written as
+/// a value that references one listed before it, which the kubelet
+/// expands (`X: "$(PASSWORD)"`).
+fn secret_vars(c: &Value) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for e in c["env"].as_sequence().into_iter().flatten() {
+        let Some(name) = e["name"].as_str() else {
+            continue;
+        };
+        let from_secret = !e["valueFrom"]["secretKeyRef"].is_null();
+        let via = referenced(e["value"].as_str().unwrap_or_default());
+        if from_secret || via.iter().any(|v| out.contains(v)) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// The names `$(NAME)` references, as the kubelet expands them: `$$`
@@ -156,7 +179,7 @@ pub fn referenced(arg: &str) -> Vec<&str> {
 /// --policy` and `mlk diff` look for, when no render told them.
 pub fn stream_secrets<'a>(objects: impl IntoIterator<Item = &'a Value>) -> SecretSet {
     let mut values = Vec::new();
-    for d in objects.into_iter().filter(|d| d["kind"] == "Secret") {
+    for d in objects.into_iter().filter(|d| is_secret(d)) {
         for (field, encoded) in [("data", true), ("stringData", false)] {
             let Some(m) = d[field].as_mapping() else {
                 continue;
@@ -183,12 +206,23 @@ pub fn stream_secrets<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Secre
 
 #[cfg(test)]
 mod tests {
-    use super::referenced;
+    use super::{referenced, secret_vars};
+    use crate::manifest::Value;
 
     #[test]
     fn references_are_read_as_the_kubelet_reads_them() {
         assert_eq!(referenced("$(A) x $(B_C)"), ["A", "B_C"]);
         assert_eq!(referenced("$$(A) $(B"), Vec::<&str>::new());
         assert_eq!(referenced("--pw=$(PW)"), ["PW"]);
+    }
+
+    #[test]
+    fn a_variable_that_expands_a_secret_holds_it() {
+        let c: Value = serde_yaml::from_str(
+            "env:\n- {name: B, value: '$(PW)'}\n- {name: PW, valueFrom: {secretKeyRef: {name: s, key: k}}}\n- {name: X, value: 'a$(PW)'}\n- {name: Y, value: '$(X)'}\n- {name: Z, value: '$$(PW)'}\n",
+        )
+        .unwrap();
+        // B comes before PW, so the kubelet leaves `$(PW)` as written.
+        assert_eq!(secret_vars(&c), ["PW", "X", "Y"]);
     }
 }

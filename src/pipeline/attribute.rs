@@ -98,6 +98,11 @@ fn by_evidence(f: &Finding, s: &Sources) -> Option<String> {
         }
     };
     walk(&s.merged.value, &mut String::new(), &matches, &mut found);
+    if f.check == "pod_security" {
+        // A container's name stands for a container a spec wrote, never
+        // for a value that happens to be spelled the same.
+        found.retain(|p| p.ends_with(".name") && p.contains("ontainers["));
+    }
     let preferred = section(&f.id);
     let best = found
         .iter()

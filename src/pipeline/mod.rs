@@ -88,16 +88,12 @@ pub fn render_platform(
     let before = (!patches.is_empty()).then(|| gate::Snapshot::take(&docs));
     let touched = patches::apply(&mut docs, patches).map_err(|e| e.map(|l| merged.locate(l)))?;
     checksums::annotate(&mut docs);
-    if external_secrets && docs.iter().any(|d| d.kind() == "Secret") {
-        bail!(
-            "externalSecrets mode rendered a Secret with values (a bug in mlk); nothing was emitted"
-        );
-    }
     let secrets = crate::sensitive::known();
     let policy = gate::Policy {
         secrets: &secrets,
         before_patches: before.as_ref(),
         allowed_annotations: &allowed.annotations,
+        secret_data: !external_secrets,
     };
     let findings = gate::check(&docs, &policy);
     if !findings.is_empty() {

@@ -162,6 +162,9 @@ impl<'a> Resolver<'a> {
             }
             SecretSource::Generate => self.derive(path)?,
         };
+        if value == STAND_IN {
+            return Ok(SecretValue::Value(Sensitive::not_secret(value)));
+        }
         Ok(SecretValue::Value(Sensitive::new(value)))
     }
 

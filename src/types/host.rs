@@ -27,10 +27,13 @@ string_newtype!(HostPattern);
 impl HostPattern {
     fn parse(s: &str) -> Result<(), String> {
         let ok_char = |c: char| c.is_ascii_alphanumeric() || "-.*:[]".contains(c);
-        if !s.is_empty() && s.chars().all(ok_char) && s != "*" {
+        if !s.is_empty() && s.chars().all(ok_char) && !crate::mlflow::lets_anyone_in(s) {
             Ok(())
-        } else if s == "*" {
-            Err("\"*\" would turn MLflow's Host check off; list the hosts instead".into())
+        } else if crate::mlflow::lets_anyone_in(s) {
+            Err(format!(
+                "{s:?} matches any host, which turns MLflow's Host check off; list the hosts \
+                 instead"
+            ))
         } else {
             Err(format!(
                 "{s:?} is not a host pattern: letters, digits, '-', '.', ':', '[', ']' and '*' only"
@@ -52,6 +55,10 @@ impl Origin {
             .or_else(|| s.strip_prefix("http://"));
         let ok_char = |c: char| c.is_ascii_alphanumeric() || "-.:*[]".contains(c);
         match rest {
+            _ if crate::mlflow::lets_anyone_in(s) => Err(format!(
+                "{s:?} matches any origin, which turns MLflow's CORS check off; list the origins \
+                 instead"
+            )),
             Some(r) if !r.is_empty() && r.chars().all(ok_char) => Ok(()),
             _ => Err(format!(
                 "{s:?} is not an origin: use http://host or https://host[:port], without a path"

@@ -32,17 +32,16 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
         let sc = security(c);
         profile(sc, &|| pod.container_security_at(c));
     }
-    let Some(annotations) = pod.annotations.and_then(Value::as_mapping) else {
-        return;
-    };
-    for (k, v) in annotations {
-        let (Some(k), v) = (k.as_str(), v.as_str().unwrap_or_default()) else {
-            continue;
-        };
-        let allowed = v.is_empty() || v == "runtime/default" || v.starts_with("localhost/");
-        if k.starts_with(ANNOTATION) && !allowed {
-            let at = pod.annotations_at().key(k);
-            out.push((at, "must be runtime/default or localhost/*".into()));
+    for (annotations, place) in &pod.annotations {
+        for (k, v) in annotations.as_mapping().into_iter().flatten() {
+            let (Some(k), v) = (k.as_str(), v.as_str().unwrap_or_default()) else {
+                continue;
+            };
+            let allowed = v.is_empty() || v == "runtime/default" || v.starts_with("localhost/");
+            if k.starts_with(ANNOTATION) && !allowed {
+                let at = place.trail().key(k);
+                out.push((at, "must be runtime/default or localhost/*".into()));
+            }
         }
     }
 }

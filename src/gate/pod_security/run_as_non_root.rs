@@ -1,6 +1,6 @@
 //! Running as non-root (restricted): `runAsNonRoot` must be true in the
-//! pod's securityContext or in every container's, and no container may
-//! set it to false.
+//! pod's securityContext or in every container's, and neither the pod
+//! nor a container may set it to false.
 
 use super::{Check, Level, PodView, security};
 use crate::field_path::Trail;
@@ -15,6 +15,10 @@ pub const CHECK: Check = Check {
 
 fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
     let pod_says = pod.security()["runAsNonRoot"] == true;
+    if pod.security()["runAsNonRoot"] == false {
+        let at = pod.security_at().key("runAsNonRoot");
+        out.push((at, "must not be false".into()));
+    }
     let mut all_say = true;
     for c in &pod.containers {
         let sc = security(c);
@@ -27,7 +31,7 @@ fn run(pod: &PodView, out: &mut Vec<(Trail, String)>) {
             None => all_say = false,
         }
     }
-    if !pod_says && !all_say {
+    if !pod_says && !all_say && pod.security()["runAsNonRoot"] != false {
         let at = pod.security_at().key("runAsNonRoot");
         out.push((at, "must be true, here or in every container".into()));
     }
