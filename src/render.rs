@@ -41,12 +41,13 @@ macro_rules! template {
 }
 
 /// Each component's template, in the order its objects are applied.
-pub const TEMPLATES: [Template; 10] = [
+pub const TEMPLATES: [Template; 11] = [
     template!("namespace", namespace_object),
     template!("network-policy", network_policies),
     template!("postgres", postgres),
     template!("cloudnativepg", cloudnativepg),
     template!("minio", minio),
+    template!("seaweedfs", seaweedfs),
     template!("tracking", tracking),
     template!("ingress", ingress),
     template!("gateway", http_route),

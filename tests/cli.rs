@@ -141,7 +141,7 @@ fn output_dir_writes_one_file_per_component() {
     assert_eq!(names, common::OUTPUT_DIR_FILES);
     let k = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
     assert!(k.contains(
-        "resources:\n  - namespace.yaml\n  - secrets.yaml\n  - postgres.yaml\n  - minio.yaml\n  - tracking.yaml\n"
+        "resources:\n  - namespace.yaml\n  - secrets.yaml\n  - postgres.yaml\n  - seaweedfs.yaml\n  - tracking.yaml\n"
     ));
     let docs = |text: &str| -> Vec<String> {
         let mut d: Vec<String> = text
@@ -152,7 +152,7 @@ fn output_dir_writes_one_file_per_component() {
         d.sort();
         d
     };
-    let all: String = ["namespace", "secrets", "postgres", "minio", "tracking"]
+    let all: String = ["namespace", "secrets", "postgres", "seaweedfs", "tracking"]
         .iter()
         .map(|c| std::fs::read_to_string(dir.join(format!("{c}.yaml"))).unwrap())
         .collect();

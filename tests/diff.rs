@@ -163,9 +163,14 @@ fn data_loss_is_unsafe() {
     let base = render(&[]);
     unsafe_because(
         &base,
-        &without(&base, "StatefulSet", "mlflow-minio"),
+        &without(&base, "StatefulSet", "mlflow-seaweedfs"),
         "the artifact store would be lost",
     );
+    // MinIO replaced by SeaweedFS: the objects do not move by themselves.
+    let minio = render(&["--set", "artifacts.embedded.engine=minio"]);
+    unsafe_because(&minio, &base, "StatefulSet mlflow-minio is removed");
+    let (_, out) = diff(&minio, &base);
+    assert!(out.contains("Moving from MinIO to SeaweedFS"), "{out}");
     // The embedded PostgreSQL switched for CloudNativePG, with no migration.
     let ha = render(&["--profile", "ha"]);
     unsafe_because(
@@ -173,10 +178,17 @@ fn data_loss_is_unsafe() {
         &ha,
         "the database would be lost",
     );
-    let prod = render(&["--profile", "prod"]);
+    let prod = render(&[
+        "--profile",
+        "prod",
+        "--set",
+        "artifacts.embedded.engine=minio",
+    ]);
     let distributed = render(&[
         "--profile",
         "prod",
+        "--set",
+        "artifacts.embedded.engine=minio",
         "--set",
         "artifacts.embedded.replicas=4",
     ]);
@@ -187,9 +199,36 @@ fn data_loss_is_unsafe() {
     );
 }
 
+/// Backups that move to a bucket of their own: the old ones stay where
+/// they were, and nothing restores from the new place until a base
+/// backup is taken there.
+#[test]
+fn a_cluster_that_archives_elsewhere_is_unsafe() {
+    let ha = render(&[
+        "--profile",
+        "ha",
+        "--set",
+        "database.cloudnativepg.backup={}",
+    ]);
+    let moved = edit(&ha, "Cluster", "mlflow-postgres", |d| {
+        d["spec"]["backup"]["barmanObjectStore"]["destinationPath"] =
+            "s3://mlflow/postgres-backups".into();
+    });
+    unsafe_because(
+        &moved,
+        &ha,
+        "archives to s3://mlflow-backups/postgres-backups instead of s3://mlflow/postgres-backups",
+    );
+}
+
 #[test]
 fn credentials_an_initialised_store_keeps_are_unsafe() {
-    let base = render(&["--set", "tracking.auth.enabled=true"]);
+    let base = render(&[
+        "--set",
+        "tracking.auth.enabled=true",
+        "--set",
+        "artifacts.embedded.engine=minio",
+    ]);
     let changed = |name: &str, key: &str| {
         edit(&base, "Secret", name, |d| {
             d["data"][key] = secret_value("another-value-0123456789")

@@ -162,8 +162,8 @@ fn every_missing_env_var_and_file_is_reported_in_one_run() {
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 4, "{}", run.stderr);
     assert!(lines[0].ends_with(":7: database.embedded.password: environment variable MLK_TEST_UNSET_PG is not set (fromEnv)"));
-    assert!(lines[1].ends_with(":10: artifacts.embedded.rootUser: environment variable MLK_TEST_UNSET_MINIO is not set (fromEnv)"));
-    assert!(lines[2].contains(":11: artifacts.embedded.rootPassword: "));
+    assert!(lines[1].ends_with(":11: artifacts.embedded.rootUser: environment variable MLK_TEST_UNSET_MINIO is not set (fromEnv)"));
+    assert!(lines[2].contains(":12: artifacts.embedded.rootPassword: "));
     assert!(lines[2].ends_with("no-such-password.txt: does not exist (fromFile)"));
     assert_eq!(lines[3], "3 problems; fix them all, then render again");
 }

@@ -408,7 +408,10 @@ fn ha_policies_allow_what_cloudnativepg_and_distributed_minio_need() {
     }
     let cluster = find(&docs, "Cluster", "mlflow-postgres");
     let store = &cluster["spec"]["backup"]["barmanObjectStore"];
-    assert_eq!(store["destinationPath"], "s3://mlflow/postgres-backups");
+    assert_eq!(
+        store["destinationPath"],
+        "s3://mlflow-backups/postgres-backups"
+    );
     assert_eq!(store["s3Credentials"]["accessKeyId"]["name"], "mlflow-s3");
     let nightly = find(&docs, "ScheduledBackup", "mlflow-postgres-nightly");
     assert_eq!(nightly["spec"]["cluster"]["name"], "mlflow-postgres");
@@ -489,7 +492,7 @@ fn gc_runs_once_at_a_time_with_the_servers_access() {
     );
     assert!(argv.contains(&"--tracking-uri"), "{argv:?}");
     assert_eq!(pod["initContainers"][0]["name"], "credential-files");
-    // Its NetworkPolicy lets it reach the database, MinIO and the server.
+    // Its NetworkPolicy lets it reach the database, the store and the server.
     let policy = find(&docs, "NetworkPolicy", "mlflow-gc");
     let ports: Vec<u64> = policy["spec"]["egress"]
         .as_sequence()
@@ -503,7 +506,7 @@ fn gc_runs_once_at_a_time_with_the_servers_access() {
                 .map(|p| p["port"].as_u64().unwrap())
         })
         .collect();
-    for port in [5000, 5432, 9000] {
+    for port in [5000, 5432, 8333] {
         assert!(ports.contains(&port), "{ports:?}");
     }
 }

@@ -153,9 +153,9 @@ fn a_file_the_user_added_is_never_deleted() {
     );
     // A file mlk wrote, swapped for a symlink, is not mlk's any more.
     std::fs::remove_file(dir.join("notes.md")).unwrap();
-    std::fs::remove_file(dir.join("minio.yaml")).unwrap();
-    std::os::unix::fs::symlink("/etc/hostname", dir.join("minio.yaml")).unwrap();
-    fails_and_keeps(&dir, &[], "did not write: minio.yaml");
+    std::fs::remove_file(dir.join("seaweedfs.yaml")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", dir.join("seaweedfs.yaml")).unwrap();
+    fails_and_keeps(&dir, &[], "did not write: seaweedfs.yaml");
 }
 
 #[test]

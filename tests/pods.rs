@@ -93,7 +93,7 @@ fn check(pod: &Pod) -> Vec<String> {
         "ml-platform"
     };
     want(priority, pod.priority == priority, &pod.priority);
-    let minio = id.contains("minio") || id.contains("bucket");
+    let minio = id.contains("seaweedfs") || id.contains("minio") || id.contains("bucket");
     let toleration = if minio { "storage" } else { "dedicated" };
     want(
         toleration,

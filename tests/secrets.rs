@@ -269,7 +269,16 @@ fn checksums(docs: &[Value]) -> std::collections::BTreeMap<String, String> {
 /// a pod reads does, and rolls exactly the pods that read it.
 #[test]
 fn a_changed_secret_rolls_only_the_pods_that_read_it() {
-    let render = |set: &str| mlk(&["render", "--set", set]).key().run().ok().docs();
+    // MinIO: the one engine whose keys a spec sets (SeaweedFS derives each
+    // consumer's).
+    let minio = "artifacts.embedded.engine=minio";
+    let render = |set: &str| {
+        mlk(&["render", "--set", minio, "--set", set])
+            .key()
+            .run()
+            .ok()
+            .docs()
+    };
     let base = checksums(&render("database.embedded.password.value=first-password-1"));
     assert_eq!(
         base.keys().collect::<Vec<_>>(),
@@ -292,6 +301,8 @@ fn a_changed_secret_rolls_only_the_pods_that_read_it() {
     let s3 = checksums(
         &mlk(&[
             "render",
+            "--set",
+            minio,
             "--set",
             "database.embedded.password.value=first-password-1",
             "--set",

@@ -165,7 +165,7 @@ fn every_profile_renders_clean_against_upstream_crds() {
             "--profile",
             "ha",
             "--set",
-            "database.cloudnativepg.backup={}",
+            "database.cloudnativepg.backup={bucket: corp-mlflow-backups}",
         ],
         &["-f", "specs/fit-cluster.yaml", "--profile", "prod"],
         &[

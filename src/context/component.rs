@@ -16,10 +16,13 @@ pub enum Component {
     Model,
     /// An InferenceService's predictor pods.
     Predictor,
-    /// The embedded MinIO.
-    Artifacts,
-    /// The Job that creates the bucket.
-    BucketJob,
+    /// A part of a store's own, which its provider names: the program, its
+    /// role, and its objects' suffix.
+    Part {
+        app: &'static str,
+        role: &'static str,
+        suffix: &'static str,
+    },
     /// PostgreSQL, embedded or run by CloudNativePG.
     Database,
     /// The embedded PostgreSQL's backup CronJob.
@@ -35,7 +38,7 @@ impl Component {
             | Component::Serving
             | Component::Model
             | Component::Predictor => "mlflow",
-            Component::Artifacts | Component::BucketJob => "minio",
+            Component::Part { app, .. } => app,
             Component::Database | Component::Backup => "postgresql",
         }
     }
@@ -48,8 +51,7 @@ impl Component {
             Component::Serving => "serving",
             Component::Model => "model",
             Component::Predictor => "predictor",
-            Component::Artifacts => "artifacts",
-            Component::BucketJob => "bucket-job",
+            Component::Part { role, .. } => role,
             Component::Database => "database",
             Component::Backup => "backup",
         }
@@ -61,8 +63,7 @@ impl Component {
             Component::Tracking => "tracking",
             Component::Gc => "gc",
             Component::Serving | Component::Model | Component::Predictor => "predictor",
-            Component::Artifacts => "minio",
-            Component::BucketJob => "bucket-job",
+            Component::Part { suffix, .. } => suffix,
             Component::Database => "postgres",
             Component::Backup => "postgres-backup",
         }

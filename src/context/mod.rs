@@ -31,7 +31,7 @@ pub use database::{ClusterContext, PostgresContext};
 pub use ingress::IngressContext;
 pub use monitoring::ServiceMonitorContext;
 pub use naming::{Labels, Naming};
-pub use objectstore::MinioContext;
+pub use objectstore::{MinioContext, SeaweedfsContext};
 pub use serving::ServingContext;
 pub use subtree::Slot;
 pub use tracking::TrackingContext;
@@ -48,6 +48,7 @@ pub struct Context {
     pub postgres: Option<PostgresContext>,
     pub cloudnativepg: Option<ClusterContext>,
     pub minio: Option<MinioContext>,
+    pub seaweedfs: Option<SeaweedfsContext>,
     pub tracking: TrackingContext,
     pub ingress: Option<IngressContext>,
     pub http_route: Option<gateway::HttpRouteContext>,
@@ -62,7 +63,7 @@ pub struct Context {
 
 pub fn build(p: &Platform) -> Context {
     let n = Naming::new(&p.metadata, &p.pods);
-    let store = objectstore::provider(&n, &p.artifacts);
+    let store = objectstore::provider(&n, &p.artifacts, &p.tracking.image.to_string());
     let db = database::provider(&n, &p.database, store.as_ref());
     let tracking_s3 = store.access(objectstore::Consumer::Tracking);
     let backup = db.dump().map(|dump| {
@@ -112,6 +113,7 @@ pub fn build(p: &Platform) -> Context {
         })
         .unwrap_or_default();
     let mut databases = db.objects();
+    let stores = store.objects();
     if let Some(pg) = &mut databases.postgres {
         pg.backup = backup;
     }
@@ -124,7 +126,8 @@ pub fn build(p: &Platform) -> Context {
             .then(|| namespace_labels(&n, p.serving.as_ref())),
         postgres: databases.postgres,
         cloudnativepg: databases.cloudnativepg,
-        minio: store.objects().minio,
+        minio: stores.minio,
+        seaweedfs: stores.seaweedfs,
         tracking,
         ingress,
         http_route,

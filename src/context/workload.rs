@@ -116,3 +116,136 @@ pub fn s3_env(s3: &S3Access) -> Vec<EnvEntry> {
     }
     env
 }
+
+/// The pieces of a pod that every workload builds alike, as the API's own
+/// types: a container held to the restricted level with a read-only root,
+/// the writable /tmp beside it (a volume and its mount made together), a
+/// pod template from the pod-wide settings, and a data volume claim.
+pub mod build {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::api::core::v1::{
+        Container, EmptyDirVolumeSource, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
+        PodTemplateSpec, ResourceRequirements, Volume, VolumeMount, VolumeResourceRequirements,
+    };
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    use super::super::naming::Labels;
+    use super::super::pod::PodTemplate;
+    use super::super::security;
+    use crate::spec::{ResourceList, Resources, Storage};
+
+    pub const TMP: &str = "/tmp";
+
+    /// A volume and where containers mount it, made together so that
+    /// neither is ever missing its other half.
+    pub struct Mounted {
+        pub volume: Volume,
+        pub mount: VolumeMount,
+    }
+
+    /// The emptyDir a read-only root's programs write to.
+    pub fn tmp() -> Mounted {
+        Mounted {
+            volume: Volume {
+                name: "tmp".into(),
+                empty_dir: Some(EmptyDirVolumeSource::default()),
+                ..Volume::default()
+            },
+            mount: VolumeMount {
+                name: "tmp".into(),
+                mount_path: TMP.into(),
+                ..VolumeMount::default()
+            },
+        }
+    }
+
+    fn list(l: &ResourceList) -> Option<BTreeMap<String, Quantity>> {
+        let mut out = BTreeMap::new();
+        if let Some(cpu) = &l.cpu {
+            out.insert("cpu".to_owned(), Quantity(cpu.to_string()));
+        }
+        if let Some(memory) = &l.memory {
+            out.insert("memory".to_owned(), Quantity(memory.to_string()));
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    pub fn requirements(r: &Resources) -> ResourceRequirements {
+        ResourceRequirements {
+            requests: list(&r.requests),
+            limits: list(&r.limits),
+            ..ResourceRequirements::default()
+        }
+    }
+
+    /// A container held to the restricted level, with a read-only root and
+    /// /tmp writable; the caller adds its command, ports and probes.
+    pub fn container(name: &str, image: &str, resources: &Resources) -> Container {
+        Container {
+            name: name.into(),
+            image: Some(image.into()),
+            resources: Some(requirements(resources)),
+            security_context: Some(security::container()),
+            volume_mounts: Some(vec![tmp().mount]),
+            ..Container::default()
+        }
+    }
+
+    /// A pod template with the pod-wide settings every workload shares,
+    /// and /tmp for its containers.
+    pub fn pod(
+        t: &PodTemplate,
+        containers: Vec<Container>,
+        volumes: Vec<Volume>,
+    ) -> PodTemplateSpec {
+        let s = &t.scheduling;
+        let mut all = vec![tmp().volume];
+        all.extend(volumes);
+        PodTemplateSpec {
+            metadata: Some(ObjectMeta {
+                labels: Some(t.labels.clone()),
+                annotations: (!t.annotations.is_empty()).then(|| t.annotations.clone()),
+                ..ObjectMeta::default()
+            }),
+            spec: Some(PodSpec {
+                service_account_name: t.service_account.clone(),
+                automount_service_account_token: Some(false),
+                security_context: Some(t.security.clone()),
+                affinity: s.affinity.clone(),
+                image_pull_secrets: s.image_pull_secrets.clone(),
+                node_selector: s.node_selector.clone(),
+                priority_class_name: s.priority_class_name.clone(),
+                tolerations: s.tolerations.clone(),
+                containers,
+                volumes: Some(all),
+                ..PodSpec::default()
+            }),
+        }
+    }
+
+    /// A StatefulSet's volume claim `data`.
+    pub fn claim(selector: &Labels, storage: &Storage) -> PersistentVolumeClaim {
+        PersistentVolumeClaim {
+            metadata: ObjectMeta {
+                name: Some("data".into()),
+                labels: Some(selector.clone()),
+                ..ObjectMeta::default()
+            },
+            spec: Some(PersistentVolumeClaimSpec {
+                access_modes: Some(vec!["ReadWriteOnce".into()]),
+                storage_class_name: storage.class_name.as_ref().map(|c| c.to_string()),
+                resources: Some(VolumeResourceRequirements {
+                    requests: Some(BTreeMap::from([(
+                        "storage".to_owned(),
+                        Quantity(storage.size.to_string()),
+                    )])),
+                    ..VolumeResourceRequirements::default()
+                }),
+                ..PersistentVolumeClaimSpec::default()
+            }),
+            status: None,
+        }
+    }
+}

@@ -75,8 +75,34 @@ fn changed(old: &Value, new: &Value, stream: &[Value]) -> Vec<Unsafe> {
         "Service" => service(old, new),
         "PersistentVolumeClaim" => claim(old, new),
         "Secret" => kept_credentials(old, new, stream),
+        "Cluster" => barman_moves(old, new).into_iter().collect(),
         _ => Vec::new(),
     }
+}
+
+/// A CloudNativePG Cluster that archives somewhere else from now on: the
+/// backups taken so far stay where they are, and the new place holds no
+/// base backup to restore from until one is taken.
+fn barman_moves(old: &Value, new: &Value) -> Option<Unsafe> {
+    let path = ["spec", "backup", "barmanObjectStore", "destinationPath"];
+    let (from, to) = (s(old, &path)?, s(new, &path)?);
+    if from == to {
+        return None;
+    }
+    let (ns, name) = ns_name(new);
+    Some(Unsafe {
+        reason: format!(
+            "Cluster {name} archives to {to} instead of {from}: the backups so far stay at {from}, \
+             and nothing can be restored from {to} until a base backup is taken there"
+        ),
+        steps: vec![
+            "apply".into(),
+            format!(
+                "kubectl cnpg backup -n {ns} {name}   # or a Backup object: the first base backup in the new place"
+            ),
+            format!("keep {from} until that backup completes"),
+        ],
+    })
 }
 
 fn stateful_set(old: &Value, new: &Value) -> Vec<Unsafe> {
@@ -236,6 +262,14 @@ fn removed(old: &Value) -> Option<Unsafe> {
         _ => "its volumes",
     };
     let steps = match kind {
+        "StatefulSet" if store == "the artifact store" => vec![
+            format!(
+                "copy its buckets into the new store first (see \"Moving from MinIO to SeaweedFS\" in the README)"
+            ),
+            format!(
+                "kubectl -n {ns} delete statefulset {name} --cascade=orphan   # keeps pods and volumes while you move the data"
+            ),
+        ],
         "StatefulSet" => vec![
             format!(
                 "back up {store} first (for PostgreSQL: kubectl -n {ns} exec {name}-0 -- pg_dump -Fc ... > mlflow.dump)"

@@ -1,6 +1,7 @@
 //! Stage 3: checks what only the merged spec can show (required fields,
 //! choices that conflict) and resolves every secret.
 
+mod artifacts;
 mod gateway;
 mod ingress;
 mod secrets;
@@ -71,12 +72,35 @@ pub struct ExternalDatabase {
 
 #[derive(Debug, Clone)]
 pub enum ArtifactsPlan {
-    Embedded {
-        spec: Box<EmbeddedArtifacts>,
-        root_user: SecretValue,
-        root_password: SecretValue,
-    },
+    Embedded(EmbeddedStore),
     External(ExternalS3),
+}
+
+/// The store the platform runs, and how its consumers log in.
+#[derive(Debug, Clone)]
+pub struct EmbeddedStore {
+    pub spec: Box<EmbeddedArtifacts>,
+    pub credentials: StoreCredentials,
+    /// The bucket of the database's backups, when there are any.
+    pub backups: Option<BucketName>,
+}
+
+#[derive(Debug, Clone)]
+pub enum StoreCredentials {
+    /// MinIO's root user, which every consumer shares.
+    Root {
+        user: SecretValue,
+        password: SecretValue,
+    },
+    /// An identity of its own for each consumer (`artifacts::IDENTITIES`).
+    Identities(Vec<Identity>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub name: &'static str,
+    pub access_key: SecretValue,
+    pub secret_key: SecretValue,
 }
 
 /// An S3 bucket the platform does not run.
@@ -84,6 +108,9 @@ pub enum ArtifactsPlan {
 pub struct ExternalS3 {
     pub endpoint: Option<Endpoint>,
     pub bucket: BucketName,
+    /// The bucket of the database's backups, when there are any: it must
+    /// exist, as the artifacts' must.
+    pub backups: Option<BucketName>,
     pub region: String,
     /// Static keys; none for a role or the node's credentials.
     pub keys: Option<S3Keys>,
@@ -104,24 +131,30 @@ impl ArtifactsPlan {
     /// The bucket artifacts go to.
     pub fn bucket(&self) -> &str {
         match self {
-            ArtifactsPlan::Embedded { spec, .. } => spec.bucket.as_str(),
+            ArtifactsPlan::Embedded(e) => e.spec.bucket.as_str(),
             ArtifactsPlan::External(e) => e.bucket.as_str(),
         }
     }
 
     pub fn keys(&self) -> StoreKeys<'_> {
-        let own = |id: &SecretValue, secret: &SecretValue| match id.is_own() && secret.is_own() {
+        let own = |values: &[&SecretValue]| match values.iter().all(|v| v.is_own()) {
             true => StoreKeys::Own,
             false => StoreKeys::Existing,
         };
         match self {
-            ArtifactsPlan::Embedded {
-                root_user,
-                root_password,
+            ArtifactsPlan::Embedded(EmbeddedStore {
+                credentials: StoreCredentials::Root { user, password },
                 ..
-            } => own(root_user, root_password),
+            }) => own(&[user, password]),
+            ArtifactsPlan::Embedded(EmbeddedStore {
+                credentials: StoreCredentials::Identities(ids),
+                ..
+            }) => own(&ids
+                .iter()
+                .flat_map(|i| [&i.access_key, &i.secret_key])
+                .collect::<Vec<_>>()),
             ArtifactsPlan::External(ExternalS3 { keys: Some(k), .. }) => {
-                own(&k.access_key_id, &k.secret_access_key)
+                own(&[&k.access_key_id, &k.secret_access_key])
             }
             ArtifactsPlan::External(ExternalS3 {
                 keys: None,
@@ -159,8 +192,16 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     spec.rehome_default_images();
     let mut r = Resolver::new(env, spec.secrets.mode);
     let mut found: Vec<Located> = secrets::key_problem(env).into_iter().collect();
+    let backups = artifacts::backups(&spec.database);
+    let consumers = artifacts::Consumers {
+        gc: spec.tracking.gc.is_some(),
+        predictors: !spec.serving.models.is_empty(),
+    };
     let database = Problems::keep(&mut found, database(spec.database, &mut r));
-    let artifacts = Problems::keep(&mut found, artifacts(spec.artifacts, &mut r));
+    let artifacts = Problems::keep(
+        &mut found,
+        artifacts::resolve(&spec.artifacts, backups, &consumers, &spec.metadata, &mut r),
+    );
     let ingress = Problems::keep(&mut found, ingress::resolve(&spec.ingress, &mut r));
     let gateway = Problems::keep(&mut found, gateway::resolve(&spec.gateway));
     Problems::keep(&mut found, tracking_checks(&spec.tracking));
@@ -301,52 +342,6 @@ fn root_cert(
         ));
     }
     Ok(source)
-}
-
-fn artifacts(a: crate::spec::Artifacts, r: &mut Resolver) -> Result<ArtifactsPlan, Located> {
-    let Some(ext) = a.external else {
-        let spec = a.embedded.unwrap_or_default();
-        let root_user = r.resolve("artifacts.embedded.rootUser", &spec.root_user);
-        let root_password = r.resolve("artifacts.embedded.rootPassword", &spec.root_password);
-        return Ok(ArtifactsPlan::Embedded {
-            spec: Box::new(spec),
-            root_user,
-            root_password,
-        });
-    };
-    let keys = match (ext.access_key_id, ext.secret_access_key, &ext.identity) {
-        (None, None, _) => None,
-        (_, _, Some(_)) => {
-            return Err(Located::new(
-                "spec",
-                Some("artifacts.external.identity"),
-                "takes the place of accessKeyId and secretAccessKey: remove the keys, or the \
-                 identity",
-            ));
-        }
-        (id, secret, None) => Some(S3Keys {
-            access_key_id: external_secret(r, "artifacts.external.accessKeyId", id)?,
-            secret_access_key: external_secret(r, "artifacts.external.secretAccessKey", secret)?,
-        }),
-    };
-    if keys.is_none() && ext.identity.is_none() {
-        r.warnings.push(
-            "artifacts.external has no keys and no identity: the pods use the credentials their \
-             node or EKS Pod Identity gives them"
-                .into(),
-        );
-    }
-    Ok(ArtifactsPlan::External(ExternalS3 {
-        bucket: required(
-            ext.bucket,
-            "artifacts.external.bucket",
-            "when artifacts.external is set",
-        )?,
-        endpoint: ext.endpoint,
-        region: ext.region,
-        keys,
-        role_arn: ext.identity.map(|i| i.aws_role_arn),
-    }))
 }
 
 /// Flags and variables of the server that a spec field sets: a second

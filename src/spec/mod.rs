@@ -23,7 +23,7 @@ mod tracking;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, RoleArn};
+pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, Engine, RoleArn};
 pub use database::{
     CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, KeyOf, PgIdent, RootCert, SslMode,
 };
@@ -35,7 +35,7 @@ pub use monitoring::Monitoring;
 pub use network_policy::{NamespaceLabels, NetworkPolicy, by_name};
 pub use patches::Patch;
 pub use pods::Pods;
-pub use resources::{Resources, Storage};
+pub use resources::{ResourceList, Resources, Storage};
 pub use secret_source::{RemoteRef, SecretRef, SecretSource};
 pub use secrets::{Secrets, SecretsMode, StoreRef};
 pub use service_account::ServiceAccount;

@@ -11,6 +11,11 @@ mc="mc --config-dir $MC_CONFIG_DIR"
 printf '%s\n%s\n' "$user" "$password" | $mc alias set platform "$S3_ENDPOINT"
 $mc mb --ignore-existing "platform/$BUCKET"
 $mc anonymous set none "platform/$BUCKET"
+# The database's dumps, in a bucket of their own.
+if [ -n "${BACKUP_BUCKET:-}" ]; then
+    $mc mb --ignore-existing "platform/$BACKUP_BUCKET"
+    $mc anonymous set none "platform/$BACKUP_BUCKET"
+fi
 # With versioning: a replaced or deleted artifact stays as a noncurrent
 # version until the lifecycle rule expires it.
 if [ -n "${VERSIONING_LIFECYCLE:-}" ]; then

@@ -121,9 +121,9 @@ impl Mlk {
 pub const OUTPUT_DIR_FILES: [&str; 7] = [
     ".mlk-written",
     "kustomization.yaml",
-    "minio.yaml",
     "namespace.yaml",
     "postgres.yaml",
+    "seaweedfs.yaml",
     "secrets.yaml",
     "tracking.yaml",
 ];

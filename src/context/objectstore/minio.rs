@@ -17,10 +17,20 @@ use super::super::pod::PodTemplate;
 use super::super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
 use super::super::security;
 use super::{Barman, Consumer, Kserve, Network, ObjectStore, Objects};
-use crate::resolve::SecretValue;
-use crate::spec::{EmbeddedArtifacts, Resources, SecretRef, Storage};
+use crate::resolve::{EmbeddedStore, SecretValue};
+use crate::spec::{Resources, SecretRef, Storage};
 
 const PORT: u16 = 9000;
+const SERVER: Component = Component::Part {
+    app: "minio",
+    role: "artifacts",
+    suffix: "minio",
+};
+const BUCKET_JOB: Component = Component::Part {
+    app: "minio",
+    role: "bucket-job",
+    suffix: "bucket-job",
+};
 const CONSOLE_PORT: u16 = 9001;
 const CREATE_BUCKET: &str = include_str!("../../../templates/scripts/create-bucket.sh");
 
@@ -81,17 +91,20 @@ struct MinioAccess {
 pub struct Minio {
     ctx: MinioContext,
     access: S3Access,
+    /// The same root keys, on the backups' bucket.
+    backup: S3Access,
     distributed: bool,
 }
 
 impl Minio {
     pub fn new(
         n: &Naming,
-        spec: &EmbeddedArtifacts,
+        store: &EmbeddedStore,
         user: &SecretValue,
         password: &SecretValue,
     ) -> Minio {
-        let (ctx, access) = build(n, spec, user, password);
+        let spec = &store.spec;
+        let (ctx, access) = build(n, store, user, password);
         let access = S3Access {
             endpoint: Some(access.endpoint),
             bucket: spec.bucket.to_string(),
@@ -107,6 +120,7 @@ impl Minio {
         };
         Minio {
             ctx,
+            backup: super::on_bucket(&access, store.backups.as_ref()),
             access,
             distributed: spec.replicas.distributed(),
         }
@@ -114,8 +128,11 @@ impl Minio {
 }
 
 impl ObjectStore for Minio {
-    fn access(&self, _: Consumer) -> &S3Access {
-        &self.access
+    fn access(&self, who: Consumer) -> &S3Access {
+        match who {
+            Consumer::Backup => &self.backup,
+            _ => &self.access,
+        }
     }
 
     fn secrets(&self) -> Vec<SecretObject> {
@@ -139,8 +156,8 @@ impl ObjectStore for Minio {
                 pods: n.selector(c),
             })
         };
-        let minio = group("minio", Component::Artifacts);
-        let job = group("bucket", Component::BucketJob);
+        let minio = group("minio", SERVER);
+        let job = group("bucket", BUCKET_JOB);
         let mut paths = vec![Path::new(&job, &minio, &[PORT])];
         if self.distributed {
             paths.push(Path::new(&minio, &minio, &[PORT]));
@@ -163,17 +180,19 @@ impl ObjectStore for Minio {
     fn objects(self: Box<Self>) -> Objects {
         Objects {
             minio: Some(self.ctx),
+            seaweedfs: None,
         }
     }
 }
 
 fn build(
     n: &Naming,
-    spec: &EmbeddedArtifacts,
+    store: &EmbeddedStore,
     user: &SecretValue,
     password: &SecretValue,
 ) -> (MinioContext, MinioAccess) {
-    let name = n.name(Component::Artifacts);
+    let spec = &store.spec;
+    let name = n.name(SERVER);
     let mut secret = SecretBinder::new(n.object("s3"));
     let access_key = secret.bind("access-key-id", user);
     let secret_key = secret.bind("secret-access-key", password);
@@ -193,9 +212,9 @@ fn build(
     ];
     let secret_files = files.finish();
     let endpoint = format!("http://{}", authority(n));
-    let bucket_job = bucket_job(n, spec, &credentials, &secret_files, &endpoint);
+    let bucket_job = bucket_job(n, store, &credentials, &secret_files, &endpoint);
     let headless = n.object("minio-hl");
-    let selector = n.selector(Component::Artifacts);
+    let selector = n.selector(SERVER);
     let distributed = spec.replicas.distributed();
     let args = server_args(n, &name, &headless, spec.replicas.0);
     // The root filesystem is read-only; MinIO keeps its certs folder
@@ -206,7 +225,7 @@ fn build(
         args,
         replicas: spec.replicas.0,
         headless: distributed.then_some(headless),
-        labels: n.labels(Component::Artifacts),
+        labels: n.labels(SERVER),
         topology_spread: if distributed {
             availability::spread(&selector)
         } else {
@@ -215,7 +234,7 @@ fn build(
         disruption_budget: distributed.then(|| availability::disruption_budget(&selector)),
         selector,
         secret: secret.finish(),
-        image: spec.image.to_string(),
+        image: spec.server_image().to_string(),
         port: PORT,
         console_port: CONSOLE_PORT,
         env,
@@ -224,7 +243,7 @@ fn build(
         storage: spec.storage.clone(),
         bucket_job,
         pod: n.pods(&spec.pods).template(
-            &n.labels(Component::Artifacts),
+            &n.labels(SERVER),
             &std::collections::BTreeMap::new(),
             None,
             security::pod(security::MINIO_UID),
@@ -257,42 +276,46 @@ fn server_args(n: &Naming, name: &str, headless: &str, replicas: u32) -> Vec<Str
 
 /// `host:port` of the built-in MinIO's Service.
 fn authority(n: &Naming) -> String {
-    format!("{}:{PORT}", n.fqdn(&n.name(Component::Artifacts)))
+    format!("{}:{PORT}", n.fqdn(&n.name(SERVER)))
 }
 
 fn bucket_job(
     n: &Naming,
-    spec: &EmbeddedArtifacts,
+    store: &EmbeddedStore,
     creds: &[EnvEntry],
     secret_files: &Option<SecretMount>,
     endpoint: &str,
 ) -> BucketJob {
+    let spec = &store.spec;
     let mut env = creds.to_vec();
     env.push(EnvEntry::plain("S3_ENDPOINT", endpoint));
     env.push(EnvEntry::plain("BUCKET", spec.bucket.as_str()));
+    if let Some(backups) = &store.backups {
+        env.push(EnvEntry::plain("BACKUP_BUCKET", backups.as_str()));
+    }
     // The root filesystem is read-only: mc keeps its aliases in /tmp.
     env.push(EnvEntry::plain("MC_CONFIG_DIR", "/tmp/mc"));
     if let Some(v) = &spec.versioning {
         env.push(EnvEntry::plain(
             "VERSIONING_LIFECYCLE",
-            lifecycle(v.noncurrent_days),
+            super::lifecycle(v.noncurrent_days),
         ));
     }
     let annotated = !spec.service_account.annotations.is_empty();
     let account = annotated.then(|| {
         let annotations = spec.service_account.annotations_over(&n.annotations());
-        (n.name(Component::BucketJob), annotations)
+        (n.name(BUCKET_JOB), annotations)
     });
     let mut job = BucketJob {
         name: String::new(),
-        labels: n.labels(Component::BucketJob),
-        image: spec.mc_image.to_string(),
+        labels: n.labels(BUCKET_JOB),
+        image: spec.client_image().to_string(),
         env,
         secret_files: secret_files.clone(),
         script: CREATE_BUCKET.to_owned(),
         resources: Resources::new("10m", "32Mi", Some("100m"), "128Mi"),
         pod: n.pods(&spec.pods).template(
-            &n.labels(Component::BucketJob),
+            &n.labels(BUCKET_JOB),
             &std::collections::BTreeMap::new(),
             account.as_ref().map(|(name, _)| name.clone()),
             security::pod(security::MINIO_UID),
@@ -306,19 +329,4 @@ fn bucket_job(
         .collect();
     job.name = n.object(&format!("bucket-{hash}"));
     job
-}
-
-/// The bucket's lifecycle as `mc ilm rule import` takes it (and S3's API
-/// names it): noncurrent versions expire after `days`. Importing replaces
-/// the whole configuration, so a re-run never adds a second rule.
-fn lifecycle(days: u32) -> String {
-    serde_json::json!({
-        "Rules": [{
-            "ID": "mlk-noncurrent-versions",
-            "Status": "Enabled",
-            "Filter": {"Prefix": ""},
-            "NoncurrentVersionExpiration": {"NoncurrentDays": days},
-        }]
-    })
-    .to_string()
 }

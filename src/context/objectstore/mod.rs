@@ -7,16 +7,18 @@
 
 mod minio;
 mod s3;
+mod seaweedfs;
 
 use std::collections::BTreeMap;
 
 pub use minio::MinioContext;
+pub use seaweedfs::SeaweedfsContext;
 
 use super::access::{S3Access, S3KeyRefs};
 use super::naming::Naming;
 use super::network_policy::{Group, Path, Peer};
 use super::secret::{SecretBinder, SecretObject};
-use crate::resolve::ArtifactsPlan;
+use crate::resolve::{ArtifactsPlan, StoreCredentials};
 use crate::spec::SecretRef;
 
 /// Who reaches the artifact store: each with only the access it needs,
@@ -42,6 +44,7 @@ pub struct Network {
 #[derive(Default)]
 pub struct Objects {
     pub minio: Option<MinioContext>,
+    pub seaweedfs: Option<SeaweedfsContext>,
 }
 
 /// KServe's storage initializer: the annotations it reads the store's
@@ -104,16 +107,29 @@ pub trait ObjectStore {
     fn objects(self: Box<Self>) -> Objects;
 }
 
-/// The provider of the store the plan names.
-pub fn provider(n: &Naming, plan: &ArtifactsPlan) -> Box<dyn ObjectStore> {
+/// The provider of the store the plan names. `tools` is the image of the
+/// platform's own Python clients (the tracking server's).
+pub fn provider(n: &Naming, plan: &ArtifactsPlan, tools: &str) -> Box<dyn ObjectStore> {
     match plan {
-        ArtifactsPlan::Embedded {
-            spec,
-            root_user,
-            root_password,
-        } => Box::new(minio::Minio::new(n, spec, root_user, root_password)),
+        ArtifactsPlan::Embedded(store) => match &store.credentials {
+            StoreCredentials::Root { user, password } => {
+                Box::new(minio::Minio::new(n, store, user, password))
+            }
+            StoreCredentials::Identities(ids) => {
+                Box::new(seaweedfs::Seaweedfs::new(n, store, ids, tools))
+            }
+        },
         ArtifactsPlan::External(plan) => Box::new(s3::S3::new(n, plan)),
     }
+}
+
+/// `access`, on another bucket (the backups'), or as it is.
+fn on_bucket(access: &S3Access, bucket: Option<&crate::types::BucketName>) -> S3Access {
+    let mut out = access.clone();
+    if let Some(b) = bucket {
+        out.bucket = b.to_string();
+    }
+    out
 }
 
 /// What KServe reads for any store that speaks S3: the endpoint, TLS and
@@ -182,4 +198,19 @@ fn s3_barman(s3: &S3Access, path: &str) -> Barman {
         },
         endpoint_url: s3.endpoint.clone(),
     }
+}
+
+/// A versioned bucket's lifecycle, as S3's API names it (and `mc ilm rule
+/// import` takes it): noncurrent versions expire after `days`. Importing replaces
+/// the whole configuration, so a re-run never adds a second rule.
+pub fn lifecycle(days: u32) -> String {
+    serde_json::json!({
+        "Rules": [{
+            "ID": "mlk-noncurrent-versions",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": days},
+        }]
+    })
+    .to_string()
 }

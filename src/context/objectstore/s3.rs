@@ -12,6 +12,8 @@ use crate::spec::Endpoint;
 
 pub struct S3 {
     access: S3Access,
+    /// The same access, on the backups' bucket.
+    backup: S3Access,
     secret: Option<SecretObject>,
     port: u16,
 }
@@ -24,6 +26,7 @@ impl S3 {
             region,
             keys,
             role_arn,
+            backups,
         } = plan;
         let mut secret = SecretBinder::new(n.object("s3"));
         let key_refs = keys.as_ref().map(|k| S3KeyRefs {
@@ -37,17 +40,19 @@ impl S3 {
         let sdk_endpoint = endpoint
             .as_ref()
             .filter(|e| key_refs.is_some() || !e.is_aws());
+        let access = S3Access {
+            endpoint: sdk_endpoint.map(|e| e.to_string()),
+            bucket: bucket.to_string(),
+            region: region.clone(),
+            keys: key_refs,
+            role_arn: role_arn.as_ref().map(|r| r.to_string()),
+            authority: endpoint.as_ref().map(|e| e.authority().to_owned()),
+            https: endpoint.as_ref().is_none_or(|e| e.uses_https()),
+            key_values,
+        };
         S3 {
-            access: S3Access {
-                endpoint: sdk_endpoint.map(|e| e.to_string()),
-                bucket: bucket.to_string(),
-                region: region.clone(),
-                keys: key_refs,
-                role_arn: role_arn.as_ref().map(|r| r.to_string()),
-                authority: endpoint.as_ref().map(|e| e.authority().to_owned()),
-                https: endpoint.as_ref().is_none_or(|e| e.uses_https()),
-                key_values,
-            },
+            backup: super::on_bucket(&access, backups.as_ref()),
+            access,
             secret: secret.finish(),
             port: endpoint.as_ref().map_or(443, port),
         }
@@ -55,8 +60,11 @@ impl S3 {
 }
 
 impl ObjectStore for S3 {
-    fn access(&self, _: Consumer) -> &S3Access {
-        &self.access
+    fn access(&self, who: Consumer) -> &S3Access {
+        match who {
+            Consumer::Backup => &self.backup,
+            _ => &self.access,
+        }
     }
 
     fn secrets(&self) -> Vec<SecretObject> {

@@ -1,0 +1,256 @@
+//! SeaweedFS, the embedded artifact store by default: one process (master,
+//! volume server, filer and S3 gateway) on one volume (see `single`).
+//! Every consumer logs in as an identity of its own, with only the actions
+//! it needs (see `identities`); a setup Job alone holds admin, and creates
+//! the buckets.
+
+mod identities;
+mod setup;
+mod single;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    HTTPGetAction, KeyToPath, Probe, SecretVolumeSource, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::Serialize;
+
+use super::super::access::S3Access;
+use super::super::component::Component;
+use super::super::naming::{Labels, Naming};
+use super::super::network_policy::{Group, Path, Peer};
+use super::super::secret::SecretObject;
+use super::super::subtree::Subtree;
+use super::super::workload::build::Mounted;
+use super::{Barman, Consumer, Kserve, Network, ObjectStore, Objects};
+use crate::resolve::{EmbeddedStore, Identity};
+
+/// The S3 API, the one port clients use.
+pub const S3_PORT: u16 = 8333;
+const MASTER_PORT: u16 = 9333;
+const VOLUME_PORT: u16 = 8080;
+const FILER_PORT: u16 = 8888;
+/// SeaweedFS's image runs as root unless told; any user works, its
+/// writes go to its volume and /tmp.
+const UID: i64 = 1000;
+/// Where the identities file is mounted.
+const CONFIG_DIR: &str = "/etc/seaweedfs";
+
+const fn part(role: &'static str, suffix: &'static str) -> Component {
+    Component::Part {
+        app: "seaweedfs",
+        role,
+        suffix,
+    }
+}
+
+/// What clients connect to: the one server, or the S3 gateways.
+const SERVER: Component = part("artifacts", "seaweedfs");
+const SETUP: Component = part("bucket-setup", "bucket-setup");
+
+/// The objects the template places, each built whole here.
+#[derive(Debug, Serialize)]
+pub struct SeaweedfsContext {
+    pub labels: Labels,
+    pub secrets: Vec<SecretObject>,
+    pub services: Vec<Object>,
+    pub workloads: Vec<Object>,
+    pub budgets: Vec<Object>,
+    pub setup: Object,
+    /// The setup Job's ServiceAccount, when the spec annotates it.
+    pub setup_account: Option<(String, BTreeMap<String, String>)>,
+}
+
+/// One object: its kind, name, labels and spec.
+#[derive(Debug, Serialize)]
+pub struct Object {
+    pub kind: &'static str,
+    pub api_version: &'static str,
+    pub name: String,
+    pub labels: Labels,
+    pub spec: Subtree,
+}
+
+pub struct Seaweedfs {
+    ctx: SeaweedfsContext,
+    access: BTreeMap<&'static str, S3Access>,
+    /// The pods clients connect to.
+    entry: Group,
+    /// Besides clients: the store's own pods and what reaches them.
+    groups: Vec<Group>,
+    paths: Vec<Path>,
+}
+
+impl Seaweedfs {
+    pub fn new(n: &Naming, store: &EmbeddedStore, ids: &[Identity], tools: &str) -> Self {
+        let spec = &store.spec;
+        let name = n.name(SERVER);
+        let artifacts = spec.bucket.as_str();
+        let backups = store.backups.as_ref().map(|b| b.as_str());
+        let ids = identities::build(n, &format!("{name}-identities"), ids, artifacts, backups);
+        let endpoint = format!("http://{}:{S3_PORT}", n.fqdn(&name));
+        let access = ids
+            .keys
+            .iter()
+            .map(|(who, (refs, values))| {
+                let bucket = match *who {
+                    "backup" => backups.unwrap_or(artifacts),
+                    _ => artifacts,
+                };
+                let access = S3Access {
+                    endpoint: Some(endpoint.clone()),
+                    bucket: bucket.to_owned(),
+                    region: "us-east-1".into(),
+                    keys: Some(refs.clone()),
+                    role_arn: None,
+                    authority: Some(format!("{}:{S3_PORT}", n.fqdn(&name))),
+                    https: false,
+                    key_values: Some(values.clone()),
+                };
+                (*who, access)
+            })
+            .collect::<BTreeMap<_, _>>();
+        let mut secrets = vec![ids.file.clone()];
+        secrets.extend(ids.secrets.iter().cloned());
+        let config = config_volume(&ids.file.name);
+        let servers = single::build(n, spec, &config);
+        let setup_access = &access["setup"];
+        let setup = setup::build(n, store, setup_access, tools);
+        let mut groups = servers.groups;
+        groups.push(setup.group.clone());
+        let mut paths = servers.paths;
+        paths.push(Path::new(
+            &Peer::Group(setup.group.clone()),
+            &Peer::Group(servers.entry.clone()),
+            &[S3_PORT],
+        ));
+        let ctx = SeaweedfsContext {
+            labels: n.labels(SERVER),
+            secrets,
+            services: servers.services,
+            workloads: servers.workloads,
+            budgets: servers.budgets,
+            setup: setup.job,
+            setup_account: setup.account,
+        };
+        Seaweedfs {
+            ctx,
+            access,
+            entry: servers.entry,
+            groups,
+            paths,
+        }
+    }
+}
+
+impl ObjectStore for Seaweedfs {
+    fn access(&self, who: Consumer) -> &S3Access {
+        let name = match who {
+            Consumer::Tracking => "tracking",
+            Consumer::Gc => "gc",
+            Consumer::Backup => "backup",
+            Consumer::Predictor => "predictor",
+        };
+        // Without backups the backup identity has no actions and no keys;
+        // nothing asks for it then.
+        self.access.get(name).unwrap_or(&self.access["tracking"])
+    }
+
+    /// The identities file and each identity's keys are the store's own.
+    fn secrets(&self) -> Vec<SecretObject> {
+        Vec::new()
+    }
+
+    fn kserve(&self, n: &Naming) -> Kserve {
+        super::s3_kserve(n, self.access(Consumer::Predictor))
+    }
+
+    fn barman(&self, path: &str) -> Barman {
+        super::s3_barman(self.access(Consumer::Backup), path)
+    }
+
+    fn network(&self, _: &Naming) -> Network {
+        Network {
+            peer: Peer::Group(self.entry.clone()),
+            port: S3_PORT,
+            groups: self.groups.clone(),
+            paths: self
+                .paths
+                .iter()
+                .map(|p| Path::new(&p.from, &p.to, &p.ports))
+                .collect(),
+        }
+    }
+
+    fn objects(self: Box<Self>) -> Objects {
+        Objects {
+            minio: None,
+            seaweedfs: Some(self.ctx),
+        }
+    }
+}
+
+/// What the servers render: their Services, workloads and budgets, the
+/// pods clients connect to, and the paths among its own pods.
+pub struct Servers {
+    pub services: Vec<Object>,
+    pub workloads: Vec<Object>,
+    pub budgets: Vec<Object>,
+    pub entry: Group,
+    pub groups: Vec<Group>,
+    pub paths: Vec<Path>,
+}
+
+/// The identities file, mounted read-only where `-s3.config` names it.
+fn config_volume(secret: &str) -> Mounted {
+    Mounted {
+        volume: Volume {
+            name: "config".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret.into()),
+                default_mode: Some(0o440),
+                items: Some(vec![KeyToPath {
+                    key: "s3.json".into(),
+                    path: "s3.json".into(),
+                    ..KeyToPath::default()
+                }]),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+        mount: VolumeMount {
+            name: "config".into(),
+            mount_path: CONFIG_DIR.into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        },
+    }
+}
+
+/// `-s3.config` for the file `config_volume` mounts.
+fn config_flag() -> String {
+    format!("-s3.config={CONFIG_DIR}/s3.json")
+}
+
+/// An HTTP probe on a named port.
+fn probe(path: &str, port: &str, period: i32, failures: i32) -> Probe {
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::String(port.into()),
+            ..HTTPGetAction::default()
+        }),
+        period_seconds: Some(period),
+        failure_threshold: Some(failures),
+        ..Probe::default()
+    }
+}
+
+/// `-logtostderr`: logs go to the container's log, not to files in /tmp
+/// that would grow without end.
+fn weed(args: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let mut all = vec!["-logtostderr".to_owned()];
+    all.extend(args);
+    (vec!["weed".to_owned()], all)
+}

@@ -1,0 +1,230 @@
+//! The artifact store as it will be rendered: which store, its bucket and
+//! the backups', and the credentials of each consumer, resolved.
+
+use super::secrets::Resolver;
+use super::{ArtifactsPlan, EmbeddedStore, ExternalS3, Identity, S3Keys, StoreCredentials};
+use super::{external_secret, required};
+use crate::located::Located;
+use crate::spec::{Artifacts, Database, EmbeddedArtifacts, Engine, Metadata, SecretSource};
+use crate::types::BucketName;
+
+/// The identities of an embedded store that gives each consumer its own:
+/// the bucket-setup step (admin), the tracking server, gc, the backups
+/// and the predictors.
+pub const IDENTITIES: [&str; 5] = ["setup", "tracking", "gc", "backup", "predictor"];
+
+fn err(path: &str, msg: impl Into<String>) -> Located {
+    Located::new("spec", Some(path), msg)
+}
+
+/// Where the spec names the backups' bucket, and the name it gives, when
+/// the platform backs the database up into the store.
+pub fn backups(db: &Database) -> Option<(String, Option<BucketName>)> {
+    let (path, given) = match (&db.external, &db.cloudnativepg, &db.embedded) {
+        (Some(_), ..) => return None,
+        (None, Some(c), _) => (
+            "database.cloudnativepg.backup.bucket",
+            &c.backup.as_ref()?.bucket,
+        ),
+        (None, None, e) => (
+            "database.embedded.backup.bucket",
+            &e.as_ref()?.backup.as_ref()?.bucket,
+        ),
+    };
+    Some((path.to_owned(), given.clone()))
+}
+
+fn default_backups(meta: &Metadata) -> Option<BucketName> {
+    BucketName::try_from(format!("{}-backups", meta.name)).ok()
+}
+
+/// Which consumers besides the tracking server the platform runs: only
+/// they get an identity.
+pub struct Consumers {
+    pub gc: bool,
+    pub predictors: bool,
+}
+
+pub fn resolve(
+    a: &Artifacts,
+    backups: Option<(String, Option<BucketName>)>,
+    consumers: &Consumers,
+    meta: &Metadata,
+    r: &mut Resolver,
+) -> Result<ArtifactsPlan, Located> {
+    let bucket = match &a.external {
+        Some(e) => e.bucket.as_ref().map(|b| b.as_str()),
+        None => Some(a.embedded.as_ref().map_or("mlflow", |e| e.bucket.as_str())),
+    };
+    let backups = match backups {
+        Some((path, Some(b))) if Some(b.as_str()) == bucket => {
+            return Err(err(
+                &path,
+                format!(
+                    "{b} is the artifacts' bucket: whoever reads artifacts through MLflow would \
+                     reach the database's dumps; name a bucket of their own"
+                ),
+            ));
+        }
+        // mlk creates no bucket in a store it does not run: the spec names
+        // one that exists.
+        Some((path, None)) if a.external.is_some() => {
+            return Err(err(
+                &path,
+                "is required with artifacts.external: name a bucket that exists, apart from the \
+                 artifacts' (whoever reads artifacts through MLflow would reach dumps kept there)",
+            ));
+        }
+        // In a store mlk runs, `NAME-backups`, which the setup Job creates.
+        Some((_, b)) => b.or_else(|| default_backups(meta)),
+        None => None,
+    };
+    match &a.external {
+        Some(_) => external(a, backups, r),
+        None => {
+            let spec = a.embedded.clone().unwrap_or_default();
+            let used = |name: &&str| match *name {
+                "gc" => consumers.gc,
+                "predictor" => consumers.predictors,
+                "backup" => backups.is_some(),
+                _ => true,
+            };
+            let names: Vec<&'static str> = IDENTITIES.into_iter().filter(used).collect();
+            embedded(spec, backups, &names, r)
+        }
+    }
+}
+
+fn embedded(
+    spec: EmbeddedArtifacts,
+    backups: Option<BucketName>,
+    identities: &[&'static str],
+    r: &mut Resolver,
+) -> Result<ArtifactsPlan, Located> {
+    let credentials = match spec.engine {
+        Engine::Minio => minio(&spec, r)?,
+        Engine::Seaweedfs => seaweedfs(&spec, identities, r)?,
+    };
+    Ok(ArtifactsPlan::Embedded(EmbeddedStore {
+        spec: Box::new(spec),
+        credentials,
+        backups,
+    }))
+}
+
+fn minio(spec: &EmbeddedArtifacts, r: &mut Resolver) -> Result<StoreCredentials, Located> {
+    let n = spec.replicas.0;
+    if n != 1 && n < 4 {
+        return Err(err(
+            "artifacts.embedded.replicas",
+            format!(
+                "replicas must be 1 (one server) or 4 to 16 (distributed: erasure coding needs at \
+                 least 4 drives), not {n}"
+            ),
+        ));
+    }
+    r.warnings.push(
+        "artifacts.embedded.engine: minio: MinIO's community edition is archived and its image \
+         receives no fixes; SeaweedFS (engine: seaweedfs, the default) replaces it: see \"Moving \
+         from MinIO to SeaweedFS\" in the README"
+            .into(),
+    );
+    let source = |s: &Option<SecretSource>| s.clone().unwrap_or(SecretSource::Generate);
+    Ok(StoreCredentials::Root {
+        user: r.resolve("artifacts.embedded.rootUser", &source(&spec.root_user)),
+        password: r.resolve(
+            "artifacts.embedded.rootPassword",
+            &source(&spec.root_password),
+        ),
+    })
+}
+
+fn seaweedfs(
+    spec: &EmbeddedArtifacts,
+    names: &[&'static str],
+    r: &mut Resolver,
+) -> Result<StoreCredentials, Located> {
+    let minio_only = [
+        ("rootUser", spec.root_user.is_some()),
+        ("rootPassword", spec.root_password.is_some()),
+        ("mcImage", spec.mc_image.is_some()),
+    ];
+    if let Some((field, _)) = minio_only.iter().find(|(_, set)| *set) {
+        return Err(err(
+            &format!("artifacts.embedded.{field}"),
+            "is MinIO's: SeaweedFS (engine: seaweedfs, the default) gives each consumer keys of \
+             its own; remove it, or set engine: minio to keep running MinIO",
+        ));
+    }
+    let n = spec.replicas.0;
+    if n != 1 {
+        return Err(err(
+            "artifacts.embedded.replicas",
+            format!(
+                "mlk renders SeaweedFS as one server (replicas: 1), not yet as a cluster of {n}: \
+                 use replicas: 1, engine: minio with 4 to 16 replicas, or an external store"
+            ),
+        ));
+    }
+    if r.external_store() {
+        return Err(err(
+            "artifacts.embedded.engine",
+            "SeaweedFS's identities file holds every consumer's keys, which mlk derives, and \
+             externalSecrets mode renders no secret value: use secrets.mode: inline, an external \
+             store, or engine: minio with remote keys",
+        ));
+    }
+    let identities = names
+        .iter()
+        .map(|name| {
+            let at = |key: &str| format!("artifacts.embedded.identities.{name}.{key}");
+            Identity {
+                name,
+                access_key: r.resolve(&at("accessKey"), &SecretSource::Generate),
+                secret_key: r.resolve(&at("secretKey"), &SecretSource::Generate),
+            }
+        })
+        .collect();
+    Ok(StoreCredentials::Identities(identities))
+}
+
+fn external(
+    a: &Artifacts,
+    backups: Option<BucketName>,
+    r: &mut Resolver,
+) -> Result<ArtifactsPlan, Located> {
+    let ext = a.external.clone().unwrap_or_default();
+    let keys = match (ext.access_key_id, ext.secret_access_key, &ext.identity) {
+        (None, None, _) => None,
+        (_, _, Some(_)) => {
+            return Err(err(
+                "artifacts.external.identity",
+                "takes the place of accessKeyId and secretAccessKey: remove the keys, or the \
+                 identity",
+            ));
+        }
+        (id, secret, None) => Some(S3Keys {
+            access_key_id: external_secret(r, "artifacts.external.accessKeyId", id)?,
+            secret_access_key: external_secret(r, "artifacts.external.secretAccessKey", secret)?,
+        }),
+    };
+    if keys.is_none() && ext.identity.is_none() {
+        r.warnings.push(
+            "artifacts.external has no keys and no identity: the pods use the credentials their \
+             node or EKS Pod Identity gives them"
+                .into(),
+        );
+    }
+    Ok(ArtifactsPlan::External(ExternalS3 {
+        bucket: required(
+            ext.bucket,
+            "artifacts.external.bucket",
+            "when artifacts.external is set",
+        )?,
+        endpoint: ext.endpoint,
+        region: ext.region,
+        keys,
+        role_arn: ext.identity.map(|i| i.aws_role_arn),
+        backups,
+    }))
+}
