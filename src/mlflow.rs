@@ -309,8 +309,12 @@ const STRANGERS: [&str; 5] = [
 /// Whether an allowed-hosts or CORS pattern, which MLflow matches with
 /// Python's `fnmatch`, lets in a host no one named.
 pub fn lets_anyone_in(pattern: &str) -> bool {
+    // Most entries are host names, or a host with `:*`: a pattern
+    // matches only strangers that start with its plain beginning.
+    let plain = pattern.split(['*', '?', '[']).next().unwrap_or_default();
     STRANGERS
         .iter()
+        .filter(|s| s.starts_with(plain))
         .any(|s| matches(pattern.as_bytes(), s.as_bytes()))
 }
 
@@ -320,6 +324,7 @@ pub fn lets_anyone_in(pattern: &str) -> bool {
 fn matches(p: &[u8], s: &[u8]) -> bool {
     // reach[k]: the pattern so far matches the first k bytes of `s`.
     let mut reach = vec![false; s.len() + 1];
+    let mut next = vec![false; s.len() + 1];
     reach[0] = true;
     let mut i = 0;
     while i < p.len() {
@@ -330,7 +335,7 @@ fn matches(p: &[u8], s: &[u8]) -> bool {
             },
             c => (1, c),
         };
-        let mut next = vec![false; s.len() + 1];
+        next.fill(false);
         match token {
             b'*' => {
                 let mut any = false;
@@ -345,7 +350,7 @@ fn matches(p: &[u8], s: &[u8]) -> bool {
                 }
             }
         }
-        reach = next;
+        std::mem::swap(&mut reach, &mut next);
         i += width;
     }
     reach[s.len()]

@@ -66,11 +66,18 @@ fn server_argv<'v>(c: &'v Value, at: impl Fn() -> Trail) -> Option<(Vec<Word<'v>
 /// `mlflow.cli`. A container that mlk wrote keeps its command (`frozen`);
 /// this finds the server in one a spec adds.
 fn mentions_server(c: &Value) -> bool {
-    let words = ["command", "args"]
-        .into_iter()
-        .flat_map(|list| c[list].as_sequence().into_iter().flatten())
-        .filter_map(Value::as_str);
-    let tokens: Vec<&str> = words
+    let words = || {
+        ["command", "args"]
+            .into_iter()
+            .flat_map(|list| c[list].as_sequence().into_iter().flatten())
+            .filter_map(Value::as_str)
+    };
+    // Most containers never name MLflow: no need to read their scripts
+    // word by word.
+    if !words().any(|w| w.contains("mlflow")) || !words().any(|w| w.contains("server")) {
+        return false;
+    }
+    let tokens: Vec<&str> = words()
         .flat_map(|w| w.split(|c: char| c.is_whitespace() || "\"'();&|`".contains(c)))
         .filter(|t| !t.is_empty())
         .collect();

@@ -255,3 +255,83 @@ print(json.dumps({
     "versions": len(versions), "current": current, "recovered": recovered,
 }))
 "#;
+
+/// Each identity tried on both buckets: what its consumer needs succeeds,
+/// anything else is refused by the store itself. Prints one line per
+/// identity; exits non-zero on the first surprise.
+pub const LEAST_PRIVILEGE: &str = r#"
+import json, os, sys
+import boto3
+from botocore.exceptions import ClientError
+
+art, bak = os.environ["ARTIFACTS"], os.environ["BACKUPS"]
+keys = {who: (ak, sk) for who, ak, sk in json.loads(os.environ["IDENTITIES"])}
+
+def client(who):
+    ak, sk = keys[who]
+    return boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-east-1",
+                        aws_access_key_id=ak, aws_secret_access_key=sk)
+
+def allowed(call):
+    try:
+        call()
+        return True
+    except ClientError as e:
+        if e.response["Error"]["Code"] in ("AccessDenied", "403"):
+            return False
+        raise
+
+model = next(o["Key"] for o in client("tracking").list_objects_v2(Bucket=art)["Contents"]
+             if "/models/" in o["Key"])
+other = next(o["Key"] for o in client("tracking").list_objects_v2(Bucket=art)["Contents"]
+             if "/models/" not in o["Key"])
+probe = "mlk-least-privilege/probe"
+want = {
+    "tracking": [
+        ("put an artifact", lambda c: c.put_object(Bucket=art, Key=probe, Body=b"x"), True),
+        ("read an artifact", lambda c: c.get_object(Bucket=art, Key=other), True),
+        ("list artifacts", lambda c: c.list_objects_v2(Bucket=art), True),
+        ("delete an artifact", lambda c: c.delete_object(Bucket=art, Key=probe), True),
+        ("list the backups", lambda c: c.list_objects_v2(Bucket=bak), False),
+        ("write a backup", lambda c: c.put_object(Bucket=bak, Key=probe, Body=b"x"), False),
+    ],
+    "predictor": [
+        ("read a model", lambda c: c.get_object(Bucket=art, Key=model), True),
+        ("list a model", lambda c: c.list_objects_v2(Bucket=art, Prefix=model.rsplit("/", 1)[0]), True),
+        ("list the runs' artifacts", lambda c: c.list_objects_v2(Bucket=art, Prefix=other.split("/")[0] + "/"), False),
+        ("list the bucket", lambda c: c.list_objects_v2(Bucket=art), False),
+        ("write a model", lambda c: c.put_object(Bucket=art, Key=model, Body=b"x"), False),
+        ("delete a model", lambda c: c.delete_object(Bucket=art, Key=model), False),
+        ("list the backups", lambda c: c.list_objects_v2(Bucket=bak), False),
+    ],
+    "backup": [
+        ("write a backup", lambda c: c.put_object(Bucket=bak, Key=probe, Body=b"x"), True),
+        ("list the backups", lambda c: c.list_objects_v2(Bucket=bak), True),
+        ("delete a backup", lambda c: c.delete_object(Bucket=bak, Key=probe), True),
+        ("read an artifact", lambda c: c.get_object(Bucket=art, Key=other), False),
+        ("list artifacts", lambda c: c.list_objects_v2(Bucket=art), False),
+    ],
+    "gc": [
+        ("list artifacts", lambda c: c.list_objects_v2(Bucket=art), True),
+        ("list the backups", lambda c: c.list_objects_v2(Bucket=bak), False),
+    ],
+}
+lines = []
+for who, checks in want.items():
+    c = client(who)
+    for what, call, expect in checks:
+        got = allowed(lambda: call(c))
+        if got != expect:
+            sys.exit(f"{who} may {what}: {got}, want {expect}")
+    lines.append(f"{who}: {len(checks)} checks")
+print("; ".join(lines))
+"#;
+
+/// A bucket made with any keys, as a store that accepts them does.
+pub const MAKE_BUCKET: &str = r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+s3.create_bucket(Bucket=os.environ["BUCKET"])
+print("bucket made")
+"#;

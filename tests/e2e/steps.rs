@@ -8,8 +8,10 @@ mod backup;
 mod checks;
 mod keyless;
 mod lock;
+mod minio;
 mod serving;
 mod setup;
+mod store;
 mod tls;
 
 use std::collections::BTreeMap;
@@ -22,8 +24,8 @@ use serde_yaml::Value;
 use super::http;
 use super::manifest::{Rendered, map_of, seq};
 use super::python::{
-    FETCH_DUMP, GC_RUNS, LIST_OBJECTS, MC_STUB, MOVE_ALIAS, OVERWRITE_ARTIFACT,
-    READ_GATEWAY_SECRET, READ_RUN, USER_FLOW,
+    FETCH_DUMP, GC_RUNS, LIST_OBJECTS, MOVE_ALIAS, OVERWRITE_ARTIFACT, READ_GATEWAY_SECRET,
+    READ_RUN, USER_FLOW,
 };
 use crate::common::live::{Process, free_port, is_root, nginx, python, venv, venv_bin};
 use crate::common::mlk;
@@ -148,7 +150,8 @@ type Step = fn(&mut Harness) -> Result<String, String>;
 
 impl Harness {
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        // Outside /tmp: a container's own /tmp is mounted over it.
+        let dir = tempfile::tempdir_in("/var/tmp").unwrap();
         // PostgreSQL runs as its own user and must reach its folder.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -165,7 +168,10 @@ impl Harness {
             ("render the platform", Self::render),
             ("map Services to loopback", Self::map_services),
             ("PostgreSQL from the StatefulSet's env", Self::postgres),
-            ("S3 (moto) and the bucket Job's own script", Self::s3),
+            (
+                "SeaweedFS as the StatefulSet runs it, then the setup Job",
+                Self::s3,
+            ),
             ("init step credential-files", |h| {
                 h.init_step("credential-files")
             }),
@@ -178,7 +184,7 @@ impl Harness {
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
-        let checks: [(&str, Step); 24] = [
+        let checks: [(&str, Step); 26] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -186,6 +192,10 @@ impl Harness {
             (
                 "the artifacts are objects in the bucket",
                 Self::artifacts_in_bucket,
+            ),
+            (
+                "each store identity may do what its consumer needs, no more",
+                Self::least_privilege,
             ),
             ("no credentials: 401; the other user: 200", Self::auth),
             ("a Host outside the allowed list: 403", Self::host_check),
@@ -257,6 +267,10 @@ impl Harness {
             (
                 "the backup CronJob's dump restores a dropped database",
                 Self::backup_and_restore,
+            ),
+            (
+                "engine: minio: the bucket Job's own script, both buckets",
+                Self::minio_bucket_job,
             ),
             (
                 "keyless S3: IRSA's web identity, no key rendered",

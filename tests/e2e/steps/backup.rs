@@ -1,5 +1,5 @@
 //! Backups that restore: the backup CronJob's own containers dump the
-//! database into the bucket; the database is dropped and recreated; the
+//! database into the backups' own bucket; the database is dropped and recreated; the
 //! README's restore steps bring it back; a server started on it finds the
 //! user's run and metric. Last in the run: it drops the database under
 //! the first server.
@@ -8,6 +8,34 @@ use super::setup::run_ok;
 use super::*;
 
 impl Harness {
+    /// The backups' bucket as the backup identity reaches it, with its
+    /// keys from its Secret.
+    fn backup_access(
+        &self,
+        bucket: String,
+        more: &[(&'static str, String)],
+    ) -> Result<Vec<(&'static str, String)>, String> {
+        let r = self.rendered();
+        let mut env = vec![
+            (
+                "S3_ENDPOINT",
+                self.tracking_var("MLFLOW_S3_ENDPOINT_URL")
+                    .unwrap_or_default(),
+            ),
+            (
+                "AWS_ACCESS_KEY_ID",
+                r.secret("mlflow-s3-backup", "access-key-id")?,
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                r.secret("mlflow-s3-backup", "secret-access-key")?,
+            ),
+            ("BUCKET", bucket),
+        ];
+        env.extend(more.iter().cloned());
+        Ok(env)
+    }
+
     pub(super) fn backup_and_restore(&mut self) -> Result<String, String> {
         let pod = self.run_cron_job("mlflow-postgres-backup")?;
         let r = self.rendered();
@@ -15,11 +43,22 @@ impl Harness {
         let env = r.env(upload)?;
         let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let prefix = format!("{}/", var("PREFIX").ok_or("no PREFIX")?);
-        let dumps = self.s3_keys(&prefix)?;
+        // As the backup identity, in the backups' own bucket.
+        let access = self.backup_access(
+            var("BUCKET").ok_or("no BUCKET")?,
+            &[("PREFIX", prefix.clone())],
+        )?;
+        let listed = py_owned(LIST_OBJECTS, &access)?;
+        let dumps: BTreeMap<String, u64> =
+            serde_json::from_str(listed.trim()).map_err(|e| format!("{e}: {listed}"))?;
         if dumps.is_empty() {
             return Err(format!("no dump under {prefix}"));
         }
-        self.restore(&prefix)?;
+        let bucket = var("BUCKET").unwrap_or_default();
+        if bucket == self.state.bucket {
+            return Err(format!("the dumps are in the artifacts' bucket {bucket}"));
+        }
+        self.restore(access)?;
         let metric = self.read_back_on_a_new_server()?;
         Ok(format!(
             "{} dump(s) under {prefix}; database dropped, restored; a new server reads accuracy {metric}",
@@ -30,7 +69,7 @@ impl Harness {
     /// The README's restore steps, with the cluster's commands run here:
     /// the newest dump from the bucket, then `pg_restore` into the emptied
     /// database.
-    fn restore(&self, prefix: &str) -> Result<(), String> {
+    fn restore(&self, mut access: Vec<(&'static str, String)>) -> Result<(), String> {
         let pg = self.rendered().get("StatefulSet", "mlflow-postgres")?;
         let env: BTreeMap<_, _> = self
             .rendered()
@@ -42,8 +81,8 @@ impl Harness {
         let pgpass = self.loopback().map("/tmp/mlk/pgpass");
         let dump = self.path("restore.dump");
         let out = dump.display().to_string();
-        let env = self.with_s3_access(&[("PREFIX", prefix.to_owned()), ("OUT", out)]);
-        py_owned(FETCH_DUMP, &env)?;
+        access.push(("OUT", out));
+        py_owned(FETCH_DUMP, &access)?;
         let pg_cmd = |program: &str| {
             let mut c = Command::new(program);
             c.args(["-h", "127.0.0.1", "-p", &port, "-U", user])

@@ -175,6 +175,26 @@ impl Harness {
             .as_str()
             .unwrap_or_default();
         let mapped = self.loopback().map(&format!("http://{endpoint}"));
+        // The served model's folder, as `--resolve` found it: all the
+        // predictor's identity may list.
+        let resolved = self.state.resolved.as_ref().ok_or("no resolved render")?;
+        let isvc = resolved
+            .iter()
+            .find(|d| d["kind"] == "InferenceService")
+            .ok_or("no InferenceService")?;
+        let uri = isvc["spec"]["predictor"]["model"]["storageUri"]
+            .as_str()
+            .unwrap_or_default();
+        let (bucket, prefix) = uri
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .ok_or(format!("storageUri {uri:?} is not s3://BUCKET/KEY"))?;
+        if bucket != self.state.bucket {
+            return Err(format!(
+                "storageUri names bucket {bucket}, not {}",
+                self.state.bucket
+            ));
+        }
         let out = py_env(
             LIST_OBJECTS,
             &[
@@ -188,12 +208,15 @@ impl Harness {
                     &r.secret("mlflow-serving-s3", "AWS_SECRET_ACCESS_KEY")?,
                 ),
                 ("BUCKET", &self.state.bucket),
-                ("PREFIX", ""),
+                ("PREFIX", prefix),
             ],
         )?;
         let keys: BTreeMap<String, u64> =
             serde_json::from_str(out.trim()).map_err(|e| e.to_string())?;
-        Ok(format!("{endpoint} lists {} objects", keys.len()))
+        if !keys.keys().any(|k| k.ends_with("/MLmodel")) {
+            return Err(format!("{uri}: no MLmodel among {keys:?}"));
+        }
+        Ok(format!("{endpoint} lists {} objects of {uri}", keys.len()))
     }
 
     /// The one deliberate change of a rendered value: a pgpass file with

@@ -204,75 +204,6 @@ impl Harness {
         Ok(format!("user {user}, database {db}, on 127.0.0.1:{port}"))
     }
 
-    pub(super) fn s3(&mut self) -> Result<String, String> {
-        let port = self.loopback().port("mlflow-minio")?;
-        let mut cmd = Command::new(venv_bin("moto_server"));
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-        let mut p = Process::start("moto_server", cmd, self.path("moto.log"));
-        p.wait_for_port(port, Duration::from_secs(30));
-        self.state.processes.push(p);
-
-        self.bucket_job()
-    }
-
-    /// Runs the bucket Job's own script under /bin/sh, with the Job's env
-    /// and its Secret files, and a stand-in `mc` on PATH that logs every
-    /// argv and makes the Job's calls with boto3.
-    fn bucket_job(&mut self) -> Result<String, String> {
-        let r = self.rendered();
-        let job = r.first("Job")?;
-        let pod = job["spec"]["template"]["spec"].clone();
-        let container = pod["containers"][0].clone();
-        let mounts = self.pod_volumes(&pod, "job")?.mounts;
-        let lb = self.loopback();
-        let map = |v: &str| map_path(v, &mounts).unwrap_or_else(|| lb.map(v));
-        let mut env: Vec<(String, String)> = r
-            .env(&container)?
-            .into_iter()
-            .map(|(k, v)| (k, map(&v)))
-            .collect();
-        let bin = self.path("job-bin");
-        std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
-        let python = venv_bin("python");
-        let stub = format!("#!{}\n{MC_STUB}", python.display());
-        std::fs::write(bin.join("mc"), stub).map_err(|e| e.to_string())?;
-        use std::os::unix::fs::PermissionsExt;
-        let exec = std::fs::Permissions::from_mode(0o755);
-        std::fs::set_permissions(bin.join("mc"), exec).map_err(|e| e.to_string())?;
-        let argv_log = self.path("mc-argv.log");
-        env.push(("PATH".into(), format!("{}:/usr/bin:/bin", bin.display())));
-        env.push(("MC_ARGV_LOG".into(), argv_log.display().to_string()));
-        let argv = r.argv(&container, &env);
-        let (program, args) = argv.split_first().ok_or("the Job has no command")?;
-        let mut cmd = Command::new(program);
-        cmd.args(args).env_clear().envs(env.clone());
-        let log = self.path("bucket-job.log");
-        run_with_deadline("bucket Job", cmd, &log, Duration::from_secs(60))?;
-        let get = |k: &str| {
-            env.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.clone())
-                .ok_or(format!("the Job sets no {k}"))
-        };
-        let bucket = get("BUCKET")?;
-        let aliases = std::fs::read_to_string(format!("{}/aliases.json", get("MC_CONFIG_DIR")?))
-            .map_err(|e| format!("mc kept no alias: {e}"))?;
-        let user = r.mounted_file(&pod, &container, "/var/run/secrets/mlk/minio-root-user")?;
-        let password =
-            r.mounted_file(&pod, &container, "/var/run/secrets/mlk/minio-root-password")?;
-        if !aliases.contains(&format!("\"{user}\", \"{password}\"")) {
-            return Err("mc alias set did not get the Secret's credentials on stdin".into());
-        }
-        let argvs = std::fs::read_to_string(&argv_log).map_err(|e| e.to_string())?;
-        if argvs.contains(&user) || argvs.contains(&password) {
-            return Err(format!("a credential is in mc's argv:\n{argvs}"));
-        }
-        let calls = argvs.lines().count();
-        let done = format!("bucket {bucket}: {calls} mc calls, credentials on stdin, none in argv");
-        self.state.bucket = bucket;
-        Ok(done)
-    }
-
     pub(super) fn container_env(&self, c: &Value) -> Result<Vec<(String, String)>, String> {
         self.env_in(self.rendered(), c, &[])
     }
@@ -349,6 +280,12 @@ impl Harness {
             .current_dir(self.dir.path());
         if read_only {
             cmd.env("MLK_WRITABLE", writable.join(" "));
+            // The emptyDir a container mounts at /tmp is its /tmp, as in
+            // the pod: programs that write there by name (SeaweedFS's
+            // sockets) find it writable.
+            if let Some(tmp) = mounts.iter().find(|(from, _)| from == "/tmp") {
+                cmd.env("MLK_TMP", &tmp.1);
+            }
         }
         Ok(cmd)
     }
@@ -489,6 +426,7 @@ pub(super) fn run_ok(cmd: &mut Command) -> Result<(), String> {
 fn read_only_root(program: &str) -> Command {
     const SCRIPT: &str = r#"set -e
 for d in $MLK_WRITABLE; do mount --bind "$d" "$d"; done
+if [ -n "${MLK_TMP:-}" ]; then mount --bind "$MLK_TMP" /tmp; fi
 mount -o remount,bind,ro /
 exec "$0" "$@""#;
     let mut cmd = Command::new("/usr/bin/unshare");
