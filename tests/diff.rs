@@ -199,6 +199,35 @@ fn data_loss_is_unsafe() {
     );
 }
 
+/// The backup CronJob's dumps moving to their own bucket: the old ones
+/// are to be copied, then removed from the artifacts' bucket.
+#[test]
+fn dumps_that_move_buckets_are_unsafe() {
+    let new = render(&["--profile", "prod"]);
+    let old = edit(&new, "CronJob", "mlflow-postgres-backup", |d| {
+        let containers = &mut d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"];
+        for c in containers.as_sequence_mut().unwrap() {
+            for e in c["env"].as_sequence_mut().into_iter().flatten() {
+                if e["name"] == "BUCKET" {
+                    e["value"] = "mlflow".into();
+                }
+            }
+        }
+    });
+    unsafe_because(
+        &old,
+        &new,
+        "the database's dumps go to mlflow-backups/postgres-backups instead of mlflow/postgres-backups",
+    );
+    let (_, out) = diff(&old, &new);
+    assert!(
+        out.contains(
+            "mc mirror platform/mlflow/postgres-backups platform/mlflow-backups/postgres-backups"
+        ),
+        "{out}"
+    );
+}
+
 /// Backups that move to a bucket of their own: the old ones stay where
 /// they were, and nothing restores from the new place until a base
 /// backup is taken there.

@@ -76,8 +76,46 @@ fn changed(old: &Value, new: &Value, stream: &[Value]) -> Vec<Unsafe> {
         "PersistentVolumeClaim" => claim(old, new),
         "Secret" => kept_credentials(old, new, stream),
         "Cluster" => barman_moves(old, new).into_iter().collect(),
+        "CronJob" => dumps_move(old, new).into_iter().collect(),
         _ => Vec::new(),
     }
+}
+
+/// The backup CronJob's uploads going to another bucket: the dumps taken
+/// so far stay where they were (beneath the artifacts, when they were
+/// there, where anyone who reads artifacts can list them).
+fn dumps_move(old: &Value, new: &Value) -> Option<Unsafe> {
+    if s(new, &["metadata", "labels", "app.kubernetes.io/component"]) != Some("backup") {
+        return None;
+    }
+    let env = |w: &Value, var: &str| -> Option<String> {
+        let spec = &w["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+        seq(&spec["containers"])
+            .iter()
+            .flat_map(|c| seq(&c["env"]))
+            .find(|e| e["name"] == var)
+            .and_then(|e| e["value"].as_str().map(str::to_owned))
+    };
+    let place = |w: &Value| Some((env(w, "BUCKET")?, env(w, "PREFIX")?));
+    let ((from, from_path), (to, to_path)) = (place(old)?, place(new)?);
+    if (&from, &from_path) == (&to, &to_path) {
+        return None;
+    }
+    Some(Unsafe {
+        reason: format!(
+            "the database's dumps go to {to}/{to_path} instead of {from}/{from_path}: the dumps \
+             so far stay behind, and a restore looks for them in the new place"
+        ),
+        steps: vec![
+            "apply".into(),
+            format!(
+                "mc mirror platform/{from}/{from_path} platform/{to}/{to_path}   # or aws s3 sync, with keys that read the old place and write the new"
+            ),
+            format!(
+                "mc rm --recursive --force platform/{from}/{from_path}   # once copied: whoever reads {from} can read them"
+            ),
+        ],
+    })
 }
 
 /// A CloudNativePG Cluster that archives somewhere else from now on: the

@@ -58,12 +58,30 @@ impl Harness {
         if bucket == self.state.bucket {
             return Err(format!("the dumps are in the artifacts' bucket {bucket}"));
         }
+        self.artifact_api_lists_no_dump(&prefix)?;
         self.restore(access)?;
         let metric = self.read_back_on_a_new_server()?;
         Ok(format!(
             "{} dump(s) under {prefix}; database dropped, restored; a new server reads accuracy {metric}",
             dumps.len()
         ))
+    }
+
+    /// What a user who may read artifacts sees through MLflow's artifact
+    /// API (through nginx, as one of the users): no dump, at the root or
+    /// where the dumps once were.
+    fn artifact_api_lists_no_dump(&self, prefix: &str) -> Result<(), String> {
+        let api = "/api/2.0/mlflow-artifacts/artifacts";
+        for path in [
+            api.to_owned(),
+            format!("{api}?path={}", prefix.trim_end_matches('/')),
+        ] {
+            let answer = http::get(self.state.nginx_port, &path, HOST, Some(USERS[0]))?;
+            if answer.status != 200 || answer.body.contains(".dump") {
+                return Err(format!("GET {path}: {} {}", answer.status, answer.body));
+            }
+        }
+        Ok(())
     }
 
     /// The README's restore steps, with the cluster's commands run here:
