@@ -123,12 +123,20 @@ fn minio(spec: &EmbeddedArtifacts, r: &mut Resolver) -> Result<StoreCredentials,
             ),
         ));
     }
-    r.warnings.push(
+    let instead = match n {
+        1 => {
+            "SeaweedFS (engine: seaweedfs, the default) replaces it: see \"Moving from MinIO \
+              to SeaweedFS\" in the README"
+        }
+        _ => {
+            "mlk renders SeaweedFS as one server only so far, so a distributed store stays on \
+              MinIO for now"
+        }
+    };
+    r.warnings.push(format!(
         "artifacts.embedded.engine: minio: MinIO's community edition is archived and its image \
-         receives no fixes; SeaweedFS (engine: seaweedfs, the default) replaces it: see \"Moving \
-         from MinIO to SeaweedFS\" in the README"
-            .into(),
-    );
+         receives no fixes; {instead}"
+    ));
     let source = |s: &Option<SecretSource>| s.clone().unwrap_or(SecretSource::Generate);
     Ok(StoreCredentials::Root {
         user: r.resolve("artifacts.embedded.rootUser", &source(&spec.root_user)),
