@@ -352,6 +352,19 @@ impl Harness {
         env
     }
 
+    /// moto's server on a loopback port of its own, stopped with the run;
+    /// `tag` names its log.
+    fn moto(&mut self, tag: &str) -> u16 {
+        let port = free_port();
+        let mut cmd = Command::new(venv_bin("moto_server"));
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        let log = self.path(&format!("moto-{tag}.log"));
+        let mut p = Process::start("moto_server", cmd, log);
+        p.wait_for_port(port, Duration::from_secs(30));
+        self.state.processes.push(p);
+        port
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

@@ -16,7 +16,7 @@ use super::super::network_policy::{Group, Path, Peer};
 use super::super::pod::PodTemplate;
 use super::super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
 use super::super::security;
-use super::{Barman, Consumer, Kserve, Network, ObjectStore, Objects};
+use super::{Consumer, Network, ObjectStore, Objects};
 use crate::resolve::{EmbeddedStore, SecretValue};
 use crate::spec::{Resources, SecretRef, Storage};
 
@@ -133,18 +133,6 @@ impl ObjectStore for Minio {
             Consumer::Backup => &self.backup,
             _ => &self.access,
         }
-    }
-
-    fn secrets(&self) -> Vec<SecretObject> {
-        Vec::new()
-    }
-
-    fn kserve(&self, n: &Naming) -> Kserve {
-        super::s3_kserve(n, self.access(Consumer::Predictor))
-    }
-
-    fn barman(&self, path: &str) -> Barman {
-        super::s3_barman(self.access(Consumer::Backup), path)
     }
 
     /// Clients and the bucket Job reach the servers; in distributed mode

@@ -97,11 +97,19 @@ pub trait ObjectStore {
     /// How `who` reaches the store.
     fn access(&self, who: Consumer) -> &S3Access;
     /// Secrets of credentials the store's own objects do not render.
-    fn secrets(&self) -> Vec<SecretObject>;
-    /// Where the predictors' storage initializer finds the store.
-    fn kserve(&self, n: &Naming) -> Kserve;
-    /// Where a CloudNativePG Cluster archives, under `path`.
-    fn barman(&self, path: &str) -> Barman;
+    fn secrets(&self) -> Vec<SecretObject> {
+        Vec::new()
+    }
+    /// Where the predictors' storage initializer finds the store: for a
+    /// store that speaks S3, the predictors' access as KServe reads it.
+    fn kserve(&self, n: &Naming) -> Kserve {
+        s3_kserve(n, self.access(Consumer::Predictor))
+    }
+    /// Where a CloudNativePG Cluster archives, under `path`: for a store
+    /// that speaks S3, with the backups' access.
+    fn barman(&self, path: &str) -> Barman {
+        s3_barman(self.access(Consumer::Backup), path)
+    }
     fn network(&self, n: &Naming) -> Network;
     /// What the platform runs of the store, for the templates.
     fn objects(self: Box<Self>) -> Objects;

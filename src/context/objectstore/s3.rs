@@ -6,7 +6,7 @@ use super::super::access::{S3Access, S3KeyRefs};
 use super::super::naming::Naming;
 use super::super::network_policy::Peer;
 use super::super::secret::{SecretBinder, SecretObject};
-use super::{Barman, Consumer, Kserve, Network, ObjectStore, Objects};
+use super::{Consumer, Network, ObjectStore, Objects};
 use crate::resolve::ExternalS3;
 use crate::spec::Endpoint;
 
@@ -69,14 +69,6 @@ impl ObjectStore for S3 {
 
     fn secrets(&self) -> Vec<SecretObject> {
         self.secret.iter().cloned().collect()
-    }
-
-    fn kserve(&self, n: &Naming) -> Kserve {
-        super::s3_kserve(n, self.access(Consumer::Predictor))
-    }
-
-    fn barman(&self, path: &str) -> Barman {
-        super::s3_barman(self.access(Consumer::Backup), path)
     }
 
     /// Anywhere: no selector names an address outside the cluster.

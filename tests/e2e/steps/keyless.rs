@@ -13,13 +13,7 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/mlflow";
 impl Harness {
     pub(super) fn keyless(&mut self) -> Result<String, String> {
         // moto stands for AWS: its STS and its S3, with the bucket made.
-        let port = free_port();
-        let mut cmd = Command::new(venv_bin("moto_server"));
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-        let mut p = Process::start("moto_server", cmd, self.path("moto.log"));
-        p.wait_for_port(port, Duration::from_secs(30));
-        self.state.processes.push(p);
-        let moto = format!("http://127.0.0.1:{port}");
+        let moto = format!("http://127.0.0.1:{}", self.moto("keyless"));
         py_env(
             MAKE_BUCKET,
             &[("S3_ENDPOINT", &moto), ("BUCKET", &self.state.bucket)],

@@ -21,12 +21,7 @@ impl Harness {
         let pod = job["spec"]["template"]["spec"].clone();
         let container = pod["containers"][0].clone();
         let volumes = self.pod_volumes_in(&r, &pod, "minio-job")?;
-        let port = free_port();
-        let mut cmd = Command::new(venv_bin("moto_server"));
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-        let mut p = Process::start("moto_server (MinIO)", cmd, self.path("moto-minio.log"));
-        p.wait_for_port(port, Duration::from_secs(30));
-        self.state.processes.push(p);
+        let port = self.moto("minio");
         let service = r.get("Service", "mlflow-minio")?;
         let svc_port = service["spec"]["ports"][0]["port"].as_u64().unwrap_or(9000);
         let address = format!("mlflow-minio.mlflow.svc.cluster.local:{svc_port}");

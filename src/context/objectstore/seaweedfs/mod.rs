@@ -23,7 +23,7 @@ use super::super::network_policy::{Group, Path, Peer};
 use super::super::secret::SecretObject;
 use super::super::subtree::Subtree;
 use super::super::workload::build::Mounted;
-use super::{Barman, Consumer, Kserve, Network, ObjectStore, Objects};
+use super::{Consumer, Network, ObjectStore, Objects};
 use crate::resolve::{EmbeddedStore, Identity};
 
 /// The S3 API, the one port clients use.
@@ -158,18 +158,6 @@ impl ObjectStore for Seaweedfs {
     }
 
     /// The identities file and each identity's keys are the store's own.
-    fn secrets(&self) -> Vec<SecretObject> {
-        Vec::new()
-    }
-
-    fn kserve(&self, n: &Naming) -> Kserve {
-        super::s3_kserve(n, self.access(Consumer::Predictor))
-    }
-
-    fn barman(&self, path: &str) -> Barman {
-        super::s3_barman(self.access(Consumer::Backup), path)
-    }
-
     fn network(&self, _: &Naming) -> Network {
         Network {
             peer: Peer::Group(self.entry.clone()),
