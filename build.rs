@@ -38,11 +38,12 @@ fn root_def<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
     reference.rsplit('/').next().unwrap_or(reference).to_owned()
 }
 
-const CUSTOM: [&str; 6] = [
+const CUSTOM: [&str; 7] = [
     "schemas/servicemonitor.yaml",
     "schemas/inferenceservice.yaml",
     "schemas/cluster.yaml",
     "schemas/scheduledbackup.yaml",
+    "schemas/database.yaml",
     "schemas/httproute.yaml",
     "schemas/externalsecret.yaml",
 ];

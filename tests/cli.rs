@@ -38,7 +38,7 @@ fn profiles_lists_each_with_what_it_sets() {
         "CloudNativePG operator",
         "metrics-server",
         "NetworkPolicy",
-        "4 schedulable nodes",
+        "3 schedulable nodes",
     ] {
         assert!(ha.contains(needs), "ha does not name {needs}:\n{ha}");
     }

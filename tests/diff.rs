@@ -171,6 +171,13 @@ fn data_loss_is_unsafe() {
     unsafe_because(&minio, &base, "StatefulSet mlflow-minio is removed");
     let (_, out) = diff(&minio, &base);
     assert!(out.contains("Moving from MinIO to SeaweedFS"), "{out}");
+    // One SeaweedFS server for a cluster: the cluster starts empty.
+    let cnpg = ["--set", "database.cloudnativepg={}"];
+    let single = render(&cnpg);
+    let cluster = render(&[&cnpg[..], &["--set", "artifacts.embedded.replicas=3"]].concat());
+    unsafe_because(&single, &cluster, "StatefulSet mlflow-seaweedfs is removed");
+    let (_, out) = diff(&single, &cluster);
+    assert!(out.contains("Moving SeaweedFS into a cluster"), "{out}");
     // The embedded PostgreSQL switched for CloudNativePG, with no migration.
     let ha = render(&["--profile", "ha"]);
     unsafe_because(

@@ -35,3 +35,13 @@ fn the_rendered_platform_runs_on_real_components() {
     println!("{passed} passed, {failed} failed");
     assert_eq!(failed, 0, "{}", h.failures());
 }
+
+#[test]
+#[ignore = "needs PostgreSQL, SeaweedFS and the MLflow venv; run by .ci/run"]
+fn the_seaweedfs_cluster_survives_lost_servers() {
+    let mut h = Harness::new();
+    h.run_cluster();
+    let (passed, failed) = h.summary();
+    println!("{passed} passed, {failed} failed");
+    assert_eq!(failed, 0, "{}", h.failures());
+}

@@ -281,7 +281,7 @@ fn prod_lets_in_the_ingress_controller_and_prometheus_from_configured_namespaces
 }
 
 #[test]
-fn ha_runs_on_cloudnativepg_distributed_minio_and_an_autoscaler() {
+fn ha_runs_on_cloudnativepg_a_seaweedfs_cluster_and_an_autoscaler() {
     let docs = render(&["render", "--profile", "ha"]);
     let cluster = find(&docs, "Cluster", "mlflow-postgres");
     assert_eq!(cluster["apiVersion"], "postgresql.cnpg.io/v1");
@@ -357,6 +357,17 @@ fn ha_runs_on_cloudnativepg_distributed_minio_and_an_autoscaler() {
     assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], "mlflow-tracking");
     find(&docs, "PodDisruptionBudget", "mlflow-tracking");
 
+    seaweedfs_cluster_has_three_masters_and_two_of_each_front(&docs);
+
+    let docs = render(&[
+        "render",
+        "--profile",
+        "ha",
+        "--set",
+        "artifacts.embedded.engine=minio",
+        "--set",
+        "artifacts.embedded.replicas=4",
+    ]);
     let minio = find(&docs, "StatefulSet", "mlflow-minio");
     assert_eq!(minio["spec"]["replicas"], 4);
     assert_eq!(minio["spec"]["serviceName"], "mlflow-minio-hl");
@@ -380,8 +391,107 @@ fn ha_runs_on_cloudnativepg_distributed_minio_and_an_autoscaler() {
     );
 }
 
+/// The ha store: raft masters that name each other, volume servers one
+/// per node, filers whose tree lives in a database of their own in the
+/// CloudNativePG cluster, and gateways behind the one S3 Service.
+fn seaweedfs_cluster_has_three_masters_and_two_of_each_front(docs: &[Value]) {
+    let arg = |c: &Value, flag: &str| -> String {
+        let args = c["args"].as_sequence().unwrap();
+        let hit = args
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|a| a.starts_with(flag));
+        hit.unwrap_or_else(|| panic!("no {flag} in {args:?}"))[flag.len()..].to_string()
+    };
+    let fqdn = |kind: &str, i: usize| {
+        format!("mlflow-seaweedfs-{kind}-{i}.mlflow-seaweedfs-{kind}.mlflow.svc.cluster.local")
+    };
+    let masters = find(docs, "StatefulSet", "mlflow-seaweedfs-master");
+    assert_eq!(masters["spec"]["replicas"], 3);
+    assert_eq!(masters["spec"]["podManagementPolicy"], "Parallel");
+    let m = &masters["spec"]["template"]["spec"]["containers"][0];
+    let peers: Vec<String> = (0..3)
+        .map(|i| format!("{}:9333", fqdn("master", i)))
+        .collect();
+    assert_eq!(arg(m, "-peers="), peers.join(","));
+    assert_eq!(
+        arg(m, "-defaultReplication="),
+        "001",
+        "each file on two volume servers"
+    );
+    let volumes = find(docs, "StatefulSet", "mlflow-seaweedfs-volume");
+    assert_eq!(volumes["spec"]["replicas"], 3);
+    let v = &volumes["spec"]["template"]["spec"];
+    assert_eq!(arg(&v["containers"][0], "-master="), peers.join(","));
+    let spread = &v["topologySpreadConstraints"][0];
+    assert_eq!(spread["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(spread["whenUnsatisfiable"], "DoNotSchedule");
+    let filers = find(docs, "StatefulSet", "mlflow-seaweedfs-filer");
+    assert_eq!(filers["spec"]["replicas"], 2);
+    let f = &filers["spec"]["template"]["spec"]["containers"][0];
+    let password = f["env"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "WEED_POSTGRES2_PASSWORD")
+        .expect("the filers' database password");
+    let key = &password["valueFrom"]["secretKeyRef"];
+    assert_eq!(key["name"], "mlflow-seaweedfs-filer-db");
+    let role = find(docs, "Secret", "mlflow-seaweedfs-filer-db");
+    assert_eq!(role["type"], "kubernetes.io/basic-auth");
+    let cluster = find(docs, "Cluster", "mlflow-postgres");
+    let managed = &cluster["spec"]["managed"]["roles"][0];
+    assert_eq!(managed["name"], "seaweedfs");
+    assert_eq!(
+        managed["passwordSecret"]["name"],
+        "mlflow-seaweedfs-filer-db"
+    );
+    let db = find(docs, "Database", "mlflow-postgres-seaweedfs");
+    assert_eq!(db["spec"]["owner"], "seaweedfs");
+    assert_eq!(db["spec"]["cluster"]["name"], "mlflow-postgres");
+    let toml = find(docs, "ConfigMap", "mlflow-seaweedfs-filer");
+    let toml = toml["data"]["filer.toml"].as_str().unwrap();
+    assert!(
+        toml.contains("hostname = \"mlflow-postgres-rw.mlflow.svc.cluster.local\""),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("password = \"\""),
+        "no password in a ConfigMap"
+    );
+    let gateways = find(docs, "Deployment", "mlflow-seaweedfs");
+    assert_eq!(gateways["spec"]["replicas"], 2);
+    let g = &gateways["spec"]["template"]["spec"]["containers"][0];
+    let filer_list: Vec<String> = (0..2)
+        .map(|i| format!("{}:8888", fqdn("filer", i)))
+        .collect();
+    assert_eq!(arg(g, "-filer="), filer_list.join(","));
+    let service = find(docs, "Service", "mlflow-seaweedfs");
+    assert_eq!(
+        service["spec"]["selector"],
+        gateways["spec"]["selector"]["matchLabels"]
+    );
+    for name in ["master", "volume", "filer"] {
+        let headless = find(docs, "Service", &format!("mlflow-seaweedfs-{name}"));
+        assert_eq!(headless["spec"]["clusterIP"], "None");
+        assert_eq!(headless["spec"]["publishNotReadyAddresses"], true);
+        let pdb = find(
+            docs,
+            "PodDisruptionBudget",
+            &format!("mlflow-seaweedfs-{name}"),
+        );
+        assert_eq!(pdb["spec"]["maxUnavailable"], 1, "{name}");
+    }
+    find(docs, "PodDisruptionBudget", "mlflow-seaweedfs");
+    assert!(
+        !docs
+            .iter()
+            .any(|d| d["kind"] == "StatefulSet" && d["metadata"]["name"] == "mlflow-seaweedfs")
+    );
+}
+
 #[test]
-fn ha_policies_allow_what_cloudnativepg_and_distributed_minio_need() {
+fn ha_policies_allow_what_cloudnativepg_and_the_seaweedfs_cluster_need() {
     let docs = render(&[
         "render",
         "--profile",
@@ -398,21 +508,52 @@ fn ha_policies_allow_what_cloudnativepg_and_distributed_minio_need() {
     assert!(ingress.contains("cnpg-system"), "{ingress}");
     let egress = serde_yaml::to_string(&pg["spec"]["egress"]).unwrap();
     assert!(
-        egress.contains("6443") && egress.contains("9000"),
+        egress.contains("6443") && egress.contains("8333"),
         "{egress}"
     );
-    let minio = find(&docs, "NetworkPolicy", "mlflow-minio");
-    let from = serde_yaml::to_string(&minio["spec"]["ingress"]).unwrap();
-    for peer in ["tracking", "bucket-job", "artifacts", "cnpg.io/cluster"] {
-        assert!(from.contains(peer), "{peer} cannot reach MinIO:\n{from}");
+    let from = serde_yaml::to_string(&pg["spec"]["ingress"]).unwrap();
+    assert!(from.contains("seaweedfs-filer"), "{from}");
+    let gateways = find(&docs, "NetworkPolicy", "mlflow-seaweedfs");
+    let from = serde_yaml::to_string(&gateways["spec"]["ingress"]).unwrap();
+    for peer in ["tracking", "bucket-setup", "cnpg.io/cluster"] {
+        assert!(
+            from.contains(peer),
+            "{peer} cannot reach SeaweedFS:\n{from}"
+        );
     }
+    // Inside the store: gateways reach filers and volume servers; filers
+    // reach masters, volume servers and PostgreSQL; masters talk raft.
+    for (policy, reaches) in [
+        ("mlflow-seaweedfs", &["8888", "8080", "9333"][..]),
+        ("mlflow-seaweedfs-filer", &["9333", "8080", "5432"][..]),
+        ("mlflow-seaweedfs-master", &["9333", "19333"][..]),
+        ("mlflow-seaweedfs-volume", &["9333", "8080"][..]),
+    ] {
+        let p = find(&docs, "NetworkPolicy", policy);
+        let egress = serde_yaml::to_string(&p["spec"]["egress"]).unwrap();
+        for port in reaches {
+            assert!(
+                egress.contains(&format!("port: {port}\n")),
+                "{policy} -> {port}:\n{egress}"
+            );
+        }
+    }
+    let filer = find(&docs, "NetworkPolicy", "mlflow-seaweedfs-filer");
+    let from = serde_yaml::to_string(&filer["spec"]["ingress"]).unwrap();
+    assert!(
+        !from.contains("tracking"),
+        "only the gateways reach the filers:\n{from}"
+    );
     let cluster = find(&docs, "Cluster", "mlflow-postgres");
     let store = &cluster["spec"]["backup"]["barmanObjectStore"];
     assert_eq!(
         store["destinationPath"],
         "s3://mlflow-backups/postgres-backups"
     );
-    assert_eq!(store["s3Credentials"]["accessKeyId"]["name"], "mlflow-s3");
+    assert_eq!(
+        store["s3Credentials"]["accessKeyId"]["name"],
+        "mlflow-s3-backup"
+    );
     let nightly = find(&docs, "ScheduledBackup", "mlflow-postgres-nightly");
     assert_eq!(nightly["spec"]["cluster"]["name"], "mlflow-postgres");
 }
@@ -447,6 +588,8 @@ fn set_works_on_every_profile() {
         "ha",
         "--set",
         "database.cloudnativepg=null",
+        "--set",
+        "artifacts.embedded.replicas=1",
     ]);
     find(&docs, "StatefulSet", "mlflow-postgres");
     assert!(!docs.iter().any(|d| d["kind"] == "Cluster"));
@@ -457,8 +600,8 @@ fn set_works_on_every_profile() {
         "--set",
         "artifacts.embedded.replicas=6",
     ]);
-    let minio = find(&docs, "StatefulSet", "mlflow-minio");
-    assert_eq!(minio["spec"]["replicas"], 6);
+    let volumes = find(&docs, "StatefulSet", "mlflow-seaweedfs-volume");
+    assert_eq!(volumes["spec"]["replicas"], 6);
 }
 
 /// `tracking.gc`: a CronJob that never overlaps itself, with the server's

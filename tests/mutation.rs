@@ -24,7 +24,7 @@ const FREE_MAPS: [&str; 9] = [
 ];
 
 /// A required field per kind, and the path to it.
-const REQUIRED: [(&str, &[&str]); 13] = [
+const REQUIRED: [(&str, &[&str]); 15] = [
     ("Namespace", &["metadata", "name"]),
     ("Secret", &["metadata", "name"]),
     ("ServiceAccount", &["metadata", "name"]),
@@ -44,6 +44,8 @@ const REQUIRED: [(&str, &[&str]); 13] = [
     ("HorizontalPodAutoscaler", &["spec", "maxReplicas"]),
     ("Cluster", &["spec", "instances"]),
     ("ScheduledBackup", &["spec", "schedule"]),
+    ("Database", &["spec", "owner"]),
+    ("ConfigMap", &["metadata", "name"]),
 ];
 
 const INGRESS: [&str; 4] = [

@@ -180,13 +180,13 @@ fn service_accounts_carry_the_cloud_identity() {
         "arn:aws:iam::111122223333:role/kserve"
     );
     let bucket_role = "arn:aws:iam::111122223333:role/bucket-job";
-    assert_eq!(role(&sa("mlflow-bucket-job")), bucket_role);
+    assert_eq!(role(&sa("mlflow-bucket-setup")), bucket_role);
     let job = docs
         .iter()
         .find(|d| d["kind"] == "Job")
         .expect("the bucket Job");
     let job_account = &job["spec"]["template"]["spec"]["serviceAccountName"];
-    assert_eq!(job_account, "mlflow-bucket-job");
+    assert_eq!(job_account, "mlflow-bucket-setup");
     let cluster = common::find(&docs, "Cluster", "mlflow-postgres");
     assert_eq!(
         role(&cluster["spec"]["serviceAccountTemplate"]),

@@ -63,7 +63,13 @@ pub struct Context {
 
 pub fn build(p: &Platform) -> Context {
     let n = Naming::new(&p.metadata, &p.pods);
-    let store = objectstore::provider(&n, &p.artifacts, &p.tracking.image.to_string());
+    let db_host = database::tenant_host(&n, &p.database);
+    let store = objectstore::provider(
+        &n,
+        &p.artifacts,
+        &p.tracking.image.to_string(),
+        db_host.as_deref().map(|h| (h, database::PORT)),
+    );
     let db = database::provider(&n, &p.database, store.as_ref());
     let tracking_s3 = store.access(objectstore::Consumer::Tracking);
     let backup = db.dump().map(|dump| {

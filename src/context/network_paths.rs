@@ -70,6 +70,9 @@ pub fn build(
     for client in &clients {
         paths.push(Path::new(client, &s3.peer, &[s3.port]));
     }
+    // A store's own database (a SeaweedFS cluster's file tree) is
+    // reached by its pods alone.
+    clients.extend(store.tenant().map(|t| Peer::Group(t.clients.clone())));
     let database = db.network(n, np, &clients, &s3);
     paths.extend(database.paths);
     groups.extend(database.groups);

@@ -24,7 +24,7 @@ pub struct PolicyContext {
 
 /// Pods the platform renders (or has an operator create) in its own
 /// namespace, under the name of their policy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
     pub name: String,
     pub pods: Labels,

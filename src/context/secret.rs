@@ -16,13 +16,29 @@ use crate::types::Subdomain;
 /// A Secret to render. `data` is base64, as the API stores it; `remote`
 /// keys are fetched from the external store, and then the Secret is
 /// rendered as an ExternalSecret that writes it.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SecretObject {
     pub name: String,
+    /// `type`: Opaque unless a reader asks for another
+    /// (`kubernetes.io/basic-auth` for CloudNativePG's roles).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
     pub data: BTreeMap<String, String>,
     pub remote: Vec<RemoteEntry>,
     /// Its own annotations, in place of the platform's.
     pub annotations: Option<BTreeMap<String, String>>,
+}
+
+impl Default for SecretObject {
+    fn default() -> Self {
+        SecretObject {
+            name: String::new(),
+            kind: "Opaque",
+            data: BTreeMap::new(),
+            remote: Vec::new(),
+            annotations: None,
+        }
+    }
 }
 
 /// One `spec.data` item of an ExternalSecret.
@@ -79,7 +95,7 @@ impl SecretBinder {
             name: self.name,
             data: self.data,
             remote: self.remote,
-            annotations: None,
+            ..SecretObject::default()
         })
     }
 }

@@ -302,7 +302,11 @@ fn removed(old: &Value) -> Option<Unsafe> {
     let steps = match kind {
         "StatefulSet" if store == "the artifact store" => vec![
             format!(
-                "copy its buckets into the new store first (see \"Moving from MinIO to SeaweedFS\" in the README)"
+                "copy its buckets into the new store first (see \"{}\" in the README)",
+                match s(old, &["metadata", "labels", "app.kubernetes.io/name"]) {
+                    Some("seaweedfs") => "Moving SeaweedFS into a cluster",
+                    _ => "Moving from MinIO to SeaweedFS",
+                }
             ),
             format!(
                 "kubectl -n {ns} delete statefulset {name} --cascade=orphan   # keeps pods and volumes while you move the data"

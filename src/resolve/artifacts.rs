@@ -2,7 +2,9 @@
 //! the backups', and the credentials of each consumer, resolved.
 
 use super::secrets::Resolver;
-use super::{ArtifactsPlan, EmbeddedStore, ExternalS3, Identity, S3Keys, StoreCredentials};
+use super::{
+    ArtifactsPlan, EmbeddedStore, ExternalS3, Identity, S3Keys, SecretValue, StoreCredentials,
+};
 use super::{external_secret, required};
 use crate::located::Located;
 use crate::spec::{Artifacts, Database, EmbeddedArtifacts, Engine, Metadata, SecretSource};
@@ -43,6 +45,9 @@ fn default_backups(meta: &Metadata) -> Option<BucketName> {
 pub struct Consumers {
     pub gc: bool,
     pub predictors: bool,
+    /// The platform's PostgreSQL is a CloudNativePG cluster, where a
+    /// SeaweedFS cluster's filers may keep their file tree.
+    pub cloudnativepg: bool,
 }
 
 pub fn resolve(
@@ -90,7 +95,7 @@ pub fn resolve(
                 _ => true,
             };
             let names: Vec<&'static str> = IDENTITIES.into_iter().filter(used).collect();
-            embedded(spec, backups, &names, r)
+            embedded(spec, backups, &names, consumers.cloudnativepg, r)
         }
     }
 }
@@ -99,27 +104,45 @@ fn embedded(
     spec: EmbeddedArtifacts,
     backups: Option<BucketName>,
     identities: &[&'static str],
+    cloudnativepg: bool,
     r: &mut Resolver,
 ) -> Result<ArtifactsPlan, Located> {
-    let credentials = match spec.engine {
-        Engine::Minio => minio(&spec, r)?,
-        Engine::Seaweedfs => seaweedfs(&spec, identities, r)?,
+    let (credentials, filer_password) = match spec.engine {
+        Engine::Minio => (minio(&spec, r)?, None),
+        Engine::Seaweedfs => {
+            let filer = seaweedfs_cluster(&spec, cloudnativepg, r)?;
+            (seaweedfs(&spec, identities, r)?, filer)
+        }
     };
     Ok(ArtifactsPlan::Embedded(EmbeddedStore {
         spec: Box::new(spec),
         credentials,
         backups,
+        filer_password,
     }))
 }
 
 fn minio(spec: &EmbeddedArtifacts, r: &mut Resolver) -> Result<StoreCredentials, Located> {
+    if spec.cluster.is_some() {
+        return Err(err(
+            "artifacts.embedded.cluster",
+            "is SeaweedFS's: MinIO's distributed mode is set by replicas alone; remove it, or \
+             use engine: seaweedfs",
+        ));
+    }
     let n = spec.replicas.0;
     if n != 1 && n < 4 {
         return Err(err(
             "artifacts.embedded.replicas",
             format!(
                 "replicas must be 1 (one server) or 4 to 16 (distributed: erasure coding needs at \
-                 least 4 drives), not {n}"
+                 least 4 drives), not {n}{}",
+                match n {
+                    3 =>
+                        "; the ha profile's 3 counts SeaweedFS volume servers: a distributed \
+                          MinIO that ha rendered before keeps its 4 with replicas: 4",
+                    _ => "",
+                }
             ),
         ));
     }
@@ -129,8 +152,8 @@ fn minio(spec: &EmbeddedArtifacts, r: &mut Resolver) -> Result<StoreCredentials,
               to SeaweedFS\" in the README"
         }
         _ => {
-            "mlk renders SeaweedFS as one server only so far, so a distributed store stays on \
-              MinIO for now"
+            "a SeaweedFS cluster (engine: seaweedfs, replicas: 3 or more) replaces it: see \
+              \"Moving from MinIO to SeaweedFS\" in the README"
         }
     };
     r.warnings.push(format!(
@@ -164,16 +187,6 @@ fn seaweedfs(
              its own; remove it, or set engine: minio to keep running MinIO",
         ));
     }
-    let n = spec.replicas.0;
-    if n != 1 {
-        return Err(err(
-            "artifacts.embedded.replicas",
-            format!(
-                "mlk renders SeaweedFS as one server (replicas: 1), not yet as a cluster of {n}: \
-                 use replicas: 1, engine: minio with 4 to 16 replicas, or an external store"
-            ),
-        ));
-    }
     if r.external_store() {
         return Err(err(
             "artifacts.embedded.engine",
@@ -194,6 +207,69 @@ fn seaweedfs(
         })
         .collect();
     Ok(StoreCredentials::Identities(identities))
+}
+
+/// With 3 or more volume servers, SeaweedFS runs as a cluster whose
+/// filers keep the file tree in the platform's PostgreSQL: the password
+/// of their own role there.
+fn seaweedfs_cluster(
+    spec: &EmbeddedArtifacts,
+    cloudnativepg: bool,
+    r: &mut Resolver,
+) -> Result<Option<SecretValue>, Located> {
+    let n = spec.replicas.0;
+    if n == 1 {
+        if spec.cluster.is_some() {
+            return Err(err(
+                "artifacts.embedded.cluster",
+                "shapes a cluster of 3 or more volume servers (replicas), and replicas is 1: \
+                 set replicas: 3 or more, or remove cluster",
+            ));
+        }
+        return Ok(None);
+    }
+    if n < 3 {
+        return Err(err(
+            "artifacts.embedded.replicas",
+            format!(
+                "a SeaweedFS cluster needs 3 or more volume servers, not {n}: each file is \
+                 written to two of them, and a third takes over when one is lost; use 1 for one \
+                 process"
+            ),
+        ));
+    }
+    let shape = spec.cluster.clone().unwrap_or_default();
+    if ![3, 5, 7].contains(&shape.masters) {
+        let why = if shape.masters < 3 {
+            "with fewer than 3 masters, losing one leaves no raft majority and the store stops"
+        } else {
+            "raft needs an odd number of masters, 3 to 7 (an even one survives no more losses)"
+        };
+        return Err(err(
+            "artifacts.embedded.cluster.masters",
+            format!("{why}: use 3 or 5, not {}", shape.masters),
+        ));
+    }
+    for (field, count) in [("filers", shape.filers), ("gateways", shape.gateways)] {
+        if !(2..=16).contains(&count) {
+            return Err(err(
+                &format!("artifacts.embedded.cluster.{field}"),
+                format!("must be 2 to 16, so that one can be lost, not {count}"),
+            ));
+        }
+    }
+    if !cloudnativepg {
+        return Err(err(
+            "artifacts.embedded.replicas",
+            "a SeaweedFS cluster keeps its filers' file tree in the platform's PostgreSQL, which \
+             must then survive a lost node too: use database.cloudnativepg (as the ha profile \
+             does), or replicas: 1",
+        ));
+    }
+    Ok(Some(r.resolve(
+        "artifacts.embedded.cluster.filerPassword",
+        &SecretSource::Generate,
+    )))
 }
 
 fn external(

@@ -83,6 +83,9 @@ pub struct EmbeddedStore {
     pub credentials: StoreCredentials,
     /// The bucket of the database's backups, when there are any.
     pub backups: Option<BucketName>,
+    /// A SeaweedFS cluster's: the password of its filers' own role in the
+    /// platform's PostgreSQL.
+    pub filer_password: Option<SecretValue>,
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +199,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let consumers = artifacts::Consumers {
         gc: spec.tracking.gc.is_some(),
         predictors: !spec.serving.models.is_empty(),
+        cloudnativepg: spec.database.external.is_none() && spec.database.cloudnativepg.is_some(),
     };
     let database = Problems::keep(&mut found, database(spec.database, &mut r));
     let artifacts = Problems::keep(

@@ -23,7 +23,7 @@ pub struct Artifacts {
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     /// SeaweedFS: one process (master, volume server, filer and S3
-    /// gateway) on one volume.
+    /// gateway) on one volume, or a cluster of each.
     #[default]
     Seaweedfs,
     /// MinIO, kept for platforms that run it: its community edition is
@@ -38,9 +38,12 @@ pub struct EmbeddedArtifacts {
     /// The server's image; each engine has its own default.
     pub image: Option<Image>,
     /// Servers that hold data: 1 for a single one. MinIO: 4 to 16 in one
-    /// erasure set. SeaweedFS: 1 (a SeaweedFS cluster is not rendered
-    /// yet).
+    /// erasure set. SeaweedFS: 1 (one process), or 3 or more volume
+    /// servers of a cluster (see `cluster`).
     pub replicas: Replicas,
+    /// SeaweedFS with 3 or more replicas: how many of each other part the
+    /// cluster runs.
+    pub cluster: Option<SeaweedfsCluster>,
     pub storage: Storage,
     pub resources: Resources,
     pub bucket: BucketName,
@@ -58,6 +61,37 @@ pub struct EmbeddedArtifacts {
     pub root_user: Option<SecretSource>,
     /// MinIO only: its root password.
     pub root_password: Option<SecretSource>,
+}
+
+/// The parts of a SeaweedFS cluster besides its volume servers
+/// (`replicas`), each on nodes of its own.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeaweedfsCluster {
+    /// Masters, which agree through raft: 3 or 5 (a majority survives
+    /// the loss of one or two).
+    #[serde(deserialize_with = "crate::types::int32")]
+    #[schemars(range(max = 2147483647))]
+    pub masters: u32,
+    /// Filers, which keep the file tree in the platform's PostgreSQL: 2
+    /// or more.
+    #[serde(deserialize_with = "crate::types::int32")]
+    #[schemars(range(max = 2147483647))]
+    pub filers: u32,
+    /// S3 gateways behind the one Service clients use: 2 or more.
+    #[serde(deserialize_with = "crate::types::int32")]
+    #[schemars(range(max = 2147483647))]
+    pub gateways: u32,
+}
+
+impl Default for SeaweedfsCluster {
+    fn default() -> Self {
+        SeaweedfsCluster {
+            masters: 3,
+            filers: 2,
+            gateways: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -83,6 +117,7 @@ impl Default for EmbeddedArtifacts {
             engine: Engine::Seaweedfs,
             image: None,
             replicas: Replicas(1),
+            cluster: None,
             storage: Storage::of("20Gi"),
             resources: Resources::new("100m", "256Mi", None, "1Gi"),
             bucket: BucketName::try_from("mlflow".to_owned()).expect("built-in"),

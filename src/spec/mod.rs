@@ -23,7 +23,7 @@ mod tracking;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, Engine, RoleArn};
+pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, Engine, RoleArn, SeaweedfsCluster};
 pub use database::{
     CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, KeyOf, PgIdent, RootCert, SslMode,
 };

@@ -83,6 +83,12 @@ impl Process {
         }
     }
 
+    /// SIGKILL, as a lost node stops a pod: no time to say goodbye.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()
     }

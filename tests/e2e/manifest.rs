@@ -75,9 +75,16 @@ impl Rendered {
 
     /// The files a Secret volume (`projected` with `secret` sources, or
     /// `secret`) puts in its folder, as the kubelet writes them: each
-    /// item's key under its path.
+    /// item's key under its path; a `configMap` volume's keys.
     pub fn volume_files(&self, volume: &Value) -> Result<Vec<(String, String)>, String> {
         let mut files = Vec::new();
+        if let Some(name) = volume["configMap"]["name"].as_str() {
+            // Every key of the ConfigMap, as a file of its name.
+            for (key, text) in map_of(&self.get("ConfigMap", name)?["data"]) {
+                files.push((key, text));
+            }
+            return Ok(files);
+        }
         let sources = match (&volume["projected"], &volume["secret"]) {
             (p, _) if p.is_mapping() => seq(&p["sources"])
                 .iter()

@@ -335,3 +335,58 @@ s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-
 s3.create_bucket(Bucket=os.environ["BUCKET"])
 print("bucket made")
 "#;
+
+/// Artifacts through MLflow's own S3 client, as the tracking server
+/// writes and serves them: MODE write puts COUNT files named after PHASES
+/// (one phase), MODE read checks every file of each phase byte for byte.
+/// Each call is retried for up to 3 minutes, as a client rides out a
+/// lost server; the retries are counted.
+pub const CLUSTER_ARTIFACTS: &str = r#"
+import hashlib, os, sys, tempfile, time
+from mlflow.store.artifact.s3_artifact_repo import S3ArtifactRepository
+
+repo = S3ArtifactRepository(f"s3://{os.environ['BUCKET']}/cluster")
+count = int(os.environ["COUNT"])
+work = tempfile.mkdtemp()
+
+def body(name):
+    return hashlib.sha256(name.encode()).digest() * (300 * 1024 // 32)
+
+def retried(what, call):
+    deadline, tries = time.monotonic() + 180, 0
+    while True:
+        tries += 1
+        try:
+            call()
+            return tries - 1
+        except Exception as e:
+            if time.monotonic() > deadline:
+                sys.exit(f"{what}: still failing after 3 minutes: {e}")
+            time.sleep(2)
+
+retries = 0
+names = [f"{phase}-{i:03}.bin" for phase in os.environ["PHASES"].split(",") for i in range(count)]
+if os.environ["MODE"] == "write":
+    for name in names:
+        path = os.path.join(work, name)
+        with open(path, "wb") as f:
+            f.write(body(name))
+        retries += retried(f"upload {name}", lambda p=path: repo.log_artifact(p))
+    print(f"{len(names)} written ({retries} retries)")
+else:
+    listed = set()
+    retries += retried("list", lambda: listed.update(a.path for a in repo.list_artifacts()))
+    missing = sorted(set(names) - listed)
+    if missing:
+        sys.exit(f"missing: {missing}")
+    bad = []
+    for name in names:
+        out = tempfile.mkdtemp()
+        retries += retried(f"download {name}", lambda n=name, o=out: repo.download_artifacts(n, o))
+        with open(os.path.join(out, name), "rb") as f:
+            if f.read() != body(name):
+                bad.append(name)
+    if bad:
+        sys.exit(f"changed: {bad}")
+    print(f"{len(names)} read intact ({retries} retries)")
+"#;

@@ -6,6 +6,7 @@
 mod auth;
 mod backup;
 mod checks;
+mod cluster;
 mod keyless;
 mod lock;
 mod minio;
@@ -137,6 +138,12 @@ struct State {
     auth: Option<auth::AuthRun>,
     /// The CA that signed the harness PostgreSQL's certificate (PEM).
     pg_ca: String,
+    /// The SeaweedFS cluster's pods that run, by pod name, and the
+    /// loopback port of each pod that was started.
+    pods: BTreeMap<String, Process>,
+    pod_ports: BTreeMap<String, u16>,
+    /// The filers' role, password, database and PostgreSQL's port.
+    filer_db: (String, String, String, u16),
 }
 
 pub struct Harness {
@@ -281,8 +288,14 @@ impl Harness {
                 Self::verified_tls,
             ),
         ];
-        let names: Vec<&str> = setup.iter().chain(&checks).map(|(n, _)| *n).collect();
-        for (i, (name, step)) in setup.into_iter().enumerate() {
+        self.run_steps(&setup, &checks);
+    }
+
+    /// The setup steps in order, stopping at the first that fails; then
+    /// every check.
+    fn run_steps(&mut self, setup: &[(&str, Step)], checks: &[(&str, Step)]) {
+        let names: Vec<&str> = setup.iter().chain(checks).map(|(n, _)| *n).collect();
+        for (i, &(name, step)) in setup.iter().enumerate() {
             if !self.step(name, step) {
                 for name in &names[i + 1..] {
                     println!("skip             {name}: not run");
@@ -291,7 +304,7 @@ impl Harness {
                 return;
             }
         }
-        for (name, step) in checks {
+        for &(name, step) in checks {
             self.step(name, step);
         }
     }

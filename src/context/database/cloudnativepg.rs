@@ -41,6 +41,23 @@ pub struct ClusterContext {
     pub labels: Labels,
     pub spec: serde_json::Value,
     pub scheduled_backup: Option<ScheduledBackup>,
+    /// Databases of the store's own, each a `Database` the operator
+    /// creates in the Cluster.
+    pub databases: Vec<DatabaseObject>,
+}
+
+/// A `postgresql.cnpg.io/v1` Database, which outlives its object
+/// (`retain`): the object's name, and the database's.
+#[derive(Debug, Serialize)]
+pub struct DatabaseObject {
+    pub object: String,
+    pub name: String,
+    pub owner: String,
+}
+
+/// The primary's Service: what every client connects to.
+pub fn primary_host(n: &Naming) -> String {
+    n.fqdn(&format!("{}-rw", n.name(Component::Database)))
 }
 
 #[derive(Debug, Serialize)]
@@ -78,6 +95,29 @@ struct ClusterSpec<'a> {
     image_pull_secrets: Option<Vec<LocalObjectReference>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     service_account_template: Option<ServiceAccountTemplate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    managed: Option<Managed>,
+}
+
+/// Roles the operator keeps as declared, beside the owner it bootstraps.
+#[derive(Serialize)]
+struct Managed {
+    roles: Vec<ManagedRole>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ManagedRole {
+    name: String,
+    ensure: &'static str,
+    login: bool,
+    /// A Secret with `username` (the role's name) and `password`.
+    password_secret: SecretName,
+}
+
+#[derive(Serialize)]
+struct SecretName {
+    name: String,
 }
 
 #[derive(Serialize)]
@@ -265,6 +305,7 @@ fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterC
         }),
         priority_class_name: scheduling.priority_class_name,
         image_pull_secrets: scheduling.image_pull_secrets,
+        managed: None,
         service_account_template: (!spec.service_account.annotations.is_empty()).then(|| {
             let annotations = spec.service_account.annotations_over(&Default::default());
             ServiceAccountTemplate {
@@ -272,13 +313,35 @@ fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterC
             }
         }),
     };
+    let tenant = store.tenant();
+    let cluster = ClusterSpec {
+        managed: tenant.map(|t| Managed {
+            roles: vec![ManagedRole {
+                name: t.role.clone(),
+                ensure: "present",
+                login: true,
+                password_secret: SecretName {
+                    name: t.secret.clone(),
+                },
+            }],
+        }),
+        ..cluster
+    };
+    let databases = tenant
+        .map(|t| DatabaseObject {
+            object: format!("{}-{}", n.name(Component::Database), t.database),
+            name: t.database.clone(),
+            owner: t.role.clone(),
+        })
+        .into_iter()
+        .collect();
     let scheduled_backup = spec.backup.as_ref().map(|b| ScheduledBackup {
         name: n.object("postgres-nightly"),
         schedule: b.schedule.clone(),
     });
     let secret = Subdomain::try_from(format!("{name}-app")).expect("derived from a valid name");
     let access = Access {
-        host: n.fqdn(&format!("{name}-rw")),
+        host: primary_host(n),
         password: SecretRef::new(secret, "password"),
     };
     let ctx = ClusterContext {
@@ -288,6 +351,7 @@ fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterC
         // written with its keys in order, at every level.
         spec: serde_json::to_value(cluster).expect("a Cluster spec serialises"),
         scheduled_backup,
+        databases,
     };
     (ctx, access)
 }

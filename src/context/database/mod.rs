@@ -83,6 +83,15 @@ pub fn provider<'a>(
     }
 }
 
+/// Where a store keeps a database of its own (`ObjectStore::tenant`):
+/// the primary of a CloudNativePG Cluster, the one kind that hosts one.
+pub fn tenant_host(n: &Naming, plan: &DatabasePlan) -> Option<String> {
+    match plan {
+        DatabasePlan::CloudNativePg(_) => Some(cloudnativepg::primary_host(n)),
+        DatabasePlan::Embedded { .. } | DatabasePlan::External(_) => None,
+    }
+}
+
 /// `postgresql+psycopg://` names the driver (psycopg 3) rather than leave
 /// it to SQLAlchemy's default, which changed between releases.
 fn uri(user: &str, host: &str, port: u16, db: &str, ssl_mode: Option<&str>) -> String {

@@ -47,6 +47,18 @@ pub struct Objects {
     pub seaweedfs: Option<SeaweedfsContext>,
 }
 
+/// A role and a database of a store's own in the platform's PostgreSQL,
+/// which the database's provider creates (a SeaweedFS cluster's filers
+/// keep their file tree there).
+pub struct Tenant {
+    pub role: String,
+    pub database: String,
+    /// The Secret with `username` (the role) and `password`.
+    pub secret: String,
+    /// The pods that connect.
+    pub clients: Group,
+}
+
 /// KServe's storage initializer: the annotations it reads the store's
 /// address from (on the credentials Secret, or on the ServiceAccount
 /// when there are no keys), and that Secret.
@@ -111,20 +123,31 @@ pub trait ObjectStore {
         s3_barman(self.access(Consumer::Backup), path)
     }
     fn network(&self, n: &Naming) -> Network;
+    /// A database the store keeps in the platform's PostgreSQL.
+    fn tenant(&self) -> Option<&Tenant> {
+        None
+    }
     /// What the platform runs of the store, for the templates.
     fn objects(self: Box<Self>) -> Objects;
 }
 
 /// The provider of the store the plan names. `tools` is the image of the
-/// platform's own Python clients (the tracking server's).
-pub fn provider(n: &Naming, plan: &ArtifactsPlan, tools: &str) -> Box<dyn ObjectStore> {
+/// platform's own Python clients (the tracking server's); `db`, the
+/// PostgreSQL (host and port) that can hold a store's own database
+/// (`Tenant`).
+pub fn provider(
+    n: &Naming,
+    plan: &ArtifactsPlan,
+    tools: &str,
+    db: Option<(&str, u16)>,
+) -> Box<dyn ObjectStore> {
     match plan {
         ArtifactsPlan::Embedded(store) => match &store.credentials {
             StoreCredentials::Root { user, password } => {
                 Box::new(minio::Minio::new(n, store, user, password))
             }
             StoreCredentials::Identities(ids) => {
-                Box::new(seaweedfs::Seaweedfs::new(n, store, ids, tools))
+                Box::new(seaweedfs::Seaweedfs::new(n, store, ids, tools, db))
             }
         },
         ArtifactsPlan::External(plan) => Box::new(s3::S3::new(n, plan)),

@@ -156,9 +156,26 @@ impl Harness {
         let password = r.mounted_file(pod, &pod["containers"][0], &password_file)?;
         let (user, db) = (var("POSTGRES_USER")?, var("POSTGRES_DB")?);
         let port = self.loopback().port("mlflow-postgres")?;
+        self.serve_postgres(&user, &password, port)?;
+        // As the image's entrypoint does for POSTGRES_DB.
+        let mut createdb = Command::new("createdb");
+        createdb.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", &user, &db]);
+        run_ok(createdb.env("PGPASSWORD", &password))?;
+        Ok(format!("user {user}, database {db}, on 127.0.0.1:{port}"))
+    }
+
+    /// Debian's PostgreSQL on `port`, its superuser `user` with
+    /// `password`, TLS on with a CA made here (kept for the verify-full
+    /// step): clients that ask for no TLS are served as well.
+    pub(super) fn serve_postgres(
+        &mut self,
+        user: &str,
+        password: &str,
+        port: u16,
+    ) -> Result<(), String> {
         let pg = self.path("pg");
         std::fs::create_dir_all(&pg).map_err(|e| e.to_string())?;
-        std::fs::write(pg.join("pwfile"), &password).map_err(|e| e.to_string())?;
+        std::fs::write(pg.join("pwfile"), password).map_err(|e| e.to_string())?;
         let data = pg.join("data");
         let bin = pg_bin()?;
         // TLS with a CA made here, for the verify-full step: clients that
@@ -175,7 +192,7 @@ impl Harness {
         initdb
             .arg("-D")
             .arg(&data)
-            .args(["-U", &user, "-E", "UTF8", "--auth=scram-sha-256"]);
+            .args(["-U", user, "-E", "UTF8", "--auth=scram-sha-256"]);
         initdb.arg(format!("--pwfile={}", pg.join("pwfile").display()));
         run_ok(&mut initdb)?;
         let mut server = as_postgres(&format!("{bin}/postgres"));
@@ -197,11 +214,7 @@ impl Harness {
         let mut p = Process::start("postgres", server, self.path("postgres.log"));
         p.wait_for_port(port, Duration::from_secs(30));
         self.state.processes.push(p);
-        // As the image's entrypoint does for POSTGRES_DB.
-        let mut createdb = Command::new("createdb");
-        createdb.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", &user, &db]);
-        run_ok(createdb.env("PGPASSWORD", &password))?;
-        Ok(format!("user {user}, database {db}, on 127.0.0.1:{port}"))
+        Ok(())
     }
 
     pub(super) fn container_env(&self, c: &Value) -> Result<Vec<(String, String)>, String> {

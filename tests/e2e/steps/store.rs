@@ -11,18 +11,7 @@ impl Harness {
     pub(super) fn s3(&mut self) -> Result<String, String> {
         let r = self.rendered();
         let set = r.get("StatefulSet", "mlflow-seaweedfs")?;
-        let mut pod = set["spec"]["template"]["spec"].clone();
-        // The PVC the claim template asks for: a folder, writable.
-        for claim in seq(&set["spec"]["volumeClaimTemplates"]) {
-            let volume = serde_yaml::from_str::<Value>(&format!(
-                "{{name: {}, emptyDir: {{}}}}",
-                claim["metadata"]["name"].as_str().unwrap_or("data")
-            ))
-            .map_err(|e| e.to_string())?;
-            if let Some(list) = pod["volumes"].as_sequence_mut() {
-                list.push(volume);
-            }
-        }
+        let pod = pod_with_claims(set)?;
         let volumes = self.pod_volumes_in(r, &pod, "seaweedfs")?;
         let container = pod["containers"][0].clone();
         let s3_port = self.loopback().port("mlflow-seaweedfs")?;
@@ -51,7 +40,7 @@ impl Harness {
     }
 
     /// The bucket-setup Job's own container, to completion.
-    fn setup_job(&mut self) -> Result<String, String> {
+    pub(super) fn setup_job(&mut self) -> Result<String, String> {
         let r = self.rendered();
         let job = r.first("Job")?;
         let pod = job["spec"]["template"]["spec"].clone();
@@ -97,6 +86,23 @@ impl Harness {
         env.push(("IDENTITIES", json));
         py_owned(LEAST_PRIVILEGE, &env)
     }
+}
+
+/// A StatefulSet's pod spec, each PVC its claim templates ask for as a
+/// volume of its own: here a folder, writable.
+pub(super) fn pod_with_claims(set: &Value) -> Result<Value, String> {
+    let mut pod = set["spec"]["template"]["spec"].clone();
+    for claim in seq(&set["spec"]["volumeClaimTemplates"]) {
+        let volume = serde_yaml::from_str::<Value>(&format!(
+            "{{name: {}, emptyDir: {{}}}}",
+            claim["metadata"]["name"].as_str().unwrap_or("data")
+        ))
+        .map_err(|e| e.to_string())?;
+        if let Some(list) = pod["volumes"].as_sequence_mut() {
+            list.push(volume);
+        }
+    }
+    Ok(pod)
 }
 
 /// A whole argument of `weed` as it runs here: a path under a mount in

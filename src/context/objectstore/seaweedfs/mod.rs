@@ -1,9 +1,11 @@
 //! SeaweedFS, the embedded artifact store by default: one process (master,
-//! volume server, filer and S3 gateway) on one volume (see `single`).
+//! volume server, filer and S3 gateway) on one volume (see `single`), or
+//! a cluster of each (see `cluster`).
 //! Every consumer logs in as an identity of its own, with only the actions
 //! it needs (see `identities`); a setup Job alone holds admin, and creates
 //! the buckets.
 
+mod cluster;
 mod identities;
 mod setup;
 mod single;
@@ -11,20 +13,24 @@ mod single;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    HTTPGetAction, KeyToPath, Probe, SecretVolumeSource, Volume, VolumeMount,
+    ContainerPort, HTTPGetAction, KeyToPath, Probe, SecretVolumeSource, ServicePort, ServiceSpec,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 use super::super::access::S3Access;
+use super::super::availability;
 use super::super::component::Component;
 use super::super::naming::{Labels, Naming};
 use super::super::network_policy::{Group, Path, Peer};
-use super::super::secret::SecretObject;
+use super::super::secret::{SecretBinder, SecretObject};
 use super::super::subtree::Subtree;
 use super::super::workload::build::Mounted;
-use super::{Consumer, Network, ObjectStore, Objects};
-use crate::resolve::{EmbeddedStore, Identity};
+use super::{Consumer, Network, ObjectStore, Objects, Tenant};
+use crate::resolve::{EmbeddedStore, Identity, SecretValue};
+use crate::sensitive::Sensitive;
+pub use cluster::ConfigFile;
 
 /// The S3 API, the one port clients use.
 pub const S3_PORT: u16 = 8333;
@@ -54,6 +60,7 @@ const SETUP: Component = part("bucket-setup", "bucket-setup");
 pub struct SeaweedfsContext {
     pub labels: Labels,
     pub secrets: Vec<SecretObject>,
+    pub config_maps: Vec<ConfigFile>,
     pub services: Vec<Object>,
     pub workloads: Vec<Object>,
     pub budgets: Vec<Object>,
@@ -80,10 +87,18 @@ pub struct Seaweedfs {
     /// Besides clients: the store's own pods and what reaches them.
     groups: Vec<Group>,
     paths: Vec<Path>,
+    tenant: Option<Tenant>,
 }
 
 impl Seaweedfs {
-    pub fn new(n: &Naming, store: &EmbeddedStore, ids: &[Identity], tools: &str) -> Self {
+    /// `db`: where a cluster's filers keep their file tree (`host`, `port`).
+    pub fn new(
+        n: &Naming,
+        store: &EmbeddedStore,
+        ids: &[Identity],
+        tools: &str,
+        db: Option<(&str, u16)>,
+    ) -> Self {
         let spec = &store.spec;
         let name = n.name(SERVER);
         let artifacts = spec.bucket.as_str();
@@ -114,7 +129,27 @@ impl Seaweedfs {
         let mut secrets = vec![ids.file.clone()];
         secrets.extend(ids.secrets.iter().cloned());
         let config = config_volume(&ids.file.name);
-        let servers = single::build(n, spec, &config);
+        let mut config_maps = Vec::new();
+        let mut tenant = None;
+        let servers = match (&store.filer_password, db) {
+            (Some(password), Some((host, port))) => {
+                let shape = spec.cluster.clone().unwrap_or_default();
+                let role = filer_role(n, password);
+                let db = cluster::FilerDb {
+                    host,
+                    port,
+                    secret: &role.name,
+                };
+                let built = cluster::build(n, spec, &shape, &config, &db);
+                secrets.push(role);
+                config_maps.push(built.config);
+                tenant = Some(built.tenant);
+                built.servers
+            }
+            // One process: resolve gives a filer password only to a
+            // cluster, on a database that can hold its tree.
+            _ => single::build(n, spec, &config),
+        };
         let setup_access = &access["setup"];
         let setup = setup::build(n, store, setup_access, tools);
         let mut groups = servers.groups;
@@ -128,6 +163,7 @@ impl Seaweedfs {
         let ctx = SeaweedfsContext {
             labels: n.labels(SERVER),
             secrets,
+            config_maps,
             services: servers.services,
             workloads: servers.workloads,
             budgets: servers.budgets,
@@ -140,7 +176,22 @@ impl Seaweedfs {
             entry: servers.entry,
             groups,
             paths,
+            tenant,
         }
+    }
+}
+
+/// The filers' role in the platform's PostgreSQL, as CloudNativePG reads
+/// a managed role's Secret: `username` and `password`.
+fn filer_role(n: &Naming, password: &SecretValue) -> SecretObject {
+    let mut binder = SecretBinder::new(n.object("seaweedfs-filer-db"));
+    let user = Sensitive::not_secret(cluster::FILER_DB.to_owned());
+    binder.bind("username", &SecretValue::Value(user));
+    binder.bind("password", password);
+    let secret = binder.finish().unwrap_or_default();
+    SecretObject {
+        kind: "kubernetes.io/basic-auth",
+        ..secret
     }
 }
 
@@ -171,6 +222,10 @@ impl ObjectStore for Seaweedfs {
         }
     }
 
+    fn tenant(&self) -> Option<&Tenant> {
+        self.tenant.as_ref()
+    }
+
     fn objects(self: Box<Self>) -> Objects {
         Objects {
             minio: None,
@@ -181,6 +236,7 @@ impl ObjectStore for Seaweedfs {
 
 /// What the servers render: their Services, workloads and budgets, the
 /// pods clients connect to, and the paths among its own pods.
+#[derive(Default)]
 pub struct Servers {
     pub services: Vec<Object>,
     pub workloads: Vec<Object>,
@@ -188,6 +244,48 @@ pub struct Servers {
     pub entry: Group,
     pub groups: Vec<Group>,
     pub paths: Vec<Path>,
+}
+
+impl Servers {
+    /// A workload of `kind` and its Service, named and labelled alike;
+    /// with `budget`, a PodDisruptionBudget over the pods it picks.
+    fn add(
+        &mut self,
+        (name, labels): (&str, &Labels),
+        service: &ServiceSpec,
+        (kind, workload): (&'static str, Subtree),
+        budget: Option<&Labels>,
+    ) {
+        let object = |kind, api_version, spec| Object {
+            kind,
+            api_version,
+            name: name.to_owned(),
+            labels: labels.clone(),
+            spec,
+        };
+        self.services
+            .push(object("Service", "v1", Subtree::new(service)));
+        self.workloads.push(object(kind, "apps/v1", workload));
+        if let Some(pods) = budget {
+            let spec = Subtree::new(&availability::disruption_budget(pods));
+            self.budgets
+                .push(object("PodDisruptionBudget", "policy/v1", spec));
+        }
+    }
+}
+
+/// The S3 Service every client uses, on the pods that serve S3.
+fn s3_service(selector: &Labels) -> ServiceSpec {
+    ServiceSpec {
+        selector: Some(selector.clone()),
+        ports: Some(vec![ServicePort {
+            name: Some("s3".into()),
+            port: i32::from(S3_PORT),
+            target_port: Some(IntOrString::String("s3".into())),
+            ..ServicePort::default()
+        }]),
+        ..ServiceSpec::default()
+    }
 }
 
 /// The identities file, mounted read-only where `-s3.config` names it.
@@ -216,9 +314,24 @@ fn config_volume(secret: &str) -> Mounted {
     }
 }
 
-/// `-s3.config` for the file `config_volume` mounts.
-fn config_flag() -> String {
-    format!("-s3.config={CONFIG_DIR}/s3.json")
+/// The S3 gateway's flags, under `prefix` (`-s3.` inside `weed mini`,
+/// `-` for `weed s3`): its port, the identities file `config_volume`
+/// mounts, and none of the other APIs it could serve.
+fn gateway_flags(prefix: &str) -> [String; 4] {
+    [
+        format!("{prefix}port={S3_PORT}"),
+        format!("{prefix}config={CONFIG_DIR}/s3.json"),
+        format!("{prefix}port.iceberg=0"),
+        format!("{prefix}port.lance=0"),
+    ]
+}
+
+fn port(name: &str, number: u16) -> ContainerPort {
+    ContainerPort {
+        name: Some(name.into()),
+        container_port: i32::from(number),
+        ..ContainerPort::default()
+    }
 }
 
 /// An HTTP probe on a named port.

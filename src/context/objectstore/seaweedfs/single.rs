@@ -3,9 +3,8 @@
 //! pod's loopback; only the S3 port is served.
 
 use k8s_openapi::api::apps::v1::StatefulSetSpec;
-use k8s_openapi::api::core::v1::{ContainerPort, EnvVar, ServicePort, ServiceSpec, VolumeMount};
+use k8s_openapi::api::core::v1::{EnvVar, VolumeMount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::super::super::naming::Naming;
 use super::super::super::network_policy::Group;
@@ -13,8 +12,8 @@ use super::super::super::security;
 use super::super::super::subtree::Subtree;
 use super::super::super::workload::build::{self, Mounted};
 use super::{
-    FILER_PORT, MASTER_PORT, Object, S3_PORT, SERVER, Servers, UID, VOLUME_PORT, config_flag,
-    probe, weed,
+    FILER_PORT, MASTER_PORT, S3_PORT, SERVER, Servers, UID, VOLUME_PORT, gateway_flags, port,
+    probe, s3_service, weed,
 };
 use crate::spec::EmbeddedArtifacts;
 
@@ -24,6 +23,7 @@ pub fn build(n: &Naming, spec: &EmbeddedArtifacts, config: &Mounted) -> Servers 
     let name = n.name(SERVER);
     let selector = n.selector(SERVER);
     let labels = n.labels(SERVER);
+    let [s3_port, s3_config, iceberg, lance] = gateway_flags("-s3.");
     let (command, args) = weed(
         [
             "mini".to_owned(),
@@ -35,12 +35,12 @@ pub fn build(n: &Naming, spec: &EmbeddedArtifacts, config: &Mounted) -> Servers 
             format!("-master.port={MASTER_PORT}"),
             format!("-volume.port={VOLUME_PORT}"),
             format!("-filer.port={FILER_PORT}"),
-            format!("-s3.port={S3_PORT}"),
-            config_flag(),
+            s3_port,
+            s3_config,
             "-admin.ui=false".into(),
             "-webdav=false".into(),
-            "-s3.port.iceberg=0".into(),
-            "-s3.port.lance=0".into(),
+            iceberg,
+            lance,
             "-master.telemetry=false".into(),
         ]
         .to_vec(),
@@ -85,41 +85,20 @@ pub fn build(n: &Naming, spec: &EmbeddedArtifacts, config: &Mounted) -> Servers 
         volume_claim_templates: Some(vec![build::claim(&selector, &spec.storage)]),
         ..StatefulSetSpec::default()
     };
-    let service = ServiceSpec {
-        selector: Some(selector.clone()),
-        ports: Some(vec![ServicePort {
-            name: Some("s3".into()),
-            port: i32::from(S3_PORT),
-            target_port: Some(IntOrString::String("s3".into())),
-            ..ServicePort::default()
-        }]),
-        ..ServiceSpec::default()
-    };
     let entry = Group {
         name: "seaweedfs".into(),
-        pods: selector,
+        pods: selector.clone(),
     };
-    let object = |kind, api_version, spec: Subtree| Object {
-        kind,
-        api_version,
-        name: name.clone(),
-        labels: labels.clone(),
-        spec,
-    };
-    Servers {
-        services: vec![object("Service", "v1", Subtree::new(&service))],
-        workloads: vec![object("StatefulSet", "apps/v1", Subtree::new(&set))],
-        budgets: Vec::new(),
+    let mut servers = Servers {
         groups: vec![entry.clone()],
         entry,
-        paths: Vec::new(),
-    }
-}
-
-fn port(name: &str, number: u16) -> ContainerPort {
-    ContainerPort {
-        name: Some(name.into()),
-        container_port: i32::from(number),
-        ..ContainerPort::default()
-    }
+        ..Servers::default()
+    };
+    servers.add(
+        (&name, &labels),
+        &s3_service(&selector),
+        ("StatefulSet", Subtree::new(&set)),
+        None,
+    );
+    servers
 }
