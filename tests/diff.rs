@@ -171,6 +171,28 @@ fn data_loss_is_unsafe() {
     unsafe_because(&minio, &base, "StatefulSet mlflow-minio is removed");
     let (_, out) = diff(&minio, &base);
     assert!(out.contains("Moving from MinIO to SeaweedFS"), "{out}");
+    // migrateFrom: the steps, in order: copy, verify counts, switch the
+    // tracking server, remove MinIO; and how to go back.
+    let migrating = render(&["--set", "artifacts.embedded.migrateFrom={engine: minio}"]);
+    let (_, out) = diff(&minio, &migrating);
+    let at = |step: &str| {
+        out.find(step)
+            .unwrap_or_else(|| panic!("no {step:?} in:\n{out}"))
+    };
+    let order = [
+        "copies MinIO's objects into SeaweedFS",
+        "the Job copies every bucket",
+        "verify the counts",
+        "rollout status deployment mlflow-tracking",
+        "delete statefulset mlflow-minio",
+        "to go back",
+    ];
+    let places: Vec<usize> = order.iter().map(|s| at(s)).collect();
+    assert!(places.windows(2).all(|w| w[0] < w[1]), "{out}");
+    assert!(
+        !out.contains("StatefulSet mlflow-minio is removed"),
+        "{out}"
+    );
     // One SeaweedFS server for a cluster: the cluster starts empty.
     let cnpg = ["--set", "database.cloudnativepg={}"];
     let single = render(&cnpg);

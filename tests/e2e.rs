@@ -29,18 +29,26 @@ use e2e::steps::Harness;
 #[test]
 #[ignore = "needs PostgreSQL, nginx and the MLflow and MLServer venvs; run by .ci/run"]
 fn the_rendered_platform_runs_on_real_components() {
-    let mut h = Harness::new();
-    h.run();
-    let (passed, failed) = h.summary();
-    println!("{passed} passed, {failed} failed");
-    assert_eq!(failed, 0, "{}", h.failures());
+    every_step_passes(Harness::run);
 }
 
 #[test]
 #[ignore = "needs PostgreSQL, SeaweedFS and the MLflow venv; run by .ci/run"]
 fn the_seaweedfs_cluster_survives_lost_servers() {
+    every_step_passes(Harness::run_cluster);
+}
+
+#[test]
+#[ignore = "needs SeaweedFS, moto and the MLflow venv; run by .ci/run"]
+fn the_copy_job_moves_minio_artifacts_into_seaweedfs() {
+    every_step_passes(Harness::run_migration);
+}
+
+/// Runs one harness's steps in a folder of its own; fails with every
+/// step that failed.
+fn every_step_passes(run: fn(&mut Harness)) {
     let mut h = Harness::new();
-    h.run_cluster();
+    run(&mut h);
     let (passed, failed) = h.summary();
     println!("{passed} passed, {failed} failed");
     assert_eq!(failed, 0, "{}", h.failures());

@@ -40,6 +40,23 @@ fn ha_profile() {
     snapshot!("ha", run.stdout);
 }
 
+/// prod moving from the MinIO it ran: MinIO as before, SeaweedFS, the
+/// copy Job, and the tracking server held back until the copy is done.
+#[test]
+fn migrate_from_minio() {
+    let run = mlk(&[
+        "render",
+        "--profile",
+        "prod",
+        "--set",
+        "artifacts.embedded.migrateFrom={engine: minio}",
+    ])
+    .key()
+    .run()
+    .ok();
+    snapshot!("migrate-from-minio", run.stdout);
+}
+
 #[test]
 fn every_option() {
     let run = mlk(&["render", "-f", "specs/everything.yaml"])

@@ -98,6 +98,7 @@ pub fn build(p: &Platform) -> Context {
         store_secrets,
         audience: &audience,
         metrics: metrics.as_ref(),
+        ready_object: store.ready_object(),
     };
     let tracking = tracking::build(&n, (&p.tracking, &p.tracking_secrets), inputs);
     let service_monitor = monitoring::service_monitor(

@@ -24,6 +24,7 @@ use crate::types::{HostPattern, Origin, Quantity};
 pub const PORT: u16 = 5000;
 const DB_UPGRADE: &str = include_str!("../../templates/scripts/db-upgrade.py");
 const WAIT_FOR_BUCKET: &str = include_str!("../../templates/scripts/wait-for-bucket.py");
+const WAIT_FOR_COPY: &str = include_str!("../../templates/scripts/wait-for-copy.py");
 
 #[derive(Debug, Serialize)]
 pub struct TrackingContext {
@@ -187,6 +188,8 @@ pub struct Inputs<'a> {
     pub store_secrets: Vec<SecretObject>,
     pub audience: &'a Audience,
     pub metrics: Option<&'a Metrics>,
+    /// An object the artifacts' bucket must hold before the server starts.
+    pub ready_object: Option<&'static str>,
 }
 
 pub fn build(
@@ -201,6 +204,7 @@ pub fn build(
         store_secrets,
         audience,
         metrics,
+        ready_object,
     } = inputs;
     let name = n.name(Component::Tracking);
     let mut own = SecretBinder::new(name.clone());
@@ -225,6 +229,24 @@ pub fn build(
     let mut env = db_env.clone();
     env.extend(s3_only.iter().cloned());
     let s3_env = [runtime, s3_only].concat();
+    let python = |script: &str, arg: &str| ["python", "-c", script, arg].map(String::from).to_vec();
+    // The bucket first; with a store still being copied into, the copy.
+    let mut waits = vec![InitStep {
+        name: "wait-for-bucket".into(),
+        command: python(WAIT_FOR_BUCKET, &s3.bucket),
+        env: s3_env.clone(),
+        mounts: Vec::new(),
+    }];
+    waits.extend(ready_object.map(|marker| {
+        InitStep {
+            name: "wait-for-copy".into(),
+            command: ["python", "-c", WAIT_FOR_COPY, &s3.bucket, marker]
+                .map(String::from)
+                .to_vec(),
+            env: s3_env.clone(),
+            mounts: Vec::new(),
+        }
+    }));
     env.push(EnvEntry::plain(
         "MLFLOW_SERVER_ALLOWED_HOSTS",
         allowed_hosts(n, &name, t, audience, metrics).join(","),
@@ -247,7 +269,6 @@ pub fn build(
         (value, None) => EnvEntry::plain(v.name.as_str(), value.clone().unwrap_or_default()),
     }));
 
-    let python = |script: &str, arg: &str| ["python", "-c", script, arg].map(String::from).to_vec();
     let selector = n.selector(Component::Tracking);
     let pods = n.pods(&t.pods);
     let security = security::pod(security::MLFLOW_UID);
@@ -310,21 +331,15 @@ pub fn build(
         admin_note: auth.as_ref().map(|a| auth::admin_note(n, &a.metrics_login)),
         gc,
         env,
-        init_containers: vec![
-            credential_files,
-            InitStep {
-                name: "wait-for-bucket".into(),
-                command: python(WAIT_FOR_BUCKET, &s3.bucket),
-                env: s3_env,
-                mounts: Vec::new(),
-            },
-            InitStep {
+        init_containers: std::iter::once(credential_files)
+            .chain(waits)
+            .chain([InitStep {
                 name: "db-upgrade".into(),
                 command: db_upgrade(&db.uri, auth.as_ref()),
                 env: db_env,
                 mounts: db.ca.iter().map(|c| c.mount.clone()).collect(),
-            },
-        ],
+            }])
+            .collect(),
         secret_files,
         resources: t.resources.clone().unwrap_or_else(|| sized_for(t)),
         probe: probe(t),

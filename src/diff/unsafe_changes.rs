@@ -45,6 +45,7 @@ pub fn check(pair: &Pair, new_stream: &[Value]) -> Vec<Unsafe> {
     match (pair.old, pair.new) {
         (Some(old), Some(new)) => changed(old, new, new_stream),
         (Some(old), None) => removed(old).into_iter().collect(),
+        (None, Some(new)) => copy_from_minio(new).into_iter().collect(),
         _ => Vec::new(),
     }
 }
@@ -288,6 +289,39 @@ fn claim(old: &Value, new: &Value) -> Vec<Unsafe> {
         }],
         _ => Vec::new(),
     }
+}
+
+/// The Job `migrateFrom: {engine: minio}` adds: the artifacts move from
+/// MinIO into SeaweedFS, in steps that lose nothing.
+fn copy_from_minio(new: &Value) -> Option<Unsafe> {
+    let labels = ["metadata", "labels", "app.kubernetes.io/component"];
+    if new["kind"] != "Job" || s(new, &labels) != Some("artifacts-copy") {
+        return None;
+    }
+    let (ns, job) = ns_name(new);
+    let name = s(new, &["metadata", "labels", "app.kubernetes.io/instance"]).unwrap_or("NAME");
+    Some(Unsafe {
+        reason: format!(
+            "Job {job} copies MinIO's objects into SeaweedFS; the tracking server moves to \
+             SeaweedFS once the copy is complete"
+        ),
+        steps: vec![
+            format!(
+                "kubectl -n {ns} scale deployment {name}-tracking --replicas=0   # optional: no run writes to MinIO during the copy"
+            ),
+            "apply: MinIO keeps running; SeaweedFS starts, and the Job copies every bucket".into(),
+            format!(
+                "kubectl -n {ns} logs job/{job}   # verify the counts: \"N objects in MinIO, all N in SeaweedFS\" for each bucket"
+            ),
+            format!(
+                "kubectl -n {ns} rollout status deployment {name}-tracking   # its wait-for-copy init step lets it start once the Job has written its marker"
+            ),
+            format!(
+                "remove migrateFrom, render and apply, then kubectl -n {ns} delete statefulset {name}-minio && kubectl -n {ns} delete service {name}-minio   # keep MinIO's volume a while"
+            ),
+            "to go back before MinIO is removed: engine: minio without migrateFrom, and apply: the tracking server returns to MinIO, which holds everything logged before the switch".into(),
+        ],
+    })
 }
 
 /// What a removal loses: the data on its volumes.

@@ -12,8 +12,8 @@ use crate::types::BucketName;
 
 /// The identities of an embedded store that gives each consumer its own:
 /// the bucket-setup step (admin), the tracking server, gc, the backups
-/// and the predictors.
-pub const IDENTITIES: [&str; 5] = ["setup", "tracking", "gc", "backup", "predictor"];
+/// and the predictors; and the Job that copies a replaced store's objects.
+pub const IDENTITIES: [&str; 6] = ["setup", "tracking", "gc", "backup", "predictor", "migrate"];
 
 fn err(path: &str, msg: impl Into<String>) -> Located {
     Located::new("spec", Some(path), msg)
@@ -84,7 +84,16 @@ pub fn resolve(
         Some((_, b)) => b.or_else(|| default_backups(meta)),
         None => None,
     };
+    let migrating = a
+        .embedded
+        .as_ref()
+        .is_some_and(|e| e.migrate_from.is_some());
     match &a.external {
+        Some(_) if migrating => Err(err(
+            "artifacts.embedded.migrateFrom",
+            "copies into the store mlk runs, and artifacts.external replaces it: copy into the \
+             external bucket with your own tools, or remove artifacts.external",
+        )),
         Some(_) => external(a, backups, r),
         None => {
             let spec = a.embedded.clone().unwrap_or_default();
@@ -92,6 +101,7 @@ pub fn resolve(
                 "gc" => consumers.gc,
                 "predictor" => consumers.predictors,
                 "backup" => backups.is_some(),
+                "migrate" => spec.migrate_from.is_some(),
                 _ => true,
             };
             let names: Vec<&'static str> = IDENTITIES.into_iter().filter(used).collect();
@@ -107,11 +117,19 @@ fn embedded(
     cloudnativepg: bool,
     r: &mut Resolver,
 ) -> Result<ArtifactsPlan, Located> {
-    let (credentials, filer_password) = match spec.engine {
-        Engine::Minio => (minio(&spec, r)?, None),
+    let (credentials, filer_password, migrate_from) = match spec.engine {
+        Engine::Minio if spec.migrate_from.is_some() => {
+            return Err(err(
+                "artifacts.embedded.migrateFrom",
+                "copies a MinIO's objects into SeaweedFS, and engine is minio: remove \
+                 engine: minio (SeaweedFS is the default), or remove migrateFrom",
+            ));
+        }
+        Engine::Minio => (minio(&spec, r)?, None, None),
         Engine::Seaweedfs => {
             let filer = seaweedfs_cluster(&spec, cloudnativepg, r)?;
-            (seaweedfs(&spec, identities, r)?, filer)
+            let source = source(&spec, backups.clone(), r)?;
+            (seaweedfs(&spec, identities, r)?, filer, source)
         }
     };
     Ok(ArtifactsPlan::Embedded(EmbeddedStore {
@@ -119,7 +137,56 @@ fn embedded(
         credentials,
         backups,
         filer_password,
+        migrate_from,
     }))
+}
+
+/// The MinIO `migrateFrom` names, as mlk rendered it before: the same
+/// bucket, root keys and volume, in the shape it had.
+fn source(
+    spec: &EmbeddedArtifacts,
+    backups: Option<BucketName>,
+    r: &mut Resolver,
+) -> Result<Option<Box<EmbeddedStore>>, Located> {
+    let Some(from) = &spec.migrate_from else {
+        return Ok(None);
+    };
+    let n = from.replicas.0;
+    if n != 1 && n < 4 {
+        return Err(err(
+            "artifacts.embedded.migrateFrom.replicas",
+            format!("MinIO ran 1 server or 4 to 16 (distributed), not {n}: give the count it runs"),
+        ));
+    }
+    let old = EmbeddedArtifacts {
+        engine: Engine::Minio,
+        replicas: from.replicas,
+        cluster: None,
+        storage: from.storage.clone().unwrap_or_else(|| spec.storage.clone()),
+        image: None,
+        migrate_from: None,
+        ..spec.clone()
+    };
+    r.warnings.push(
+        "artifacts.embedded.migrateFrom: MinIO runs beside SeaweedFS until the copy Job has \
+         copied its objects, and the tracking server waits for that copy; then remove \
+         migrateFrom (mlk diff old.yaml new.yaml prints each step)"
+            .into(),
+    );
+    let source = |s: &Option<SecretSource>| s.clone().unwrap_or(SecretSource::Generate);
+    Ok(Some(Box::new(EmbeddedStore {
+        credentials: StoreCredentials::Root {
+            user: r.resolve("artifacts.embedded.rootUser", &source(&spec.root_user)),
+            password: r.resolve(
+                "artifacts.embedded.rootPassword",
+                &source(&spec.root_password),
+            ),
+        },
+        spec: Box::new(old),
+        backups,
+        filer_password: None,
+        migrate_from: None,
+    })))
 }
 
 fn minio(spec: &EmbeddedArtifacts, r: &mut Resolver) -> Result<StoreCredentials, Located> {
@@ -148,12 +215,13 @@ fn minio(spec: &EmbeddedArtifacts, r: &mut Resolver) -> Result<StoreCredentials,
     }
     let instead = match n {
         1 => {
-            "SeaweedFS (engine: seaweedfs, the default) replaces it: see \"Moving from MinIO \
-              to SeaweedFS\" in the README"
+            "SeaweedFS (engine: seaweedfs, the default) replaces it, and migrateFrom: {engine: \
+              minio} copies its objects: see \"Moving from MinIO to SeaweedFS\" in the README"
         }
         _ => {
-            "a SeaweedFS cluster (engine: seaweedfs, replicas: 3 or more) replaces it: see \
-              \"Moving from MinIO to SeaweedFS\" in the README"
+            "a SeaweedFS cluster (engine: seaweedfs, replicas: 3 or more) replaces it, and \
+              migrateFrom: {engine: minio, replicas: N} copies its objects: see \"Moving from \
+              MinIO to SeaweedFS\" in the README"
         }
     };
     r.warnings.push(format!(
@@ -175,10 +243,12 @@ fn seaweedfs(
     names: &[&'static str],
     r: &mut Resolver,
 ) -> Result<StoreCredentials, Located> {
+    // With migrateFrom they are the old MinIO's, which still runs.
+    let old = spec.migrate_from.is_none();
     let minio_only = [
-        ("rootUser", spec.root_user.is_some()),
-        ("rootPassword", spec.root_password.is_some()),
-        ("mcImage", spec.mc_image.is_some()),
+        ("rootUser", old && spec.root_user.is_some()),
+        ("rootPassword", old && spec.root_password.is_some()),
+        ("mcImage", old && spec.mc_image.is_some()),
     ];
     if let Some((field, _)) = minio_only.iter().find(|(_, set)| *set) {
         return Err(err(

@@ -86,6 +86,9 @@ pub struct EmbeddedStore {
     /// A SeaweedFS cluster's: the password of its filers' own role in the
     /// platform's PostgreSQL.
     pub filer_password: Option<SecretValue>,
+    /// The MinIO this store replaces, rendered beside it until a Job has
+    /// copied its objects over (`migrateFrom`).
+    pub migrate_from: Option<Box<EmbeddedStore>>,
 }
 
 #[derive(Debug, Clone)]

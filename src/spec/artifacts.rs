@@ -61,6 +61,35 @@ pub struct EmbeddedArtifacts {
     pub root_user: Option<SecretSource>,
     /// MinIO only: its root password.
     pub root_password: Option<SecretSource>,
+    /// The store this one replaces, rendered beside it until a Job has
+    /// copied its objects over; the tracking server waits for the copy.
+    pub migrate_from: Option<MigrateFrom>,
+}
+
+/// The store objects are copied from: the MinIO mlk rendered before, in
+/// the shape it had (its StatefulSet must stay as it is). Its root keys
+/// are `rootUser` and `rootPassword`, as they were.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MigrateFrom {
+    /// The engine the old store ran: `minio`.
+    pub engine: SourceEngine,
+    /// Its servers: 1, or 4 to 16 (distributed, as ha rendered it).
+    #[serde(default = "one_replica")]
+    pub replicas: Replicas,
+    /// Its volume, per server; `storage` when unset.
+    #[serde(default)]
+    pub storage: Option<Storage>,
+}
+
+fn one_replica() -> Replicas {
+    Replicas(1)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceEngine {
+    Minio,
 }
 
 /// The parts of a SeaweedFS cluster besides its volume servers
@@ -127,6 +156,7 @@ impl Default for EmbeddedArtifacts {
             mc_image: None,
             root_user: None,
             root_password: None,
+            migrate_from: None,
         }
     }
 }

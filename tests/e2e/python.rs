@@ -372,6 +372,7 @@ if os.environ["MODE"] == "write":
         with open(path, "wb") as f:
             f.write(body(name))
         retries += retried(f"upload {name}", lambda p=path: repo.log_artifact(p))
+        print(f"wrote {name}", flush=True)
     print(f"{len(names)} written ({retries} retries)")
 else:
     listed = set()
@@ -389,4 +390,47 @@ else:
     if bad:
         sys.exit(f"changed: {bad}")
     print(f"{len(names)} read intact ({retries} retries)")
+"#;
+
+/// A run's artifacts, as MLflow's S3 client logs and reads them: MODE log
+/// writes them (a 9 MB file among them, uploaded in parts) and an old
+/// database dump beside them, where mlk kept dumps before they had a
+/// bucket of their own; MODE read checks each artifact byte for byte and
+/// that the dump is not there.
+pub const MIGRATED_RUN: &str = r#"
+import hashlib, os, sys, tempfile
+import boto3
+from mlflow.store.artifact.s3_artifact_repo import S3ArtifactRepository
+
+bucket = os.environ["BUCKET"]
+root = f"s3://{bucket}/1/0123456789abcdef/artifacts"
+files = {"metrics.json": 200, "model/MLmodel": 300, "model/weights.bin": 9 * 1024 * 1024}
+
+def body(name, size):
+    block = hashlib.sha256(name.encode()).digest()
+    return (block * (size // 32 + 1))[:size]
+
+s3 = boto3.client("s3", endpoint_url=os.environ["MLFLOW_S3_ENDPOINT_URL"])
+repo = S3ArtifactRepository(root)
+if os.environ["MODE"] == "log":
+    s3.create_bucket(Bucket=bucket)
+    work = tempfile.mkdtemp()
+    for name, size in files.items():
+        os.makedirs(os.path.dirname(os.path.join(work, name)), exist_ok=True)
+        with open(os.path.join(work, name), "wb") as f:
+            f.write(body(name, size))
+    repo.log_artifacts(work)
+    s3.put_object(Bucket=bucket, Key="postgres-backups/mlflow-old.dump", Body=b"a dump")
+    print(f"{len(files)} artifacts and an old dump in {bucket}")
+else:
+    out = tempfile.mkdtemp()
+    local = repo.download_artifacts("", out)
+    for name, size in files.items():
+        with open(os.path.join(local, name), "rb") as f:
+            if f.read() != body(name, size):
+                sys.exit(f"{name} differs")
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    if any(k.startswith("postgres-backups/") for k in listed):
+        sys.exit(f"the old dump was copied among the artifacts: {listed}")
+    print(f"{len(files)} artifacts intact, read with the tracking identity; no dump among them")
 "#;

@@ -9,6 +9,7 @@ mod checks;
 mod cluster;
 mod keyless;
 mod lock;
+mod migration;
 mod minio;
 mod serving;
 mod setup;

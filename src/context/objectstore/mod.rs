@@ -127,6 +127,11 @@ pub trait ObjectStore {
     fn tenant(&self) -> Option<&Tenant> {
         None
     }
+    /// An object, in the artifacts' bucket, that the tracking server
+    /// waits for before it starts: the store is not whole until then.
+    fn ready_object(&self) -> Option<&'static str> {
+        None
+    }
     /// What the platform runs of the store, for the templates.
     fn objects(self: Box<Self>) -> Objects;
 }

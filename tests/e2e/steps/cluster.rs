@@ -58,7 +58,7 @@ impl Harness {
                 Self::first_writes,
             ),
             (
-                "the raft leader and a volume server lost: writes go on, none lost",
+                "the raft leader and a volume server killed during uploads: none lost",
                 Self::lose_leader_and_volume,
             ),
             ("a filer lost too: the gateways use the other", |h| {
@@ -424,22 +424,53 @@ impl Harness {
         Ok(format!("{wrote}; volume server 0 holds {files} files"))
     }
 
+    /// The leader and volume server 0 killed while a writer is midway:
+    /// its uploads ride out the loss, and every file reads back.
     fn lose_leader_and_volume(&mut self) -> Result<String, String> {
         let leader = self.current_leader()?;
+        let cmd = self.artifacts_command("write", "during-losses", 20)?;
+        let log = self.path("writer-during-losses.log");
+        let mut writer = Process::start("writer", cmd, log.clone());
+        let written = |log: &Path| {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            text.lines().filter(|l| l.starts_with("wrote ")).count()
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while written(&log) < 5 {
+            if writer.try_wait().is_some() || Instant::now() > deadline {
+                return Err(format!("the writer stopped early:\n{}", writer.tail()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let before_kill = written(&log);
         self.kill(&leader)?;
         self.kill("mlflow-seaweedfs-volume-0")?;
-        let wrote = self.artifacts("write", "after-losses", 20)?;
-        let read = self.artifacts("read", "before,after-losses", 20)?;
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let status = loop {
+            if let Some(status) = writer.try_wait() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("the writer still runs:\n{}", writer.tail()));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let tail = writer.tail();
+        if !status.success() {
+            return Err(format!("the writer failed ({status}):\n{tail}"));
+        }
+        let wrote = tail.lines().last().unwrap_or_default().to_owned();
+        let read = self.artifacts("read", "before,during-losses", 20)?;
         let now = self.current_leader()?;
         Ok(format!(
-            "killed {leader} and volume-0; {wrote}; {read}; {now} leads"
+            "killed {leader} and volume-0 after {before_kill} of 20 uploads; {wrote}; {read}; {now} leads"
         ))
     }
 
     fn lose_filer(&mut self) -> Result<String, String> {
         self.kill("mlflow-seaweedfs-filer-0")?;
         let wrote = self.artifacts("write", "no-filer-0", 10)?;
-        let read = self.artifacts("read", "before,after-losses", 20)?;
+        let read = self.artifacts("read", "before,during-losses", 20)?;
         let read_new = self.artifacts("read", "no-filer-0", 10)?;
         Ok(format!("{wrote}; {read}; {read_new}"))
     }
@@ -488,8 +519,15 @@ impl Harness {
 
     /// MLflow's S3 artifact client, with the tracking identity's keys,
     /// through the S3 Service: `mode` write (`count` files named after
-    /// `phase`) or read (every file of each phase, byte for byte).
+    /// `phases`) or read (every file of each phase, byte for byte).
+    /// Returns its last line.
     fn artifacts(&self, mode: &str, phases: &str, count: u32) -> Result<String, String> {
+        let cmd = self.artifacts_command(mode, phases, count)?;
+        let log = self.path(&format!("artifacts-{mode}-{phases}.log"));
+        run_with_deadline(mode, cmd, &log, Duration::from_secs(600))
+    }
+
+    fn artifacts_command(&self, mode: &str, phases: &str, count: u32) -> Result<Command, String> {
         let r = self.rendered();
         let key = |k: &str| r.secret("mlflow-s3-tracking", k);
         // The endpoint the tracking server is given: the S3 Service.
@@ -499,21 +537,18 @@ impl Harness {
             .iter()
             .find(|(k, _)| k == "MLFLOW_S3_ENDPOINT_URL")
             .ok_or("the tracking server has no MLFLOW_S3_ENDPOINT_URL")?;
-        let endpoint = self.loopback().map(endpoint);
-        py_owned(
-            CLUSTER_ARTIFACTS,
-            &[
-                ("MODE", mode.into()),
-                ("PHASES", phases.into()),
-                ("COUNT", count.to_string()),
-                ("MLFLOW_S3_ENDPOINT_URL", endpoint),
-                ("AWS_ACCESS_KEY_ID", key("access-key-id")?),
-                ("AWS_SECRET_ACCESS_KEY", key("secret-access-key")?),
-                ("AWS_DEFAULT_REGION", "us-east-1".into()),
-                ("BUCKET", self.state.bucket.clone()),
-            ],
-        )
-        .map(|out| out.trim().to_owned())
+        let mut cmd = Command::new(venv_bin("python"));
+        cmd.args(["-c", CLUSTER_ARTIFACTS]).envs([
+            ("MODE", mode.to_owned()),
+            ("PHASES", phases.to_owned()),
+            ("COUNT", count.to_string()),
+            ("MLFLOW_S3_ENDPOINT_URL", self.loopback().map(endpoint)),
+            ("AWS_ACCESS_KEY_ID", key("access-key-id")?),
+            ("AWS_SECRET_ACCESS_KEY", key("secret-access-key")?),
+            ("AWS_DEFAULT_REGION", "us-east-1".into()),
+            ("BUCKET", self.state.bucket.clone()),
+        ]);
+        Ok(cmd)
     }
 }
 

@@ -42,7 +42,7 @@ impl Harness {
     /// The bucket-setup Job's own container, to completion.
     pub(super) fn setup_job(&mut self) -> Result<String, String> {
         let r = self.rendered();
-        let job = r.first("Job")?;
+        let job = job_of(r, "bucket-setup")?;
         let pod = job["spec"]["template"]["spec"].clone();
         let volumes = self.pod_volumes_in(r, &pod, "setup-volume")?;
         let container = pod["containers"][0].clone();
@@ -86,6 +86,15 @@ impl Harness {
         env.push(("IDENTITIES", json));
         py_owned(LEAST_PRIVILEGE, &env)
     }
+}
+
+/// The rendered Job of a component (its `app.kubernetes.io/component`).
+pub(super) fn job_of<'a>(r: &'a Rendered, component: &str) -> Result<&'a Value, String> {
+    let label = |d: &Value| d["metadata"]["labels"]["app.kubernetes.io/component"] == component;
+    r.docs
+        .iter()
+        .find(|d| d["kind"] == "Job" && label(d))
+        .ok_or(format!("no {component} Job"))
 }
 
 /// A StatefulSet's pod spec, each PVC its claim templates ask for as a

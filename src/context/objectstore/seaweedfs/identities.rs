@@ -7,7 +7,9 @@
 //! - predictor: list the models MLflow logged (`*/models/*`) and read the
 //!   bucket: SeaweedFS checks HeadBucket, which KServe's storage
 //!   initializer calls first, against read on the whole bucket;
-//! - backup: read, write and list the backups' bucket, nothing else.
+//! - backup: read, write and list the backups' bucket, nothing else;
+//! - migrate (with `migrateFrom`): read, write and list both buckets, to
+//!   copy the old store's objects in.
 
 use std::collections::BTreeMap;
 
@@ -51,6 +53,11 @@ pub fn actions(name: &str, artifacts: &str, backups: Option<&str>) -> Vec<String
             format!("List:{artifacts}/*/models/*"),
         ],
         "backup" => backups.map_or(Vec::new(), |b| on(b, &["Read", "Write", "List"])),
+        "migrate" => [Some(artifacts), backups]
+            .into_iter()
+            .flatten()
+            .flat_map(|b| on(b, &["Read", "Write", "List"]))
+            .collect(),
         _ => Vec::new(),
     }
 }

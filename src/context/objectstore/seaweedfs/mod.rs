@@ -7,6 +7,7 @@
 
 mod cluster;
 mod identities;
+mod migrate;
 mod setup;
 mod single;
 
@@ -27,8 +28,9 @@ use super::super::network_policy::{Group, Path, Peer};
 use super::super::secret::{SecretBinder, SecretObject};
 use super::super::subtree::Subtree;
 use super::super::workload::build::Mounted;
+use super::minio::Minio;
 use super::{Consumer, Network, ObjectStore, Objects, Tenant};
-use crate::resolve::{EmbeddedStore, Identity, SecretValue};
+use crate::resolve::{EmbeddedStore, Identity, SecretValue, StoreCredentials};
 use crate::sensitive::Sensitive;
 pub use cluster::ConfigFile;
 
@@ -67,6 +69,8 @@ pub struct SeaweedfsContext {
     pub setup: Object,
     /// The setup Job's ServiceAccount, when the spec annotates it.
     pub setup_account: Option<(String, BTreeMap<String, String>)>,
+    /// With `migrateFrom`, the Job that copies the old MinIO's objects.
+    pub copy: Option<Object>,
 }
 
 /// One object: its kind, name, labels and spec.
@@ -88,6 +92,9 @@ pub struct Seaweedfs {
     groups: Vec<Group>,
     paths: Vec<Path>,
     tenant: Option<Tenant>,
+    /// The MinIO this store replaces, which runs until its objects are
+    /// copied (`migrateFrom`).
+    source: Option<Minio>,
 }
 
 impl Seaweedfs {
@@ -160,6 +167,36 @@ impl Seaweedfs {
             &Peer::Group(servers.entry.clone()),
             &[S3_PORT],
         ));
+        let source = store
+            .migrate_from
+            .as_deref()
+            .and_then(|old| match &old.credentials {
+                StoreCredentials::Root { user, password } => {
+                    Some(Minio::new(n, old, user, password))
+                }
+                StoreCredentials::Identities(_) => None,
+            });
+        let copy = source.as_ref().map(|minio| {
+            let copy = migrate::build(
+                n,
+                store,
+                minio.access(Consumer::Tracking),
+                &access["migrate"],
+                tools,
+            );
+            let copier = Peer::Group(copy.group.clone());
+            let old = minio.network(n);
+            paths.push(Path::new(
+                &copier,
+                &Peer::Group(servers.entry.clone()),
+                &[S3_PORT],
+            ));
+            paths.push(Path::new(&copier, &old.peer, &[old.port]));
+            paths.extend(old.paths);
+            groups.push(copy.group);
+            groups.extend(old.groups);
+            copy.job
+        });
         let ctx = SeaweedfsContext {
             labels: n.labels(SERVER),
             secrets,
@@ -169,6 +206,7 @@ impl Seaweedfs {
             budgets: servers.budgets,
             setup: setup.job,
             setup_account: setup.account,
+            copy,
         };
         Seaweedfs {
             ctx,
@@ -177,6 +215,7 @@ impl Seaweedfs {
             groups,
             paths,
             tenant,
+            source,
         }
     }
 }
@@ -226,10 +265,17 @@ impl ObjectStore for Seaweedfs {
         self.tenant.as_ref()
     }
 
+    /// While MinIO's objects are copied in, the marker the copy writes
+    /// last: until then the store lacks what the platform logged.
+    fn ready_object(&self) -> Option<&'static str> {
+        self.source.as_ref().map(|_| migrate::MARKER)
+    }
+
     fn objects(self: Box<Self>) -> Objects {
+        let this = *self;
         Objects {
-            minio: None,
-            seaweedfs: Some(self.ctx),
+            minio: this.source.and_then(|m| Box::new(m).objects().minio),
+            seaweedfs: Some(this.ctx),
         }
     }
 }
