@@ -272,11 +272,44 @@ fn a_cluster_that_archives_elsewhere_is_unsafe() {
         d["spec"]["backup"]["barmanObjectStore"]["destinationPath"] =
             "s3://mlflow/postgres-backups".into();
     });
+    let at = " at http://mlflow-seaweedfs.mlflow.svc.cluster.local:8333";
     unsafe_because(
         &moved,
         &ha,
-        "archives to s3://mlflow-backups/postgres-backups instead of s3://mlflow/postgres-backups",
+        &format!(
+            "archives to s3://mlflow-backups/postgres-backups{at} instead of s3://mlflow/postgres-backups{at}"
+        ),
     );
+    // The same path in another store: MinIO to SeaweedFS.
+    let minio = edit(&ha, "Cluster", "mlflow-postgres", |d| {
+        d["spec"]["backup"]["barmanObjectStore"]["endpointURL"] =
+            "http://mlflow-minio.mlflow.svc.cluster.local:9000".into();
+    });
+    unsafe_because(
+        &minio,
+        &ha,
+        "instead of s3://mlflow-backups/postgres-backups at http://mlflow-minio.mlflow.svc.cluster.local:9000",
+    );
+}
+
+#[test]
+fn fewer_volume_servers_are_emptied_first() {
+    let cnpg = ["--set", "database.cloudnativepg={}"];
+    let five = render(&[&cnpg[..], &["--set", "artifacts.embedded.replicas=5"]].concat());
+    let three = render(&[&cnpg[..], &["--set", "artifacts.embedded.replicas=3"]].concat());
+    unsafe_because(&five, &three, "goes from 5 volume servers to 3");
+    let (_, out) = diff(&five, &three);
+    let evacuate = |i: u32| {
+        out.find(&format!(
+            "volumeServer.evacuate -node mlflow-seaweedfs-volume-{i}.mlflow-seaweedfs-volume"
+        ))
+        .unwrap_or_else(|| panic!("server {i} is not emptied:\n{out}"))
+    };
+    assert!(evacuate(4) < evacuate(3), "the last one first:\n{out}");
+    assert!(out.contains("volume.fix.replication -apply"), "{out}");
+    // More is safe.
+    let (code, out) = diff(&three, &five);
+    assert!(!out.contains("UNSAFE"), "{code}: {out}");
 }
 
 #[test]

@@ -416,13 +416,22 @@ fn seaweedfs_cluster_has_three_masters_and_two_of_each_front(docs: &[Value]) {
     assert_eq!(arg(m, "-peers="), peers.join(","));
     assert_eq!(
         arg(m, "-defaultReplication="),
-        "001",
-        "each file on two volume servers"
+        "010",
+        "each file on two racks"
     );
     let volumes = find(docs, "StatefulSet", "mlflow-seaweedfs-volume");
     assert_eq!(volumes["spec"]["replicas"], 3);
     let v = &volumes["spec"]["template"]["spec"];
     assert_eq!(arg(&v["containers"][0], "-master="), peers.join(","));
+    // Each volume server's rack is its node: two racks, two nodes.
+    assert_eq!(arg(&v["containers"][0], "-rack="), "$(NODE_NAME)");
+    let node = v["containers"][0]["env"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "NODE_NAME")
+        .expect("NODE_NAME");
+    assert_eq!(node["valueFrom"]["fieldRef"]["fieldPath"], "spec.nodeName");
     let spread = &v["topologySpreadConstraints"][0];
     assert_eq!(spread["topologyKey"], "kubernetes.io/hostname");
     assert_eq!(spread["whenUnsatisfiable"], "DoNotSchedule");

@@ -123,8 +123,16 @@ fn dumps_move(old: &Value, new: &Value) -> Option<Unsafe> {
 /// backups taken so far stay where they are, and the new place holds no
 /// base backup to restore from until one is taken.
 fn barman_moves(old: &Value, new: &Value) -> Option<Unsafe> {
-    let path = ["spec", "backup", "barmanObjectStore", "destinationPath"];
-    let (from, to) = (s(old, &path)?, s(new, &path)?);
+    // The same path in another store (MinIO to SeaweedFS) is a move too.
+    let place = |v: &Value| -> Option<String> {
+        let store = &v["spec"]["backup"]["barmanObjectStore"];
+        let path = store["destinationPath"].as_str()?;
+        Some(match store["endpointURL"].as_str() {
+            Some(endpoint) => format!("{path} at {endpoint}"),
+            None => path.to_owned(),
+        })
+    };
+    let (from, to) = (place(old)?, place(new)?);
     if from == to {
         return None;
     }
@@ -169,7 +177,44 @@ fn stateful_set(old: &Value, new: &Value) -> Vec<Unsafe> {
         out.push(volume_templates(old, new, &ns, &name, &orphan));
     }
     out.extend(minio_goes_distributed(old, new));
+    out.extend(volume_servers_leave(old, new));
     out
+}
+
+/// Fewer SeaweedFS volume servers: the StatefulSet removes the last ones
+/// at once, and a file whose two copies were on them is gone.
+fn volume_servers_leave(old: &Value, new: &Value) -> Option<Unsafe> {
+    let labels = ["metadata", "labels", "app.kubernetes.io/component"];
+    if s(new, &labels) != Some("seaweedfs-volume") {
+        return None;
+    }
+    let count = |v: &Value| v["spec"]["replicas"].as_u64();
+    let (from, to) = (count(old)?, count(new)?);
+    if to >= from {
+        return None;
+    }
+    let (ns, name) = ns_name(new);
+    let master = name.replace("-volume", "-master");
+    let shell = format!("kubectl -n {ns} exec -i {master}-0 -- weed shell");
+    let mut steps: Vec<String> = (to..from)
+        .rev()
+        .map(|i| {
+            format!(
+                "echo 'lock; volumeServer.evacuate -node {name}-{i}.{name}.{ns}.svc.cluster.local:8080 -apply; unlock' | {shell}   # its files move to the others, one server at a time"
+            )
+        })
+        .collect();
+    steps.push("apply: the StatefulSet removes the emptied servers".into());
+    steps.push(format!(
+        "echo 'lock; volume.fix.replication -apply; unlock' | {shell}   # every file has two copies again"
+    ));
+    Some(Unsafe {
+        reason: format!(
+            "SeaweedFS goes from {from} volume servers to {to}: the StatefulSet removes the last \
+             ones together, and a file with both copies on them would be lost"
+        ),
+        steps,
+    })
 }
 
 fn storage(template: &Value) -> Option<&str> {
@@ -344,6 +389,9 @@ fn removed(old: &Value) -> Option<Unsafe> {
             ),
             format!(
                 "kubectl -n {ns} delete statefulset {name} --cascade=orphan   # keeps pods and volumes while you move the data"
+            ),
+            format!(
+                "kubectl -n {ns} label pod {name}-0 app.kubernetes.io/component=artifacts-old --overwrite   # out of the S3 Service, which the new store's pods take over"
             ),
         ],
         "StatefulSet" => vec![

@@ -127,9 +127,12 @@ fn embedded(
         }
         Engine::Minio => (minio(&spec, r)?, None, None),
         Engine::Seaweedfs => {
+            // The identities first: their errors (externalSecrets mode)
+            // say what to change before any derived secret is asked for.
+            let ids = seaweedfs(&spec, identities, r)?;
             let filer = seaweedfs_cluster(&spec, cloudnativepg, r)?;
             let source = source(&spec, backups.clone(), r)?;
-            (seaweedfs(&spec, identities, r)?, filer, source)
+            (ids, filer, source)
         }
     };
     Ok(ArtifactsPlan::Embedded(EmbeddedStore {
@@ -313,11 +316,12 @@ fn seaweedfs_cluster(
         let why = if shape.masters < 3 {
             "with fewer than 3 masters, losing one leaves no raft majority and the store stops"
         } else {
-            "raft needs an odd number of masters, 3 to 7 (an even one survives no more losses)"
+            "raft needs 3, 5 or 7 masters (an even number survives no more losses than one \
+             fewer, and more than 7 slow every election)"
         };
         return Err(err(
             "artifacts.embedded.cluster.masters",
-            format!("{why}: use 3 or 5, not {}", shape.masters),
+            format!("{why}: use 3, 5 or 7, not {}", shape.masters),
         ));
     }
     for (field, count) in [("filers", shape.filers), ("gateways", shape.gateways)] {

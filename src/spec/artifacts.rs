@@ -97,8 +97,8 @@ pub enum SourceEngine {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct SeaweedfsCluster {
-    /// Masters, which agree through raft: 3 or 5 (a majority survives
-    /// the loss of one or two).
+    /// Masters, which agree through raft: 3, 5 or 7 (a majority
+    /// survives the loss of one, two or three).
     #[serde(deserialize_with = "crate::types::int32")]
     #[schemars(range(max = 2147483647))]
     pub masters: u32,

@@ -234,14 +234,20 @@ impl Harness {
     ) -> Result<(Command, String), String> {
         let volumes = self.pod_volumes_in(r, pod, name)?;
         let mut container = pod["containers"][0].clone();
+        // As the downward API fills them: the pod's name, and its node,
+        // each pod on a node of its own (as the required spread puts them).
+        let node = format!("node-{}", name.rsplit('-').next().unwrap_or("0"));
         for var in container["env"].as_sequence_mut().into_iter().flatten() {
-            if var["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name" {
-                *var = serde_yaml::from_str(&format!(
-                    "{{name: {}, value: {name}}}",
-                    var["name"].as_str().unwrap_or_default()
-                ))
-                .map_err(|e| e.to_string())?;
-            }
+            let value = match var["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
+                Some("metadata.name") => name,
+                Some("spec.nodeName") => &node,
+                _ => continue,
+            };
+            *var = serde_yaml::from_str(&format!(
+                "{{name: {}, value: {value}}}",
+                var["name"].as_str().unwrap_or_default()
+            ))
+            .map_err(|e| e.to_string())?;
         }
         let port = self.state.pod_ports[name];
         let env = r.env(&container)?;
@@ -406,22 +412,29 @@ impl Harness {
 
     fn first_writes(&mut self) -> Result<String, String> {
         let wrote = self.artifacts("write", "before", 20)?;
-        // volume-0 holds files: reading them all once it is lost proves
-        // the second copy, not luck.
-        let (_, port) = self.pods_of("mlflow-seaweedfs-volume")[0].clone();
-        let status = http::get(port, "/status", "127.0.0.1", None)?;
-        let status: serde_json::Value =
-            serde_json::from_str(&status.body).map_err(|e| e.to_string())?;
-        let files: u64 = status["Volumes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|v| v["FileCount"].as_u64().unwrap_or(0))
-            .sum();
-        if files == 0 {
-            return Err(format!("volume server 0 holds no file: {status}"));
+        let mut held = Vec::new();
+        for (_, port) in self.pods_of("mlflow-seaweedfs-volume") {
+            let status = http::get(port, "/status", "127.0.0.1", None)?;
+            let status: serde_json::Value =
+                serde_json::from_str(&status.body).map_err(|e| e.to_string())?;
+            let files: u64 = status["Volumes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| v["FileCount"].as_u64().unwrap_or(0))
+                .sum();
+            held.push(files);
         }
-        Ok(format!("{wrote}; volume server 0 holds {files} files"))
+        // Every file twice, and volume server 0 holds some: reading them
+        // all once it is lost proves the second copy, not luck.
+        if held.iter().sum::<u64>() != 40 || held[0] == 0 {
+            return Err(format!(
+                "20 files, held by the volume servers {held:?} times"
+            ));
+        }
+        Ok(format!(
+            "{wrote}; the volume servers hold {held:?} copies: each file twice"
+        ))
     }
 
     /// The leader and volume server 0 killed while a writer is midway:
@@ -553,11 +566,12 @@ impl Harness {
 }
 
 /// A free loopback port P whose P + 10000 is free too (SeaweedFS's gRPC
-/// port), below 55536, and not handed out already.
+/// port), not handed out already; both below Linux's ephemeral range
+/// (32768 and up), so that no outgoing connection takes one meanwhile.
 fn paired_port(taken: &BTreeMap<String, u16>) -> u16 {
-    let start = std::process::id() % 9000;
-    (0..9000u32)
-        .map(|i| (20000 + (start + i * 7) % 9000) as u16)
+    let start = std::process::id() % 10000;
+    (0..10000u32)
+        .map(|i| (12000 + (start + i * 7) % 10000) as u16)
         .find(|p| {
             !taken
                 .values()

@@ -105,7 +105,9 @@ pub fn build(
                 "master".into(),
                 format!("-mdir={DATA}"),
                 format!("-peers={}", masters.join(",")),
-                "-defaultReplication=001".into(),
+                // A second copy on another rack, and each volume server's
+                // rack is its node: the two copies never share a node.
+                "-defaultReplication=010".into(),
                 format!("-volumeSizeLimitMB={VOLUME_SIZE_MB}"),
                 "-telemetry=false".into(),
             ],
@@ -127,10 +129,11 @@ pub fn build(
                 format!("-dir={DATA}"),
                 "-max=0".into(),
                 format!("-master={}", masters.join(",")),
+                "-rack=$(NODE_NAME)".into(),
             ],
             resources: spec.resources.clone(),
             claim: Some(spec.storage.clone()),
-            env: Vec::new(),
+            env: vec![field_env("NODE_NAME", "spec.nodeName")],
             mounts: Vec::new(),
             ready: "/healthz",
             live: "/status",
@@ -175,6 +178,21 @@ pub fn build(
     }
 }
 
+/// `name`, from the pod's own `path` (the downward API).
+fn field_env(name: &str, path: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: path.into(),
+                ..ObjectFieldSelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }
+}
+
 /// `host:port` of each pod of a part, by its stable name.
 fn addresses(n: &Naming, c: Component, count: u32, port: u16) -> Vec<String> {
     let name = n.name(c);
@@ -200,20 +218,7 @@ fn stateful(n: &Naming, spec: &EmbeddedArtifacts, p: &Part, out: &mut Servers) {
     let mut c = build::container("seaweedfs", &spec.server_image().to_string(), &p.resources);
     c.command = Some(command);
     c.args = Some(args);
-    let mut env = vec![
-        EnvVar {
-            name: "POD_NAME".into(),
-            value_from: Some(EnvVarSource {
-                field_ref: Some(ObjectFieldSelector {
-                    field_path: "metadata.name".into(),
-                    ..ObjectFieldSelector::default()
-                }),
-                ..EnvVarSource::default()
-            }),
-            ..EnvVar::default()
-        },
-        home(),
-    ];
+    let mut env = vec![field_env("POD_NAME", "metadata.name"), home()];
     env.extend(p.env.iter().cloned());
     c.env = Some(env);
     c.ports = Some(vec![
@@ -294,6 +299,9 @@ fn gateways(
     c.args = Some(args);
     c.env = Some(vec![home()]);
     c.ports = Some(vec![port("s3", S3_PORT)]);
+    // A gateway listens only once it reaches a filer, which on a first
+    // install waits for PostgreSQL: time enough before liveness counts.
+    c.startup_probe = Some(probe("/healthz", "s3", 5, 120));
     c.readiness_probe = Some(probe("/healthz", "s3", 5, 3));
     c.liveness_probe = Some(probe("/healthz", "s3", 10, 6));
     if let Some(mounts) = &mut c.volume_mounts {

@@ -72,7 +72,7 @@ pub fn build(
         account: None,
     };
     Copy {
-        job: setup::job(n, spec, COPY, "copy-from-minio", run),
+        job: setup::job(n, spec, COPY, ("copy-from-minio", ""), run),
         group: Group {
             name: "copy-from-minio".into(),
             pods: n.selector(COPY),

@@ -57,8 +57,15 @@ pub fn build(n: &Naming, store: &EmbeddedStore, admin: &S3Access, image: &str) -
         files,
         account: account.as_ref().map(|(name, _)| name.clone()),
     };
+    // A cluster is a new store where one server was: its buckets are
+    // made by a Job of its own, not the one the old server completed.
+    let store_kind = if store.filer_password.is_some() {
+        "cluster"
+    } else {
+        ""
+    };
     Setup {
-        job: job(n, spec, SETUP, "bucket-setup", run),
+        job: job(n, spec, SETUP, ("bucket-setup", store_kind), run),
         account,
         group: Group {
             name: "bucket-setup".into(),
@@ -104,9 +111,16 @@ pub struct Run<'a> {
 }
 
 /// A Job of the store's at the restricted level, retried on failure,
-/// named `prefix` and a hash of its content: a Job's pod template cannot
-/// change, so a changed Job is a new Job rather than a failed apply.
-pub fn job(n: &Naming, spec: &EmbeddedArtifacts, who: Component, prefix: &str, run: Run) -> Object {
+/// named `prefix` and a hash of its content and `salt` (what else makes
+/// it a new Job): a Job's pod template cannot change, so a changed Job
+/// is a new Job rather than a failed apply.
+pub fn job(
+    n: &Naming,
+    spec: &EmbeddedArtifacts,
+    who: Component,
+    (prefix, salt): (&str, &str),
+    run: Run,
+) -> Object {
     let secret_files = run.files.finish();
     let resources = Resources::new("10m", "64Mi", Some("200m"), "256Mi");
     let mut c = build::container(run.container, run.image, &resources);
@@ -147,7 +161,7 @@ pub fn job(n: &Naming, spec: &EmbeddedArtifacts, who: Component, prefix: &str, r
         template: pod,
         ..JobSpec::default()
     };
-    let content = serde_json::to_string(&job).expect("a Job serialises");
+    let content = serde_json::to_string(&job).expect("a Job serialises") + salt;
     let hash: String = Sha256::digest(content.as_bytes())[..4]
         .iter()
         .map(|b| format!("{b:02x}"))
