@@ -292,6 +292,18 @@ fn a_cluster_that_archives_elsewhere_is_unsafe() {
     );
 }
 
+/// The filers' password is a CloudNativePG managed role's: the operator
+/// sets the role's password from the changed Secret, nothing is kept.
+#[test]
+fn a_managed_roles_new_password_is_safe() {
+    let ha = render(&["--profile", "ha"]);
+    let changed = edit(&ha, "Secret", "mlflow-seaweedfs-filer-db", |d| {
+        d["data"]["password"] = "bmV3LXBhc3N3b3Jk".into();
+    });
+    let (code, out) = diff(&ha, &changed);
+    assert!(!out.contains("UNSAFE"), "{code}: {out}");
+}
+
 #[test]
 fn fewer_volume_servers_are_emptied_first() {
     let cnpg = ["--set", "database.cloudnativepg={}"];

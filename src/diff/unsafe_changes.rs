@@ -423,6 +423,9 @@ fn removed(old: &Value) -> Option<Unsafe> {
 fn kept_credentials(old: &Value, new: &Value, stream: &[Value]) -> Vec<Unsafe> {
     let (ns, secret) = ns_name(new);
     let mut out = Vec::new();
+    if managed_role(stream, &secret) {
+        return out;
+    }
     let data = |v: &Value| v["data"].as_mapping().cloned().unwrap_or_default();
     let (before, after) = (data(old), data(new));
     let before = before.lookup();
@@ -448,6 +451,17 @@ struct Reader {
     env: Option<String>,
     /// PostgreSQL's user and database, from the workload's env.
     postgres: Option<(String, String)>,
+}
+
+/// A Secret that a CloudNativePG Cluster sets a managed role's password
+/// from: the operator changes the role's password with it, so a reader
+/// (a SeaweedFS filer) logs in with the new one once it restarts.
+fn managed_role(stream: &[Value], secret: &str) -> bool {
+    stream
+        .iter()
+        .filter(|d| d["kind"] == "Cluster")
+        .flat_map(|c| seq(&c["spec"]["managed"]["roles"]))
+        .any(|role| s(role, &["passwordSecret", "name"]) == Some(secret))
 }
 
 fn plain_env<'a>(w: &'a Value, var: &str) -> Option<&'a str> {

@@ -8,8 +8,8 @@
 
 use k8s_openapi::api::apps::v1::{DeploymentSpec, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMapVolumeSource, EnvVar, EnvVarSource, ObjectFieldSelector, PodTemplateSpec,
-    SecretKeySelector, ServicePort, ServiceSpec, Volume, VolumeMount,
+    ConfigMapVolumeSource, EnvVar, EnvVarSource, ObjectFieldSelector, PodTemplateSpec, Probe,
+    SecretKeySelector, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -76,7 +76,9 @@ struct Part<'a> {
     env: Vec<EnvVar>,
     mounts: Vec<&'a Mounted>,
     ready: &'static str,
-    live: &'static str,
+    /// An HTTP path; none: the gRPC port accepts connections (a check
+    /// of the process alone, where the HTTP one asks PostgreSQL).
+    live: Option<&'static str>,
     /// `Parallel` or `OrderedReady`.
     start: &'static str,
 }
@@ -116,7 +118,7 @@ pub fn build(
             env: Vec::new(),
             mounts: Vec::new(),
             ready: "/cluster/healthz",
-            live: "/cluster/status",
+            live: Some("/cluster/status"),
             // Raft needs its peers before any master is ready.
             start: "Parallel",
         },
@@ -136,7 +138,7 @@ pub fn build(
             env: vec![field_env("NODE_NAME", "spec.nodeName")],
             mounts: Vec::new(),
             ready: "/healthz",
-            live: "/status",
+            live: Some("/status"),
             start: "Parallel",
         },
         Part {
@@ -151,7 +153,9 @@ pub fn build(
             env: vec![secret_env("WEED_POSTGRES2_PASSWORD", db.secret, "password")],
             mounts: vec![&config_mount],
             ready: "/healthz",
-            live: "/healthz",
+            // A filer's /healthz reads PostgreSQL: an outage of the
+            // database would restart every filer at once.
+            live: None,
             // A filer that finds the store new copies the tree from a
             // filer that registered before it, and exits when that one
             // does not answer yet: one at a time, only the first finds
@@ -175,6 +179,15 @@ pub fn build(
         servers,
         config,
         tenant,
+    }
+}
+
+/// A probe that waits 5 s for an answer: a leading master's health check
+/// can wait on a lock that long, and a filer's on PostgreSQL.
+fn patient(probe: Probe) -> Probe {
+    Probe {
+        timeout_seconds: Some(5),
+        ..probe
     }
 }
 
@@ -225,9 +238,20 @@ fn stateful(n: &Naming, spec: &EmbeddedArtifacts, p: &Part, out: &mut Servers) {
         port("http", p.port),
         port("grpc", p.port + GRPC_OFFSET),
     ]);
-    c.startup_probe = Some(probe(p.ready, "http", 5, 60));
-    c.readiness_probe = Some(probe(p.ready, "http", 5, 3));
-    c.liveness_probe = Some(probe(p.live, "http", 10, 6));
+    c.startup_probe = Some(patient(probe(p.ready, "http", 5, 60)));
+    c.readiness_probe = Some(patient(probe(p.ready, "http", 5, 3)));
+    c.liveness_probe = Some(patient(match p.live {
+        Some(path) => probe(path, "http", 10, 6),
+        None => Probe {
+            tcp_socket: Some(TCPSocketAction {
+                port: IntOrString::String("grpc".into()),
+                ..TCPSocketAction::default()
+            }),
+            period_seconds: Some(10),
+            failure_threshold: Some(6),
+            ..Probe::default()
+        },
+    }));
     let mut volumes = Vec::new();
     if let Some(mounts) = &mut c.volume_mounts {
         if p.claim.is_some() {
@@ -301,9 +325,9 @@ fn gateways(
     c.ports = Some(vec![port("s3", S3_PORT)]);
     // A gateway listens only once it reaches a filer, which on a first
     // install waits for PostgreSQL: time enough before liveness counts.
-    c.startup_probe = Some(probe("/healthz", "s3", 5, 120));
-    c.readiness_probe = Some(probe("/healthz", "s3", 5, 3));
-    c.liveness_probe = Some(probe("/healthz", "s3", 10, 6));
+    c.startup_probe = Some(patient(probe("/healthz", "s3", 5, 120)));
+    c.readiness_probe = Some(patient(probe("/healthz", "s3", 5, 3)));
+    c.liveness_probe = Some(patient(probe("/healthz", "s3", 10, 6)));
     if let Some(mounts) = &mut c.volume_mounts {
         mounts.push(s3_config.mount.clone());
     }
