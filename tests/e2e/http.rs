@@ -54,8 +54,40 @@ fn send(port: u16, request: &str) -> Result<Answer, String> {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| format!("no status line in {head:?}"))?;
-    Ok(Answer {
-        status,
-        body: body.to_owned(),
-    })
+    let chunked = head
+        .lines()
+        .any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_owned()
+    };
+    Ok(Answer { status, body })
+}
+
+/// A body sent in chunks (as Go's servers send one past a few KB): each
+/// chunk's hex size line, the chunk, CRLF; a zero size ends it.
+fn dechunk(mut rest: &str) -> Result<String, String> {
+    let mut out = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n").ok_or("a chunk without its size")?;
+        let size = size.split(';').next().unwrap_or_default().trim();
+        let n = usize::from_str_radix(size, 16).map_err(|e| format!("chunk size {size:?}: {e}"))?;
+        if n == 0 {
+            return Ok(out);
+        }
+        let chunk = after.get(..n).ok_or("a chunk shorter than its size")?;
+        out.push_str(chunk);
+        rest = after[n..]
+            .strip_prefix("\r\n")
+            .ok_or("a chunk without its CRLF")?;
+    }
+}
+
+#[test]
+fn chunks_are_joined() {
+    assert_eq!(
+        dechunk("4\r\n{\"a\"\r\n2\r\n:1\r\n1\r\n}\r\n0\r\n\r\n").unwrap(),
+        "{\"a\":1}"
+    );
 }
