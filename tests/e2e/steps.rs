@@ -172,26 +172,23 @@ impl Harness {
     }
 
     pub fn run(&mut self) {
-        let setup: [(&str, Step); 9] = [
+        let first: [(&str, Step); 3] = [
             ("render the platform", Self::render),
             ("map Services to loopback", Self::map_services),
             ("PostgreSQL from the StatefulSet's env", Self::postgres),
-            (
-                "SeaweedFS as the StatefulSet runs it, then the setup Job",
-                Self::s3,
-            ),
-            ("init step credential-files", |h| {
-                h.init_step("credential-files")
-            }),
-            ("init step wait-for-bucket", |h| {
-                h.init_step("wait-for-bucket")
-            }),
+        ];
+        let then: [(&str, Step); 3] = [
             ("init step db-upgrade (migrations)", |h| {
                 h.init_step("db-upgrade")
             }),
             ("mlflow server as the Deployment runs it", Self::tracking),
             ("nginx from the Ingress and auth Secret", Self::nginx),
         ];
+        let setup: Vec<(&str, Step)> = first
+            .into_iter()
+            .chain(Self::store_steps())
+            .chain(then)
+            .collect();
         let checks: [(&str, Step); 26] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
@@ -290,6 +287,24 @@ impl Harness {
             ),
         ];
         self.run_steps(&setup, &checks);
+    }
+
+    /// The rendered store, its setup Job, and the tracking server's init
+    /// steps up to its bucket: what every harness that runs SeaweedFS
+    /// starts with.
+    fn store_steps() -> [(&'static str, Step); 3] {
+        [
+            (
+                "SeaweedFS as the StatefulSet runs it, then the setup Job",
+                Self::s3,
+            ),
+            ("init step credential-files", |h| {
+                h.init_step("credential-files")
+            }),
+            ("init step wait-for-bucket", |h| {
+                h.init_step("wait-for-bucket")
+            }),
+        ]
     }
 
     /// The setup steps in order, stopping at the first that fails; then

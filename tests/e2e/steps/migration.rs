@@ -20,7 +20,7 @@ artifacts:
 
 impl Harness {
     pub fn run_migration(&mut self) {
-        let setup: [(&str, Step); 6] = [
+        let first: [(&str, Step); 3] = [
             ("render migrateFrom: {engine: minio}", |h| {
                 h.render_migration()
             }),
@@ -28,17 +28,8 @@ impl Harness {
             ("moto as the old MinIO, holding a run's artifacts", |h| {
                 h.old_minio()
             }),
-            (
-                "SeaweedFS as the StatefulSet runs it, then the setup Job",
-                Self::s3,
-            ),
-            ("init step credential-files", |h| {
-                h.init_step("credential-files")
-            }),
-            ("init step wait-for-bucket", |h| {
-                h.init_step("wait-for-bucket")
-            }),
         ];
+        let setup: Vec<(&str, Step)> = first.into_iter().chain(Self::store_steps()).collect();
         let checks: [(&str, Step); 4] = [
             (
                 "init step wait-for-copy holds the tracking server back",

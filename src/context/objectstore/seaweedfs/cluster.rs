@@ -11,7 +11,6 @@ use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, EnvVar, EnvVarSource, ObjectFieldSelector, PodTemplateSpec, Probe,
     SecretKeySelector, ServicePort, ServiceSpec, TCPSocketAction, Volume, VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::super::super::availability;
@@ -23,8 +22,8 @@ use super::super::super::subtree::Subtree;
 use super::super::super::workload::build::{self, Mounted};
 use super::super::Tenant;
 use super::{
-    FILER_PORT, MASTER_PORT, S3_PORT, SERVER, Servers, UID, VOLUME_PORT, gateway_flags, part, port,
-    probe, s3_service, weed,
+    CONFIG_DIR, DATA, FILER_PORT, MASTER_PORT, S3_PORT, SERVER, Servers, UID, VOLUME_PORT,
+    gateway_flags, home, match_labels, part, port, probe, s3_service, weed,
 };
 use crate::spec::{EmbeddedArtifacts, Resources, SeaweedfsCluster, Storage};
 
@@ -40,8 +39,6 @@ const GRPC_OFFSET: u16 = 10000;
 const VOLUME_SIZE_MB: u32 = 1024;
 /// The filers' role and database in the platform's PostgreSQL.
 pub const FILER_DB: &str = "seaweedfs";
-const DATA: &str = "/data";
-const FILER_CONFIG_DIR: &str = "/etc/seaweedfs";
 
 /// The filers' database: where it is, and the Secret of their role.
 pub struct FilerDb<'a> {
@@ -93,7 +90,7 @@ pub fn build(
     let masters = addresses(n, MASTER, shape.masters, MASTER_PORT);
     let filers = addresses(n, FILER, shape.filers, FILER_PORT);
     let config = filer_config(n, db);
-    let config_mount = config_volume(&config.name);
+    let config_mount = filer_config_volume(&config.name);
     let small = |storage: &str| Storage {
         size: Storage::of(storage).size,
         class_name: spec.storage.class_name.clone(),
@@ -407,28 +404,12 @@ fn spread(mut pod: PodTemplateSpec, selector: &Labels) -> PodTemplateSpec {
     pod
 }
 
-fn match_labels(selector: &Labels) -> LabelSelector {
-    LabelSelector {
-        match_labels: Some(selector.clone()),
-        match_expressions: None,
-    }
-}
-
 fn service_port(name: &str, number: u16) -> ServicePort {
     ServicePort {
         name: Some(name.into()),
         port: i32::from(number),
         target_port: Some(IntOrString::String(name.into())),
         ..ServicePort::default()
-    }
-}
-
-/// Programs that look for files under HOME find the writable /tmp.
-fn home() -> EnvVar {
-    EnvVar {
-        name: "HOME".into(),
-        value: Some(build::TMP.into()),
-        ..EnvVar::default()
     }
 }
 
@@ -464,7 +445,9 @@ fn filer_config(n: &Naming, db: &FilerDb) -> ConfigFile {
 
 const FILER_TOML: &str = include_str!("../../../../templates/seaweedfs-filer.toml");
 
-fn config_volume(name: &str) -> Mounted {
+/// filer.toml, where the filers look for it (the identities file, which
+/// only the gateways mount, is there too in the single server).
+fn filer_config_volume(name: &str) -> Mounted {
     Mounted {
         volume: Volume {
             name: "filer-config".into(),
@@ -476,7 +459,7 @@ fn config_volume(name: &str) -> Mounted {
         },
         mount: VolumeMount {
             name: "filer-config".into(),
-            mount_path: FILER_CONFIG_DIR.into(),
+            mount_path: CONFIG_DIR.into(),
             read_only: Some(true),
             ..VolumeMount::default()
         },

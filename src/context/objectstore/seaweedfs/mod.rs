@@ -14,9 +14,10 @@ mod single;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    ContainerPort, HTTPGetAction, KeyToPath, Probe, SecretVolumeSource, ServicePort, ServiceSpec,
-    Volume, VolumeMount,
+    ContainerPort, EnvVar, HTTPGetAction, KeyToPath, Probe, SecretVolumeSource, ServicePort,
+    ServiceSpec, Volume, VolumeMount,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
@@ -27,7 +28,7 @@ use super::super::naming::{Labels, Naming};
 use super::super::network_policy::{Group, Path, Peer};
 use super::super::secret::{SecretBinder, SecretObject};
 use super::super::subtree::Subtree;
-use super::super::workload::build::Mounted;
+use super::super::workload::build::{self, Mounted};
 use super::minio::Minio;
 use super::{Consumer, Network, ObjectStore, Objects, Tenant};
 use crate::resolve::{EmbeddedStore, Identity, SecretValue, StoreCredentials};
@@ -42,8 +43,10 @@ const FILER_PORT: u16 = 8888;
 /// SeaweedFS's image runs as root unless told; any user works, its
 /// writes go to its volume and /tmp.
 const UID: i64 = 1000;
-/// Where the identities file is mounted.
+/// Where the identities file is mounted, and a filer's filer.toml.
 const CONFIG_DIR: &str = "/etc/seaweedfs";
+/// The data volume's mount.
+const DATA: &str = "/data";
 
 const fn part(role: &'static str, suffix: &'static str) -> Component {
     Component::Part {
@@ -317,6 +320,22 @@ impl Servers {
             self.budgets
                 .push(object("PodDisruptionBudget", "policy/v1", spec));
         }
+    }
+}
+
+/// Programs that look for files under HOME find the writable /tmp.
+fn home() -> EnvVar {
+    EnvVar {
+        name: "HOME".into(),
+        value: Some(build::TMP.into()),
+        ..EnvVar::default()
+    }
+}
+
+fn match_labels(selector: &Labels) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(selector.clone()),
+        match_expressions: None,
     }
 }
 

@@ -3,8 +3,7 @@
 //! pod's loopback; only the S3 port is served.
 
 use k8s_openapi::api::apps::v1::StatefulSetSpec;
-use k8s_openapi::api::core::v1::{EnvVar, VolumeMount};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::api::core::v1::VolumeMount;
 
 use super::super::super::naming::Naming;
 use super::super::super::network_policy::Group;
@@ -12,12 +11,10 @@ use super::super::super::security;
 use super::super::super::subtree::Subtree;
 use super::super::super::workload::build::{self, Mounted};
 use super::{
-    FILER_PORT, MASTER_PORT, S3_PORT, SERVER, Servers, UID, VOLUME_PORT, gateway_flags, port,
-    probe, s3_service, weed,
+    DATA, FILER_PORT, MASTER_PORT, S3_PORT, SERVER, Servers, UID, VOLUME_PORT, gateway_flags, home,
+    match_labels, port, probe, s3_service, weed,
 };
 use crate::spec::EmbeddedArtifacts;
-
-const DATA: &str = "/data";
 
 pub fn build(n: &Naming, spec: &EmbeddedArtifacts, config: &Mounted) -> Servers {
     let name = n.name(SERVER);
@@ -52,11 +49,7 @@ pub fn build(n: &Naming, spec: &EmbeddedArtifacts, config: &Mounted) -> Servers 
     );
     c.command = Some(command);
     c.args = Some(args);
-    c.env = Some(vec![EnvVar {
-        name: "HOME".into(),
-        value: Some(build::TMP.into()),
-        ..EnvVar::default()
-    }]);
+    c.env = Some(vec![home()]);
     c.ports = Some(vec![port("s3", S3_PORT), port("master", MASTER_PORT)]);
     // A first start waits for the volume server and the filer; the S3
     // gateway answers once it can reach both.
@@ -77,10 +70,7 @@ pub fn build(n: &Naming, spec: &EmbeddedArtifacts, config: &Mounted) -> Servers 
     let set = StatefulSetSpec {
         service_name: Some(name.clone()),
         replicas: Some(1),
-        selector: LabelSelector {
-            match_labels: Some(selector.clone()),
-            match_expressions: None,
-        },
+        selector: match_labels(&selector),
         template: build::pod(&template, vec![c], vec![config.volume.clone()]),
         volume_claim_templates: Some(vec![build::claim(&selector, &spec.storage)]),
         ..StatefulSetSpec::default()
