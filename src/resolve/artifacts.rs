@@ -7,6 +7,7 @@ use super::{
 };
 use super::{external_secret, required};
 use crate::located::Located;
+use crate::sensitive::Sensitive;
 use crate::spec::{Artifacts, Database, EmbeddedArtifacts, Engine, Metadata, SecretSource};
 use crate::types::BucketName;
 
@@ -125,7 +126,7 @@ fn embedded(
                  engine: minio (SeaweedFS is the default), or remove migrateFrom",
             ));
         }
-        Engine::Minio => (minio(&spec, r)?, None, None),
+        Engine::Minio => (minio(&spec, identities, r)?, None, None),
         Engine::Seaweedfs => {
             // The identities first: their errors (externalSecrets mode)
             // say what to change before any derived secret is asked for.
@@ -184,6 +185,9 @@ fn source(
                 "artifacts.embedded.rootPassword",
                 &source(&spec.root_password),
             ),
+            // Its consumers are SeaweedFS's now; only the copy Job reads
+            // it, with the root keys, and it renders as it did.
+            users: Vec::new(),
         },
         spec: Box::new(old),
         backups,
@@ -192,7 +196,11 @@ fn source(
     })))
 }
 
-fn minio(spec: &EmbeddedArtifacts, r: &mut Resolver) -> Result<StoreCredentials, Located> {
+fn minio(
+    spec: &EmbeddedArtifacts,
+    names: &[&'static str],
+    r: &mut Resolver,
+) -> Result<StoreCredentials, Located> {
     if spec.cluster.is_some() {
         return Err(err(
             "artifacts.embedded.cluster",
@@ -238,7 +246,42 @@ fn minio(spec: &EmbeddedArtifacts, r: &mut Resolver) -> Result<StoreCredentials,
             "artifacts.embedded.rootPassword",
             &source(&spec.root_password),
         ),
+        users: minio_users(names, r),
     })
+}
+
+/// The MinIO user of consumer `name` (MinIO wants 3 characters or more).
+pub fn minio_user(name: &str) -> String {
+    format!("mlk-{name}")
+}
+
+/// A MinIO user for each consumer but the bucket Job, which holds the
+/// root keys. The access key is the user's name (`mlk-tracking`), which
+/// `mc admin policy attach --user` names and MinIO's log shows; the
+/// secret key is derived. In externalSecrets mode mlk invents no value,
+/// so the consumers share the root keys, as MinIO platforms did before.
+fn minio_users(names: &[&'static str], r: &mut Resolver) -> Vec<Identity> {
+    if r.external_store() {
+        r.warnings.push(
+            "artifacts.embedded: in externalSecrets mode every consumer of MinIO shares its \
+             root keys, since mlk derives each consumer's own; SeaweedFS (the default) with an \
+             external store, or secrets.mode: inline, gives each its own"
+                .into(),
+        );
+        return Vec::new();
+    }
+    names
+        .iter()
+        .filter(|name| !matches!(**name, "setup" | "migrate"))
+        .map(|name| Identity {
+            name,
+            access_key: SecretValue::Value(Sensitive::not_secret(minio_user(name))),
+            secret_key: r.resolve(
+                &format!("artifacts.embedded.users.{name}.secretKey"),
+                &SecretSource::Generate,
+            ),
+        })
+        .collect()
 }
 
 fn seaweedfs(

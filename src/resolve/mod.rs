@@ -8,6 +8,7 @@ mod secrets;
 mod serving;
 mod tracking;
 
+pub use artifacts::minio_user;
 pub use gateway::GatewayPlan;
 pub use ingress::{AuthPlan, IngressPlan, MANAGED_ANNOTATIONS, TlsPlan};
 pub use secrets::{SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
@@ -93,10 +94,14 @@ pub struct EmbeddedStore {
 
 #[derive(Debug, Clone)]
 pub enum StoreCredentials {
-    /// MinIO's root user, which every consumer shares.
+    /// MinIO's root user, which only the bucket Job holds, and a user of
+    /// its own for each consumer, which that Job creates. None where mlk
+    /// can invent no value (externalSecrets mode), or for a MinIO that
+    /// is being copied out: its consumers then share the root user.
     Root {
         user: SecretValue,
         password: SecretValue,
+        users: Vec<Identity>,
     },
     /// An identity of its own for each consumer (`artifacts::IDENTITIES`).
     Identities(Vec<Identity>),
@@ -149,11 +154,17 @@ impl ArtifactsPlan {
         };
         match self {
             ArtifactsPlan::Embedded(EmbeddedStore {
-                credentials: StoreCredentials::Root { user, password },
+                credentials:
+                    StoreCredentials::Root {
+                        user,
+                        password,
+                        users,
+                    },
                 ..
-            }) => own(&[user, password]),
+            }) if users.is_empty() => own(&[user, password]),
             ArtifactsPlan::Embedded(EmbeddedStore {
-                credentials: StoreCredentials::Identities(ids),
+                credentials:
+                    StoreCredentials::Identities(ids) | StoreCredentials::Root { users: ids, .. },
                 ..
             }) => own(&ids
                 .iter()

@@ -1,7 +1,10 @@
 //! The embedded MinIO: a StatefulSet with its own volume, a Service, and
-//! the Job that creates the bucket. Its root credentials are every
-//! consumer's: MinIO's image receives no fixes any more (its community
+//! the Job that creates the buckets and a user for each consumer, with
+//! only that consumer's policy (`iam`). The root keys are the Job's
+//! alone. MinIO's image receives no fixes any more (its community
 //! edition is archived), and it stays for platforms that run it.
+
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
@@ -14,10 +17,12 @@ use super::super::component::Component;
 use super::super::naming::{Labels, Naming};
 use super::super::network_policy::{Group, Path, Peer};
 use super::super::pod::PodTemplate;
-use super::super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount, SecretObject};
+use super::super::secret::{
+    EnvEntry, SECRETS_DIR, SecretBinder, SecretFiles, SecretMount, SecretObject,
+};
 use super::super::security;
-use super::{Consumer, Network, ObjectStore, Objects};
-use crate::resolve::{EmbeddedStore, SecretValue};
+use super::{Consumer, Network, ObjectStore, Objects, iam};
+use crate::resolve::{EmbeddedStore, Identity, SecretValue, minio_user};
 use crate::spec::{Resources, SecretRef, Storage};
 
 const PORT: u16 = 9000;
@@ -33,6 +38,9 @@ const BUCKET_JOB: Component = Component::Part {
 };
 const CONSOLE_PORT: u16 = 9001;
 const CREATE_BUCKET: &str = include_str!("../../../templates/scripts/create-bucket.sh");
+/// Follows CREATE_BUCKET where the consumers have users of their own;
+/// without them the Job stays as it was, and is not run again.
+const CREATE_USERS: &str = include_str!("../../../templates/scripts/minio-users.sh");
 
 #[derive(Debug, Serialize)]
 pub struct MinioContext {
@@ -77,22 +85,20 @@ pub struct BucketJob {
     /// Its own ServiceAccount, when the spec gives it annotations. Left
     /// out otherwise, so the name's hash stays what it was.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_account: Option<(String, std::collections::BTreeMap<String, String>)>,
+    pub service_account: Option<(String, BTreeMap<String, String>)>,
 }
 
-/// Where the tracking server and KServe find the built-in MinIO.
-struct MinioAccess {
-    endpoint: String,
-    access_key: SecretRef,
-    secret_key: SecretRef,
-}
-
-/// The provider: MinIO's objects, and the one way every consumer reaches it.
+/// The provider: MinIO's objects, and how each consumer reaches it.
 pub struct Minio {
     ctx: MinioContext,
-    access: S3Access,
+    /// The root keys: the copy Job's, when MinIO is being copied out, and
+    /// every consumer's where they have no user of their own.
+    root: S3Access,
     /// The same root keys, on the backups' bucket.
-    backup: S3Access,
+    root_backup: S3Access,
+    /// Each consumer's own user, by `Consumer::name`.
+    users: BTreeMap<&'static str, S3Access>,
+    user_secrets: Vec<SecretObject>,
     distributed: bool,
 }
 
@@ -102,37 +108,117 @@ impl Minio {
         store: &EmbeddedStore,
         user: &SecretValue,
         password: &SecretValue,
+        users: &[Identity],
     ) -> Minio {
         let spec = &store.spec;
-        let (ctx, access) = build(n, store, user, password);
-        let access = S3Access {
-            endpoint: Some(access.endpoint),
-            bucket: spec.bucket.to_string(),
+        let keyed = |keys: S3KeyRefs, values: (SecretValue, SecretValue), bucket: &str| S3Access {
+            endpoint: Some(format!("http://{}", authority(n))),
+            bucket: bucket.to_owned(),
             region: "us-east-1".into(),
-            keys: Some(S3KeyRefs {
-                access_key: access.access_key,
-                secret_key: access.secret_key,
-            }),
+            keys: Some(keys),
             role_arn: None,
             authority: Some(authority(n)),
             https: false,
-            key_values: Some((user.clone(), password.clone())),
+            key_values: Some(values),
         };
+        let mut accounts = Accounts::default();
+        for id in users {
+            let bucket = match id.name {
+                "backup" => store.backups.as_ref().map_or("", |b| b.as_str()),
+                _ => spec.bucket.as_str(),
+            };
+            let (keys, values) = accounts.add(n, id, store);
+            accounts.access.insert(id.name, keyed(keys, values, bucket));
+        }
+        if !users.is_empty() {
+            // A consumer the platform no longer runs (serving turned off)
+            // keeps no user with working keys.
+            accounts.job.retired = Consumer::ALL
+                .iter()
+                .filter(|c| !accounts.access.contains_key(c.name()))
+                .map(|c| minio_user(c.name()))
+                .collect();
+        }
+        let (ctx, root_keys) = build(n, store, user, password, accounts.job);
+        let root = keyed(
+            root_keys,
+            (user.clone(), password.clone()),
+            spec.bucket.as_str(),
+        );
         Minio {
             ctx,
-            backup: super::on_bucket(&access, store.backups.as_ref()),
-            access,
+            root_backup: super::on_bucket(&root, store.backups.as_ref()),
+            root,
+            users: accounts.access,
+            user_secrets: accounts.secrets,
             distributed: spec.replicas.distributed(),
         }
+    }
+
+    /// The root keys, which read every bucket: the copy Job's.
+    pub fn root(&self) -> &S3Access {
+        &self.root
+    }
+}
+
+/// The consumers' users: each one's keys in a Secret of its own, and
+/// what the bucket Job needs to create them.
+#[derive(Default)]
+struct Accounts {
+    access: BTreeMap<&'static str, S3Access>,
+    secrets: Vec<SecretObject>,
+    job: UserJob,
+}
+
+/// The users the bucket Job creates (`NAME POLICY` lines), the files it
+/// reads their secret keys from, and the users of consumers the platform
+/// no longer runs, which it removes.
+#[derive(Default)]
+struct UserJob {
+    lines: Vec<String>,
+    files: Vec<(String, SecretRef)>,
+    retired: Vec<String>,
+}
+
+impl Accounts {
+    fn add(
+        &mut self,
+        n: &Naming,
+        id: &Identity,
+        store: &EmbeddedStore,
+    ) -> (S3KeyRefs, (SecretValue, SecretValue)) {
+        let mut binder = SecretBinder::new(n.object(&format!("s3-{}", id.name)));
+        let keys = S3KeyRefs {
+            access_key: binder.bind("access-key-id", &id.access_key),
+            secret_key: binder.bind("secret-access-key", &id.secret_key),
+        };
+        self.secrets.extend(binder.finish());
+        let backups = store.backups.as_ref().map(|b| b.as_str());
+        if let (SecretValue::Value(name), Some(policy)) = (
+            &id.access_key,
+            iam::policy(id.name, store.spec.bucket.as_str(), backups),
+        ) {
+            let name = name.expose().to_owned();
+            self.job
+                .files
+                .push((format!("user-{name}"), keys.secret_key.clone()));
+            self.job.lines.push(format!("{name} {policy}"));
+        }
+        (keys, (id.access_key.clone(), id.secret_key.clone()))
     }
 }
 
 impl ObjectStore for Minio {
     fn access(&self, who: Consumer) -> &S3Access {
-        match who {
-            Consumer::Backup => &self.backup,
-            _ => &self.access,
+        match (self.users.get(who.name()), who) {
+            (Some(own), _) => own,
+            (None, Consumer::Backup) => &self.root_backup,
+            (None, _) => &self.root,
         }
+    }
+
+    fn secrets(&self) -> Vec<SecretObject> {
+        self.user_secrets.clone()
     }
 
     /// Clients and the bucket Job reach the servers; in distributed mode
@@ -178,29 +264,19 @@ fn build(
     store: &EmbeddedStore,
     user: &SecretValue,
     password: &SecretValue,
-) -> (MinioContext, MinioAccess) {
+    users: UserJob,
+) -> (MinioContext, S3KeyRefs) {
     let spec = &store.spec;
     let name = n.name(SERVER);
     let mut secret = SecretBinder::new(n.object("s3"));
-    let access_key = secret.bind("access-key-id", user);
-    let secret_key = secret.bind("secret-access-key", password);
-    // MinIO reads MINIO_ROOT_USER_FILE and MINIO_ROOT_PASSWORD_FILE
-    // (cmd/common-main.go, loadEnvVarsFromFiles); the bucket Job's script
-    // reads the same variables.
+    let root = S3KeyRefs {
+        access_key: secret.bind("access-key-id", user),
+        secret_key: secret.bind("secret-access-key", password),
+    };
     let mut files = SecretFiles::default();
-    let credentials = vec![
-        EnvEntry::plain(
-            "MINIO_ROOT_USER_FILE",
-            files.file("minio-root-user", &access_key),
-        ),
-        EnvEntry::plain(
-            "MINIO_ROOT_PASSWORD_FILE",
-            files.file("minio-root-password", &secret_key),
-        ),
-    ];
+    let credentials = root_files(&mut files, &root);
     let secret_files = files.finish();
-    let endpoint = format!("http://{}", authority(n));
-    let bucket_job = bucket_job(n, store, &credentials, &secret_files, &endpoint);
+    let bucket_job = bucket_job(n, store, &root, users);
     let headless = n.object("minio-hl");
     let selector = n.selector(SERVER);
     let distributed = spec.replicas.distributed();
@@ -232,18 +308,29 @@ fn build(
         bucket_job,
         pod: n.pods(&spec.pods).template(
             &n.labels(SERVER),
-            &std::collections::BTreeMap::new(),
+            &BTreeMap::new(),
             None,
             security::pod(security::MINIO_UID),
         ),
         name,
     };
-    let access = MinioAccess {
-        endpoint,
-        access_key,
-        secret_key,
-    };
-    (ctx, access)
+    (ctx, root)
+}
+
+/// MinIO reads MINIO_ROOT_USER_FILE and MINIO_ROOT_PASSWORD_FILE
+/// (cmd/common-main.go, loadEnvVarsFromFiles); the bucket Job's script
+/// reads the same variables.
+fn root_files(files: &mut SecretFiles, root: &S3KeyRefs) -> Vec<EnvEntry> {
+    vec![
+        EnvEntry::plain(
+            "MINIO_ROOT_USER_FILE",
+            files.file("minio-root-user", &root.access_key),
+        ),
+        EnvEntry::plain(
+            "MINIO_ROOT_PASSWORD_FILE",
+            files.file("minio-root-password", &root.secret_key),
+        ),
+    ]
 }
 
 /// One server serves its own volume. In distributed mode every pod is
@@ -267,19 +354,27 @@ fn authority(n: &Naming) -> String {
     format!("{}:{PORT}", n.fqdn(&n.name(SERVER)))
 }
 
-fn bucket_job(
-    n: &Naming,
-    store: &EmbeddedStore,
-    creds: &[EnvEntry],
-    secret_files: &Option<SecretMount>,
-    endpoint: &str,
-) -> BucketJob {
+fn bucket_job(n: &Naming, store: &EmbeddedStore, root: &S3KeyRefs, users: UserJob) -> BucketJob {
     let spec = &store.spec;
-    let mut env = creds.to_vec();
-    env.push(EnvEntry::plain("S3_ENDPOINT", endpoint));
+    let mut files = SecretFiles::default();
+    let mut env = root_files(&mut files, root);
+    env.push(EnvEntry::plain(
+        "S3_ENDPOINT",
+        format!("http://{}", authority(n)),
+    ));
     env.push(EnvEntry::plain("BUCKET", spec.bucket.as_str()));
     if let Some(backups) = &store.backups {
         env.push(EnvEntry::plain("BACKUP_BUCKET", backups.as_str()));
+    }
+    let mut script = CREATE_BUCKET.to_owned();
+    if !users.lines.is_empty() {
+        script.push_str(CREATE_USERS);
+        for (file, key) in &users.files {
+            files.file(file, key);
+        }
+        env.push(EnvEntry::plain("USERS_DIR", SECRETS_DIR));
+        env.push(EnvEntry::plain("USERS", users.lines.join("\n")));
+        env.push(EnvEntry::plain("RETIRED_USERS", users.retired.join(" ")));
     }
     // The root filesystem is read-only: mc keeps its aliases in /tmp.
     env.push(EnvEntry::plain("MC_CONFIG_DIR", "/tmp/mc"));
@@ -299,12 +394,12 @@ fn bucket_job(
         labels: n.labels(BUCKET_JOB),
         image: spec.client_image().to_string(),
         env,
-        secret_files: secret_files.clone(),
-        script: CREATE_BUCKET.to_owned(),
+        secret_files: files.finish(),
+        script,
         resources: Resources::new("10m", "32Mi", Some("100m"), "128Mi"),
         pod: n.pods(&spec.pods).template(
             &n.labels(BUCKET_JOB),
-            &std::collections::BTreeMap::new(),
+            &BTreeMap::new(),
             account.as_ref().map(|(name, _)| name.clone()),
             security::pod(security::MINIO_UID),
         ),

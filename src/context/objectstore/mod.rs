@@ -5,6 +5,7 @@
 //! model, where its pods are on the network, and what the platform runs
 //! of it. `provider` is the one place that looks at the kind of store.
 
+mod iam;
 mod minio;
 mod s3;
 mod seaweedfs;
@@ -29,6 +30,25 @@ pub enum Consumer {
     Gc,
     Backup,
     Predictor,
+}
+
+impl Consumer {
+    pub const ALL: [Consumer; 4] = [
+        Consumer::Tracking,
+        Consumer::Gc,
+        Consumer::Backup,
+        Consumer::Predictor,
+    ];
+
+    /// The name of its identity, in the store and in its Secret's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Consumer::Tracking => "tracking",
+            Consumer::Gc => "gc",
+            Consumer::Backup => "backup",
+            Consumer::Predictor => "predictor",
+        }
+    }
 }
 
 /// Where the store is on the network: what its clients connect to, and
@@ -148,9 +168,11 @@ pub fn provider(
 ) -> Box<dyn ObjectStore> {
     match plan {
         ArtifactsPlan::Embedded(store) => match &store.credentials {
-            StoreCredentials::Root { user, password } => {
-                Box::new(minio::Minio::new(n, store, user, password))
-            }
+            StoreCredentials::Root {
+                user,
+                password,
+                users,
+            } => Box::new(minio::Minio::new(n, store, user, password, users)),
             StoreCredentials::Identities(ids) => {
                 Box::new(seaweedfs::Seaweedfs::new(n, store, ids, tools, db))
             }

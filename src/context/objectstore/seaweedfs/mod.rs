@@ -174,19 +174,13 @@ impl Seaweedfs {
             .migrate_from
             .as_deref()
             .and_then(|old| match &old.credentials {
-                StoreCredentials::Root { user, password } => {
-                    Some(Minio::new(n, old, user, password))
+                StoreCredentials::Root { user, password, .. } => {
+                    Some(Minio::new(n, old, user, password, &[]))
                 }
                 StoreCredentials::Identities(_) => None,
             });
         let copy = source.as_ref().map(|minio| {
-            let copy = migrate::build(
-                n,
-                store,
-                minio.access(Consumer::Tracking),
-                &access["migrate"],
-                tools,
-            );
+            let copy = migrate::build(n, store, minio.root(), &access["migrate"], tools);
             let copier = Peer::Group(copy.group.clone());
             let old = minio.network(n);
             paths.push(Path::new(
@@ -239,12 +233,7 @@ fn filer_role(n: &Naming, password: &SecretValue) -> SecretObject {
 
 impl ObjectStore for Seaweedfs {
     fn access(&self, who: Consumer) -> &S3Access {
-        let name = match who {
-            Consumer::Tracking => "tracking",
-            Consumer::Gc => "gc",
-            Consumer::Backup => "backup",
-            Consumer::Predictor => "predictor",
-        };
+        let name = who.name();
         // Without backups the backup identity has no actions and no keys;
         // nothing asks for it then.
         self.access.get(name).unwrap_or(&self.access["tracking"])
