@@ -44,6 +44,12 @@ fn the_copy_job_moves_minio_artifacts_into_seaweedfs() {
     every_step_passes(Harness::run_migration);
 }
 
+#[test]
+#[ignore = "needs PostgreSQL, moto and the MLflow venv; run by .ci/run"]
+fn a_native_sidecar_carries_the_migration_to_the_database() {
+    every_step_passes(Harness::run_sidecar);
+}
+
 /// Runs one harness's steps in a folder of its own; fails with every
 /// step that failed.
 fn every_step_passes(run: fn(&mut Harness)) {

@@ -45,6 +45,8 @@ fn each_recipe_renders_and_validates() {
                 "Secret/rds-mlflow",
                 "--exists",
                 "ConfigMap/rds-ca-bundle",
+                "--exists",
+                "Secret/cloudsql-mlflow",
             ];
             let args = [&["validate", "--strict", "-"][..], &exists].concat();
             let check = mlk(&args).stdin(&run.stdout).run();

@@ -73,5 +73,6 @@ pub fn build(
             security::pod(security::MLFLOW_UID),
         ),
         secret_volume: files.map(|f| f.volume),
+        sidecars: super::sidecar::split(&backup.extra_containers),
     }
 }

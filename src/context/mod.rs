@@ -18,6 +18,7 @@ mod pod;
 mod secret;
 mod security;
 mod serving;
+mod sidecar;
 mod subtree;
 mod tracking;
 mod workload;

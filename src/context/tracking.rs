@@ -15,6 +15,7 @@ use super::naming::{Labels, Naming};
 use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretBinder, SecretMount, SecretObject};
 use super::security;
+use super::sidecar::{self, Sidecars};
 use super::workload::{InitStep, PGPASSFILE, credential_files, runtime_env, s3_env};
 use crate::resolve::TrackingSecrets;
 use crate::spec::{Resources, Tracking};
@@ -63,7 +64,7 @@ pub struct TrackingContext {
     /// The user's volumes, mounts and sidecars (`extraVolumes`, ...).
     pub extra_volumes: Vec<k8s_openapi::api::core::v1::Volume>,
     pub extra_volume_mounts: Vec<k8s_openapi::api::core::v1::VolumeMount>,
-    pub extra_containers: Vec<k8s_openapi::api::core::v1::Container>,
+    pub sidecars: Sidecars,
     pub topology_spread: Vec<TopologySpreadConstraint>,
     pub disruption_budget: Option<PodDisruptionBudgetSpec>,
     pub autoscaler: Option<HorizontalPodAutoscalerSpec>,
@@ -85,6 +86,8 @@ pub struct GcJob {
     /// The Secret keys its credential-files step reads.
     pub secret_files: Option<SecretMount>,
     pub resources: Resources,
+    /// Native sidecars only.
+    pub sidecars: Sidecars,
 }
 
 /// What gc reaches the platform with.
@@ -115,6 +118,7 @@ fn gc_job(n: &Naming, gc: &crate::spec::Gc, c: GcClient) -> GcJob {
         credential_files,
         secret_files,
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
+        sidecars: sidecar::split(&gc.extra_containers),
     }
 }
 
@@ -296,7 +300,7 @@ pub fn build(
         db_ca: db.ca.clone(),
         extra_volumes: t.extra_volumes.iter().map(|v| v.0.clone()).collect(),
         extra_volume_mounts: t.extra_volume_mounts.iter().map(|m| m.0.clone()).collect(),
-        extra_containers: t.extra_containers.iter().map(|c| sidecar(&c.0)).collect(),
+        sidecars: sidecar::split(&t.extra_containers),
         pod: pods.template(
             &n.labels(Component::Tracking),
             &pod_annotations,
@@ -354,14 +358,6 @@ pub fn build(
 
 /// A sidecar, held to the restricted level like every container mlk
 /// renders: its own securityContext is kept (and checked), else mlk's.
-fn sidecar(c: &k8s_openapi::api::core::v1::Container) -> k8s_openapi::api::core::v1::Container {
-    let mut c = c.clone();
-    if c.security_context.is_none() {
-        c.security_context = Some(security::container());
-    }
-    c
-}
-
 /// The platform's annotations, the user's, and the IAM role for S3.
 fn service_account_annotations(
     n: &Naming,

@@ -36,6 +36,9 @@ pub struct CronJob {
     pub resources: Resources,
     pub pod: PodTemplate,
     pub secret_volume: Option<Volume>,
+    /// Native sidecars only: a container beside the last step's would
+    /// keep the Job from ever completing.
+    pub sidecars: super::sidecar::Sidecars,
 }
 
 /// A step of a CronJob and its image.

@@ -6,6 +6,7 @@ mod gateway;
 mod ingress;
 mod secrets;
 mod serving;
+mod sidecars;
 mod tracking;
 
 pub use artifacts::minio_user;
@@ -13,6 +14,7 @@ pub use gateway::GatewayPlan;
 pub use ingress::{AuthPlan, IngressPlan, MANAGED_ANNOTATIONS, TlsPlan};
 pub use secrets::{SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
 pub use serving::{Credentials, Lookup, ModelPlan, ServingPlan, Source};
+pub use sidecars::OWN_CONTAINERS;
 pub use tracking::{AuthSecrets, TrackingSecrets};
 
 use crate::layers::Merged;
@@ -215,6 +217,9 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
         predictors: !spec.serving.models.is_empty(),
         cloudnativepg: spec.database.external.is_none() && spec.database.cloudnativepg.is_some(),
     };
+    let (sidecar_problems, sidecar_warnings) = sidecars::check(&spec);
+    found.extend(sidecar_problems);
+    r.warnings.extend(sidecar_warnings);
     let database = Problems::keep(&mut found, database(spec.database, &mut r));
     let artifacts = Problems::keep(
         &mut found,

@@ -166,6 +166,10 @@ pub struct EmbeddedBackup {
     /// artifacts through MLflow must not reach the database. Default
     /// `NAME-backups`; the embedded store creates it.
     pub bucket: Option<crate::types::BucketName>,
+    /// Native sidecars (each `startsBeforeInit: true`): a container
+    /// beside the dump's would keep the Job from ever completing.
+    #[serde(rename = "extraContainers")]
+    pub extra_containers: Vec<crate::spec::ExtraContainer>,
 }
 
 impl Default for EmbeddedBackup {
@@ -175,6 +179,7 @@ impl Default for EmbeddedBackup {
             retention: 14,
             path: BackupPath("postgres-backups".into()),
             bucket: None,
+            extra_containers: Vec::new(),
         }
     }
 }

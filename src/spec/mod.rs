@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod database;
+mod extra_container;
 mod gateway;
 mod images;
 mod ingress;
@@ -27,6 +28,7 @@ pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, Engine, RoleArn, Sea
 pub use database::{
     CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, KeyOf, PgIdent, RootCert, SslMode,
 };
+pub use extra_container::ExtraContainer;
 pub use gateway::{Gateway, ParentRef};
 pub use images::Images;
 pub use ingress::{Auth, BodySize, Cost, DEFAULT_COST, Ingress, Realm, Tls};

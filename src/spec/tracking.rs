@@ -27,7 +27,9 @@ pub struct Tracking {
     pub extra_volume_mounts: Vec<crate::types::Strict<k8s_openapi::api::core::v1::VolumeMount>>,
     /// Sidecars; each gets the restricted securityContext every mlk
     /// container has, unless it sets its own (then checked like it).
-    pub extra_containers: Vec<crate::types::Strict<k8s_openapi::api::core::v1::Container>>,
+    /// With `startsBeforeInit` one runs before the init steps (a proxy
+    /// that the migration reaches the database through).
+    pub extra_containers: Vec<super::ExtraContainer>,
     pub allowed_hosts: Vec<HostPattern>,
     pub cors_origins: Vec<Origin>,
     /// Serve MLflow under a path (`/mlflow`); probes follow it.
@@ -66,6 +68,9 @@ pub struct Gc {
     pub schedule: CronSchedule,
     /// How long a deleted run stays restorable (`#d#h#m#s`).
     pub older_than: GcAge,
+    /// Native sidecars (each `startsBeforeInit: true`): a container
+    /// beside gc's would keep the Job from ever completing.
+    pub extra_containers: Vec<super::ExtraContainer>,
 }
 
 impl Default for Gc {
@@ -73,6 +78,7 @@ impl Default for Gc {
         Gc {
             schedule: CronSchedule("17 3 * * *".into()),
             older_than: GcAge("30d".into()),
+            extra_containers: Vec::new(),
         }
     }
 }

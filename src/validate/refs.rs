@@ -35,6 +35,7 @@ pub fn check<'a>(docs: &'a [Document], index: &Index<'a>, external: &External) -
         let mut report = |path: Path, message: String| {
             out.push(Problem::new(pod.doc, path.to_string(), message));
         };
+        container_names(pod, &mut report);
         volumes(pod, &mut report);
         config_refs(pod, index, external, &mut report);
     }
@@ -194,6 +195,21 @@ fn service_monitor(doc: &Document, index: &Index, report: &mut impl FnMut(Path, 
             report(
                 path,
                 format!("no selected Service has a port named {port:?}"),
+            );
+        }
+    }
+}
+
+/// The API server refuses a pod whose containers, init containers
+/// included, share a name: it would not run at all.
+fn container_names(pod: &Pod, report: &mut impl FnMut(Path, String)) {
+    let mut seen = BTreeSet::new();
+    for (i, (list, c)) in indexed(&pod.spec) {
+        if let Some(name) = c["name"].as_str().filter(|n| !seen.insert(*n)) {
+            let path = pod.at.key("spec").key(list).index(i).key("name");
+            report(
+                path,
+                format!("another container of the pod is named {name:?}"),
             );
         }
     }

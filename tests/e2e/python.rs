@@ -434,3 +434,40 @@ else:
         sys.exit(f"the old dump was copied among the artifacts: {listed}")
     print(f"{len(files)} artifacts intact, read with the tracking identity; no dump among them")
 "#;
+
+/// A TCP forwarder, as a native sidecar would run one (a Cloud SQL Auth
+/// Proxy's role): listens on LISTEN, connects each client to TARGET (both
+/// `tcp://host:port`), and logs each tunnel it opens.
+pub const FORWARDER: &str = r#"
+import os, socket, threading
+from urllib.parse import urlsplit
+
+def addr(var):
+    u = urlsplit(os.environ[var])
+    return u.hostname, u.port
+
+listen, target = addr("LISTEN"), addr("TARGET")
+server = socket.create_server(listen)
+print(f"forwarding {listen} to {target}", flush=True)
+
+def pump(a, b):
+    try:
+        while data := a.recv(65536):
+            b.sendall(data)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+n = 0
+while True:
+    client, _ = server.accept()
+    n += 1
+    print(f"tunnel {n}", flush=True)
+    upstream = socket.create_connection(target)
+    for a, b in ((client, upstream), (upstream, client)):
+        threading.Thread(target=pump, args=(a, b), daemon=True).start()
+"#;

@@ -13,6 +13,7 @@ mod migration;
 mod minio;
 mod serving;
 mod setup;
+mod sidecar;
 mod store;
 mod tls;
 
