@@ -19,6 +19,7 @@ mod messages;
 pub mod mlflow;
 mod patches;
 pub mod pipeline;
+mod pod_wide;
 mod problems;
 mod registry;
 mod render;

@@ -50,6 +50,12 @@ fn a_native_sidecar_carries_the_migration_to_the_database() {
     every_step_passes(Harness::run_sidecar);
 }
 
+#[test]
+#[ignore = "needs PostgreSQL, moto and the MLflow venv; run by .ci/run"]
+fn every_pod_reaches_a_tls_store_through_the_proxy() {
+    every_step_passes(Harness::run_proxy);
+}
+
 /// Runs one harness's steps in a folder of its own; fails with every
 /// step that failed.
 fn every_step_passes(run: fn(&mut Harness)) {

@@ -4,7 +4,7 @@
 mod common;
 use std::collections::BTreeSet;
 
-use common::{env_value, find, mlk};
+use common::{env_value, find, mlk, rendered};
 use serde_yaml::Value;
 
 const SPEC: &str = "\
@@ -21,15 +21,6 @@ serving:
       registeredModel: fraud
       storageUri: s3://mlflow/5/models/m-fraud/artifacts
 ";
-
-fn render(spec: &str) -> Vec<Value> {
-    mlk(&["render", "-f", "-"])
-        .stdin(spec)
-        .key()
-        .run()
-        .ok()
-        .docs()
-}
 
 /// Every Secret a document names: in env, projected volumes and volumes.
 fn secrets_named(v: &Value, out: &mut BTreeSet<String>) {
@@ -64,7 +55,7 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn each_workload_reads_only_its_own_keys() {
-    let docs = render(SPEC);
+    let docs = rendered(SPEC);
     let job = docs
         .iter()
         .find(|d| d["kind"] == "Job")
@@ -131,7 +122,7 @@ fn resources(policy: &serde_json::Value, action: &str) -> Vec<String> {
 
 #[test]
 fn each_user_may_do_only_what_its_consumer_does() {
-    let docs = render(SPEC);
+    let docs = rendered(SPEC);
     let users = users(&docs);
     let names: Vec<&str> = users.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
@@ -174,7 +165,7 @@ fn each_user_may_do_only_what_its_consumer_does() {
 #[test]
 fn a_consumer_that_goes_loses_its_user() {
     let without_serving = SPEC.split("serving:").next().unwrap();
-    let docs = render(without_serving);
+    let docs = rendered(without_serving);
     let job = docs.iter().find(|d| d["kind"] == "Job").unwrap();
     let container = &job["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(env_value(container, "RETIRED_USERS"), Some("mlk-predictor"));

@@ -47,6 +47,10 @@ fn each_recipe_renders_and_validates() {
                 "ConfigMap/rds-ca-bundle",
                 "--exists",
                 "Secret/cloudsql-mlflow",
+                "--exists",
+                "ConfigMap/mlflow-settings",
+                "--exists",
+                "ConfigMap/mlflow-plugins",
             ];
             let args = [&["validate", "--strict", "-"][..], &exists].concat();
             let check = mlk(&args).stdin(&run.stdout).run();

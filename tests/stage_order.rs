@@ -34,7 +34,9 @@ const CHECKER: &[&str] = &[
     "diff",
 ];
 /// The render pipeline, in order.
-const STAGES: &[&str] = &["layers", "resolve", "context", "render", "patches", "emit"];
+const STAGES: &[&str] = &[
+    "layers", "resolve", "context", "render", "pod_wide", "patches", "emit",
+];
 /// Tie the rest together; may use anything.
 const TOP: &[&str] = &["pipeline", "cli", "lib", "main"];
 

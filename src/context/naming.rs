@@ -25,6 +25,11 @@ impl<'a> Naming<'a> {
         PodSettings::new(self.pods, component)
     }
 
+    /// The top-level `pods`, for what is set once for every pod.
+    pub fn pod_defaults(&self) -> &Pods {
+        self.pods
+    }
+
     pub fn namespace(&self) -> &str {
         self.meta.namespace.as_str()
     }

@@ -22,6 +22,11 @@ pub struct PodTemplate {
     #[serde(rename = "securityContext")]
     pub security: PodSecurityContext,
     pub scheduling: Scheduling,
+    /// What the pod-wide stage adds to every container (`pods.proxy`,
+    /// `caBundle`, `env`), written out for the hash a Job is named by: a
+    /// Job whose containers change must be a new Job.
+    #[serde(rename = "podWide", skip_serializing_if = "String::is_empty")]
+    pub wide: String,
 }
 
 /// Where a pod may run and what it pulls with, as the Pod API names it.
@@ -111,6 +116,16 @@ impl PodSettings {
             service_account,
             security,
             scheduling: self.scheduling(),
+            wide: self.wide(),
+        }
+    }
+
+    /// Empty when nothing is added to every container.
+    pub fn wide(&self) -> String {
+        let p = &self.pods;
+        match (&p.proxy, &p.ca_bundle, &p.env) {
+            (None, None, None) => String::new(),
+            all => format!("{all:?}"),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The render pipeline, one stage after another: layers → resolve →
-//! context → render → parse → patches → checksums → gate → validate.
+//! context → render → parse → pod-wide settings → patches → checksums →
+//! gate → validate.
 //! Nothing is emitted unless every stage succeeds.
 
 mod attribute;
@@ -10,9 +11,10 @@ use anyhow::bail;
 
 use crate::layers::{self, Inputs};
 use crate::manifest::Document;
+use crate::problems::Problems;
 use crate::resolve::{self, Lookup, SecretEnv};
 use crate::spec_files::Grants;
-use crate::{checksums, context, gate, patches, render, validate};
+use crate::{checksums, context, gate, patches, pod_wide, render, validate};
 
 /// What the person running mlk allows a spec, beyond what it may do on
 /// its own: files outside its folder, front-door annotations mlk does not
@@ -84,6 +86,9 @@ pub fn render_platform(
     // context's memory is free for the documents.
     drop(ctx);
     let mut docs = parse_rendered(rendered)?;
+    let domain = merged.spec.metadata.cluster_domain.as_str();
+    pod_wide::apply(&mut docs, &merged.spec.pods, domain)
+        .map_err(|l| Problems::from(merged.locate(l)))?;
     let patches = &merged.spec.patches;
     let before = (!patches.is_empty()).then(|| gate::Snapshot::take(&docs));
     let touched = patches::apply(&mut docs, patches).map_err(|e| e.map(|l| merged.locate(l)))?;

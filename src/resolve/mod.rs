@@ -4,6 +4,7 @@
 mod artifacts;
 mod gateway;
 mod ingress;
+mod pod_wide;
 mod secrets;
 mod serving;
 mod sidecars;
@@ -239,6 +240,13 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let external_mode = spec.secrets.mode == SecretsMode::ExternalSecrets;
     found.extend(external_secrets_checks(&merged.spec));
     found.extend(pods_checks(&merged.spec));
+    let blocks = pods_blocks(&merged.spec);
+    found.extend(pod_wide::check(
+        &merged.spec,
+        &blocks,
+        &mut r.existing,
+        &mut r.warnings,
+    ));
     let serving = artifacts.as_ref().and_then(|a| {
         Problems::keep(
             &mut found,

@@ -109,9 +109,28 @@ fn check_admin_password(pw: &str) -> Result<(), String> {
 /// `extraEnv`, `extraVolumes` and `extraContainers`: what each may name,
 /// and the Secrets and ConfigMaps they read, which must exist.
 pub fn extras(t: &Tracking, existing: &mut crate::external::External) -> Vec<Located> {
+    let found = env_checks("tracking.extraEnv", &t.extra_env, existing);
+    for v in &t.extra_volumes {
+        if let Some(s) = v.0.secret.as_ref().and_then(|s| s.secret_name.as_ref()) {
+            existing.insert("Secret", s);
+        }
+        if let Some(c) = &v.0.config_map {
+            existing.insert("ConfigMap", &c.name);
+        }
+    }
+    found
+}
+
+/// Env of the user's (`tracking.extraEnv`, `pods.env`): each a value or
+/// one source, whose Secret or ConfigMap must exist.
+pub fn env_checks(
+    list_at: &str,
+    list: &[crate::spec::EnvVar],
+    existing: &mut crate::external::External,
+) -> Vec<Located> {
     let mut found = Vec::new();
-    for (i, var) in t.extra_env.iter().enumerate() {
-        let at = |f: &str| format!("tracking.extraEnv[{i}]{f}");
+    for (i, var) in list.iter().enumerate() {
+        let at = |f: &str| format!("{list_at}[{i}]{f}");
         match (&var.value, &var.value_from) {
             (Some(_), Some(_)) | (None, None) => {
                 found.push(err(&at(""), "takes one of value or valueFrom"));
@@ -137,14 +156,6 @@ pub fn extras(t: &Tracking, existing: &mut crate::external::External) -> Vec<Loc
                 }
             }
             (Some(_), None) => {}
-        }
-    }
-    for v in &t.extra_volumes {
-        if let Some(s) = v.0.secret.as_ref().and_then(|s| s.secret_name.as_ref()) {
-            existing.insert("Secret", s);
-        }
-        if let Some(c) = &v.0.config_map {
-            existing.insert("ConfigMap", &c.name);
         }
     }
     found

@@ -12,6 +12,7 @@ mod metadata;
 mod monitoring;
 mod network_policy;
 mod patches;
+mod pod_wide;
 mod pods;
 mod resources;
 pub mod schema;
@@ -36,6 +37,7 @@ pub use metadata::Metadata;
 pub use monitoring::Monitoring;
 pub use network_policy::{NamespaceLabels, NetworkPolicy, by_name};
 pub use patches::Patch;
+pub use pod_wide::{CaBundle, Proxy, ProxyUrl};
 pub use pods::Pods;
 pub use resources::{ResourceList, Resources, Storage};
 pub use secret_source::{RemoteRef, SecretRef, SecretSource};
@@ -45,7 +47,7 @@ pub use serving::{
     Alias, Model, ModelVersion, NamespaceLevel, RegisteredModel, ScaleMetric, ServiceName, Serving,
     StorageUri, TrackingUri,
 };
-pub use tracking::{Autoscaling, CronSchedule, Gc, Permission, Tracking, TrackingAuth};
+pub use tracking::{Autoscaling, CronSchedule, EnvVar, Gc, Permission, Tracking, TrackingAuth};
 
 pub const API_VERSION: &str = "mlk/v1alpha1";
 

@@ -27,6 +27,13 @@ pub struct Pods {
     pub annotations: Option<BTreeMap<LabelKey, String>>,
     /// On every pod template; the labels mlk selects pods by are refused.
     pub labels: Option<BTreeMap<LabelKey, LabelValue>>,
+    /// A corporate proxy for every container (top-level `pods` only).
+    pub proxy: Option<super::Proxy>,
+    /// CA certificates every container trusts (top-level `pods` only).
+    pub ca_bundle: Option<super::CaBundle>,
+    /// More env for every container (top-level `pods` only); names mlk
+    /// sets itself are refused.
+    pub env: Option<Vec<super::tracking::EnvVar>>,
 }
 
 impl Pods {
@@ -63,6 +70,9 @@ impl Pods {
                 .or_else(|| self.image_pull_secrets.clone()),
             annotations: map(&self.annotations, &over.annotations),
             labels: map(&self.labels, &over.labels),
+            proxy: over.proxy.clone().or_else(|| self.proxy.clone()),
+            ca_bundle: over.ca_bundle.clone().or_else(|| self.ca_bundle.clone()),
+            env: over.env.clone().or_else(|| self.env.clone()),
         }
     }
 

@@ -7,7 +7,7 @@ import time
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import NoCredentialsError, SSLError
 
 bucket = sys.argv[1]
 s3 = boto3.client(
@@ -25,6 +25,12 @@ while True:
         # Waiting will not bring credentials: the credential-files step
         # or the Secret it reads is wrong.
         sys.exit(f"bucket {bucket}: {e}: check AWS_SHARED_CREDENTIALS_FILE")
+    except SSLError as e:
+        # Nor will waiting make an untrusted certificate trusted.
+        sys.exit(
+            f"bucket {bucket}: the store's certificate is not trusted ({e}): "
+            "give its CA in pods.caBundle"
+        )
     except Exception as e:
         if time.monotonic() > deadline:
             sys.exit(f"bucket {bucket} still unreachable after 10 minutes: {e}")

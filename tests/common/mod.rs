@@ -129,6 +129,16 @@ pub const OUTPUT_DIR_FILES: [&str; 7] = [
 ];
 
 /// `mlk render -f SPEC` with each built-in profile, with the key set.
+/// The documents `spec` renders to, read from stdin with the test key.
+pub fn rendered(spec: &str) -> Vec<serde_yaml::Value> {
+    mlk(&["render", "-f", "-"])
+        .stdin(spec)
+        .key()
+        .run()
+        .ok()
+        .docs()
+}
+
 pub fn render_each_profile(spec: &str) -> Vec<(&'static str, Run)> {
     ["dev", "prod", "ha"]
         .into_iter()

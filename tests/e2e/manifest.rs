@@ -79,9 +79,18 @@ impl Rendered {
     pub fn volume_files(&self, volume: &Value) -> Result<Vec<(String, String)>, String> {
         let mut files = Vec::new();
         if let Some(name) = volume["configMap"]["name"].as_str() {
-            // Every key of the ConfigMap, as a file of its name.
+            // Every key of the ConfigMap as a file of its name, or with
+            // `items` those keys at their paths, as the kubelet writes them.
+            let items = seq(&volume["configMap"]["items"]);
             for (key, text) in map_of(&self.get("ConfigMap", name)?["data"]) {
-                files.push((key, text));
+                match items
+                    .iter()
+                    .find(|i| i["key"].as_str() == Some(key.as_str()))
+                {
+                    Some(i) => files.push((i["path"].as_str().unwrap_or(&key).to_owned(), text)),
+                    None if items.is_empty() => files.push((key, text)),
+                    None => {}
+                }
             }
             return Ok(files);
         }

@@ -435,20 +435,15 @@ else:
     print(f"{len(files)} artifacts intact, read with the tracking identity; no dump among them")
 "#;
 
-/// A TCP forwarder, as a native sidecar would run one (a Cloud SQL Auth
-/// Proxy's role): listens on LISTEN, connects each client to TARGET (both
-/// `tcp://host:port`), and logs each tunnel it opens.
-pub const FORWARDER: &str = r#"
+/// A TCP relay on loopback that logs what it carries. With LISTEN and
+/// TARGET (both `tcp://host:port`) it forwards every connection, as a
+/// native sidecar would (a Cloud SQL Auth Proxy's role), logging each
+/// tunnel. With PORT and ROUTES (`host:port=127.0.0.1:port,...`) it is a
+/// corporate proxy: CONNECT tunnels to the hosts ROUTES names, nothing
+/// else, and the request line of every request it gets is logged.
+pub const RELAY: &str = r#"
 import os, socket, threading
 from urllib.parse import urlsplit
-
-def addr(var):
-    u = urlsplit(os.environ[var])
-    return u.hostname, u.port
-
-listen, target = addr("LISTEN"), addr("TARGET")
-server = socket.create_server(listen)
-print(f"forwarding {listen} to {target}", flush=True)
 
 def pump(a, b):
     try:
@@ -462,12 +457,85 @@ def pump(a, b):
         except OSError:
             pass
 
-n = 0
-while True:
-    client, _ = server.accept()
-    n += 1
-    print(f"tunnel {n}", flush=True)
-    upstream = socket.create_connection(target)
+def join(client, upstream, rest=b""):
+    if rest:
+        upstream.sendall(rest)
     for a, b in ((client, upstream), (upstream, client)):
         threading.Thread(target=pump, args=(a, b), daemon=True).start()
+
+def addr(var):
+    u = urlsplit(os.environ[var])
+    return u.hostname, u.port
+
+def connect(client, route):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = client.recv(4096)
+        if not chunk:
+            client.close()
+            return
+        data += chunk
+    head, rest = data.split(b"\r\n\r\n", 1)
+    method, target = head.split(b"\r\n")[0].decode().split(" ")[:2]
+    print(f"{method} {target}", flush=True)
+    if method != "CONNECT" or target not in route:
+        client.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+        client.close()
+        return
+    host, port = route[target].rsplit(":", 1)
+    upstream = socket.create_connection((host, int(port)))
+    client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    join(client, upstream, rest)
+
+if "ROUTES" in os.environ:
+    route = dict(r.split("=") for r in os.environ["ROUTES"].split(","))
+    server = socket.create_server(("127.0.0.1", int(os.environ["PORT"])))
+    while True:
+        c, _ = server.accept()
+        threading.Thread(target=connect, args=(c, route), daemon=True).start()
+else:
+    listen, target = addr("LISTEN"), addr("TARGET")
+    server = socket.create_server(listen)
+    print(f"forwarding {listen} to {target}", flush=True)
+    n = 0
+    while True:
+        client, _ = server.accept()
+        n += 1
+        print(f"tunnel {n}", flush=True)
+        join(client, socket.create_connection(target))
+"#;
+
+/// The harness's own look into the TLS store, straight to its loopback
+/// port: MODE make creates BUCKETS, MODE list prints BUCKET's keys
+/// under PREFIX as JSON.
+pub const TLS_STORE: &str = r#"
+import json, os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing", verify=False)
+if os.environ["MODE"] == "make":
+    for b in os.environ["BUCKETS"].split(","):
+        s3.create_bucket(Bucket=b)
+    print("buckets made")
+else:
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=os.environ["BUCKET"], Prefix=os.environ.get("PREFIX", ""))
+    print(json.dumps([o["Key"] for p in pages for o in p.get("Contents", [])]))
+"#;
+
+/// A run with one artifact, through the tracking server, then deleted:
+/// prints the run's id.
+pub const LOG_AND_DELETE: &str = r#"
+import os, tempfile, mlflow
+from mlflow.tracking import MlflowClient
+client = MlflowClient()
+exp = client.create_experiment("through-the-proxy")
+run = client.create_run(exp)
+with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, "notes.txt")
+    with open(path, "w") as f:
+        f.write("sent through the proxy\n")
+    client.log_artifact(run.info.run_id, path)
+client.set_terminated(run.info.run_id)
+client.delete_run(run.info.run_id)
+print(exp, run.info.run_id)
 "#;

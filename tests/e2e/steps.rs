@@ -11,6 +11,7 @@ mod keyless;
 mod lock;
 mod migration;
 mod minio;
+mod proxy;
 mod serving;
 mod setup;
 mod sidecar;
@@ -146,6 +147,8 @@ struct State {
     pod_ports: BTreeMap<String, u16>,
     /// The filers' role, password, database and PostgreSQL's port.
     filer_db: (String, String, String, u16),
+    /// The CA of a store served over TLS, and its loopback endpoint.
+    store_tls: (String, String),
 }
 
 pub struct Harness {

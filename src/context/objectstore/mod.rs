@@ -204,6 +204,17 @@ fn s3_kserve(n: &Naming, s3: &S3Access) -> Kserve {
     annotations.insert(kserve("s3-usehttps"), flag(s3.https));
     annotations.insert(kserve("s3-verifyssl"), flag(s3.https));
     annotations.insert(kserve("s3-region"), s3.region.clone());
+    // KServe mounts the ConfigMap at the file's folder in the storage
+    // initializer and points AWS_CA_BUNDLE at the file
+    // (storage_initializer_injector.go); it takes no Secret.
+    let ca = n.pod_defaults().ca_bundle.as_ref();
+    if let Some(k) = ca.and_then(|c| c.config_map.as_ref()) {
+        annotations.insert(kserve("s3-cabundle-configmap"), k.name.to_string());
+        annotations.insert(
+            kserve("s3-cabundle"),
+            format!("/etc/ssl/custom-certs/{}", k.key),
+        );
+    }
     let secret = s3.key_values.as_ref().and_then(|(user, password)| {
         let mut binder = SecretBinder::new(n.object("serving-s3"));
         for key in ["AWS_ACCESS_KEY_ID", "awsAccessKeyID"] {

@@ -8,7 +8,7 @@
 
 use super::setup::run_ok;
 use super::*;
-use crate::e2e::python::{FORWARDER, MAKE_BUCKET};
+use crate::e2e::python::{MAKE_BUCKET, RELAY};
 
 const PASSWORD: &str = "sidecar-db-password-1";
 /// Where the pod reaches the database: the sidecar.
@@ -18,7 +18,7 @@ const REAL: &str = "db.corp.example:5432";
 const STORE: &str = "s3.corp.example:9000";
 
 fn spec() -> String {
-    let script = serde_json::to_string(FORWARDER).unwrap();
+    let script = serde_json::to_string(RELAY).unwrap();
     format!(
         "apiVersion: mlk/v1alpha1
 kind: Platform

@@ -161,7 +161,7 @@ pub fn job(
         template: pod,
         ..JobSpec::default()
     };
-    let content = serde_json::to_string(&job).expect("a Job serialises") + salt;
+    let content = serde_json::to_string(&job).expect("a Job serialises") + salt + &template.wide;
     let hash: String = Sha256::digest(content.as_bytes())[..4]
         .iter()
         .map(|b| format!("{b:02x}"))

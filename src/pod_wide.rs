@@ -1,0 +1,372 @@
+//! Stage 4b: the top-level `pods.proxy`, `pods.caBundle` and `pods.env`,
+//! in every container of every pod the platform runs, whatever template
+//! or builder wrote it: a workload's template, a CronJob's, an
+//! InferenceService's predictor, and a CloudNativePG Cluster's instances
+//! (through the Cluster's own `env` and `projectedVolumeTemplate`). A new
+//! workload gets them without a line of its own. `NO_PROXY` is worked out
+//! from the Services the platform renders, so in-cluster traffic never
+//! goes through the proxy.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::{
+    ConfigMapVolumeSource, EnvVar, EnvVarSource, KeyToPath, SecretKeySelector, SecretVolumeSource,
+    Volume, VolumeMount,
+};
+
+use crate::located::Located;
+use crate::manifest::tree::to_value;
+use crate::manifest::{Document, Value};
+use crate::spec::{CaBundle, Pods, Proxy, ProxyUrl};
+
+/// Where every container finds the CA bundle.
+pub const CA_DIR: &str = "/etc/mlk/ca";
+pub const CA_FILE: &str = "/etc/mlk/ca/ca.crt";
+const CA_VOLUME: &str = "mlk-ca-bundle";
+/// The variables each client reads a CA bundle from: OpenSSL (and
+/// Python's ssl), requests, boto3 and curl.
+const CA_VARS: [&str; 4] = [
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "AWS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+];
+
+/// What every container gets, and the spec field each variable comes
+/// from (for an error that says where).
+struct Additions {
+    env: Vec<(EnvVar, String)>,
+    ca: Option<Volume>,
+}
+
+pub fn apply(docs: &mut [Document], pods: &Pods, cluster_domain: &str) -> Result<(), Located> {
+    if pods.proxy.is_none() && pods.ca_bundle.is_none() && pods.env.is_none() {
+        return Ok(());
+    }
+    let add = additions(docs, pods, cluster_domain)?;
+    for doc in docs.iter_mut() {
+        let id = format!("{}/{}", doc.kind(), doc.name());
+        for_each_pod(doc, |pod| pod.add(&add, &id))?;
+    }
+    Ok(())
+}
+
+fn additions(docs: &[Document], pods: &Pods, domain: &str) -> Result<Additions, Located> {
+    let mut env = Vec::new();
+    if let Some(proxy) = &pods.proxy {
+        env.extend(proxy_env(proxy, docs, domain));
+    }
+    if pods.ca_bundle.is_some() {
+        for var in CA_VARS {
+            env.push((plain(var, CA_FILE), "pods.caBundle".to_owned()));
+        }
+    }
+    for (i, var) in pods.env.iter().flatten().enumerate() {
+        let e = EnvVar {
+            name: var.name.to_string(),
+            value: var.value.clone(),
+            value_from: var.value_from.as_ref().map(|s| s.0.clone()),
+        };
+        env.push((e, format!("pods.env[{i}].name")));
+    }
+    let ca = pods.ca_bundle.as_ref().map(ca_volume);
+    Ok(Additions { env, ca })
+}
+
+fn plain(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_owned(),
+        value: Some(value.to_owned()),
+        value_from: None,
+    }
+}
+
+/// Both spellings of each variable: curl and Go read the lower case,
+/// Python both.
+fn proxy_env(proxy: &Proxy, docs: &[Document], domain: &str) -> Vec<(EnvVar, String)> {
+    let mut out = Vec::new();
+    for (var, url) in [("HTTP_PROXY", &proxy.http), ("HTTPS_PROXY", &proxy.https)] {
+        let Some(url) = url else { continue };
+        for name in [var.to_owned(), var.to_lowercase()] {
+            let e = match url {
+                ProxyUrl::Url(u) => plain(&name, u.as_str()),
+                ProxyUrl::Secret(k) => EnvVar {
+                    name,
+                    value: None,
+                    value_from: Some(EnvVarSource {
+                        secret_key_ref: Some(SecretKeySelector {
+                            name: k.name.to_string(),
+                            key: k.key.clone(),
+                            optional: None,
+                        }),
+                        ..EnvVarSource::default()
+                    }),
+                },
+            };
+            out.push((e, "pods.proxy".to_owned()));
+        }
+    }
+    let no_proxy = no_proxy(proxy, docs, domain);
+    for name in ["NO_PROXY", "no_proxy"] {
+        out.push((plain(name, &no_proxy), "pods.proxy".to_owned()));
+    }
+    out
+}
+
+/// Loopback, `.svc` and the cluster's domain, every form of each Service
+/// the platform renders (short, namespaced, `.svc`, full), and the
+/// user's own entries.
+fn no_proxy(proxy: &Proxy, docs: &[Document], domain: &str) -> String {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", ".svc"]
+        .map(String::from)
+        .to_vec();
+    hosts.push(format!(".{domain}"));
+    let mut seen = BTreeSet::new();
+    for (name, ns) in services(docs) {
+        if seen.insert((name.clone(), ns.clone())) {
+            hosts.push(name.to_owned());
+            hosts.push(format!("{name}.{ns}"));
+            hosts.push(format!("{name}.{ns}.svc"));
+            hosts.push(format!("{name}.{ns}.svc.{domain}"));
+        }
+    }
+    hosts.extend(proxy.no_proxy.iter().map(|h| h.to_string()));
+    hosts.join(",")
+}
+
+/// The Services the platform renders, and those CloudNativePG makes for
+/// each Cluster (`-rw`, `-ro`, `-r`), by name and namespace.
+fn services(docs: &[Document]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for d in docs {
+        let ns = d.namespace().unwrap_or_default().to_owned();
+        match (d.kind(), d.value["apiVersion"].as_str()) {
+            ("Service", _) => out.push((d.name().to_owned(), ns)),
+            ("Cluster", Some("postgresql.cnpg.io/v1")) => {
+                for suffix in ["rw", "ro", "r"] {
+                    out.push((format!("{}-{suffix}", d.name()), ns.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn ca_volume(ca: &CaBundle) -> Volume {
+    let items = |key: &str| {
+        Some(vec![KeyToPath {
+            key: key.to_owned(),
+            path: "ca.crt".into(),
+            ..KeyToPath::default()
+        }])
+    };
+    let mut v = Volume {
+        name: CA_VOLUME.into(),
+        ..Volume::default()
+    };
+    match (&ca.config_map, &ca.secret) {
+        (Some(k), _) => {
+            v.config_map = Some(ConfigMapVolumeSource {
+                name: k.name.to_string(),
+                items: items(&k.key),
+                ..ConfigMapVolumeSource::default()
+            });
+        }
+        (None, Some(k)) => {
+            v.secret = Some(SecretVolumeSource {
+                secret_name: Some(k.name.to_string()),
+                items: items(&k.key),
+                ..SecretVolumeSource::default()
+            });
+        }
+        // Refused when the spec was resolved.
+        (None, None) => {}
+    }
+    v
+}
+
+fn ca_mount() -> VolumeMount {
+    VolumeMount {
+        name: CA_VOLUME.into(),
+        mount_path: CA_DIR.into(),
+        read_only: Some(true),
+        ..VolumeMount::default()
+    }
+}
+
+/// A pod's containers and where its volumes go, as one kind of object
+/// writes them.
+enum PodMut<'a> {
+    /// A PodSpec: its containers, init containers and volumes.
+    Spec(&'a mut Value),
+    /// An InferenceService's predictor: `model` or `containers`, and
+    /// `volumes` beside them.
+    Predictor(&'a mut Value),
+    /// A CloudNativePG Cluster: `env`, and files under `/projected`.
+    Cluster(&'a mut Value),
+}
+
+fn for_each_pod(
+    doc: &mut Document,
+    mut f: impl FnMut(PodMut) -> Result<(), Located>,
+) -> Result<(), Located> {
+    let api = doc.value["apiVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let kind = doc.kind().to_owned();
+    let path: &[&str] = match (api.as_str(), kind.as_str()) {
+        (_, "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job") => {
+            &["spec", "template", "spec"]
+        }
+        (_, "CronJob") => &["spec", "jobTemplate", "spec", "template", "spec"],
+        ("serving.kserve.io/v1beta1", "InferenceService") => &["spec", "predictor"],
+        ("postgresql.cnpg.io/v1", "Cluster") => &["spec"],
+        _ => return Ok(()),
+    };
+    let Some(at) = path.iter().try_fold(&mut doc.value, |v, k| v.get_mut(k)) else {
+        return Ok(());
+    };
+    match kind.as_str() {
+        "InferenceService" => f(PodMut::Predictor(at)),
+        "Cluster" => f(PodMut::Cluster(at)),
+        _ => f(PodMut::Spec(at)),
+    }
+}
+
+impl PodMut<'_> {
+    fn add(self, add: &Additions, id: &str) -> Result<(), Located> {
+        match self {
+            PodMut::Spec(spec) => {
+                for list in ["initContainers", "containers"] {
+                    for c in seq_mut(spec, list) {
+                        container(c, add, id)?;
+                    }
+                }
+                push_volume(spec, add);
+            }
+            PodMut::Predictor(p) => {
+                if p.get("model").is_some() {
+                    container(p.get_mut("model").expect("just seen"), add, id)?;
+                }
+                for c in seq_mut(p, "containers") {
+                    container(c, add, id)?;
+                }
+                push_volume(p, add);
+            }
+            PodMut::Cluster(spec) => {
+                let mut env = add.env.clone();
+                if let Some(v) = &add.ca {
+                    // CloudNativePG mounts these under /projected.
+                    let file = "/projected/mlk-ca/ca.crt";
+                    for (e, _) in env
+                        .iter_mut()
+                        .filter(|(e, _)| CA_VARS.contains(&e.name.as_str()))
+                    {
+                        e.value = Some(file.into());
+                    }
+                    project(spec, v);
+                }
+                add_env(spec, &env, &format!("{id}: spec.env"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn seq_mut<'a>(v: &'a mut Value, key: &str) -> impl Iterator<Item = &'a mut Value> {
+    v.get_mut(key)
+        .and_then(Value::as_sequence_mut)
+        .into_iter()
+        .flatten()
+}
+
+fn container(c: &mut Value, add: &Additions, id: &str) -> Result<(), Located> {
+    let name = c["name"].as_str().unwrap_or("model").to_owned();
+    add_env(c, &add.env, &format!("{id}: container {name}"))?;
+    if add.ca.is_some() {
+        push_to(c, "volumeMounts", to_value(&ca_mount()).expect("a mount"));
+    }
+    Ok(())
+}
+
+/// Adds `env` to the list at `v.env`, refusing a name already there:
+/// mlk's own settings are never overridden behind its back.
+fn add_env(v: &mut Value, env: &[(EnvVar, String)], whose: &str) -> Result<(), Located> {
+    let taken: BTreeSet<String> = v["env"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str().map(str::to_owned))
+        .collect();
+    for (e, field) in env {
+        if taken.contains(&e.name) {
+            return Err(Located::new(
+                "spec",
+                Some(field),
+                format!(
+                    "{} is set already in {whose}: mlk or another field sets it there; remove \
+                     it from one of them",
+                    e.name
+                ),
+            ));
+        }
+        push_to(v, "env", to_value(e).expect("an env var"));
+    }
+    Ok(())
+}
+
+fn push_volume(spec: &mut Value, add: &Additions) {
+    if let Some(v) = &add.ca {
+        push_to(spec, "volumes", to_value(v).expect("a volume"));
+    }
+}
+
+/// The Secret's or ConfigMap's key as `/projected/mlk-ca/ca.crt`.
+fn project(spec: &mut Value, v: &Volume) {
+    let mut source = serde_json::Map::new();
+    if let Some(c) = &v.config_map {
+        source.insert("configMap".into(), serde_json::to_value(c).expect("json"));
+    }
+    if let Some(s) = &v.secret {
+        let mut s = serde_json::to_value(s).expect("json");
+        // A projection names its Secret `name`, not `secretName`.
+        if let Some(m) = s.as_object_mut()
+            && let Some(n) = m.remove("secretName")
+        {
+            m.insert("name".into(), n);
+        }
+        source.insert("secret".into(), s);
+    }
+    for (_, item) in source.iter_mut() {
+        if let Some(items) = item["items"].as_array_mut() {
+            for i in items {
+                i["path"] = "mlk-ca/ca.crt".into();
+            }
+        }
+    }
+    let template = spec.as_mapping_mut().map(|m| {
+        if m.get("projectedVolumeTemplate").is_none() {
+            m.insert(
+                "projectedVolumeTemplate".into(),
+                Value::Mapping(Default::default()),
+            );
+        }
+        m.get_mut("projectedVolumeTemplate").expect("just made")
+    });
+    if let Some(t) = template {
+        push_to(t, "sources", to_value(&source).expect("a source"));
+    }
+}
+
+/// Appends `item` to the list at `v[key]`, making the list if need be.
+fn push_to(v: &mut Value, key: &str, item: Value) {
+    let Some(m) = v.as_mapping_mut() else { return };
+    if !m.get(key).is_some_and(Value::is_sequence) {
+        m.insert(key.into(), Value::Sequence(Vec::new()));
+    }
+    if let Some(list) = m.get_mut(key).and_then(Value::as_sequence_mut) {
+        list.push(item);
+    }
+}

@@ -1,0 +1,160 @@
+//! What every container of every pod mlk renders carries besides its
+//! own: a corporate proxy, a CA bundle, and env of the user's. Set once,
+//! in the top-level `pods`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+use super::database::KeyOf;
+
+/// `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY`, in both cases.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Proxy {
+    /// The proxy for `http://` URLs.
+    pub http: Option<ProxyUrl>,
+    /// The proxy for `https://` URLs (a CONNECT tunnel).
+    pub https: Option<ProxyUrl>,
+    /// Hosts reached directly, besides the ones mlk adds: every Service
+    /// it renders, `.svc`, the cluster's domain and loopback.
+    pub no_proxy: Vec<NoProxyHost>,
+}
+
+/// A proxy's URL, written out when it holds no credentials, or a key of a
+/// Secret that holds it (with them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProxyUrl {
+    Url(PlainProxyUrl),
+    Secret(KeyOf),
+}
+
+impl<'de> Deserialize<'de> for ProxyUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        struct FromSecret {
+            existing_secret: KeyOf,
+        }
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => PlainProxyUrl::try_from(s)
+                .map(ProxyUrl::Url)
+                .map_err(D::Error::custom),
+            v @ serde_json::Value::Object(_) => serde_json::from_value::<FromSecret>(v)
+                .map(|f| ProxyUrl::Secret(f.existing_secret))
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "expected a URL or {{existingSecret: {{name, key}}}}, got {other}"
+            ))),
+        }
+    }
+}
+
+impl JsonSchema for ProxyUrl {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ProxyUrl".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let key = generator.subschema_for::<KeyOf>();
+        schemars::json_schema!({
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {"existingSecret": key},
+                    "required": ["existingSecret"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
+/// `http://host[:port]` or `https://...`, with no credentials (those go
+/// in a Secret: `{existingSecret: {name, key}}`), no path and nothing a
+/// proxy variable cannot hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainProxyUrl(String);
+crate::types::string_newtype!(PlainProxyUrl);
+
+impl PlainProxyUrl {
+    fn parse(s: &str) -> Result<(), String> {
+        let rest = s
+            .strip_prefix("http://")
+            .or_else(|| s.strip_prefix("https://"))
+            .ok_or("must start with http:// or https://")?;
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains('@') {
+            return Err(
+                "holds credentials, which would be in every pod's spec: put the whole URL in a \
+                 Secret and write {existingSecret: {name, key}}"
+                    .into(),
+            );
+        }
+        let host_ok = !authority.is_empty()
+            && authority
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+        if !host_ok {
+            return Err("must be http(s)://HOST[:PORT], with no path".into());
+        }
+        Ok(())
+    }
+}
+
+/// A `NO_PROXY` entry: a host, `.domain`, an IP or a CIDR block,
+/// optionally with a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoProxyHost(String);
+crate::types::string_newtype!(NoProxyHost);
+
+impl NoProxyHost {
+    fn parse(s: &str) -> Result<(), String> {
+        let ok = !s.is_empty()
+            && s.len() <= 253
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:/[]*".contains(&b));
+        match ok {
+            true => Ok(()),
+            false => Err(format!(
+                "{s:?} is not a host, .domain, IP or CIDR block (no commas or spaces: one \
+                 entry each)"
+            )),
+        }
+    }
+}
+
+/// A file of PEM certificates every container trusts: mounted read-only
+/// and named by `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, `AWS_CA_BUNDLE`
+/// and `CURL_CA_BUNDLE`. It replaces the image's own bundle for those
+/// clients, so it holds every CA the pods need, public ones included.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct CaBundle {
+    pub config_map: Option<KeyOf>,
+    pub secret: Option<KeyOf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proxy_url_with_credentials_is_refused() {
+        let e = PlainProxyUrl::check("http://me:pw@proxy.corp:3128").unwrap_err();
+        assert!(e.contains("Secret"), "{e}");
+        assert!(PlainProxyUrl::check("http://proxy.corp:3128").is_ok());
+        assert!(PlainProxyUrl::check("http://proxy.corp:3128/").is_ok());
+        assert!(PlainProxyUrl::check("http://proxy.corp:3128/x").is_err());
+        assert!(PlainProxyUrl::check("socks5://proxy.corp").is_err());
+    }
+
+    #[test]
+    fn a_no_proxy_entry_is_one_host() {
+        assert!(NoProxyHost::check(".corp.example").is_ok());
+        assert!(NoProxyHost::check("10.0.0.0/8").is_ok());
+        assert!(NoProxyHost::check("a,b").is_err());
+        assert!(NoProxyHost::check("a b").is_err());
+    }
+}

@@ -1,0 +1,189 @@
+//! `pods.proxy`, `pods.caBundle` and `pods.env` reach every container of
+//! every pod the platform runs, whichever template or builder wrote it.
+
+mod common;
+use std::collections::BTreeMap;
+
+use common::rendered;
+use serde_yaml::Value;
+
+const SPEC: &str = "\
+apiVersion: mlk/v1alpha1
+kind: Platform
+profile: ha
+pods:
+  proxy:
+    http: http://proxy.corp.example:3128
+    https: {existingSecret: {name: corp-proxy, key: url}}
+    noProxy: [.corp.example]
+  caBundle: {configMap: {name: corp-ca, key: ca.pem}}
+  env:
+    - {name: TZ, value: Europe/Berlin}
+tracking:
+  gc: {}
+serving:
+  models:
+    - {name: fraud, registeredModel: fraud, storageUri: 's3://mlflow/5/models/m-fraud/artifacts'}
+";
+
+const VARS: [&str; 11] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "AWS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "TZ",
+];
+
+fn seq(v: &Value) -> Vec<Value> {
+    v.as_sequence().cloned().unwrap_or_default()
+}
+
+/// Each pod's spec and its containers, by `Kind/name`.
+fn pods(docs: &[Value]) -> BTreeMap<String, (Value, Vec<Value>)> {
+    let mut out = BTreeMap::new();
+    for d in docs {
+        let kind = d["kind"].as_str().unwrap_or_default();
+        let spec = match kind {
+            "Deployment" | "StatefulSet" | "Job" => d["spec"]["template"]["spec"].clone(),
+            "CronJob" => d["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone(),
+            "InferenceService" => d["spec"]["predictor"].clone(),
+            _ => continue,
+        };
+        let mut containers = seq(&spec["initContainers"]);
+        containers.extend(seq(&spec["containers"]));
+        if kind == "InferenceService" {
+            containers.push(spec["model"].clone());
+        }
+        let id = format!("{kind}/{}", d["metadata"]["name"].as_str().unwrap());
+        out.insert(id, (spec, containers));
+    }
+    out
+}
+
+fn env_names(v: &Value) -> Vec<String> {
+    seq(&v["env"])
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_container_of_every_pod_gets_them() {
+    let docs = rendered(SPEC);
+    let pods = pods(&docs);
+    // The whole ha platform: SeaweedFS's cluster and its Jobs, the
+    // tracking server, gc, a predictor.
+    assert!(pods.len() >= 8, "{:?}", pods.keys());
+    for (id, (spec, containers)) in &pods {
+        let volume = seq(&spec["volumes"])
+            .into_iter()
+            .find(|v| v["name"] == "mlk-ca-bundle")
+            .unwrap_or_else(|| panic!("{id}: no CA volume"));
+        assert_eq!(volume["configMap"]["name"], "corp-ca");
+        for c in containers {
+            let names = env_names(c);
+            for var in VARS {
+                assert!(
+                    names.contains(&var.to_owned()),
+                    "{id} {:?}: no {var}",
+                    c["name"]
+                );
+            }
+            let mounted = seq(&c["volumeMounts"])
+                .iter()
+                .any(|m| m["name"] == "mlk-ca-bundle" && m["readOnly"] == true);
+            assert!(mounted, "{id} {:?}: the CA is not mounted", c["name"]);
+        }
+    }
+    // CloudNativePG's instances, through the Cluster's own fields.
+    let cluster = docs.iter().find(|d| d["kind"] == "Cluster").unwrap();
+    let names = env_names(&cluster["spec"]);
+    assert!(VARS.iter().all(|v| names.contains(&v.to_string())));
+    let env = seq(&cluster["spec"]["env"]);
+    let ca = env.iter().find(|e| e["name"] == "SSL_CERT_FILE").unwrap();
+    assert_eq!(ca["value"], "/projected/mlk-ca/ca.crt");
+    let source = &cluster["spec"]["projectedVolumeTemplate"]["sources"][0]["configMap"];
+    assert_eq!(source["items"][0]["path"], "mlk-ca/ca.crt");
+}
+
+#[test]
+fn in_cluster_names_bypass_the_proxy() {
+    let docs = rendered(SPEC);
+    let tracking = pods(&docs)["Deployment/mlflow-tracking"].1.clone();
+    let mlflow = tracking.iter().find(|c| c["name"] == "mlflow").unwrap();
+    let env = seq(&mlflow["env"]);
+    let no_proxy = env.iter().find(|e| e["name"] == "NO_PROXY").unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let entries: Vec<&str> = no_proxy.split(',').collect();
+    for d in docs.iter().filter(|d| d["kind"] == "Service") {
+        let name = d["metadata"]["name"].as_str().unwrap();
+        for form in [
+            name.to_owned(),
+            format!("{name}.mlflow"),
+            format!("{name}.mlflow.svc"),
+            format!("{name}.mlflow.svc.cluster.local"),
+        ] {
+            assert!(entries.contains(&form.as_str()), "{form} not in {no_proxy}");
+        }
+    }
+    for host in [
+        "mlflow-postgres-rw",
+        ".svc",
+        ".cluster.local",
+        "localhost",
+        ".corp.example",
+    ] {
+        assert!(entries.contains(&host), "{host} not in {no_proxy}");
+    }
+    // The proxy with credentials comes from its Secret, never written out.
+    let https = env.iter().find(|e| e["name"] == "HTTPS_PROXY").unwrap();
+    assert_eq!(https["valueFrom"]["secretKeyRef"]["name"], "corp-proxy");
+}
+
+#[test]
+fn kserve_s_storage_initializer_gets_the_bundle_its_own_way() {
+    let docs = rendered(SPEC);
+    let account = docs
+        .iter()
+        .find(|d| d["kind"] == "Secret" && d["metadata"]["name"] == "mlflow-serving-s3")
+        .or_else(|| {
+            docs.iter().find(|d| {
+                d["kind"] == "ServiceAccount" && d["metadata"]["name"] == "mlflow-predictor"
+            })
+        })
+        .unwrap();
+    let a = &account["metadata"]["annotations"];
+    assert_eq!(a["serving.kserve.io/s3-cabundle-configmap"], "corp-ca");
+    assert_eq!(
+        a["serving.kserve.io/s3-cabundle"],
+        "/etc/ssl/custom-certs/ca.pem"
+    );
+}
+
+#[test]
+fn a_changed_proxy_makes_new_jobs() {
+    let jobs = |spec: &str| -> Vec<String> {
+        rendered(spec)
+            .iter()
+            .filter(|d| d["kind"] == "Job")
+            .map(|d| d["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = jobs(SPEC);
+    let after = jobs(&SPEC.replace("proxy.corp.example:3128", "proxy.corp.example:8080"));
+    assert!(!before.is_empty());
+    for name in &before {
+        assert!(
+            !after.contains(name),
+            "{name}: a Job's template cannot change in place"
+        );
+    }
+}
