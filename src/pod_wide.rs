@@ -3,9 +3,9 @@
 //! or builder wrote it: a workload's template, a CronJob's, an
 //! InferenceService's predictor, and a CloudNativePG Cluster's instances
 //! (through the Cluster's own `env` and `projectedVolumeTemplate`). A new
-//! workload gets them without a line of its own. `NO_PROXY` is worked out
-//! from the Services the platform renders, so in-cluster traffic never
-//! goes through the proxy.
+//! workload gets them without a line of its own. `NO_PROXY` holds `.svc`
+//! and the cluster's domain, under which mlk writes every in-cluster
+//! address, so in-cluster traffic never goes through the proxy.
 
 use std::collections::BTreeSet;
 
@@ -23,6 +23,9 @@ use crate::spec::{CaBundle, Pods, Proxy, ProxyUrl};
 pub const CA_DIR: &str = "/etc/mlk/ca";
 pub const CA_FILE: &str = "/etc/mlk/ca/ca.crt";
 const CA_VOLUME: &str = "mlk-ca-bundle";
+/// Where a CloudNativePG Cluster's `projectedVolumeTemplate` puts the
+/// bundle, beneath the `/projected` its instances mount it at.
+const CNPG_CA_PATH: &str = "mlk-ca/ca.crt";
 /// The variables each client reads a CA bundle from: OpenSSL (and
 /// Python's ssl), requests, boto3 and curl.
 const CA_VARS: [&str; 4] = [
@@ -43,7 +46,7 @@ pub fn apply(docs: &mut [Document], pods: &Pods, cluster_domain: &str) -> Result
     if pods.proxy.is_none() && pods.ca_bundle.is_none() && pods.env.is_none() {
         return Ok(());
     }
-    let add = additions(docs, pods, cluster_domain)?;
+    let add = additions(pods, cluster_domain);
     for doc in docs.iter_mut() {
         let id = format!("{}/{}", doc.kind(), doc.name());
         for_each_pod(doc, |pod| pod.add(&add, &id))?;
@@ -51,10 +54,10 @@ pub fn apply(docs: &mut [Document], pods: &Pods, cluster_domain: &str) -> Result
     Ok(())
 }
 
-fn additions(docs: &[Document], pods: &Pods, domain: &str) -> Result<Additions, Located> {
+fn additions(pods: &Pods, domain: &str) -> Additions {
     let mut env = Vec::new();
     if let Some(proxy) = &pods.proxy {
-        env.extend(proxy_env(proxy, docs, domain));
+        env.extend(proxy_env(proxy, domain));
     }
     if pods.ca_bundle.is_some() {
         for var in CA_VARS {
@@ -70,7 +73,7 @@ fn additions(docs: &[Document], pods: &Pods, domain: &str) -> Result<Additions, 
         env.push((e, format!("pods.env[{i}].name")));
     }
     let ca = pods.ca_bundle.as_ref().map(ca_volume);
-    Ok(Additions { env, ca })
+    Additions { env, ca }
 }
 
 fn plain(name: &str, value: &str) -> EnvVar {
@@ -83,7 +86,7 @@ fn plain(name: &str, value: &str) -> EnvVar {
 
 /// Both spellings of each variable: curl and Go read the lower case,
 /// Python both.
-fn proxy_env(proxy: &Proxy, docs: &[Document], domain: &str) -> Vec<(EnvVar, String)> {
+fn proxy_env(proxy: &Proxy, domain: &str) -> Vec<(EnvVar, String)> {
     let mut out = Vec::new();
     for (var, url) in [("HTTP_PROXY", &proxy.http), ("HTTPS_PROXY", &proxy.https)] {
         let Some(url) = url else { continue };
@@ -106,49 +109,9 @@ fn proxy_env(proxy: &Proxy, docs: &[Document], domain: &str) -> Vec<(EnvVar, Str
             out.push((e, "pods.proxy".to_owned()));
         }
     }
-    let no_proxy = no_proxy(proxy, docs, domain);
+    let no_proxy = proxy.no_proxy(domain);
     for name in ["NO_PROXY", "no_proxy"] {
         out.push((plain(name, &no_proxy), "pods.proxy".to_owned()));
-    }
-    out
-}
-
-/// Loopback, `.svc` and the cluster's domain, every form of each Service
-/// the platform renders (short, namespaced, `.svc`, full), and the
-/// user's own entries.
-fn no_proxy(proxy: &Proxy, docs: &[Document], domain: &str) -> String {
-    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", ".svc"]
-        .map(String::from)
-        .to_vec();
-    hosts.push(format!(".{domain}"));
-    let mut seen = BTreeSet::new();
-    for (name, ns) in services(docs) {
-        if seen.insert((name.clone(), ns.clone())) {
-            hosts.push(name.to_owned());
-            hosts.push(format!("{name}.{ns}"));
-            hosts.push(format!("{name}.{ns}.svc"));
-            hosts.push(format!("{name}.{ns}.svc.{domain}"));
-        }
-    }
-    hosts.extend(proxy.no_proxy.iter().map(|h| h.to_string()));
-    hosts.join(",")
-}
-
-/// The Services the platform renders, and those CloudNativePG makes for
-/// each Cluster (`-rw`, `-ro`, `-r`), by name and namespace.
-fn services(docs: &[Document]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for d in docs {
-        let ns = d.namespace().unwrap_or_default().to_owned();
-        match (d.kind(), d.value["apiVersion"].as_str()) {
-            ("Service", _) => out.push((d.name().to_owned(), ns)),
-            ("Cluster", Some("postgresql.cnpg.io/v1")) => {
-                for suffix in ["rw", "ro", "r"] {
-                    out.push((format!("{}-{suffix}", d.name()), ns.clone()));
-                }
-            }
-            _ => {}
-        }
     }
     out
 }
@@ -259,12 +222,12 @@ impl PodMut<'_> {
                 let mut env = add.env.clone();
                 if let Some(v) = &add.ca {
                     // CloudNativePG mounts these under /projected.
-                    let file = "/projected/mlk-ca/ca.crt";
+                    let file = format!("/projected/{CNPG_CA_PATH}");
                     for (e, _) in env
                         .iter_mut()
                         .filter(|(e, _)| CA_VARS.contains(&e.name.as_str()))
                     {
-                        e.value = Some(file.into());
+                        e.value = Some(file.clone());
                     }
                     project(spec, v);
                 }
@@ -323,7 +286,7 @@ fn push_volume(spec: &mut Value, add: &Additions) {
     }
 }
 
-/// The Secret's or ConfigMap's key as `/projected/mlk-ca/ca.crt`.
+/// The Secret's or ConfigMap's key as `/projected/CNPG_CA_PATH`.
 fn project(spec: &mut Value, v: &Volume) {
     let mut source = serde_json::Map::new();
     if let Some(c) = &v.config_map {
@@ -342,7 +305,7 @@ fn project(spec: &mut Value, v: &Volume) {
     for (_, item) in source.iter_mut() {
         if let Some(items) = item["items"].as_array_mut() {
             for i in items {
-                i["path"] = "mlk-ca/ca.crt".into();
+                i["path"] = CNPG_CA_PATH.into();
             }
         }
     }

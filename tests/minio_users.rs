@@ -198,3 +198,24 @@ fn in_external_secrets_mode_consumers_share_the_root_keys_and_are_told() {
     let container = &job["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(env_value(container, "USERS"), None);
 }
+
+#[test]
+fn new_user_keys_reach_minio_by_a_new_bucket_job() {
+    let job = |key: &str| -> String {
+        mlk(&["render", "-f", "-"])
+            .stdin(SPEC)
+            .env("MLK_SECRET_KEY", key)
+            .run()
+            .ok()
+            .docs()
+            .iter()
+            .find(|d| d["kind"] == "Job")
+            .map(|d| d["metadata"]["name"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let first = job("0123456789abcdef0123456789abcdef-first-key");
+    assert_eq!(first, job("0123456789abcdef0123456789abcdef-first-key"));
+    // The Job's template is the same; only the keys in the Secrets it
+    // reads changed. The old Job would not run again.
+    assert_ne!(first, job("0123456789abcdef0123456789abcdef-other-key"));
+}

@@ -112,37 +112,81 @@ fn every_container_of_every_pod_gets_them() {
     assert_eq!(source["items"][0]["path"], "mlk-ca/ca.crt");
 }
 
+/// Every string a container is given: its command, args and env values,
+/// but for the names it answers to (Host patterns), which name no address.
+fn strings(c: &Value, out: &mut Vec<String>) {
+    for list in ["command", "args"] {
+        out.extend(
+            seq(&c[list])
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned)),
+        );
+    }
+    out.extend(
+        seq(&c["env"])
+            .iter()
+            .filter(|e| {
+                !["NO_PROXY", "no_proxy", "MLFLOW_SERVER_ALLOWED_HOSTS"]
+                    .contains(&e["name"].as_str().unwrap_or_default())
+            })
+            .filter_map(|e| e["value"].as_str().map(str::to_owned)),
+    );
+}
+
 #[test]
 fn in_cluster_names_bypass_the_proxy() {
     let docs = rendered(SPEC);
-    let tracking = pods(&docs)["Deployment/mlflow-tracking"].1.clone();
-    let mlflow = tracking.iter().find(|c| c["name"] == "mlflow").unwrap();
+    let pods = pods(&docs);
+    let mlflow = pods["Deployment/mlflow-tracking"]
+        .1
+        .iter()
+        .find(|c| c["name"] == "mlflow")
+        .cloned()
+        .unwrap();
     let env = seq(&mlflow["env"]);
     let no_proxy = env.iter().find(|e| e["name"] == "NO_PROXY").unwrap()["value"]
         .as_str()
         .unwrap()
         .to_owned();
-    let entries: Vec<&str> = no_proxy.split(',').collect();
-    for d in docs.iter().filter(|d| d["kind"] == "Service") {
-        let name = d["metadata"]["name"].as_str().unwrap();
-        for form in [
-            name.to_owned(),
-            format!("{name}.mlflow"),
-            format!("{name}.mlflow.svc"),
-            format!("{name}.mlflow.svc.cluster.local"),
-        ] {
-            assert!(entries.contains(&form.as_str()), "{form} not in {no_proxy}");
+    assert_eq!(
+        no_proxy,
+        "localhost,127.0.0.1,::1,.svc,$(KUBERNETES_SERVICE_HOST),.cluster.local,.corp.example"
+    );
+    // Every in-cluster address mlk writes is a full name, which
+    // `.cluster.local` covers: no Service is named short anywhere.
+    let mut services: Vec<String> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Service")
+        .map(|d| d["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    services.push("mlflow-postgres-rw".into());
+    let mut given = Vec::new();
+    for (_, containers) in pods.values() {
+        for c in containers {
+            strings(c, &mut given);
         }
     }
-    for host in [
-        "mlflow-postgres-rw",
-        ".svc",
-        ".cluster.local",
-        "localhost",
-        ".corp.example",
-    ] {
-        assert!(entries.contains(&host), "{host} not in {no_proxy}");
+    let mut full = 0;
+    for text in &given {
+        for svc in &services {
+            for (i, _) in text.match_indices(svc.as_str()) {
+                let rest = &text[i + svc.len()..];
+                let before = text[..i].chars().last();
+                // A longer name (`mlflow-seaweedfs-hl`) is another Service.
+                if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == '-' || b == '.')
+                    || rest.starts_with('-')
+                {
+                    continue;
+                }
+                assert!(
+                    rest.starts_with(".mlflow.svc.cluster.local"),
+                    "{svc} is named short in {text:?}"
+                );
+                full += 1;
+            }
+        }
     }
+    assert!(full > 5, "only {full} in-cluster addresses found");
     // The proxy with credentials comes from its Secret, never written out.
     let https = env.iter().find(|e| e["name"] == "HTTPS_PROXY").unwrap();
     assert_eq!(https["valueFrom"]["secretKeyRef"]["name"], "corp-proxy");
@@ -170,6 +214,8 @@ fn kserve_s_storage_initializer_gets_the_bundle_its_own_way() {
 
 #[test]
 fn a_changed_proxy_makes_new_jobs() {
+    // noProxy too: NO_PROXY is part of every container it reaches.
+    let no_proxy = SPEC.replace("[.corp.example]", "[.corp.example, .corp.internal]");
     let jobs = |spec: &str| -> Vec<String> {
         rendered(spec)
             .iter()
@@ -180,10 +226,12 @@ fn a_changed_proxy_makes_new_jobs() {
     let before = jobs(SPEC);
     let after = jobs(&SPEC.replace("proxy.corp.example:3128", "proxy.corp.example:8080"));
     assert!(!before.is_empty());
-    for name in &before {
-        assert!(
-            !after.contains(name),
-            "{name}: a Job's template cannot change in place"
-        );
+    for other in [after, jobs(&no_proxy)] {
+        for name in &before {
+            assert!(
+                !other.contains(name),
+                "{name}: a Job's template cannot change in place"
+            );
+        }
     }
 }

@@ -22,7 +22,7 @@ impl<'a> Naming<'a> {
 
     /// The pod settings of a component whose own block is `component`.
     pub fn pods(&self, component: &Pods) -> PodSettings {
-        PodSettings::new(self.pods, component)
+        PodSettings::new(self.pods, component, self.meta.cluster_domain.as_str())
     }
 
     /// The top-level `pods`, for what is set once for every pod.

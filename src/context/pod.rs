@@ -49,12 +49,15 @@ pub struct Scheduling {
 #[derive(Debug, Clone, Default)]
 pub struct PodSettings {
     pods: Pods,
+    /// The cluster's DNS domain, which `NO_PROXY` names.
+    domain: String,
 }
 
 impl PodSettings {
-    pub fn new(defaults: &Pods, component: &Pods) -> Self {
+    pub fn new(defaults: &Pods, component: &Pods, domain: &str) -> Self {
         PodSettings {
             pods: defaults.under(component),
+            domain: domain.to_owned(),
         }
     }
 
@@ -62,6 +65,7 @@ impl PodSettings {
     pub fn under(&self, more: &Pods) -> PodSettings {
         PodSettings {
             pods: self.pods.under(more),
+            domain: self.domain.clone(),
         }
     }
 
@@ -120,13 +124,16 @@ impl PodSettings {
         }
     }
 
-    /// Empty when nothing is added to every container.
+    /// Everything the pod-wide stage adds to every container, as JSON;
+    /// empty when it adds nothing.
     pub fn wide(&self) -> String {
         let p = &self.pods;
-        match (&p.proxy, &p.ca_bundle, &p.env) {
-            (None, None, None) => String::new(),
-            all => format!("{all:?}"),
+        if p.proxy.is_none() && p.ca_bundle.is_none() && p.env.is_none() {
+            return String::new();
         }
+        let no_proxy = p.proxy.as_ref().map(|x| x.no_proxy(&self.domain));
+        let all = (&p.proxy, no_proxy, &p.ca_bundle, &p.env);
+        serde_json::to_string(&all).expect("pod-wide settings serialise")
     }
 }
 

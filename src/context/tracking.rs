@@ -356,8 +356,6 @@ pub fn build(
     }
 }
 
-/// A sidecar, held to the restricted level like every container mlk
-/// renders: its own securityContext is kept (and checked), else mlk's.
 /// The platform's annotations, the user's, and the IAM role for S3.
 fn service_account_annotations(
     n: &Naming,

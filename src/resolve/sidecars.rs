@@ -80,6 +80,14 @@ fn one_pod(
                  ends",
             ));
         }
+        if !e.starts_before_init && e.container.restart_policy.is_some() {
+            found.push(Located::new(
+                "spec",
+                Some(&here(".restartPolicy")),
+                "is for init containers only: write startsBeforeInit: true for a native \
+                 sidecar, or remove it",
+            ));
+        }
         if e.starts_before_init && e.container.startup_probe.is_none() {
             warnings.push(format!(
                 "{}: has no startupProbe, so the init steps start as soon as it has started, \

@@ -224,7 +224,7 @@ pub struct RootCert {
     pub config_map: Option<KeyOf>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyOf {
     pub name: crate::types::Subdomain,

@@ -3,21 +3,45 @@
 //! in the top-level `pods`.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::database::KeyOf;
 
 /// `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY`, in both cases.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Proxy {
     /// The proxy for `http://` URLs.
     pub http: Option<ProxyUrl>,
     /// The proxy for `https://` URLs (a CONNECT tunnel).
     pub https: Option<ProxyUrl>,
-    /// Hosts reached directly, besides the ones mlk adds: every Service
-    /// it renders, `.svc`, the cluster's domain and loopback.
+    /// Hosts reached directly, besides the ones mlk adds: `.svc`, the
+    /// cluster's domain (every address mlk writes is a full Service name
+    /// under it), the API server and loopback.
     pub no_proxy: Vec<NoProxyHost>,
+}
+
+impl Proxy {
+    /// `NO_PROXY`: what never goes through the proxy. A function of the
+    /// spec alone, so that a Job's name, a hash of its content, changes
+    /// with it. `$(KUBERNETES_SERVICE_HOST)` is the API server's address,
+    /// which the kubelet expands from the service variables it sets in
+    /// every container: the operators' pods (CloudNativePG's instance
+    /// manager) reach the API server by it.
+    pub fn no_proxy(&self, cluster_domain: &str) -> String {
+        let mut hosts: Vec<String> = [
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            ".svc",
+            "$(KUBERNETES_SERVICE_HOST)",
+        ]
+        .map(String::from)
+        .to_vec();
+        hosts.push(format!(".{cluster_domain}"));
+        hosts.extend(self.no_proxy.iter().map(|h| h.to_string()));
+        hosts.join(",")
+    }
 }
 
 /// A proxy's URL, written out when it holds no credentials, or a key of a
@@ -26,6 +50,20 @@ pub struct Proxy {
 pub enum ProxyUrl {
     Url(PlainProxyUrl),
     Secret(KeyOf),
+}
+
+impl Serialize for ProxyUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ProxyUrl::Url(u) => u.serialize(s),
+            ProxyUrl::Secret(k) => {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("existingSecret", k)?;
+                m.end()
+            }
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for ProxyUrl {
@@ -129,7 +167,7 @@ impl NoProxyHost {
 /// and named by `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, `AWS_CA_BUNDLE`
 /// and `CURL_CA_BUNDLE`. It replaces the image's own bundle for those
 /// clients, so it holds every CA the pods need, public ones included.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct CaBundle {
     pub config_map: Option<KeyOf>,

@@ -265,7 +265,7 @@ impl Default for Tracking {
 pub struct Workers(pub u32);
 crate::types::bounded_int!(Workers, 1..=64, "workers must be between 1 and 64, not {n}");
 
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvVar {
     pub name: EnvName,

@@ -3,8 +3,10 @@
 # USERS_DIR/user-NAME. `mc admin user add` reads the secret key from stdin
 # when only the access key is given; it prints the access key (the user's
 # name) and nothing else. Adding an existing user sets its key again, and
-# creating a policy replaces it, so a re-run makes the users what the
-# platform says.
+# creating a policy replaces it, and attaching one already attached is
+# not an error (mc ignores XMinioAdminPolicyChangeAlreadyApplied:
+# cmd/admin-policy-attach.go in the pinned release), so a re-run makes
+# the users what the platform says.
 printf '%s\n' "$USERS" | while read -r name policy; do
     $mc admin user add platform "$name" < "$USERS_DIR/user-$name" > /dev/null
     printf '%s' "$policy" > "$MC_CONFIG_DIR/policy-$name.json"

@@ -178,6 +178,9 @@ struct UserJob {
     lines: Vec<String>,
     files: Vec<(String, SecretRef)>,
     retired: Vec<String>,
+    /// The users' secret keys, in the hash the Job is named by: a new
+    /// key (a rotated MLK_SECRET_KEY) must reach MinIO, by a new Job.
+    keys: Vec<SecretValue>,
 }
 
 impl Accounts {
@@ -203,6 +206,7 @@ impl Accounts {
                 .files
                 .push((format!("user-{name}"), keys.secret_key.clone()));
             self.job.lines.push(format!("{name} {policy}"));
+            self.job.keys.push(id.secret_key.clone());
         }
         (keys, (id.access_key.clone(), id.secret_key.clone()))
     }
@@ -354,7 +358,12 @@ fn authority(n: &Naming) -> String {
     format!("{}:{PORT}", n.fqdn(&n.name(SERVER)))
 }
 
-fn bucket_job(n: &Naming, store: &EmbeddedStore, root: &S3KeyRefs, users: UserJob) -> BucketJob {
+fn bucket_job(
+    n: &Naming,
+    store: &EmbeddedStore,
+    root: &S3KeyRefs,
+    mut users: UserJob,
+) -> BucketJob {
     let spec = &store.spec;
     let mut files = SecretFiles::default();
     let mut env = root_files(&mut files, root);
@@ -367,6 +376,7 @@ fn bucket_job(n: &Naming, store: &EmbeddedStore, root: &S3KeyRefs, users: UserJo
         env.push(EnvEntry::plain("BACKUP_BUCKET", backups.as_str()));
     }
     let mut script = CREATE_BUCKET.to_owned();
+    let keys = std::mem::take(&mut users.keys);
     if !users.lines.is_empty() {
         script.push_str(CREATE_USERS);
         for (file, key) in &users.files {
@@ -405,7 +415,12 @@ fn bucket_job(n: &Naming, store: &EmbeddedStore, root: &S3KeyRefs, users: UserJo
         ),
         service_account: account,
     };
-    let content = serde_json::to_string(&(&job, security::container())).expect("serialisable");
+    let mut content = serde_json::to_string(&(&job, security::container())).expect("serialisable");
+    for key in &keys {
+        if let SecretValue::Value(v) = key {
+            content.push_str(v.expose());
+        }
+    }
     let hash: String = Sha256::digest(content.as_bytes())[..4]
         .iter()
         .map(|b| format!("{b:02x}"))
