@@ -23,9 +23,15 @@ fn each_spec_error_fixture_fails_where_it_says() {
             .and_then(|l| l.strip_prefix("# expect: "))
             .unwrap_or_else(|| panic!("{name}: first line must be `# expect: ...`"));
         let rel = format!("fixtures/spec-errors/{name}");
+        // What the person running mlk lets the fixtures read; the
+        // runner's own token is set and not allowed.
+        let allowed =
+            "PG_PASSWORD,EMPTY_PW,MLK_TEST_UNSET_VAR,MLK_TEST_UNSET_PG,MLK_TEST_UNSET_MINIO";
         let run = mlk(&["render", "-f", &rel])
             .env("PG_PASSWORD", "x")
             .env("EMPTY_PW", "")
+            .env_unallowed("GITHUB_TOKEN", "ghs_hunter2")
+            .env_unallowed("MLK_ALLOW_ENV", allowed)
             .run()
             .failed();
         let want = format!("error: fixtures/spec-errors/{expect}");
@@ -157,6 +163,7 @@ fn every_spec_error_is_reported_in_one_run() {
 #[test]
 fn every_missing_env_var_and_file_is_reported_in_one_run() {
     let run = mlk(&["render", "-f", "fixtures/spec-errors/missing-env-vars.yaml"])
+        .env_unallowed("MLK_ALLOW_ENV", "MLK_TEST_UNSET_PG,MLK_TEST_UNSET_MINIO")
         .run()
         .failed();
     let lines: Vec<&str> = run.stderr.lines().collect();

@@ -316,7 +316,11 @@ fn render(text: &str, profile: &str, catalog: &Catalog) -> Option<String> {
         sets: &[],
     };
     let lookup = Default::default();
-    let rendered = render_platform(&inputs, vars, catalog, &lookup, &Default::default());
+    let allowed = mlk::pipeline::Allowances {
+        env: ["PG_PW".to_owned()].into(),
+        ..Default::default()
+    };
+    let rendered = render_platform(&inputs, vars, catalog, &lookup, &allowed);
     // MLK_PROPERTY_DEBUG=1 shows why each refused case was refused.
     if let (Err(e), Ok(_)) = (&rendered, std::env::var("MLK_PROPERTY_DEBUG")) {
         eprintln!("{e:#}");

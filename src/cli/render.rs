@@ -10,6 +10,7 @@ use crate::emit;
 use crate::layers::{self, BUILTIN_PROFILES, DEFAULT_PROFILE, Inputs, SetExpr};
 use crate::lock;
 use crate::pipeline::{Allowances, render_platform};
+use crate::resolve::ALLOW_ENV_VAR;
 use crate::resolve::Lookup;
 use crate::spec_files::Grants;
 
@@ -34,6 +35,10 @@ pub struct SpecArgs {
     /// fromFile or htpasswdFile), besides its own folder. Repeatable.
     #[arg(long = "allow-file", value_name = "PATH")]
     allow_file: Vec<PathBuf>,
+    /// Let the spec read this environment variable (through fromEnv);
+    /// MLK_ALLOW_ENV names more, comma-separated. Repeatable.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    allow_env: Vec<String>,
     /// Let the Ingress or HTTPRoute carry this annotation, which mlk does
     /// not know to be safe (a spec cannot allow one itself). Repeatable.
     #[arg(long = "allow-annotation", value_name = "KEY")]
@@ -123,8 +128,17 @@ impl SpecArgs {
         for path in &self.allow_file {
             files.allow(path).map_err(anyhow::Error::msg)?;
         }
+        let vars = environment();
+        let listed = vars.get(ALLOW_ENV_VAR).map_or("", String::as_str);
+        let env = listed
+            .split([',', ' '])
+            .filter(|v| !v.is_empty())
+            .chain(self.allow_env.iter().map(String::as_str))
+            .map(str::to_owned)
+            .collect();
         let allowed = Allowances {
             files,
+            env,
             annotations: self.allow_annotation.iter().cloned().collect(),
             dev_secrets: self.allow_dev_secrets,
         };
@@ -132,7 +146,7 @@ impl SpecArgs {
             sets,
             catalog: self.schemas.catalog()?,
             allowed,
-            vars: environment(),
+            vars,
             lock_path: lock::path_for(self.lock.as_deref(), self.file.as_deref()),
         })
     }

@@ -17,12 +17,15 @@ use crate::spec_files::Grants;
 use crate::{checksums, context, gate, patches, pod_wide, render, validate};
 
 /// What the person running mlk allows a spec, beyond what it may do on
-/// its own: files outside its folder, front-door annotations mlk does not
-/// know to be safe, and the public development key. A spec never grants
+/// its own: files outside its folder, environment variables, front-door
+/// annotations mlk does not know to be safe, and the public development
+/// key. A spec never grants
 /// itself any of these.
 #[derive(Debug, Clone, Default)]
 pub struct Allowances {
     pub files: Grants,
+    /// Environment variables `fromEnv` may read.
+    pub env: BTreeSet<String>,
     pub annotations: BTreeSet<String>,
     pub dev_secrets: bool,
 }
@@ -67,6 +70,7 @@ pub fn render_platform(
         profile: merged.profile.name.clone(),
         platform_id: format!("{}/{}", meta.namespace, meta.name),
         files,
+        allowed_vars: allowed.env.clone(),
     };
     let resolve::Resolved {
         platform,

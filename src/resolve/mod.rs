@@ -13,7 +13,7 @@ mod tracking;
 pub use artifacts::minio_user;
 pub use gateway::GatewayPlan;
 pub use ingress::{AuthPlan, IngressPlan, MANAGED_ANNOTATIONS, TlsPlan};
-pub use secrets::{SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
+pub use secrets::{ALLOW_ENV_VAR, SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
 pub use serving::{Credentials, Lookup, ModelPlan, ServingPlan, Source};
 pub use sidecars::OWN_CONTAINERS;
 pub use tracking::{AuthSecrets, TrackingSecrets};

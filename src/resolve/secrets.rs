@@ -48,7 +48,16 @@ pub struct SecretEnv {
     pub platform_id: String,
     /// Where `fromFile` and `htpasswdFile` may read.
     pub files: crate::spec_files::Grants,
+    /// The variables `fromEnv` may read: those the person running mlk
+    /// names (`--allow-env`, `MLK_ALLOW_ENV`). A spec is often a pull
+    /// request run on a shared CI runner, whose environment holds the
+    /// runner's own tokens; it reads none it is not given.
+    pub allowed_vars: std::collections::BTreeSet<String>,
 }
+
+/// The variable that names, for the person running mlk, the variables
+/// a spec's `fromEnv` may read (comma- or space-separated).
+pub const ALLOW_ENV_VAR: &str = "MLK_ALLOW_ENV";
 
 pub struct Resolver<'a> {
     env: &'a SecretEnv,
@@ -143,6 +152,19 @@ impl<'a> Resolver<'a> {
             SecretSource::Existing(r) => {
                 self.existing.insert("Secret", r.name.as_str());
                 return Ok(SecretValue::Existing(r.clone()));
+            }
+            SecretSource::FromEnv(var) if var.as_str() == SECRET_KEY_VAR => {
+                return Err(format!(
+                    "{SECRET_KEY_VAR} is the key every generated secret is derived from, and no \
+                     spec reads it (fromEnv)"
+                ));
+            }
+            SecretSource::FromEnv(var) if !self.env.allowed_vars.contains(var.as_str()) => {
+                return Err(format!(
+                    "environment variable {var} may not be read: pass --allow-env {var} (or set \
+                     {ALLOW_ENV_VAR}={var}) to let the spec read it; a spec cannot allow itself \
+                     to read the environment (fromEnv)"
+                ));
             }
             SecretSource::FromEnv(var) => match self.env.vars.get(var.as_str()) {
                 Some(v) if !v.is_empty() => v.clone(),

@@ -50,6 +50,9 @@ pub struct Mlk {
     /// Whether the run asks the registry and so writes mlk.lock, in a
     /// folder the test did not choose.
     writes_lock_in_tests: bool,
+    /// The variables the test sets, which it lets a spec read (as the
+    /// person running mlk would with MLK_ALLOW_ENV), unless it says not.
+    allowed: Vec<String>,
 }
 
 pub fn mlk(args: &[&str]) -> Mlk {
@@ -60,11 +63,20 @@ pub fn mlk(args: &[&str]) -> Mlk {
         cmd,
         stdin: None,
         writes_lock_in_tests: resolves && !args.contains(&"--lock"),
+        allowed: Vec::new(),
     }
 }
 
 impl Mlk {
     pub fn env(mut self, k: &str, v: &str) -> Mlk {
+        if !k.starts_with("MLK_") {
+            self.allowed.push(k.to_owned());
+        }
+        self.env_unallowed(k, v)
+    }
+
+    /// A variable set, which a spec is not allowed to read.
+    pub fn env_unallowed(mut self, k: &str, v: &str) -> Mlk {
         self.cmd.env(k, v);
         self
     }
@@ -93,6 +105,10 @@ impl Mlk {
             self.cmd.arg("--lock").arg(dir.path().join("mlk.lock"));
             dir
         });
+        let explicit = self.cmd.get_envs().any(|(k, _)| k == "MLK_ALLOW_ENV");
+        if !explicit && !self.allowed.is_empty() {
+            self.cmd.env("MLK_ALLOW_ENV", self.allowed.join(","));
+        }
         self.cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
