@@ -118,10 +118,16 @@ fn map_embedded(s: &str, mounts: &[(String, String)]) -> String {
 }
 
 fn map_path(s: &str, mounts: &[(String, String)]) -> Option<String> {
-    mounts
-        .iter()
-        .filter(|(from, _)| from.starts_with('/'))
-        .find_map(|(from, to)| Some(format!("{to}/{}", s.strip_prefix(&format!("{from}/"))?)))
+    let mounts = mounts.iter().filter(|(from, _)| from.starts_with('/'));
+    for (from, to) in mounts {
+        if s == from {
+            return Some(to.clone());
+        }
+        if let Some(rest) = s.strip_prefix(&format!("{from}/")) {
+            return Some(format!("{to}/{rest}"));
+        }
+    }
+    None
 }
 
 #[derive(Default)]

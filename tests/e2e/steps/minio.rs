@@ -74,9 +74,48 @@ impl Harness {
                 return Err(format!("the Job made no bucket {b}:\n{argvs}"));
             }
         }
+        let users = self.minio_users(&r, &get("MC_CONFIG_DIR")?, &get("USERS")?, &argvs)?;
         let calls = argvs.lines().count();
         Ok(format!(
-            "buckets {bucket} and {backups}: {calls} mc calls, credentials on stdin, none in argv"
+            "buckets {bucket} and {backups}; users {users}: {calls} mc calls, credentials on \
+             stdin, none in argv"
         ))
+    }
+
+    /// Each consumer's user has the secret key of its own Secret, the
+    /// policy of its USERS line, attached; no secret key is in any argv.
+    fn minio_users(
+        &self,
+        r: &Rendered,
+        conf: &str,
+        lines: &str,
+        argvs: &str,
+    ) -> Result<String, String> {
+        let state = std::fs::read_to_string(format!("{conf}/iam.json"))
+            .map_err(|e| format!("mc made no user: {e}"))?;
+        let state: serde_json::Value = serde_json::from_str(&state).map_err(|e| e.to_string())?;
+        let mut names = Vec::new();
+        for line in lines.lines() {
+            let (name, policy) = line
+                .split_once(' ')
+                .ok_or("a USERS line without a policy")?;
+            let consumer = name.strip_prefix("mlk-").ok_or("a user not named mlk-")?;
+            let secret = r.secret(&format!("mlflow-s3-{consumer}"), "secret-access-key")?;
+            if state["users"][name] != secret.as_str() {
+                return Err(format!(
+                    "{name}: MinIO got another secret key than its Secret's"
+                ));
+            }
+            if argvs.contains(&secret) {
+                return Err(format!("{name}: its secret key is in mc's argv"));
+            }
+            let want: serde_json::Value =
+                serde_json::from_str(policy).map_err(|e| e.to_string())?;
+            if state["policies"][name] != want || state["attached"][name] != name {
+                return Err(format!("{name}: not its own policy, attached: {state}"));
+            }
+            names.push(name.to_owned());
+        }
+        Ok(names.join(", "))
     }
 }
