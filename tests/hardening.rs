@@ -280,6 +280,35 @@ fn prod_lets_in_the_ingress_controller_and_prometheus_from_configured_namespaces
     assert!(ingress.iter().all(|r| r["ports"][0]["port"] == 5000));
 }
 
+/// A PDB over the only instance would keep its primary up through every
+/// node drain; with more, a drain moves one at a time.
+#[test]
+fn a_one_instance_cloudnativepg_cluster_blocks_no_drain() {
+    let one = render(&["render", "--set", "database.cloudnativepg.instances=1"]);
+    assert_eq!(
+        find(&one, "Cluster", "mlflow-postgres")["spec"]["enablePDB"],
+        false
+    );
+    let ha = render(&["render", "--profile", "ha"]);
+    assert_eq!(
+        find(&ha, "Cluster", "mlflow-postgres")["spec"]["enablePDB"],
+        true
+    );
+}
+
+/// A stuck run ends, and a missed one is not started late.
+#[test]
+fn every_cronjob_has_deadlines() {
+    let docs = render(&["render", "--profile", "prod", "--set", "tracking.gc={}"]);
+    let crons: Vec<_> = docs.iter().filter(|d| d["kind"] == "CronJob").collect();
+    assert_eq!(crons.len(), 2);
+    for c in crons {
+        assert_eq!(c["spec"]["startingDeadlineSeconds"], 3600);
+        let active = c["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"].as_u64();
+        assert!(active.is_some_and(|s| (3600..=86400).contains(&s)), "{c:?}");
+    }
+}
+
 #[test]
 fn ha_runs_on_cloudnativepg_a_seaweedfs_cluster_and_an_autoscaler() {
     let docs = render(&["render", "--profile", "ha"]);

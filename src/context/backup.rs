@@ -74,5 +74,7 @@ pub fn build(
         ),
         secret_volume: files.map(|f| f.volume),
         sidecars: super::sidecar::split(&backup.extra_containers),
+        // A dump of a large database takes hours, not days.
+        deadlines: workload::Deadlines::hours(6),
     }
 }

@@ -16,7 +16,7 @@ use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretBinder, SecretMount, SecretObject};
 use super::security;
 use super::sidecar::{self, Sidecars};
-use super::workload::{InitStep, PGPASSFILE, credential_files, runtime_env, s3_env};
+use super::workload::{Deadlines, InitStep, PGPASSFILE, credential_files, runtime_env, s3_env};
 use crate::resolve::TrackingSecrets;
 use crate::spec::{Resources, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
@@ -88,6 +88,7 @@ pub struct GcJob {
     pub resources: Resources,
     /// Native sidecars only.
     pub sidecars: Sidecars,
+    pub deadlines: Deadlines,
 }
 
 /// What gc reaches the platform with.
@@ -119,6 +120,8 @@ fn gc_job(n: &Naming, gc: &crate::spec::Gc, c: GcClient) -> GcJob {
         secret_files,
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
         sidecars: sidecar::split(&gc.extra_containers),
+        // A daily collection that has not ended in hours is stuck.
+        deadlines: Deadlines::hours(4),
     }
 }
 

@@ -39,6 +39,29 @@ pub struct CronJob {
     /// Native sidecars only: a container beside the last step's would
     /// keep the Job from ever completing.
     pub sidecars: super::sidecar::Sidecars,
+    pub deadlines: Deadlines,
+}
+
+/// How long a CronJob's run may take, and how late it may start.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Deadlines {
+    /// A run still going after this long is stopped and counts as
+    /// failed, rather than holding the next runs back forever
+    /// (`concurrencyPolicy: Forbid`).
+    pub active: u32,
+    /// A run missed by more than this (the controller was down) is
+    /// skipped rather than started late, in a burst with the others.
+    pub starting: u32,
+}
+
+impl Deadlines {
+    /// `hours` to run, and one hour's grace to start.
+    pub const fn hours(hours: u32) -> Deadlines {
+        Deadlines {
+            active: hours * 3600,
+            starting: 3600,
+        }
+    }
 }
 
 /// A step of a CronJob and its image.

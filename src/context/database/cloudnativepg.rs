@@ -294,7 +294,9 @@ fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterC
             additional_pod_affinity: affinity.pod_affinity,
             additional_pod_anti_affinity: affinity.pod_anti_affinity,
         },
-        enable_pdb: true,
+        // One instance under a PDB that keeps its primary up blocks every
+        // node drain; with more, a drain moves one at a time.
+        enable_pdb: spec.instances.0 > 1,
         inherited_metadata: InheritedMetadata {
             labels: pods.labels(&labels),
             annotations: pods.annotations(&BTreeMap::new()),

@@ -32,6 +32,9 @@ pub struct PostgresContext {
     pub secret_files: Option<SecretMount>,
     pub probe: Vec<String>,
     pub resources: Resources,
+    /// The size of `/dev/shm`, a memory-backed emptyDir: a container's
+    /// own is 64 MiB, which parallel queries outgrow.
+    pub shm_size: String,
     pub storage: Storage,
     pub pod: PodTemplate,
     /// `pg_dump` on a schedule, when asked for: a consumer of both stores,
@@ -159,6 +162,7 @@ fn build(
         .map(String::from)
         .to_vec(),
         resources: spec.resources.clone(),
+        shm_size: shm_size(&spec.resources),
         storage: spec.storage.clone(),
         pod: n.pods(&spec.pods).template(
             &n.labels(Component::Database),
@@ -170,4 +174,27 @@ fn build(
         name,
     };
     (ctx, password)
+}
+
+/// A quarter of the memory limit, between 64 MiB and 1 GiB: the
+/// segments parallel queries share are counted against that limit, as
+/// the rest of the memory-backed volume is.
+fn shm_size(r: &Resources) -> String {
+    const MI: f64 = 1024.0 * 1024.0;
+    let limit = r.limits.memory.as_ref().or(r.requests.memory.as_ref());
+    let quarter = limit.map_or(256.0, |q| q.value() / MI / 4.0);
+    format!("{}Mi", quarter.clamp(64.0, 1024.0).floor())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shm_is_a_quarter_of_the_memory_limit_within_bounds() {
+        let r = |limit: &str| Resources::new("100m", "128Mi", None, limit);
+        assert_eq!(shm_size(&r("2Gi")), "512Mi");
+        assert_eq!(shm_size(&r("128Mi")), "64Mi");
+        assert_eq!(shm_size(&r("64Gi")), "1024Mi");
+    }
 }
