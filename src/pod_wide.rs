@@ -14,6 +14,7 @@ use k8s_openapi::api::core::v1::{
     Volume, VolumeMount,
 };
 
+use crate::gate::pods;
 use crate::located::Located;
 use crate::manifest::tree::to_value;
 use crate::manifest::{Document, Value};
@@ -163,13 +164,16 @@ fn ca_mount() -> VolumeMount {
 enum PodMut<'a> {
     /// A PodSpec: its containers, init containers and volumes.
     Spec(&'a mut Value),
-    /// An InferenceService's predictor: `model` or `containers`, and
-    /// `volumes` beside them.
-    Predictor(&'a mut Value),
+    /// A part of an InferenceService: its model-format field (`model`,
+    /// `sklearn`, ...) or `containers`, and `volumes` beside them.
+    Component(&'a mut Value),
     /// A CloudNativePG Cluster: `env`, and files under `/projected`.
     Cluster(&'a mut Value),
 }
 
+/// Every pod `doc` runs, where `gate::pods` finds them: a pod template
+/// (a workload's, a CronJob's, a Pod), each part of an InferenceService,
+/// a CloudNativePG Cluster.
 fn for_each_pod(
     doc: &mut Document,
     mut f: impl FnMut(PodMut) -> Result<(), Located>,
@@ -179,22 +183,30 @@ fn for_each_pod(
         .unwrap_or_default()
         .to_owned();
     let kind = doc.kind().to_owned();
-    let path: &[&str] = match (api.as_str(), kind.as_str()) {
-        (_, "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job") => {
-            &["spec", "template", "spec"]
-        }
-        (_, "CronJob") => &["spec", "jobTemplate", "spec", "template", "spec"],
-        ("serving.kserve.io/v1beta1", "InferenceService") => &["spec", "predictor"],
-        ("postgresql.cnpg.io/v1", "Cluster") => &["spec"],
-        _ => return Ok(()),
-    };
-    let Some(at) = path.iter().try_fold(&mut doc.value, |v, k| v.get_mut(k)) else {
+    if let Some(t) = pods::template_path(&kind) {
+        let path = t.iter().chain(&["spec"]);
+        return match path
+            .into_iter()
+            .try_fold(&mut doc.value, |v, k| v.get_mut(k))
+        {
+            Some(spec) => f(PodMut::Spec(spec)),
+            None => Ok(()),
+        };
+    }
+    let Some(spec) = doc.value.get_mut("spec") else {
         return Ok(());
     };
-    match kind.as_str() {
-        "InferenceService" => f(PodMut::Predictor(at)),
-        "Cluster" => f(PodMut::Cluster(at)),
-        _ => f(PodMut::Spec(at)),
+    match (api.as_str(), kind.as_str()) {
+        (pods::KSERVE_API, "InferenceService") => {
+            for component in pods::KSERVE_COMPONENTS {
+                if let Some(c) = spec.get_mut(component).filter(|c| c.is_mapping()) {
+                    f(PodMut::Component(c))?;
+                }
+            }
+            Ok(())
+        }
+        (pods::CNPG_API, "Cluster") => f(PodMut::Cluster(spec)),
+        _ => Ok(()),
     }
 }
 
@@ -209,9 +221,11 @@ impl PodMut<'_> {
                 }
                 push_volume(spec, add);
             }
-            PodMut::Predictor(p) => {
-                if p.get("model").is_some() {
-                    container(p.get_mut("model").expect("just seen"), add, id)?;
+            PodMut::Component(p) => {
+                for field in pods::KSERVE_CONTAINERS {
+                    if let Some(c) = p.get_mut(field).filter(|c| c.is_mapping()) {
+                        container(c, add, id)?;
+                    }
                 }
                 for c in seq_mut(p, "containers") {
                     container(c, add, id)?;

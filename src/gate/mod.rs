@@ -22,7 +22,7 @@ mod identity;
 mod mlflow_server;
 mod namespace;
 pub mod pod_security;
-mod pods;
+pub mod pods;
 mod secrets;
 
 use std::collections::BTreeSet;

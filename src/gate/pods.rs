@@ -11,12 +11,14 @@ use crate::manifest::{Document, Mapping, Value};
 
 const OBJECT_ANNOTATIONS: Place = Place::new(&["metadata", "annotations"]);
 
-const KSERVE_API: &str = "serving.kserve.io/v1beta1";
-const CNPG_API: &str = "postgresql.cnpg.io/v1";
+pub const KSERVE_API: &str = "serving.kserve.io/v1beta1";
+pub const CNPG_API: &str = "postgresql.cnpg.io/v1";
+/// An InferenceService's parts, each a pod of its own.
+pub const KSERVE_COMPONENTS: [&str; 3] = ["predictor", "transformer", "explainer"];
 
 /// The fields of an InferenceService component that hold one container
 /// each: the model formats KServe knows, besides `containers`.
-const KSERVE_CONTAINERS: [&str; 13] = [
+pub const KSERVE_CONTAINERS: [&str; 13] = [
     "model",
     "sklearn",
     "xgboost",
@@ -171,20 +173,29 @@ pub fn pods(doc: &Document) -> Vec<PodView<'_>> {
             meta,
         )]
     };
+    if let Some(t) = template_path(doc.kind()) {
+        return template(t);
+    }
     match (v["apiVersion"].as_str(), doc.kind()) {
-        (_, "Pod") => {
-            let spec = Place::new(&["spec"]);
-            let meta = Place::new(&["metadata", "annotations"]);
-            vec![plain(&v["spec"], spec, &v["metadata"]["annotations"], meta)]
-        }
-        (_, "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job") => {
-            template(&["spec", "template"])
-        }
-        (_, "ReplicationController") => template(&["spec", "template"]),
-        (_, "CronJob") => template(&["spec", "jobTemplate", "spec", "template"]),
         (Some(KSERVE_API), "InferenceService") => inference_service(v),
         (Some(CNPG_API), "Cluster") => vec![cloudnativepg(v)],
         _ => Vec::new(),
+    }
+}
+
+/// Where an object of `kind` holds a pod template (`metadata` and
+/// `spec`): a workload's template, a CronJob's job's, or a Pod itself.
+pub fn template_path(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "Pod" => Some(&[]),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => Some(&["spec", "template"]),
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
+        _ => None,
     }
 }
 
@@ -211,7 +222,7 @@ fn plain<'a>(spec: &'a Value, place: Place, annotations: &'a Value, meta: Place)
 /// `containers`; a predictor's `workerSpec` is one more.
 fn inference_service(v: &Value) -> Vec<PodView<'_>> {
     let mut out = Vec::new();
-    for component in ["predictor", "transformer", "explainer"] {
+    for component in KSERVE_COMPONENTS {
         let c = &v["spec"][component];
         if !c.is_mapping() {
             continue;

@@ -67,6 +67,30 @@ pub fn check(
     }
     if let Some(env) = &pods.env {
         found.extend(super::tracking::env_checks("pods.env", env, existing));
+        let cloudnativepg =
+            spec.database.external.is_none() && spec.database.cloudnativepg.is_some();
+        for (i, var) in env.iter().enumerate().filter(|_| cloudnativepg) {
+            if reserved_by_cloudnativepg(var.name.as_str()) {
+                found.push(err(
+                    &format!("pods.env[{i}].name"),
+                    format!(
+                        "{} is reserved by CloudNativePG for its instances, which get pods.env \
+                         too (CNPG_*, PG*, POD_NAME, NAMESPACE and CLUSTER_NAME): its webhook \
+                         would refuse the Cluster; name it otherwise",
+                        var.name
+                    ),
+                ));
+            }
+        }
     }
     found
+}
+
+/// The names CloudNativePG's webhook refuses in a Cluster's `env`
+/// (`IsReservedEnvironmentVariable`, pkg/postgres/environment.go).
+fn reserved_by_cloudnativepg(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    name.starts_with("CNPG_")
+        || name.starts_with("PG")
+        || ["POD_NAME", "NAMESPACE", "CLUSTER_NAME"].contains(&name.as_str())
 }
