@@ -239,8 +239,8 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     Problems::keep(&mut found, monitoring_checks(&spec.monitoring));
     let external_mode = spec.secrets.mode == SecretsMode::ExternalSecrets;
     found.extend(external_secrets_checks(&merged.spec));
-    found.extend(pods_checks(&merged.spec));
     let blocks = pods_blocks(&merged.spec);
+    found.extend(pods_checks(&blocks));
     found.extend(pod_wide::check(
         &merged.spec,
         &blocks,
@@ -475,9 +475,9 @@ fn pods_blocks(spec: &crate::spec::PlatformSpec) -> Vec<(String, &crate::spec::P
 }
 
 /// Tolerations the API server accepts, and no label mlk selects by.
-fn pods_checks(spec: &crate::spec::PlatformSpec) -> Vec<Located> {
+fn pods_checks(blocks: &[(String, &crate::spec::Pods)]) -> Vec<Located> {
     let mut found = Vec::new();
-    for (at, pods) in pods_blocks(spec) {
+    for (at, pods) in blocks {
         if let Err((field, msg)) = pods.check() {
             found.push(Located::new("spec", Some(&format!("{at}.{field}")), msg));
         }

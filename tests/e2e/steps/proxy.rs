@@ -58,7 +58,7 @@ impl Harness {
                 Self::untrusted_without_bundle,
             ),
             ("the tracking pod's init containers in order", |h| {
-                h.init_steps_in_order()
+                h.pod_in_order()
             }),
             ("mlflow server as the Deployment runs it", Self::tracking),
         ];
@@ -158,19 +158,6 @@ impl Harness {
             Err(e) if e.contains("pods.caBundle") => Ok("refused, naming pods.caBundle".into()),
             Err(e) => Err(format!("it failed for another reason: {e}")),
         }
-    }
-
-    fn init_steps_in_order(&mut self) -> Result<String, String> {
-        let pod =
-            &self.rendered().get("Deployment", "mlflow-tracking")?["spec"]["template"]["spec"];
-        let names: Vec<String> = seq(&pod["initContainers"])
-            .iter()
-            .filter_map(|c| c["name"].as_str().map(str::to_owned))
-            .collect();
-        for name in &names {
-            self.init_step(name)?;
-        }
-        Ok(names.join(", "))
     }
 
     fn store_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, String> {

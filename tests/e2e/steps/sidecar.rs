@@ -96,11 +96,6 @@ impl Harness {
         Ok(format!("init containers: {}", order.join(", ")))
     }
 
-    fn tracking_pod(&self) -> Result<Value, String> {
-        let d = self.rendered().get("Deployment", "mlflow-tracking")?;
-        Ok(d["spec"]["template"]["spec"].clone())
-    }
-
     fn map_sidecar(&mut self) -> Result<String, String> {
         let detail = self.map_services()?;
         let moto = self.moto("sidecar-store");
@@ -117,15 +112,6 @@ impl Harness {
         Ok(format!("{detail}; {IN_POD}, {REAL} and the store too"))
     }
 
-    fn port_of(&self, from: &str) -> Result<u16, String> {
-        let lb = self.loopback();
-        lb.services
-            .iter()
-            .find(|(s, _)| s == from)
-            .map(|(_, p)| *p)
-            .ok_or(format!("no loopback port for {from}"))
-    }
-
     fn external_postgres(&mut self) -> Result<String, String> {
         let port = self.port_of(REAL)?;
         self.serve_postgres("mlflow", PASSWORD, port)?;
@@ -133,39 +119,6 @@ impl Harness {
         createdb.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "mlflow"]);
         run_ok(createdb.arg("mlflow").env("PGPASSWORD", PASSWORD))?;
         Ok(format!("on 127.0.0.1:{port}, which only {REAL} maps to"))
-    }
-
-    /// As the kubelet runs a pod's init containers: in order, each to
-    /// completion, except a sidecar, which keeps running and must pass its
-    /// startupProbe first. The sidecar's port is free until it starts, so
-    /// nothing before it could have reached the database.
-    fn pod_in_order(&mut self) -> Result<String, String> {
-        let pod = self.tracking_pod()?;
-        let mut done = Vec::new();
-        for c in seq(&pod["initContainers"]) {
-            let name = c["name"].as_str().unwrap_or_default().to_owned();
-            let cmd = self.command_for(&c)?;
-            let log = self.path(&format!("{name}.log"));
-            if c["restartPolicy"] != "Always" {
-                run_with_deadline(&name, cmd, &log, Duration::from_secs(120))?;
-                done.push(name);
-                continue;
-            }
-            let probe = c["startupProbe"]["tcpSocket"]["port"]
-                .as_u64()
-                .ok_or(format!(
-                    "{name}: a sidecar without a tcpSocket startupProbe"
-                ))?;
-            let port = self.port_of(&format!("127.0.0.1:{probe}"))?;
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Err(format!("something listens on {port} before {name} starts"));
-            }
-            let mut p = Process::start(&name, cmd, log);
-            p.wait_for_port(port, Duration::from_secs(30));
-            self.state.processes.push(p);
-            done.push(format!("{name} (sidecar, ready on its probe's port)"));
-        }
-        Ok(done.join(", "))
     }
 
     fn through_sidecar(&mut self) -> Result<String, String> {
