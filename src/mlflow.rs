@@ -8,9 +8,26 @@
 /// The release the default image carries, and the end-to-end harness runs.
 pub const VERSION: &str = "3.17.2";
 
-/// The `-full` variant is the one that carries psycopg (PostgreSQL), boto3
-/// (S3) and prometheus-flask-exporter (`/metrics`); the plain image has none.
+/// The `-full` variant is the one that carries psycopg (PostgreSQL), the
+/// clients of every artifact store, and prometheus-flask-exporter
+/// (`/metrics`); the plain image has none.
 pub const IMAGE: &str = "ghcr.io/mlflow/mlflow:v3.17.2-full";
+
+/// The extras the `-full` image installs MLflow with
+/// (`docker/Dockerfile.full` in mlflow/mlflow).
+pub const IMAGE_EXTRAS: [&str; 6] = ["extras", "azure", "db", "gateway", "genai", "auth"];
+
+/// The Python distributions the platform's processes import, and what
+/// for: each must come with one of `IMAGE_EXTRAS`. `tests/mlflow_flags.rs`
+/// checks them against the pinned release's own metadata.
+pub const IMAGE_CARRIES: [(&str, &str); 6] = [
+    ("psycopg", "PostgreSQL"),
+    ("boto3", "S3"),
+    ("google-cloud-storage", "Google Cloud Storage"),
+    ("azure-storage-blob", "Azure Blob Storage"),
+    ("azure-identity", "Azure Workload Identity"),
+    ("prometheus-flask-exporter", "/metrics"),
+];
 
 /// What mlk makes of one `mlflow server` option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

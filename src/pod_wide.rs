@@ -1,13 +1,17 @@
-//! Stage 4b: the top-level `pods.proxy`, `pods.caBundle` and `pods.env`,
-//! in every container of every pod the platform runs, whatever template
-//! or builder wrote it: a workload's template, a CronJob's, an
-//! InferenceService's predictor, and a CloudNativePG Cluster's instances
-//! (through the Cluster's own `env` and `projectedVolumeTemplate`). A new
-//! workload gets them without a line of its own. `NO_PROXY` holds `.svc`
-//! and the cluster's domain, under which mlk writes every in-cluster
-//! address, so in-cluster traffic never goes through the proxy.
+//! Stage 4b: `pods.proxy`, `pods.caBundle` and `pods.env`, in every
+//! container of every pod the platform runs, whatever template or builder
+//! wrote it: a workload's template, a CronJob's, an InferenceService's
+//! predictor, and a CloudNativePG Cluster's instances (through the
+//! Cluster's own `env` and `projectedVolumeTemplate`). A new workload gets
+//! them without a line of its own. A component's own `pods` block
+//! (`tracking.pods`, `serving.models[i].pods`, ...) overrides the
+//! top-level one, field by field, as the rest of `pods` does; the
+//! component is read from the labels mlk gives each object. `NO_PROXY`
+//! holds `.svc` and the cluster's domain, under which mlk writes every
+//! in-cluster address, so in-cluster traffic never goes through the
+//! proxy.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{
     ConfigMapVolumeSource, EnvVar, EnvVarSource, KeyToPath, SecretKeySelector, SecretVolumeSource,
@@ -18,7 +22,7 @@ use crate::gate::pods;
 use crate::located::Located;
 use crate::manifest::tree::to_value;
 use crate::manifest::{Document, Value};
-use crate::spec::{CaBundle, Pods, Proxy, ProxyUrl};
+use crate::spec::{CaBundle, PlatformSpec, Pods, Proxy, ProxyUrl};
 
 /// Where every container finds the CA bundle.
 pub const CA_DIR: &str = "/etc/mlk/ca";
@@ -43,37 +47,111 @@ struct Additions {
     ca: Option<Volume>,
 }
 
-pub fn apply(docs: &mut [Document], pods: &Pods, cluster_domain: &str) -> Result<(), Located> {
-    if pods.proxy.is_none() && pods.ca_bundle.is_none() && pods.env.is_none() {
+pub fn apply(docs: &mut [Document], spec: &PlatformSpec) -> Result<(), Located> {
+    let domain = spec.metadata.cluster_domain.as_str();
+    // The models with settings of their own, looked up by name once.
+    let models: BTreeMap<&str, (usize, &Pods)> = spec
+        .serving
+        .models
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| sets_any(&m.pods))
+        .map(|(i, m)| (m.name.as_str(), (i, &m.pods)))
+        .collect();
+    let db = &spec.database;
+    let components = [
+        Some(&spec.pods),
+        Some(&spec.tracking.pods),
+        Some(&spec.serving.pods),
+        db.embedded.as_ref().map(|e| &e.pods),
+        db.cloudnativepg.as_ref().map(|c| &c.pods),
+        spec.artifacts.embedded.as_ref().map(|a| &a.pods),
+    ];
+    if models.is_empty() && !components.into_iter().flatten().any(sets_any) {
         return Ok(());
     }
-    let add = additions(pods, cluster_domain);
     for doc in docs.iter_mut() {
+        let add = additions(&blocks_of(doc, spec, &models), domain);
+        if add.env.is_empty() && add.ca.is_none() {
+            continue;
+        }
         let id = format!("{}/{}", doc.kind(), doc.name());
         for_each_pod(doc, |pod| pod.add(&add, &id))?;
     }
     Ok(())
 }
 
-fn additions(pods: &Pods, domain: &str) -> Additions {
-    let mut env = Vec::new();
-    if let Some(proxy) = &pods.proxy {
-        env.extend(proxy_env(proxy, domain));
+/// The `pods` blocks over `doc`'s pods, the top level first: its
+/// component's, told by the labels mlk gives the objects of each
+/// (`app.kubernetes.io/name` and `component`), and a model's own.
+fn blocks_of<'a>(
+    doc: &Document,
+    spec: &'a PlatformSpec,
+    models: &BTreeMap<&str, (usize, &'a Pods)>,
+) -> Vec<(String, &'a Pods)> {
+    let mut out = vec![("pods".to_owned(), &spec.pods)];
+    if doc.kind() == "InferenceService" {
+        out.push(("serving.pods".into(), &spec.serving.pods));
+        if let Some((i, pods)) = models.get(doc.name()) {
+            out.push((format!("serving.models[{i}].pods"), *pods));
+        }
+        return out;
     }
-    if pods.ca_bundle.is_some() {
-        for var in CA_VARS {
-            env.push((plain(var, CA_FILE), "pods.caBundle".to_owned()));
+    let labels = &doc.value["metadata"]["labels"];
+    let app = labels["app.kubernetes.io/name"]
+        .as_str()
+        .unwrap_or_default();
+    let role = labels["app.kubernetes.io/component"]
+        .as_str()
+        .unwrap_or_default();
+    let db = &spec.database;
+    match (app, role) {
+        ("mlflow", "tracking" | "gc") => out.push(("tracking.pods".into(), &spec.tracking.pods)),
+        ("mlflow", _) | ("", _) => {}
+        ("postgresql", _) => match (&db.external, &db.cloudnativepg, &db.embedded) {
+            (None, Some(c), _) => out.push(("database.cloudnativepg.pods".into(), &c.pods)),
+            (None, None, Some(e)) => out.push(("database.embedded.pods".into(), &e.pods)),
+            _ => {}
+        },
+        // The store mlk runs: its servers and its Jobs.
+        _ => {
+            if let Some(a) = &spec.artifacts.embedded {
+                out.push(("artifacts.embedded.pods".into(), &a.pods));
+            }
         }
     }
-    for (i, var) in pods.env.iter().flatten().enumerate() {
-        let e = EnvVar {
-            name: var.name.to_string(),
-            value: var.value.clone(),
-            value_from: var.value_from.as_ref().map(|s| s.0.clone()),
-        };
-        env.push((e, format!("pods.env[{i}].name")));
+    out
+}
+
+fn sets_any(p: &Pods) -> bool {
+    p.proxy.is_some() || p.ca_bundle.is_some() || p.env.is_some()
+}
+
+/// Each field from the most specific block that sets it.
+fn additions(blocks: &[(String, &Pods)], domain: &str) -> Additions {
+    let last = |set: fn(&Pods) -> bool| blocks.iter().rev().find(|(_, p)| set(p));
+    let mut env = Vec::new();
+    if let Some((at, p)) = last(|p| p.proxy.is_some()) {
+        let proxy = p.proxy.as_ref().expect("found by it");
+        env.extend(proxy_env(proxy, domain, &format!("{at}.proxy")));
     }
-    let ca = pods.ca_bundle.as_ref().map(ca_volume);
+    let ca = last(|p| p.ca_bundle.is_some());
+    if let Some((at, _)) = ca {
+        for var in CA_VARS {
+            env.push((plain(var, CA_FILE), format!("{at}.caBundle")));
+        }
+    }
+    if let Some((at, p)) = last(|p| p.env.is_some()) {
+        for (i, var) in p.env.iter().flatten().enumerate() {
+            let e = EnvVar {
+                name: var.name.to_string(),
+                value: var.value.clone(),
+                value_from: var.value_from.as_ref().map(|s| s.0.clone()),
+            };
+            env.push((e, format!("{at}.env[{i}].name")));
+        }
+    }
+    let ca = ca.and_then(|(_, p)| p.ca_bundle.as_ref()).map(ca_volume);
     Additions { env, ca }
 }
 
@@ -87,7 +165,7 @@ fn plain(name: &str, value: &str) -> EnvVar {
 
 /// Both spellings of each variable: curl and Go read the lower case,
 /// Python both.
-fn proxy_env(proxy: &Proxy, domain: &str) -> Vec<(EnvVar, String)> {
+fn proxy_env(proxy: &Proxy, domain: &str, at: &str) -> Vec<(EnvVar, String)> {
     let mut out = Vec::new();
     for (var, url) in [("HTTP_PROXY", &proxy.http), ("HTTPS_PROXY", &proxy.https)] {
         let Some(url) = url else { continue };
@@ -107,12 +185,12 @@ fn proxy_env(proxy: &Proxy, domain: &str) -> Vec<(EnvVar, String)> {
                     }),
                 },
             };
-            out.push((e, "pods.proxy".to_owned()));
+            out.push((e, at.to_owned()));
         }
     }
     let no_proxy = proxy.no_proxy(domain);
     for name in ["NO_PROXY", "no_proxy"] {
-        out.push((plain(name, &no_proxy), "pods.proxy".to_owned()));
+        out.push((plain(name, &no_proxy), at.to_owned()));
     }
     out
 }

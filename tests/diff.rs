@@ -229,7 +229,8 @@ fn data_loss_is_unsafe() {
 }
 
 /// The backup CronJob's dumps moving to their own bucket: the old ones
-/// are to be copied, then removed from the artifacts' bucket.
+/// are to be copied, then removed from the artifacts' bucket. The old
+/// output is an earlier mlk's, which named only an S3 bucket (`BUCKET`).
 #[test]
 fn dumps_that_move_buckets_are_unsafe() {
     let new = render(&["--profile", "prod"]);
@@ -237,7 +238,8 @@ fn dumps_that_move_buckets_are_unsafe() {
         let containers = &mut d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"];
         for c in containers.as_sequence_mut().unwrap() {
             for e in c["env"].as_sequence_mut().into_iter().flatten() {
-                if e["name"] == "BUCKET" {
+                if e["name"] == "DESTINATION" {
+                    e["name"] = "BUCKET".into();
                     e["value"] = "mlflow".into();
                 }
             }
@@ -246,15 +248,28 @@ fn dumps_that_move_buckets_are_unsafe() {
     unsafe_because(
         &old,
         &new,
-        "the database's dumps go to mlflow-backups/postgres-backups instead of mlflow/postgres-backups",
+        "the database's dumps go to s3://mlflow-backups/postgres-backups instead of s3://mlflow/postgres-backups",
     );
     let (_, out) = diff(&old, &new);
     assert!(
         out.contains(
-            "mc mirror platform/mlflow/postgres-backups platform/mlflow-backups/postgres-backups"
+            "rclone copy OLD:s3://mlflow/postgres-backups NEW:s3://mlflow-backups/postgres-backups"
         ),
         "{out}"
     );
+    // The same place, written the new way, is no move.
+    let renamed = edit(&old, "CronJob", "mlflow-postgres-backup", |d| {
+        let containers = &mut d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"];
+        for c in containers.as_sequence_mut().unwrap() {
+            for e in c["env"].as_sequence_mut().into_iter().flatten() {
+                if e["name"] == "BUCKET" {
+                    e["value"] = "mlflow-backups".into();
+                }
+            }
+        }
+    });
+    let (_, out) = diff(&renamed, &new);
+    assert!(!out.contains("dumps go to"), "{out}");
 }
 
 /// Backups that move to a bucket of their own: the old ones stay where

@@ -56,6 +56,18 @@ fn every_pod_reaches_a_tls_store_through_the_proxy() {
     every_step_passes(Harness::run_proxy);
 }
 
+#[test]
+#[ignore = "needs PostgreSQL, fake-gcs-server and the MLflow and KServe venvs; run by .ci/run"]
+fn the_platform_keeps_artifacts_in_gcs_through_the_proxy() {
+    every_step_passes(Harness::run_gcs);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL, Azurite and the MLflow and KServe venvs; run by .ci/run"]
+fn the_platform_keeps_artifacts_in_azure_blob_through_the_proxy() {
+    every_step_passes(Harness::run_azure);
+}
+
 /// Runs one harness's steps in a folder of its own; fails with every
 /// step that failed.
 fn every_step_passes(run: fn(&mut Harness)) {

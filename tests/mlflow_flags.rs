@@ -88,3 +88,31 @@ fn the_option_table_is_the_pinned_release_s_own() {
         assert_eq!(option.env.unwrap_or(""), var, "the variable of {flag}");
     }
 }
+
+/// The default image installs MLflow with `IMAGE_EXTRAS`; the pinned
+/// release's metadata says those extras bring every client the
+/// platform's processes import (psycopg, each store's client), so the
+/// default image serves every store mlk renders.
+#[test]
+#[ignore = "needs the MLflow venv (scripts/install-test-deps.sh)"]
+fn the_default_image_carries_every_store_s_client() {
+    let requires = python(
+        "import importlib.metadata as m\n\
+         for r in m.requires('mlflow'):\n\
+         \x20   print(r)",
+        &[],
+    );
+    for (dist, what) in mlk::mlflow::IMAGE_CARRIES {
+        let brought = requires.lines().any(|r| {
+            let name = r.split([' ', ';', '<', '>', '=', '[', '!', '~']).next();
+            name == Some(dist)
+                && mlk::mlflow::IMAGE_EXTRAS
+                    .iter()
+                    .any(|x| r.contains(&format!("extra == \"{x}\"")))
+        });
+        assert!(
+            brought,
+            "no extra of the image brings {dist} ({what}):\n{requires}"
+        );
+    }
+}

@@ -235,3 +235,86 @@ fn a_changed_proxy_makes_new_jobs() {
         }
     }
 }
+
+/// A component's own proxy, CA bundle or env wins over the top level for
+/// its pods only, as the rest of `pods` does; the others keep the top
+/// level's.
+#[test]
+fn a_component_s_own_settings_win_for_its_pods_only() {
+    let spec = SPEC.replace(
+        "tracking:\n  gc: {}\n",
+        "tracking:\n  gc: {}\n  pods:\n    proxy: {https: http://egress.corp.example:3128}\n    \
+         env: [{name: TZ, value: UTC}]\nserving:\n  pods:\n    caBundle: {configMap: {name: \
+         serving-ca, key: ca.pem}}\n",
+    )
+    .replacen("serving:\n  models:", "  models:", 1);
+    let docs = rendered(&spec);
+    let pods = pods(&docs);
+    let env = |id: &str, var: &str| -> Vec<String> {
+        pods[id]
+            .1
+            .iter()
+            .map(|c| {
+                let e = seq(&c["env"]).into_iter().find(|e| e["name"] == var);
+                let e = e.unwrap_or_else(|| panic!("{id}: no {var}"));
+                serde_yaml::to_string(&e).unwrap()
+            })
+            .collect()
+    };
+    for id in ["Deployment/mlflow-tracking", "CronJob/mlflow-gc"] {
+        assert!(
+            env(id, "HTTPS_PROXY")
+                .iter()
+                .all(|v| v.contains("egress.corp.example")),
+            "{id}"
+        );
+        assert!(env(id, "TZ").iter().all(|v| v.contains("UTC")), "{id}");
+        // Only https is the component's: no http proxy of the top level's.
+        assert!(
+            pods[id]
+                .1
+                .iter()
+                .all(|c| !env_names(c).contains(&"HTTP_PROXY".into()))
+        );
+    }
+    let filer = pods.keys().find(|k| k.contains("seaweedfs")).unwrap();
+    assert!(
+        env(filer, "HTTPS_PROXY")
+            .iter()
+            .all(|v| v.contains("corp-proxy")),
+        "{filer}"
+    );
+    assert!(env(filer, "TZ").iter().all(|v| v.contains("Europe/Berlin")));
+    let predictor = &pods["InferenceService/fraud"].0;
+    let volume = seq(&predictor["volumes"])
+        .into_iter()
+        .find(|v| v["name"] == "mlk-ca-bundle");
+    assert_eq!(volume.unwrap()["configMap"]["name"], "serving-ca");
+    // KServe's storage initializer gets the predictors' bundle.
+    let account = docs
+        .iter()
+        .find(|d| d["kind"] == "Secret" && d["metadata"]["name"] == "mlflow-serving-s3")
+        .unwrap();
+    let a = &account["metadata"]["annotations"];
+    assert_eq!(a["serving.kserve.io/s3-cabundle-configmap"], "serving-ca");
+}
+
+/// A Job's name covers its component's own settings too.
+#[test]
+fn a_store_s_own_proxy_makes_new_jobs() {
+    let jobs = |spec: &str| -> Vec<String> {
+        rendered(spec)
+            .iter()
+            .filter(|d| d["kind"] == "Job")
+            .map(|d| d["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let own = |port: u16| {
+        format!(
+            "{SPEC}artifacts:\n  embedded:\n    pods:\n      proxy: {{https: http://store-egress:{port}}}\n"
+        )
+    };
+    let (a, b) = (jobs(&own(3128)), jobs(&own(8080)));
+    assert!(!a.is_empty());
+    assert!(a.iter().all(|n| !b.contains(n)), "{a:?} {b:?}");
+}

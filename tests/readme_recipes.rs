@@ -34,10 +34,6 @@ fn each_recipe_renders_and_validates() {
             // The Secrets the recipes name as existing.
             let exists = [
                 "--exists",
-                "Secret/gcs-hmac",
-                "--exists",
-                "Secret/gcs-hmac-kserve",
-                "--exists",
                 "Secret/corp-proxy",
                 "--exists",
                 "ConfigMap/corp-ca-bundle",

@@ -34,6 +34,31 @@ fn keyless() {
     }
 }
 
+/// Google Cloud Storage through Workload Identity, where CloudNativePG
+/// archives too: the Google service account on every consumer's
+/// ServiceAccount, no key anywhere.
+#[test]
+fn gcs_with_workload_identity() {
+    let run = mlk(&["render", "-f", "specs/gcs.yaml", "--profile", "ha"])
+        .key()
+        .run()
+        .ok();
+    snapshot!("gcs-ha", run.stdout);
+}
+
+/// Azure Blob Storage with the account key: the server, gc and the
+/// backups read it from the env (MLflow's Azure client reads nowhere
+/// else), the predictors from a Secret of their own.
+#[test]
+fn azure_blob_with_a_key() {
+    let run = mlk(&["render", "-f", "specs/azure-blob.yaml", "--profile", "prod"])
+        .key()
+        .env("AZURE_ACCOUNT_KEY", "YXp1cmUta2V5LXZhbHVl")
+        .run()
+        .ok();
+    snapshot!("azure-blob-prod", run.stdout);
+}
+
 #[test]
 fn ha_profile() {
     let run = mlk(&["render", "--profile", "ha"]).key().run().ok();

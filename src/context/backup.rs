@@ -2,7 +2,7 @@
 //! --format=custom` with the database's own image and uploads the dump to
 //! the artifact store, keeping the newest N.
 
-use super::access::{DbAccess, S3Access};
+use super::access::{DbAccess, StoreAccess};
 use super::component::Component;
 use super::database::{Dump, PORT};
 use super::naming::Naming;
@@ -17,7 +17,7 @@ const DUMP: &str = "/tmp/backup/mlflow.dump";
 pub fn build(
     n: &Naming,
     db: &Dump,
-    (access, s3): (&DbAccess, &S3Access),
+    (access, s3): (&DbAccess, &StoreAccess),
     mlflow_image: &str,
 ) -> CronJob {
     let backup = db.schedule;
@@ -26,9 +26,9 @@ pub fn build(
     let mut dump_env = runtime.clone();
     dump_env.push(EnvEntry::plain("PGPASSFILE", workload::PGPASSFILE));
     dump_env.push(EnvEntry::plain("DUMP", DUMP));
-    let mut upload_env = workload::s3_client_env(s3);
+    let mut upload_env = workload::store_client_env(s3);
     upload_env.extend([
-        EnvEntry::plain("BUCKET", s3.bucket.clone()),
+        EnvEntry::plain("DESTINATION", s3.destination()),
         EnvEntry::plain("PREFIX", backup.path.to_string()),
         EnvEntry::plain("KEEP", backup.retention.to_string()),
         EnvEntry::plain("NAME", n.name(Component::Database)),
@@ -67,7 +67,7 @@ pub fn build(
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
         // Any user works: its writes go to the /tmp emptyDir.
         pod: n.pods(db.pods).template(
-            &n.labels(Component::Backup),
+            &s3.pod_labels(&n.labels(Component::Backup)),
             &std::collections::BTreeMap::new(),
             s3.identity_account(&n.name(Component::Tracking)),
             security::pod(security::MLFLOW_UID),

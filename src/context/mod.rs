@@ -73,9 +73,10 @@ pub fn build(p: &Platform) -> Context {
     );
     let db = database::provider(&n, &p.database, store.as_ref());
     let tracking_s3 = store.access(objectstore::Consumer::Tracking);
+    let gc_s3 = store.access(objectstore::Consumer::Gc);
     let backup = db.dump().map(|dump| {
         let s3 = store.access(objectstore::Consumer::Backup);
-        backup::build(&n, &dump, (db.access(), s3), &p.tracking.image.to_string())
+        backup::build(&n, &dump, (db.access(), &s3), &p.tracking.image.to_string())
     });
     let service = n.name(Component::Tracking);
     let mut audience = tracking::Audience::default();
@@ -94,8 +95,8 @@ pub fn build(p: &Platform) -> Context {
     store_secrets.extend(db.secrets());
     let inputs = tracking::Inputs {
         db: db.access(),
-        s3: tracking_s3,
-        gc_s3: store.access(objectstore::Consumer::Gc),
+        s3: &tracking_s3,
+        gc_s3: &gc_s3,
         store_secrets,
         audience: &audience,
         metrics: metrics.as_ref(),
@@ -108,10 +109,10 @@ pub fn build(p: &Platform) -> Context {
         &tracking.selector,
         tracking.metrics_login.as_ref(),
     );
-    let serving = p
-        .serving
-        .as_ref()
-        .map(|plan| serving::build(&n, plan, &store.kserve(&n)));
+    let serving = p.serving.as_ref().map(|plan| {
+        let ca = n.pods(&plan.pods).ca_bundle();
+        serving::build(&n, plan, &store.kserve(&n, ca.as_ref()))
+    });
     let network_policies = p
         .network_policy
         .as_ref()

@@ -25,11 +25,6 @@ impl<'a> Naming<'a> {
         PodSettings::new(self.pods, component, self.meta.cluster_domain.as_str())
     }
 
-    /// The top-level `pods`, for what is set once for every pod.
-    pub fn pod_defaults(&self) -> &Pods {
-        self.pods
-    }
-
     pub fn namespace(&self) -> &str {
         self.meta.namespace.as_str()
     }

@@ -69,6 +69,9 @@ pub fn build(
     }
     for client in &clients {
         paths.push(Path::new(client, &s3.peer, &[s3.port]));
+        for (server, port) in &s3.identity {
+            paths.push(Path::new(client, server, &[*port]));
+        }
     }
     // A store's own database (a SeaweedFS cluster's file tree) is
     // reached by its pods alone.
@@ -80,6 +83,9 @@ pub fn build(
         let predictors = Peer::Group(group("predictors", predictor_labels(n)));
         paths.push(Path::new(&ns(&np.serving_namespaces), &predictors, &[]));
         paths.push(Path::new(&predictors, &s3.peer, &[s3.port]));
+        for (server, port) in &s3.identity {
+            paths.push(Path::new(&predictors, server, &[*port]));
+        }
         groups.extend(as_group(&predictors));
     }
     groups.extend(as_group(&tracking));

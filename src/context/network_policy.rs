@@ -37,6 +37,8 @@ pub enum Peer {
     /// Outside the cluster, or an address no selector names (the API
     /// server, an external database).
     Anywhere,
+    /// One address block, such as a node-local metadata server's.
+    Block(&'static str),
 }
 
 /// One allowed connection: who opens it, to whom, on which TCP ports
@@ -161,6 +163,13 @@ fn peers(p: &Peer) -> Option<Vec<NetworkPolicyPeer>> {
                 .collect(),
         ),
         Peer::Anywhere => anywhere(),
+        Peer::Block(cidr) => Some(vec![NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: (*cidr).into(),
+                except: None,
+            }),
+            ..NetworkPolicyPeer::default()
+        }]),
     }
 }
 

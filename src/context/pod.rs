@@ -124,6 +124,11 @@ impl PodSettings {
         }
     }
 
+    /// The CA bundle these pods trust.
+    pub fn ca_bundle(&self) -> Option<crate::spec::CaBundle> {
+        self.pods.ca_bundle.clone()
+    }
+
     /// Everything the pod-wide stage adds to every container, as JSON;
     /// empty when it adds nothing.
     pub fn wide(&self) -> String {

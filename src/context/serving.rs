@@ -122,9 +122,6 @@ struct HttpGet {
     port: u16,
 }
 
-/// The annotation EKS reads for IRSA: the role a ServiceAccount's pods assume.
-pub const ROLE_ARN: &str = "eks.amazonaws.com/role-arn";
-
 pub fn build(n: &Naming, plan: &ServingPlan, store: &Kserve) -> ServingContext {
     let service_account = n.name(Component::Predictor);
     let mut annotations = plan.service_account.annotations_over(&n.annotations());
@@ -135,18 +132,22 @@ pub fn build(n: &Naming, plan: &ServingPlan, store: &Kserve) -> ServingContext {
             let s = store.secret.clone();
             (s.as_ref().map(|s| s.name.clone()), s)
         }
-        Credentials::Identity(role) => {
+        Credentials::Identity => {
             annotations.extend(store.annotations.clone());
-            if let Some(role) = role {
-                annotations.insert(ROLE_ARN.into(), role.to_string());
-            }
+            annotations.extend(store.identity.clone());
             (None, None)
         }
     };
     let every = EveryModel {
         service_account: &service_account,
         pods: n.pods(&plan.pods),
-        selector: predictor_labels(n),
+        labels: {
+            let mut labels = predictor_labels(n);
+            if let Credentials::Identity = plan.credentials {
+                labels.extend(store.pod_labels.clone());
+            }
+            labels
+        },
     };
     ServingContext {
         labels: n.labels(Component::Serving),
@@ -167,7 +168,8 @@ pub fn build(n: &Naming, plan: &ServingPlan, store: &Kserve) -> ServingContext {
 struct EveryModel<'a> {
     service_account: &'a str,
     pods: PodSettings,
-    selector: Labels,
+    /// The selector's, and what the store's cloud identity needs.
+    labels: Labels,
 }
 
 fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> InferenceService {
@@ -217,7 +219,7 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
         name: spec.name.to_string(),
         annotations,
         predictor: Subtree::new(&Predictor {
-            labels: pods.labels(&every.selector),
+            labels: pods.labels(&every.labels),
             annotations: pods.annotations(&BTreeMap::new()),
             scheduling: pods.scheduling(),
             service_account_name: every.service_account.to_owned(),

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 
-use super::access::{DbAccess, S3Access};
+use super::access::{DbAccess, StoreAccess};
 use super::auth;
 use super::availability;
 use super::monitoring::{self, Metrics};
@@ -16,7 +16,7 @@ use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretBinder, SecretMount, SecretObject};
 use super::security;
 use super::sidecar::{self, Sidecars};
-use super::workload::{Deadlines, InitStep, PGPASSFILE, credential_files, runtime_env, s3_env};
+use super::workload::{Deadlines, InitStep, PGPASSFILE, credential_files, runtime_env};
 use crate::resolve::TrackingSecrets;
 use crate::spec::{Resources, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
@@ -94,7 +94,7 @@ pub struct GcJob {
 /// What gc reaches the platform with.
 struct GcClient<'a> {
     db: &'a DbAccess,
-    s3: &'a S3Access,
+    s3: &'a StoreAccess,
     /// The login MLflow's client needs under the auth app.
     auth: Vec<EnvEntry>,
     pod: PodTemplate,
@@ -115,7 +115,7 @@ fn gc_job(n: &Naming, gc: &crate::spec::Gc, c: GcClient) -> GcJob {
         pod: c.pod,
         schedule: gc.schedule.to_string(),
         command: gc_command(c.db, c.s3, gc, &c.server),
-        env: without_repeats([runtime_env(), db_env, s3_env(c.s3), c.auth].concat()),
+        env: without_repeats([runtime_env(), db_env, c.s3.env(), c.auth].concat()),
         credential_files,
         secret_files,
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
@@ -187,9 +187,9 @@ impl Audience {
 /// worked out before it and only read here.
 pub struct Inputs<'a> {
     pub db: &'a DbAccess,
-    pub s3: &'a S3Access,
+    pub s3: &'a StoreAccess,
     /// How the gc CronJob reaches the artifact store.
-    pub gc_s3: &'a S3Access,
+    pub gc_s3: &'a StoreAccess,
     /// The Secrets of external stores' credentials, rendered with the
     /// server's own.
     pub store_secrets: Vec<SecretObject>,
@@ -232,7 +232,7 @@ pub fn build(
     ]
     .concat();
     let (credential_files, secret_files) = credential_files(db, s3);
-    let s3_only = s3_env(s3);
+    let s3_only = s3.env();
     let mut env = db_env.clone();
     env.extend(s3_only.iter().cloned());
     let s3_env = [runtime, s3_only].concat();
@@ -240,14 +240,14 @@ pub fn build(
     // The bucket first; with a store still being copied into, the copy.
     let mut waits = vec![InitStep {
         name: "wait-for-bucket".into(),
-        command: python(WAIT_FOR_BUCKET, &s3.bucket),
+        command: python(WAIT_FOR_BUCKET, &s3.destination()),
         env: s3_env.clone(),
         mounts: Vec::new(),
     }];
     waits.extend(ready_object.map(|marker| {
         InitStep {
             name: "wait-for-copy".into(),
-            command: ["python", "-c", WAIT_FOR_COPY, &s3.bucket, marker]
+            command: ["python", "-c", WAIT_FOR_COPY, s3.bucket(), marker]
                 .map(String::from)
                 .to_vec(),
             env: s3_env.clone(),
@@ -285,7 +285,7 @@ pub fn build(
             s3: gc_s3,
             auth: auth.iter().flat_map(|a| a.client_env.clone()).collect(),
             pod: pods.template(
-                &n.labels(Component::Gc),
+                &gc_s3.pod_labels(&n.labels(Component::Gc)),
                 &std::collections::BTreeMap::new(),
                 gc_s3.identity_account(&name),
                 security.clone(),
@@ -305,7 +305,7 @@ pub fn build(
         extra_volume_mounts: t.extra_volume_mounts.iter().map(|m| m.0.clone()).collect(),
         sidecars: sidecar::split(&t.extra_containers),
         pod: pods.template(
-            &n.labels(Component::Tracking),
+            &s3.pod_labels(&n.labels(Component::Tracking)),
             &pod_annotations,
             Some(name.clone()),
             security,
@@ -359,16 +359,15 @@ pub fn build(
     }
 }
 
-/// The platform's annotations, the user's, and the IAM role for S3.
+/// The platform's annotations, the user's, and the cloud identity the
+/// store's clients act as.
 fn service_account_annotations(
     n: &Naming,
     t: &Tracking,
-    s3: &S3Access,
+    s3: &StoreAccess,
 ) -> std::collections::BTreeMap<String, String> {
     let mut out = t.service_account.annotations_over(&n.annotations());
-    if let Some(role) = &s3.role_arn {
-        out.insert(super::serving::ROLE_ARN.into(), role.clone());
-    }
+    out.extend(s3.account_annotations());
     out
 }
 
@@ -385,7 +384,7 @@ fn ai_gateway_env(secrets: &TrackingSecrets, own: &mut SecretBinder) -> Vec<EnvE
     }
 }
 
-fn server_args(t: &Tracking, db: &DbAccess, s3: &S3Access, metrics: bool) -> Vec<String> {
+fn server_args(t: &Tracking, db: &DbAccess, s3: &StoreAccess, metrics: bool) -> Vec<String> {
     let port = PORT.to_string();
     let workers = t.workers.0.to_string();
     let destination = s3.destination();
@@ -433,7 +432,7 @@ fn server_url(n: &Naming, service: &str, t: &Tracking) -> String {
 
 /// `mlflow gc` deletes a run's proxied artifacts through the server, so
 /// it names the server's Service too.
-fn gc_command(db: &DbAccess, s3: &S3Access, gc: &crate::spec::Gc, server: &str) -> Vec<String> {
+fn gc_command(db: &DbAccess, s3: &StoreAccess, gc: &crate::spec::Gc, server: &str) -> Vec<String> {
     let destination = s3.destination();
     [
         "mlflow",

@@ -5,7 +5,7 @@
 use k8s_openapi::api::core::v1::Volume;
 use serde::Serialize;
 
-use super::access::{DbAccess, S3Access};
+use super::access::{DbAccess, StoreAccess};
 use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretFiles, SecretMount};
 use crate::spec::Resources;
@@ -14,7 +14,6 @@ const CREDENTIAL_FILES: &str = include_str!("../../templates/scripts/credential-
 /// Written by the credential-files step into the /tmp emptyDir, which
 /// every container of the pod mounts.
 pub const PGPASSFILE: &str = "/tmp/mlk/pgpass";
-const AWS_CREDENTIALS_FILE: &str = "/tmp/mlk/aws-credentials";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct InitStep {
@@ -72,42 +71,40 @@ pub struct Step {
     pub step: InitStep,
 }
 
-/// The first init step: the database password and the S3 keys, mounted
-/// as files, become the pgpass and AWS credentials files in /tmp that the
-/// other steps and the server read.
-pub fn credential_files(db: &DbAccess, s3: &S3Access) -> (InitStep, Option<SecretMount>) {
-    let runtime = runtime_env();
+/// The first init step: the database password and the store's keys,
+/// mounted as files, become the pgpass file and the store client's own
+/// credentials file in /tmp, which the other steps and the server read.
+pub fn credential_files(db: &DbAccess, store: &StoreAccess) -> (InitStep, Option<SecretMount>) {
     let mut files = SecretFiles::default();
-    let mut sources = vec![("MLK_DB_PASSWORD_FILE", "db-password", &db.password)];
-    if let Some(keys) = &s3.keys {
-        sources.push((
-            "MLK_S3_ACCESS_KEY_ID_FILE",
-            "s3-access-key-id",
-            &keys.access_key,
+    let mut env = runtime_env();
+    let mut script = CREDENTIAL_FILES.to_owned();
+    env.push(EnvEntry::plain(
+        "MLK_DB_PASSWORD_FILE",
+        files.file("db-password", &db.password),
+    ));
+    for source in store.credential_sources() {
+        env.push(EnvEntry::plain(
+            source.var,
+            files.file(source.file, source.key),
         ));
-        sources.push((
-            "MLK_S3_SECRET_ACCESS_KEY_FILE",
-            "s3-secret-access-key",
-            &keys.secret_key,
-        ));
-    }
-    let mut env = runtime;
-    for (var, file, r) in sources {
-        env.push(EnvEntry::plain(var, files.file(file, r)));
+        script.push_str(source.script);
     }
     env.push(EnvEntry::plain("PGPASSFILE", PGPASSFILE));
-    if s3.keys.is_some() {
-        env.push(EnvEntry::plain(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            AWS_CREDENTIALS_FILE,
-        ));
-    }
+    // Where the step writes the store's credentials file.
+    let writes = [
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ];
+    env.extend(
+        store
+            .env()
+            .into_iter()
+            .filter(|e| writes.contains(&e.name.as_str())),
+    );
     let secret_files = files.finish();
     let step = InitStep {
         name: "credential-files".into(),
-        command: ["python", "-c", CREDENTIAL_FILES]
-            .map(String::from)
-            .to_vec(),
+        command: vec!["python".into(), "-c".into(), script],
         env,
         mounts: secret_files.iter().map(|f| f.mount.clone()).collect(),
     };
@@ -122,25 +119,10 @@ pub fn runtime_env() -> Vec<EnvEntry> {
         .to_vec()
 }
 
-/// A Python S3 client's env in a pod of the platform: the runtime's, and
-/// the store's address and credentials file.
-pub fn s3_client_env(s3: &S3Access) -> Vec<EnvEntry> {
-    [runtime_env(), s3_env(s3)].concat()
-}
-
-pub fn s3_env(s3: &S3Access) -> Vec<EnvEntry> {
-    let mut env = Vec::new();
-    if s3.keys.is_some() {
-        env.push(EnvEntry::plain(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            AWS_CREDENTIALS_FILE,
-        ));
-    }
-    env.push(EnvEntry::plain("AWS_DEFAULT_REGION", s3.region.clone()));
-    if let Some(endpoint) = &s3.endpoint {
-        env.push(EnvEntry::plain("MLFLOW_S3_ENDPOINT_URL", endpoint.clone()));
-    }
-    env
+/// A Python client's env for the store, in a pod of the platform: the
+/// runtime's, and the store's address and credentials.
+pub fn store_client_env(store: &StoreAccess) -> Vec<EnvEntry> {
+    [runtime_env(), store.env()].concat()
 }
 
 /// The pieces of a pod that every workload builds alike, as the API's own

@@ -97,7 +97,11 @@ fn dumps_move(old: &Value, new: &Value) -> Option<Unsafe> {
             .find(|e| e["name"] == var)
             .and_then(|e| e["value"].as_str().map(str::to_owned))
     };
-    let place = |w: &Value| Some((env(w, "BUCKET")?, env(w, "PREFIX")?));
+    // Where dumps go, as a URI; an mlk before GCS and Azure wrote only
+    // an S3 bucket's name.
+    let store =
+        |w: &Value| env(w, "DESTINATION").or_else(|| env(w, "BUCKET").map(|b| format!("s3://{b}")));
+    let place = |w: &Value| Some((store(w)?, env(w, "PREFIX")?));
     let ((from, from_path), (to, to_path)) = (place(old)?, place(new)?);
     if (&from, &from_path) == (&to, &to_path) {
         return None;
@@ -110,10 +114,10 @@ fn dumps_move(old: &Value, new: &Value) -> Option<Unsafe> {
         steps: vec![
             "apply".into(),
             format!(
-                "mc mirror platform/{from}/{from_path} platform/{to}/{to_path}   # or aws s3 sync, with keys that read the old place and write the new"
+                "rclone copy OLD:{from}/{from_path} NEW:{to}/{to_path}   # or mc mirror, aws s3 sync, gcloud storage rsync, azcopy: with keys that read the old place and write the new"
             ),
             format!(
-                "mc rm --recursive --force platform/{from}/{from_path}   # once copied: whoever reads {from} can read them"
+                "rclone purge OLD:{from}/{from_path}   # once copied: whoever reads {from} can read them"
             ),
         ],
     })

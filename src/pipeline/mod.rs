@@ -90,9 +90,7 @@ pub fn render_platform(
     // context's memory is free for the documents.
     drop(ctx);
     let mut docs = parse_rendered(rendered)?;
-    let domain = merged.spec.metadata.cluster_domain.as_str();
-    pod_wide::apply(&mut docs, &merged.spec.pods, domain)
-        .map_err(|l| Problems::from(merged.locate(l)))?;
+    pod_wide::apply(&mut docs, &merged.spec).map_err(|l| Problems::from(merged.locate(l)))?;
     let patches = &merged.spec.patches;
     let before = (!patches.is_empty()).then(|| gate::Snapshot::take(&docs));
     let touched = patches::apply(&mut docs, patches).map_err(|e| e.map(|l| merged.locate(l)))?;

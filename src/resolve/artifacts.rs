@@ -58,12 +58,19 @@ pub fn resolve(
     meta: &Metadata,
     r: &mut Resolver,
 ) -> Result<ArtifactsPlan, Located> {
-    let bucket = match &a.external {
-        Some(e) => e.bucket.as_ref().map(|b| b.as_str()),
-        None => Some(a.embedded.as_ref().map_or("mlflow", |e| e.bucket.as_str())),
+    let elsewhere = store_elsewhere(a)?;
+    let bucket = match (&a.external, &a.gcs, &a.azure_blob) {
+        (Some(e), ..) => e.bucket.as_ref().map(|b| b.to_string()),
+        (_, Some(g), _) => g.bucket.as_ref().map(|b| b.to_string()),
+        (.., Some(z)) => z.container.as_ref().map(|c| c.to_string()),
+        _ => Some(
+            a.embedded
+                .as_ref()
+                .map_or("mlflow".into(), |e| e.bucket.to_string()),
+        ),
     };
     let backups = match backups {
-        Some((path, Some(b))) if Some(b.as_str()) == bucket => {
+        Some((path, Some(b))) if Some(b.as_str()) == bucket.as_deref() => {
             return Err(err(
                 &path,
                 format!(
@@ -81,21 +88,28 @@ pub fn resolve(
                  artifacts' (whoever reads artifacts through MLflow would reach dumps kept there)",
             ));
         }
+        Some((path, b)) if elsewhere.is_some() => Some((path, b)),
         // In a store mlk runs, `NAME-backups`, which the setup Job creates.
-        Some((_, b)) => b.or_else(|| default_backups(meta)),
+        Some((path, b)) => Some((path, b.or_else(|| default_backups(meta)))),
         None => None,
     };
     let migrating = a
         .embedded
         .as_ref()
         .is_some_and(|e| e.migrate_from.is_some());
-    match &a.external {
-        Some(_) if migrating => Err(err(
+    if let (Some(store), true) = (elsewhere, migrating) {
+        return Err(err(
             "artifacts.embedded.migrateFrom",
-            "copies into the store mlk runs, and artifacts.external replaces it: copy into the \
-             external bucket with your own tools, or remove artifacts.external",
-        )),
-        Some(_) => external(a, backups, r),
+            format!(
+                "copies into the store mlk runs, and artifacts.{store} replaces it: copy into \
+                 that store with your own tools, or remove artifacts.{store}"
+            ),
+        ));
+    }
+    match elsewhere {
+        Some("external") => external(a, backups.and_then(|(_, b)| b), r),
+        Some("gcs") => super::cloud_store::gcs(&a.gcs.clone().unwrap_or_default(), backups, r),
+        Some(_) => super::cloud_store::azure(&a.azure_blob.clone().unwrap_or_default(), backups, r),
         None => {
             let spec = a.embedded.clone().unwrap_or_default();
             let used = |name: &&str| match *name {
@@ -106,8 +120,32 @@ pub fn resolve(
                 _ => true,
             };
             let names: Vec<&'static str> = IDENTITIES.into_iter().filter(used).collect();
+            let backups = backups.and_then(|(_, b)| b);
             embedded(spec, backups, &names, consumers.cloudnativepg, r)
         }
+    }
+}
+
+/// The one store mlk does not run that the spec sets, if any: two are
+/// refused, as the platform keeps artifacts in one place.
+fn store_elsewhere(a: &Artifacts) -> Result<Option<&'static str>, Located> {
+    let set: Vec<&'static str> = [
+        ("external", a.external.is_some()),
+        ("gcs", a.gcs.is_some()),
+        ("azureBlob", a.azure_blob.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    match set.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        [first, second, ..] => Err(err(
+            &format!("artifacts.{second}"),
+            format!(
+                "and artifacts.{first} are both set, and artifacts live in one store: remove one"
+            ),
+        )),
     }
 }
 

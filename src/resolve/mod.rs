@@ -2,8 +2,10 @@
 //! choices that conflict) and resolves every secret.
 
 mod artifacts;
+mod cloud_store;
 mod gateway;
 mod ingress;
+mod model_root;
 mod pod_wide;
 mod secrets;
 mod serving;
@@ -11,6 +13,7 @@ mod sidecars;
 mod tracking;
 
 pub use artifacts::minio_user;
+pub use cloud_store::{AzureKey, AzurePlan, GcsPlan};
 pub use gateway::GatewayPlan;
 pub use ingress::{AuthPlan, IngressPlan, MANAGED_ANNOTATIONS, TlsPlan};
 pub use secrets::{ALLOW_ENV_VAR, SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
@@ -78,6 +81,8 @@ pub struct ExternalDatabase {
 pub enum ArtifactsPlan {
     Embedded(EmbeddedStore),
     External(ExternalS3),
+    Gcs(GcsPlan),
+    Azure(AzurePlan),
 }
 
 /// The store the platform runs, and how its consumers log in.
@@ -132,13 +137,15 @@ pub struct ExternalS3 {
 }
 
 /// How the artifact store takes credentials, as serving needs to know.
-pub enum StoreKeys<'a> {
+pub enum StoreKeys {
     /// Values mlk writes into Secrets of its own, which it may copy.
     Own,
     /// At least one from a Secret the user manages.
     Existing,
-    /// None: the pods' identity, with the role to assume if any.
-    Identity(Option<&'a RoleArn>),
+    /// None: the pods' identity, which the store's provider names.
+    Identity,
+    /// The Azure connection string, which KServe does not read.
+    ConnectionString,
 }
 
 impl ArtifactsPlan {
@@ -147,10 +154,12 @@ impl ArtifactsPlan {
         match self {
             ArtifactsPlan::Embedded(e) => e.spec.bucket.as_str(),
             ArtifactsPlan::External(e) => e.bucket.as_str(),
+            ArtifactsPlan::Gcs(g) => g.bucket.as_str(),
+            ArtifactsPlan::Azure(z) => z.container.as_str(),
         }
     }
 
-    pub fn keys(&self) -> StoreKeys<'_> {
+    pub fn keys(&self) -> StoreKeys {
         let own = |values: &[&SecretValue]| match values.iter().all(|v| v.is_own()) {
             true => StoreKeys::Own,
             false => StoreKeys::Existing,
@@ -176,11 +185,17 @@ impl ArtifactsPlan {
             ArtifactsPlan::External(ExternalS3 { keys: Some(k), .. }) => {
                 own(&[&k.access_key_id, &k.secret_access_key])
             }
-            ArtifactsPlan::External(ExternalS3 {
-                keys: None,
-                role_arn,
+            ArtifactsPlan::External(ExternalS3 { keys: None, .. }) => StoreKeys::Identity,
+            ArtifactsPlan::Gcs(GcsPlan { key: Some(k), .. }) => own(&[k]),
+            ArtifactsPlan::Azure(AzurePlan {
+                key: Some(AzureKey::AccountKey(k)),
                 ..
-            }) => StoreKeys::Identity(role_arn.as_ref()),
+            }) => own(&[k]),
+            ArtifactsPlan::Azure(AzurePlan {
+                key: Some(AzureKey::ConnectionString(_)),
+                ..
+            }) => StoreKeys::ConnectionString,
+            ArtifactsPlan::Gcs(_) | ArtifactsPlan::Azure(_) => StoreKeys::Identity,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::model_root::{self, ModelRoot};
 use super::{ArtifactsPlan, StoreKeys};
 use crate::located::Located;
 use crate::lock::{Lock, Pin};
@@ -74,8 +75,8 @@ pub enum Credentials {
     /// Every model is an image: nothing to download.
     Unneeded,
     /// No keys: the ServiceAccount carries the store's annotations, and
-    /// the role to assume when there is one.
-    Identity(Option<crate::spec::RoleArn>),
+    /// the identity the store's provider names.
+    Identity,
 }
 
 #[derive(Debug, Clone)]
@@ -126,12 +127,12 @@ pub fn resolve(
     }
     checks(serving)?;
     let registry = registry(serving, lookup, warnings)?;
-    let bucket = artifacts.bucket();
+    let root = artifacts.model_root();
     let models = serving
         .models
         .iter()
         .enumerate()
-        .map(|(i, m)| plan(i, m, registry.as_ref(), lookup.lock.as_ref(), bucket))
+        .map(|(i, m)| plan(i, m, registry.as_ref(), lookup.lock.as_ref(), &root))
         .collect::<Result<Vec<_>, _>>()?;
     let credentials = credentials(serving, artifacts, &models)?;
     Ok(Some(ServingPlan {
@@ -258,7 +259,7 @@ fn plan(
     m: &Model,
     registry: Option<&Registry>,
     lock: Option<&Lock>,
-    bucket: &str,
+    root: &ModelRoot,
 ) -> Result<ModelPlan, Located> {
     let field = if m.alias.is_some() {
         "alias"
@@ -275,7 +276,7 @@ fn plan(
     let (source, version, run_id) = match (&m.image, &m.storage_uri, registry, lock) {
         (Some(image), ..) => (Source::Image(image.clone()), m.version, None),
         (None, Some(uri), ..) => (Source::Storage(uri.clone()), None, None),
-        (None, None, Some(registry), _) => from_registry(m, registry, bucket).map_err(fail)?,
+        (None, None, Some(registry), _) => from_registry(m, registry, root).map_err(fail)?,
         (None, None, None, Some(lock)) => {
             let pin = lock.pin_for(m).map_err(fail)?;
             let source = Source::Storage(pin.storage_uri.clone());
@@ -288,7 +289,7 @@ fn plan(
             Some(_) => "storageUri",
             None => field,
         };
-        model_location(uri, bucket).map_err(|e| {
+        model_location(uri, root).map_err(|e| {
             Located::new(
                 "spec",
                 Some(&at(i, field)),
@@ -306,32 +307,36 @@ fn plan(
 
 /// A model's files: never a bucket's root, and in the platform's own
 /// bucket only where MLflow keeps one model's artifacts (a logged model's
-/// `EXPERIMENT/models/m-ID/artifacts`, or a run's `EXPERIMENT/RUN/artifacts/PATH`),
-/// so a predictor reads that model and nothing beside it, whatever a
-/// spec, a lock or a registry says.
-fn model_location(uri: &StorageUri, bucket: &str) -> Result<(), String> {
-    let Some(rest) = ["s3://", "gs://"]
-        .iter()
-        .find_map(|p| uri.as_str().strip_prefix(p))
-    else {
+/// `EXPERIMENT/models/m-ID/artifacts`, or a run's `EXPERIMENT/RUN/artifacts/PATH`,
+/// under the store's prefix), so a predictor reads that model and nothing
+/// beside it, whatever a spec, a lock or a registry says.
+fn model_location(uri: &StorageUri, root: &ModelRoot) -> Result<(), String> {
+    let Some((container, path)) = model_root::split(uri.as_str()) else {
         return Ok(());
     };
-    let (in_bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
     if path.trim_matches('/').is_empty() {
         return Err(format!(
             "{uri} is a bucket's root: a predictor would read everything in it; name the \
              model's own folder"
         ));
     }
-    let mut segments = path.trim_end_matches('/').split('/');
-    if segments
-        .clone()
+    if path
+        .trim_end_matches('/')
+        .split('/')
         .any(|s| s.is_empty() || s == "." || s == "..")
     {
         return Err(format!(
             "{uri} has an empty, `.` or `..` folder in its path"
         ));
     }
+    if container != root.container {
+        return Ok(());
+    }
+    let mut segments = path
+        .strip_prefix(root.prefix.as_str())
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .split('/');
     let mut next = || segments.next().unwrap_or_default();
     let (experiment, second, third, fourth) = (next(), next(), next(), next());
     let id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
@@ -339,11 +344,12 @@ fn model_location(uri: &StorageUri, bucket: &str) -> Result<(), String> {
         second == "models" && third.strip_prefix("m-").is_some_and(id) && fourth == "artifacts";
     let run_artifact = id(second) && third == "artifacts" && !fourth.is_empty();
     let numbered = !experiment.is_empty() && experiment.bytes().all(|b| b.is_ascii_digit());
-    if in_bucket == bucket && !(numbered && (logged_model || run_artifact)) {
+    if !(numbered && (logged_model || run_artifact)) {
         return Err(format!(
             "{uri} is in the platform's artifact bucket but not a model's artifacts \
-             (EXPERIMENT/models/m-ID/artifacts, or EXPERIMENT/RUN/artifacts/PATH): a predictor \
-             may read one model, not what lies beside it"
+             ({}EXPERIMENT/models/m-ID/artifacts, or {}EXPERIMENT/RUN/artifacts/PATH): a \
+             predictor may read one model, not what lies beside it",
+            root.prefix, root.prefix
         ));
     }
     Ok(())
@@ -353,7 +359,7 @@ fn model_location(uri: &StorageUri, bucket: &str) -> Result<(), String> {
 fn from_registry(
     m: &Model,
     registry: &Registry,
-    bucket: &str,
+    root: &ModelRoot,
 ) -> Result<(Source, Option<ModelVersion>, Option<String>), String> {
     let name = m.registered_model.as_str();
     let (version, run_id) = match (&m.alias, m.version) {
@@ -367,7 +373,7 @@ fn from_registry(
     let uri = registry
         .download_uri(name, version.0)
         .map_err(|e| format!("version {version} of {name:?}: {e}"))?;
-    let uri = storage_uri(&uri, bucket)?;
+    let uri = storage_uri(&uri, root)?;
     Ok((Source::Storage(uri), Some(version), run_id))
 }
 
@@ -404,16 +410,16 @@ fn lookup_alias(
         })
 }
 
-/// The tracking server proxies artifacts to `s3://BUCKET` (its
+/// The tracking server proxies artifacts to the store's root (its
 /// `--artifacts-destination`), so `mlflow-artifacts:/PATH` and
-/// `mlflow-artifacts://HOST/PATH` are `s3://BUCKET/PATH`.
-fn storage_uri(artifact_uri: &str, bucket: &str) -> Result<StorageUri, String> {
+/// `mlflow-artifacts://HOST/PATH` are the root's `PATH`, as KServe names it.
+fn storage_uri(artifact_uri: &str, root: &ModelRoot) -> Result<StorageUri, String> {
     if let Some(rest) = artifact_uri.strip_prefix("mlflow-artifacts:") {
         let path = match rest.strip_prefix("//") {
             Some(with_host) => with_host.split_once('/').map_or("", |(_, p)| p),
             None => rest,
         };
-        return StorageUri::new_s3(bucket, path);
+        return StorageUri::try_from(root.uri(path));
     }
     StorageUri::try_from(artifact_uri.to_owned()).map_err(|_| {
         format!(
@@ -434,31 +440,50 @@ fn credentials(
     if models.iter().all(|m| matches!(m.source, Source::Image(_))) {
         return Ok(Credentials::Unneeded);
     }
-    let values_known = match artifacts.keys() {
-        StoreKeys::Own => true,
-        StoreKeys::Existing => false,
-        StoreKeys::Identity(role) => return Ok(Credentials::Identity(role.cloned())),
-    };
-    if !values_known {
+    if let ArtifactsPlan::Azure(z) = artifacts
+        && (z.suffix != crate::spec::BLOB_SUFFIXES[0] || z.endpoint.is_some())
+    {
         return Err(Located::new(
             "spec",
-            Some("serving.credentialsSecret"),
-            "is required when the artifact store's credentials come from an existing Secret: \
-             name a Secret that carries KServe's serving.kserve.io/s3-* annotations",
+            Some("artifacts.azureBlob.endpoint"),
+            "names a Blob service outside Azure's public cloud, and KServe's storage \
+             initializer downloads only from https://ACCOUNT.blob.core.windows.net: serve \
+             these models from an image, or give each a storageUri it can read",
         ));
     }
-    Ok(Credentials::Render)
+    let hint = match artifacts {
+        ArtifactsPlan::Gcs(_) => "a Secret with the key as gcloud-application-credentials.json",
+        ArtifactsPlan::Azure(_) => "a Secret with the account key as AZURE_STORAGE_ACCESS_KEY",
+        _ => "a Secret that carries KServe's serving.kserve.io/s3-* annotations",
+    };
+    let why = match artifacts.keys() {
+        StoreKeys::Own => return Ok(Credentials::Render),
+        StoreKeys::Identity => return Ok(Credentials::Identity),
+        StoreKeys::Existing => "when the artifact store's credentials come from an existing Secret",
+        StoreKeys::ConnectionString => {
+            "with artifacts.azureBlob.connectionString, which KServe does not read"
+        }
+    };
+    Err(Located::new(
+        "spec",
+        Some("serving.credentialsSecret"),
+        format!("is required {why}: name {hint}"),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{model_location, storage_uri};
+    use super::{ModelRoot, model_location, storage_uri};
     use crate::spec::StorageUri;
+
+    fn mlflow() -> ModelRoot {
+        ModelRoot::new("s3://mlflow".into(), None)
+    }
 
     #[test]
     fn a_model_location_is_one_models_folder() {
         let check =
-            |u: &str| model_location(&StorageUri::try_from(u.to_owned()).unwrap(), "mlflow");
+            |u: &str| model_location(&StorageUri::try_from(u.to_owned()).unwrap(), &mlflow());
         assert!(check("s3://mlflow/1/models/m-abc/artifacts").is_ok());
         assert!(check("s3://mlflow/1/models/m-abc/artifacts/sub").is_ok());
         assert!(check("s3://mlflow/1/0123abcd/artifacts/model").is_ok());
@@ -475,7 +500,7 @@ mod tests {
 
     #[test]
     fn artifact_proxy_locations_map_into_the_bucket() {
-        let s3 = |u: &str| storage_uri(u, "mlflow").map(|s| s.to_string());
+        let s3 = |u: &str| storage_uri(u, &mlflow()).map(|s| s.to_string());
         assert_eq!(
             s3("mlflow-artifacts:/1/models/m-abc/artifacts").unwrap(),
             "s3://mlflow/1/models/m-abc/artifacts"
@@ -486,5 +511,32 @@ mod tests {
         );
         assert_eq!(s3("s3://other/x").unwrap(), "s3://other/x");
         assert!(s3("file:///tmp/mlruns/1").is_err());
+    }
+
+    /// GCS and Azure Blob: under the store's prefix, as KServe names them.
+    #[test]
+    fn artifact_proxy_locations_map_under_a_cloud_store_s_prefix() {
+        let gcs = ModelRoot::new("gs://b".into(), Some("team/a"));
+        let azure = ModelRoot::new("https://acct.blob.core.windows.net/c".into(), Some("p"));
+        let path = "mlflow-artifacts:/1/models/m-abc/artifacts";
+        assert_eq!(
+            storage_uri(path, &gcs).unwrap().to_string(),
+            "gs://b/team/a/1/models/m-abc/artifacts"
+        );
+        let uri = storage_uri(path, &azure).unwrap();
+        assert_eq!(
+            uri.to_string(),
+            "https://acct.blob.core.windows.net/c/p/1/models/m-abc/artifacts"
+        );
+        assert!(model_location(&uri, &azure).is_ok());
+        let beside =
+            StorageUri::try_from("https://acct.blob.core.windows.net/c/other/x/y".to_owned());
+        assert!(model_location(&beside.unwrap(), &azure).is_err());
+        let root = StorageUri::try_from("https://acct.blob.core.windows.net/c".to_owned());
+        assert!(
+            model_location(&root.unwrap(), &azure)
+                .unwrap_err()
+                .contains("bucket's root")
+        );
     }
 }

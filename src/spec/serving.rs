@@ -268,10 +268,6 @@ impl StorageUri {
             )),
         }
     }
-
-    pub(crate) fn new_s3(bucket: &str, path: &str) -> Result<StorageUri, String> {
-        StorageUri::try_from(format!("s3://{bucket}/{}", path.trim_start_matches('/')))
-    }
 }
 
 /// The MLflow tracking server's base URL.

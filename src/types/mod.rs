@@ -2,6 +2,7 @@
 
 mod bounded;
 mod bucket;
+mod cloud;
 mod dns;
 mod duration;
 mod env_name;
@@ -14,6 +15,9 @@ mod strict;
 
 pub(crate) use bounded::bounded_int;
 pub use bucket::BucketName;
+pub use cloud::{
+    BlobContainer, EntraId, GcpServiceAccount, GcsBucket, ObjectPrefix, StorageAccount,
+};
 pub(crate) use dns::check_label;
 pub use dns::{Name, PlatformName, Subdomain};
 pub use duration::Duration;

@@ -1,7 +1,9 @@
 # Writes the credential files the migration step and the tracking server
 # read, from the Secret keys mounted read-only: a pgpass file (libpq reads
-# PGPASSFILE) and an AWS shared credentials file (boto3 reads
-# AWS_SHARED_CREDENTIALS_FILE). So no password is ever in an environment
+# PGPASSFILE) and the store client's: an AWS shared credentials file
+# (boto3 reads AWS_SHARED_CREDENTIALS_FILE), or, with the part a GCS key
+# adds (credential-files-gcs.py), a Google service account key
+# (GOOGLE_APPLICATION_CREDENTIALS). So no password is ever in an environment
 # variable, which every child process inherits, nor in argv. Both files
 # go to the pod's /tmp emptyDir, private to its user (0600), as libpq
 # requires of a pgpass file.

@@ -1,17 +1,23 @@
-# Uploads the dump the pg-dump step wrote to the artifact bucket, under a
+# Uploads the dump the pg-dump step wrote to the backups' bucket, under a
 # name that sorts by time, then deletes all but the newest KEEP dumps.
+# MLflow's own artifact repositories speak S3, GCS and Azure Blob with the
+# credentials the tracking server uses, so one client serves every store.
 import datetime
 import os
 
-import boto3
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
-s3 = boto3.client("s3", endpoint_url=os.environ.get("MLFLOW_S3_ENDPOINT_URL") or None)
-bucket, prefix, keep = os.environ["BUCKET"], os.environ["PREFIX"], int(os.environ["KEEP"])
+root = f"{os.environ['DESTINATION'].rstrip('/')}/{os.environ['PREFIX']}"
+keep = int(os.environ["KEEP"])
 stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-key = f"{prefix}/{os.environ['NAME']}-{stamp}.dump"
-s3.upload_file(os.environ["DUMP"], bucket, key)
-pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
-dumps = sorted(o["Key"] for p in pages for o in p.get("Contents", []) if o["Key"].endswith(".dump"))
+# The object is named after the local file.
+dump = os.path.join(os.path.dirname(os.environ["DUMP"]), f"{os.environ['NAME']}-{stamp}.dump")
+os.rename(os.environ["DUMP"], dump)
+repo = get_artifact_repository(root)
+repo.log_artifact(dump)
+dumps = sorted(
+    f.path for f in repo.list_artifacts() if not f.is_dir and f.path.endswith(".dump")
+)
 for old in dumps[:-keep]:
-    s3.delete_object(Bucket=bucket, Key=old)
-print(f"uploaded s3://{bucket}/{key}; kept {min(len(dumps), keep)} dumps", flush=True)
+    repo.delete_artifacts(old)
+print(f"uploaded {root}/{os.path.basename(dump)}; kept {min(len(dumps), keep)} dumps", flush=True)

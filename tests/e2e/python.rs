@@ -468,7 +468,7 @@ else:
 /// corporate proxy: CONNECT tunnels to the hosts ROUTES names, nothing
 /// else, and the request line of every request it gets is logged.
 pub const RELAY: &str = r#"
-import os, socket, threading
+import os, socket, sys, threading
 from urllib.parse import urlsplit
 
 def pump(a, b):
@@ -503,7 +503,9 @@ def connect(client, route):
         data += chunk
     head, rest = data.split(b"\r\n\r\n", 1)
     method, target = head.split(b"\r\n")[0].decode().split(" ")[:2]
-    print(f"{method} {target}", flush=True)
+    # One write per line: print() from two threads can run lines together.
+    sys.stdout.write(f"{method} {target}\n")
+    sys.stdout.flush()
     if method != "CONNECT" or target not in route:
         client.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
         client.close()
@@ -548,20 +550,98 @@ else:
     print(json.dumps([o["Key"] for p in pages for o in p.get("Contents", [])]))
 "#;
 
-/// A run with one artifact, through the tracking server, then deleted:
-/// prints the run's id.
-pub const LOG_AND_DELETE: &str = r#"
-import os, tempfile, mlflow
+/// Google's OAuth token endpoint as a service account key's holder meets
+/// it: over TLS (CERT, KEY), it answers a signed JWT assertion with an
+/// access token, and logs each grant it was asked for.
+pub const TOKEN_SERVER: &str = r#"
+import http.server, json, os, ssl, urllib.parse
+class Token(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        form = urllib.parse.parse_qs(body)
+        grant = form.get("grant_type", [""])[0]
+        signed = form.get("assertion", [""])[0].count(".") == 2
+        print(f"POST {self.path} grant={grant} signed={signed}", flush=True)
+        out = json.dumps({"access_token": "ya29.harness", "expires_in": 3600,
+                          "token_type": "Bearer"}).encode()
+        self.send_response(200 if signed else 400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Token)
+tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+tls.load_cert_chain(os.environ["CERT"], os.environ["KEY"])
+server.socket = tls.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+"#;
+
+/// The harness's own look into a cloud's store, with the cloud's SDK
+/// through the proxy (HTTPS_PROXY, REQUESTS_CA_BUNDLE): MODE make creates
+/// BUCKETS, MODE list prints BUCKET's object names under PREFIX as JSON.
+/// CLOUD is gcs (anonymous: the stand-in takes any caller) or azure
+/// (ACCOUNT and KEY).
+pub const CLOUD_STORE: &str = r#"
+import json, os
+mode, cloud = os.environ["MODE"], os.environ["CLOUD"]
+if cloud == "gcs":
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+    client = storage.Client(project="harness", credentials=AnonymousCredentials())
+    make = client.create_bucket
+    names = lambda b, p: [o.name for o in client.list_blobs(b, prefix=p)]
+else:
+    from azure.storage.blob import BlobServiceClient
+    account = os.environ["ACCOUNT"]
+    client = BlobServiceClient(f"https://{account}.blob.core.windows.net",
+                               credential={"account_name": account, "account_key": os.environ["KEY"]})
+    make = client.create_container
+    names = lambda b, p: [o.name for o in client.get_container_client(b).list_blobs(name_starts_with=p)]
+if mode == "make":
+    for b in os.environ["BUCKETS"].split(","):
+        make(b)
+    print("made", os.environ["BUCKETS"])
+else:
+    print(json.dumps(names(os.environ["BUCKET"], os.environ.get("PREFIX", ""))))
+"#;
+
+/// A run with one artifact through the tracking server, left in place:
+/// prints the experiment and run ids.
+pub const LOG_ARTIFACT: &str = r#"
+import os, tempfile
 from mlflow.tracking import MlflowClient
 client = MlflowClient()
-exp = client.create_experiment("through-the-proxy")
+exp = client.create_experiment(os.environ["EXPERIMENT"])
 run = client.create_run(exp)
 with tempfile.TemporaryDirectory() as d:
     path = os.path.join(d, "notes.txt")
     with open(path, "w") as f:
-        f.write("sent through the proxy\n")
+        f.write("kept in the cloud's store\n")
     client.log_artifact(run.info.run_id, path)
 client.set_terminated(run.info.run_id)
-client.delete_run(run.info.run_id)
 print(exp, run.info.run_id)
+"#;
+
+/// Deletes the run RUN_ID through the tracking server.
+pub const DELETE_RUN: &str = r#"
+import os
+from mlflow.tracking import MlflowClient
+MlflowClient().delete_run(os.environ["RUN_ID"])
+print("deleted", os.environ["RUN_ID"])
+"#;
+
+/// A model logged and registered as `notes` through the tracking server:
+/// prints its version.
+pub const LOG_MODEL: &str = r#"
+import mlflow
+class Echo(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input):
+        return model_input
+mlflow.set_experiment("cloud-models")
+with mlflow.start_run():
+    info = mlflow.pyfunc.log_model(name="model", python_model=Echo(),
+        registered_model_name="notes", pip_requirements=["mlflow==3.17.2"])
+print(info.registered_model_version)
 "#;

@@ -6,6 +6,7 @@
 mod auth;
 mod backup;
 mod checks;
+mod cloud;
 mod cluster;
 mod keyless;
 mod lock;
@@ -31,7 +32,9 @@ use super::python::{
     FETCH_DUMP, GC_RUNS, LIST_OBJECTS, MOVE_ALIAS, OVERWRITE_ARTIFACT, READ_GATEWAY_SECRET,
     READ_RUN, USER_FLOW,
 };
-use crate::common::live::{Process, free_port, is_root, nginx, python, venv, venv_bin};
+use crate::common::live::{
+    Process, free_port, is_root, nginx, python, serve_venv_bin, venv, venv_bin,
+};
 use crate::common::mlk;
 
 const HOST: &str = "mlflow.example.com";
@@ -153,8 +156,13 @@ struct State {
     pod_ports: BTreeMap<String, u16>,
     /// The filers' role, password, database and PostgreSQL's port.
     filer_db: (String, String, String, u16),
-    /// The CA of a store served over TLS, and its loopback endpoint.
+    /// The CA of a store served over TLS, and its loopback endpoint (or
+    /// the proxy's, for a cloud's store).
     store_tls: (String, String),
+    /// The cloud whose store the harness runs (`gcs`, `azure`), and the
+    /// variable and value of the key its spec reads.
+    cloud: Option<&'static str>,
+    cloud_key: (String, String),
 }
 
 pub struct Harness {

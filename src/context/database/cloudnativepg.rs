@@ -248,6 +248,9 @@ impl Database for Cnpg {
         paths.push(Path::new(&pg, &Peer::Anywhere, &API_SERVER_PORTS));
         if self.backup {
             paths.push(Path::new(&pg, &s3.peer, &[s3.port]));
+            for (server, port) in &s3.identity {
+                paths.push(Path::new(&pg, server, &[*port]));
+            }
         }
         Network {
             groups: vec![group],
@@ -268,6 +271,20 @@ fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterC
     let labels = n.labels(Component::Database);
     let pods = n.pods(&spec.pods);
     let scheduling = pods.scheduling();
+    // Archiving without keys takes the store's cloud identity, which the
+    // instances' ServiceAccount and pods carry.
+    let archive = spec
+        .backup
+        .as_ref()
+        .map(|_| store.access(objectstore::Consumer::Backup));
+    let identity = archive
+        .as_ref()
+        .map(|a| a.account_annotations())
+        .unwrap_or_default();
+    let instance_labels = match &archive {
+        Some(a) => a.pod_labels(&labels),
+        None => labels.clone(),
+    };
     let affinity = scheduling.affinity.unwrap_or_default();
     let cluster = ClusterSpec {
         instances: spec.instances.0,
@@ -298,7 +315,7 @@ fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterC
         // node drain; with more, a drain moves one at a time.
         enable_pdb: spec.instances.0 > 1,
         inherited_metadata: InheritedMetadata {
-            labels: pods.labels(&labels),
+            labels: pods.labels(&instance_labels),
             annotations: pods.annotations(&BTreeMap::new()),
         },
         backup: spec.backup.as_ref().map(|b| BackupSpec {
@@ -308,12 +325,13 @@ fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterC
         priority_class_name: scheduling.priority_class_name,
         image_pull_secrets: scheduling.image_pull_secrets,
         managed: None,
-        service_account_template: (!spec.service_account.annotations.is_empty()).then(|| {
-            let annotations = spec.service_account.annotations_over(&Default::default());
-            ServiceAccountTemplate {
+        service_account_template: {
+            let mut annotations = spec.service_account.annotations_over(&Default::default());
+            annotations.extend(identity);
+            (!annotations.is_empty()).then_some(ServiceAccountTemplate {
                 metadata: AnnotationsOnly { annotations },
-            }
-        }),
+            })
+        },
     };
     let tenant = store.tenant();
     let cluster = ClusterSpec {

@@ -11,7 +11,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::super::access::{S3Access, S3KeyRefs};
+use super::super::access::{S3Access, S3KeyRefs, StoreAccess};
 use super::super::availability;
 use super::super::component::Component;
 use super::super::naming::{Labels, Naming};
@@ -213,12 +213,13 @@ impl Accounts {
 }
 
 impl ObjectStore for Minio {
-    fn access(&self, who: Consumer) -> &S3Access {
-        match (self.users.get(who.name()), who) {
+    fn access(&self, who: Consumer) -> StoreAccess {
+        let s3 = match (self.users.get(who.name()), who) {
             (Some(own), _) => own,
             (None, Consumer::Backup) => &self.root_backup,
             (None, _) => &self.root,
-        }
+        };
+        StoreAccess::S3(s3.clone())
     }
 
     fn secrets(&self) -> Vec<SecretObject> {
@@ -252,6 +253,7 @@ impl ObjectStore for Minio {
             port: PORT,
             groups,
             paths,
+            identity: Vec::new(),
         }
     }
 

@@ -5,6 +5,9 @@
 //! model, where its pods are on the network, and what the platform runs
 //! of it. `provider` is the one place that looks at the kind of store.
 
+mod azure;
+mod elsewhere;
+mod gcs;
 mod iam;
 mod minio;
 mod s3;
@@ -15,12 +18,12 @@ use std::collections::BTreeMap;
 pub use minio::MinioContext;
 pub use seaweedfs::SeaweedfsContext;
 
-use super::access::{S3Access, S3KeyRefs};
+use super::access::{S3Access, S3KeyRefs, StoreAccess};
 use super::naming::Naming;
 use super::network_policy::{Group, Path, Peer};
 use super::secret::{SecretBinder, SecretObject};
-use crate::resolve::{ArtifactsPlan, StoreCredentials};
-use crate::spec::SecretRef;
+use crate::resolve::{ArtifactsPlan, SecretValue, StoreCredentials};
+use crate::spec::{CaBundle, SecretRef};
 
 /// Who reaches the artifact store: each with only the access it needs,
 /// where the store can say so.
@@ -58,6 +61,9 @@ pub struct Network {
     pub port: u16,
     pub groups: Vec<Group>,
     pub paths: Vec<Path>,
+    /// What a client reaches besides the store for its credentials: a
+    /// node's metadata server, where the cloud's identity lives there.
+    pub identity: Vec<(Peer, u16)>,
 }
 
 /// What the platform runs of a store itself, each for its template.
@@ -82,9 +88,14 @@ pub struct Tenant {
 /// KServe's storage initializer: the annotations it reads the store's
 /// address from (on the credentials Secret, or on the ServiceAccount
 /// when there are no keys), and that Secret.
+#[derive(Default)]
 pub struct Kserve {
     pub annotations: BTreeMap<String, String>,
     pub secret: Option<SecretObject>,
+    /// The cloud identity the ServiceAccount names when there are no keys.
+    pub identity: BTreeMap<String, String>,
+    /// Labels the predictor pods need for that identity.
+    pub pod_labels: BTreeMap<String, String>,
 }
 
 /// WAL archiving and base backups with barman-cloud, as a CloudNativePG
@@ -93,11 +104,36 @@ pub struct Kserve {
 #[serde(rename_all = "camelCase")]
 pub struct Barman {
     destination_path: String,
-    s3_credentials: BarmanCredentials,
+    #[serde(flatten)]
+    credentials: BarmanCloud,
     wal: Compression,
     data: Compression,
     #[serde(rename = "endpointURL", skip_serializing_if = "Option::is_none")]
     endpoint_url: Option<String>,
+}
+
+impl Barman {
+    /// Into `destination`, gzipped, at the cloud's own endpoint.
+    fn new(destination: String, credentials: BarmanCloud) -> Barman {
+        Barman {
+            destination_path: destination,
+            credentials,
+            wal: GZIP,
+            data: GZIP,
+            endpoint_url: None,
+        }
+    }
+}
+
+/// Each cloud's credentials, under the field barman-cloud reads them from.
+#[derive(serde::Serialize)]
+enum BarmanCloud {
+    #[serde(rename = "s3Credentials")]
+    S3(BarmanCredentials),
+    #[serde(rename = "googleCredentials")]
+    Google(gcs::BarmanGoogle),
+    #[serde(rename = "azureCredentials")]
+    Azure(azure::BarmanAzure),
 }
 
 #[derive(serde::Serialize)]
@@ -120,6 +156,15 @@ struct KeyRef {
     key: String,
 }
 
+impl KeyRef {
+    fn of(r: &SecretRef) -> KeyRef {
+        KeyRef {
+            name: r.name.to_string(),
+            key: r.key.clone(),
+        }
+    }
+}
+
 #[derive(serde::Serialize)]
 struct Compression {
     compression: &'static str,
@@ -127,20 +172,40 @@ struct Compression {
 
 pub trait ObjectStore {
     /// How `who` reaches the store.
-    fn access(&self, who: Consumer) -> &S3Access;
+    fn access(&self, who: Consumer) -> StoreAccess;
     /// Secrets of credentials the store's own objects do not render.
     fn secrets(&self) -> Vec<SecretObject> {
         Vec::new()
     }
-    /// Where the predictors' storage initializer finds the store: for a
-    /// store that speaks S3, the predictors' access as KServe reads it.
-    fn kserve(&self, n: &Naming) -> Kserve {
-        s3_kserve(n, self.access(Consumer::Predictor))
+    /// Where the predictors' storage initializer finds the store: the
+    /// predictors' access as KServe reads it; `ca`, the bundle their pods
+    /// trust.
+    fn kserve(&self, n: &Naming, ca: Option<&CaBundle>) -> Kserve {
+        let access = self.access(Consumer::Predictor);
+        let mut out = match &access {
+            StoreAccess::S3(s3) => s3_kserve(n, s3, ca),
+            StoreAccess::Gcs(g) => one_key(n, "serving-gcs", gcs::KSERVE_KEY, &g.key_value),
+            StoreAccess::Azure(z) => {
+                one_key(n, "serving-azure-blob", azure::KSERVE_KEY, &z.key_value)
+            }
+        };
+        out.identity = access.account_annotations();
+        out.pod_labels = access.pod_labels(&BTreeMap::new());
+        out
     }
-    /// Where a CloudNativePG Cluster archives, under `path`: for a store
-    /// that speaks S3, with the backups' access.
+    /// Where a CloudNativePG Cluster archives, under `path`, with the
+    /// backups' access.
     fn barman(&self, path: &str) -> Barman {
-        s3_barman(self.access(Consumer::Backup), path)
+        match self.access(Consumer::Backup) {
+            StoreAccess::S3(s3) => s3_barman(&s3, path),
+            StoreAccess::Gcs(g) => {
+                Barman::new(format!("gs://{}/{path}", g.bucket), gcs::barman(&g))
+            }
+            StoreAccess::Azure(z) => Barman::new(
+                format!("{}/{}/{path}", z.service_url, z.container),
+                azure::barman(&z),
+            ),
+        }
     }
     fn network(&self, n: &Naming) -> Network;
     /// A database the store keeps in the platform's PostgreSQL.
@@ -177,9 +242,15 @@ pub fn provider(
                 Box::new(seaweedfs::Seaweedfs::new(n, store, ids, tools, db))
             }
         },
-        ArtifactsPlan::External(plan) => Box::new(s3::S3::new(n, plan)),
+        ArtifactsPlan::External(plan) => Box::new(s3::store(n, plan)),
+        ArtifactsPlan::Gcs(plan) => Box::new(gcs::store(n, plan)),
+        ArtifactsPlan::Azure(plan) => Box::new(azure::store(n, plan)),
     }
 }
+
+const GZIP: Compression = Compression {
+    compression: "gzip",
+};
 
 /// `access`, on another bucket (the backups'), or as it is.
 fn on_bucket(access: &S3Access, bucket: Option<&crate::types::BucketName>) -> S3Access {
@@ -194,7 +265,7 @@ fn on_bucket(access: &S3Access, bucket: Option<&crate::types::BucketName>) -> S3
 /// region as `serving.kserve.io/s3-*` annotations, and the keys, when
 /// there are any, in a Secret of the predictors' own under both names
 /// the storage initializer may read them by.
-fn s3_kserve(n: &Naming, s3: &S3Access) -> Kserve {
+fn s3_kserve(n: &Naming, s3: &S3Access, ca: Option<&CaBundle>) -> Kserve {
     let kserve = |k: &str| format!("serving.kserve.io/{k}");
     let mut annotations = BTreeMap::new();
     if let Some(endpoint) = &s3.authority {
@@ -207,7 +278,6 @@ fn s3_kserve(n: &Naming, s3: &S3Access) -> Kserve {
     // KServe mounts the ConfigMap at the file's folder in the storage
     // initializer and points AWS_CA_BUNDLE at the file
     // (storage_initializer_injector.go); it takes no Secret.
-    let ca = n.pod_defaults().ca_bundle.as_ref();
     if let Some(k) = ca.and_then(|c| c.config_map.as_ref()) {
         annotations.insert(kserve("s3-cabundle-configmap"), k.name.to_string());
         annotations.insert(
@@ -233,6 +303,22 @@ fn s3_kserve(n: &Naming, s3: &S3Access) -> Kserve {
     Kserve {
         annotations,
         secret,
+        identity: BTreeMap::new(),
+        pod_labels: BTreeMap::new(),
+    }
+}
+
+/// The predictors' Secret of one key, under the name KServe reads it by,
+/// for a store whose client takes one credential; none without a key.
+fn one_key(n: &Naming, suffix: &str, key: &str, value: &Option<SecretValue>) -> Kserve {
+    let secret = value.as_ref().and_then(|v| {
+        let mut binder = SecretBinder::new(n.object(suffix));
+        binder.bind(key, v);
+        binder.finish()
+    });
+    Kserve {
+        secret,
+        ..Kserve::default()
     }
 }
 
@@ -240,32 +326,24 @@ fn s3_kserve(n: &Naming, s3: &S3Access) -> Kserve {
 /// them the role of the instances' ServiceAccount
 /// (`database.cloudnativepg.serviceAccount`).
 fn s3_barman(s3: &S3Access, path: &str) -> Barman {
-    let key_ref = |r: &SecretRef| KeyRef {
-        name: r.name.to_string(),
-        key: r.key.clone(),
-    };
-    let s3_credentials = match &s3.keys {
+    let credentials = match &s3.keys {
         Some(S3KeyRefs {
             access_key,
             secret_key,
         }) => BarmanCredentials::Keys {
-            access_key_id: key_ref(access_key),
-            secret_access_key: key_ref(secret_key),
+            access_key_id: KeyRef::of(access_key),
+            secret_access_key: KeyRef::of(secret_key),
         },
         None => BarmanCredentials::Role {
             inherit_from_iam_role: true,
         },
     };
     Barman {
-        destination_path: format!("s3://{}/{path}", s3.bucket),
-        s3_credentials,
-        wal: Compression {
-            compression: "gzip",
-        },
-        data: Compression {
-            compression: "gzip",
-        },
         endpoint_url: s3.endpoint.clone(),
+        ..Barman::new(
+            format!("s3://{}/{path}", s3.bucket),
+            BarmanCloud::S3(credentials),
+        )
     }
 }
 

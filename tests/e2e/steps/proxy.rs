@@ -8,12 +8,14 @@
 //! only with the CA; the proxy's log shows every request it was sent.
 
 use super::*;
-use crate::e2e::python::{LOG_AND_DELETE, RELAY, TLS_STORE};
+use crate::e2e::python::{DELETE_RUN, LOG_ARTIFACT, RELAY, TLS_STORE};
 
 const STORE: &str = "s3.corp.example";
-const PROXY: &str = "proxy.corp.example:3128";
+pub(super) const PROXY: &str = "proxy.corp.example:3128";
 
-fn spec() -> String {
+/// A platform whose pods reach out through the proxy, trusting the
+/// corp-ca ConfigMap, with gc and backups on; `artifacts` is its store.
+pub(super) fn behind_proxy(artifacts: &str) -> String {
     format!(
         "apiVersion: mlk/v1alpha1
 kind: Platform
@@ -28,14 +30,35 @@ database:
   embedded:
     backup: {{bucket: mlflow-backups, retention: 2}}
 artifacts:
-  external:
+{artifacts}"
+    )
+}
+
+/// The ConfigMap the spec names is the cluster's, not mlk's: it is
+/// added beside the rendered platform with the CA, as it would exist in
+/// the namespace.
+pub(super) fn with_corp_ca(mut docs: Vec<Value>, ca: &str) -> Result<Rendered, String> {
+    let config_map = serde_yaml::to_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "corp-ca", "namespace": "mlflow"},
+        "data": {"ca.pem": ca},
+    }))
+    .map_err(|e| e.to_string())?;
+    docs.push(config_map);
+    Ok(Rendered::new(docs))
+}
+
+fn spec() -> String {
+    behind_proxy(&format!(
+        "  external:
     endpoint: https://{STORE}
     bucket: mlflow
     region: us-east-1
     accessKeyId: {{value: testing}}
     secretAccessKey: {{value: testing}}
 "
-    )
+    ))
 }
 
 impl Harness {
@@ -82,23 +105,13 @@ impl Harness {
     fn store_certificate(&mut self) -> Result<String, String> {
         let dir = self.path("store-tls");
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        self.state.store_tls.0 = super::tls::make_certificates(&dir, STORE)?;
+        self.state.store_tls.0 = super::tls::make_certificates(&dir, &[STORE])?;
         Ok(format!("{STORE}, signed by mlk-test-ca"))
     }
 
-    /// The ConfigMap the spec names is the cluster's, not mlk's: it is
-    /// added here with the CA, as it would exist in the namespace.
     fn render_proxy(&mut self) -> Result<String, String> {
-        let mut docs = render_spec(&spec(), &[])?;
-        let ca = serde_yaml::to_value(serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "corp-ca", "namespace": "mlflow"},
-            "data": {"ca.pem": self.state.store_tls.0},
-        }))
-        .map_err(|e| e.to_string())?;
-        docs.push(ca);
-        self.state.rendered = Some(Rendered::new(docs));
+        let docs = render_spec(&spec(), &[])?;
+        self.state.rendered = Some(with_corp_ca(docs, &self.state.store_tls.0)?);
         Ok("the corp-ca ConfigMap beside it, holding the CA".into())
     }
 
@@ -174,9 +187,17 @@ impl Harness {
     fn artifact_then_gc(&mut self) -> Result<String, String> {
         let port = self.loopback().port("mlflow-tracking")?;
         let uri = format!("http://127.0.0.1:{port}");
-        let out = py_env(LOG_AND_DELETE, &[("MLFLOW_TRACKING_URI", &uri)])?;
+        let env = [
+            ("MLFLOW_TRACKING_URI", uri.as_str()),
+            ("EXPERIMENT", "through-the-proxy"),
+        ];
+        let out = py_env(LOG_ARTIFACT, &env)?;
         let line = out.trim().lines().last().unwrap_or_default().to_owned();
         let (exp, run) = line.split_once(' ').ok_or(format!("no run: {out}"))?;
+        py_env(
+            DELETE_RUN,
+            &[("MLFLOW_TRACKING_URI", &uri), ("RUN_ID", run)],
+        )?;
         let prefix = format!("{exp}/{run}/");
         let before = self.store_keys("mlflow", &prefix)?;
         if before.is_empty() {

@@ -180,7 +180,7 @@ impl Harness {
         let bin = pg_bin()?;
         // TLS with a CA made here, for the verify-full step: clients that
         // ask for no TLS are still served as before.
-        self.state.pg_ca = super::tls::make_certificates(&pg, "localhost")?;
+        self.state.pg_ca = super::tls::make_certificates(&pg, &["localhost"])?;
         if is_root() {
             run_ok(
                 Command::new("chown")

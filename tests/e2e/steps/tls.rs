@@ -7,9 +7,10 @@ use super::setup::run_ok;
 use super::*;
 use base64::Engine;
 
-/// A CA, and a server certificate it signs for `host`, in `dir`
+/// A CA, and a server certificate it signs for `hosts`, in `dir`
 /// (`server.crt`, `server.key`). Returns the CA's PEM.
-pub(super) fn make_certificates(dir: &Path, host: &str) -> Result<String, String> {
+pub(super) fn make_certificates(dir: &Path, hosts: &[&str]) -> Result<String, String> {
+    let host = hosts.first().ok_or("no host")?;
     let at = |f: &str| dir.join(f).display().to_string();
     let ca = |name: &str| -> Result<(), String> {
         run_ok(Command::new("openssl").args([
@@ -42,8 +43,12 @@ pub(super) fn make_certificates(dir: &Path, host: &str) -> Result<String, String
         "-out",
         &at("server.csr"),
     ]))?;
-    std::fs::write(dir.join("san.ext"), format!("subjectAltName=DNS:{host}\n"))
-        .map_err(|e| e.to_string())?;
+    let names: Vec<String> = hosts.iter().map(|h| format!("DNS:{h}")).collect();
+    std::fs::write(
+        dir.join("san.ext"),
+        format!("subjectAltName={}\n", names.join(",")),
+    )
+    .map_err(|e| e.to_string())?;
     run_ok(Command::new("openssl").args([
         "x509",
         "-req",

@@ -21,7 +21,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
-use super::super::access::S3Access;
+use super::super::access::{S3Access, StoreAccess};
 use super::super::availability;
 use super::super::component::Component;
 use super::super::naming::{Labels, Naming};
@@ -232,11 +232,12 @@ fn filer_role(n: &Naming, password: &SecretValue) -> SecretObject {
 }
 
 impl ObjectStore for Seaweedfs {
-    fn access(&self, who: Consumer) -> &S3Access {
+    fn access(&self, who: Consumer) -> StoreAccess {
         let name = who.name();
         // Without backups the backup identity has no actions and no keys;
         // nothing asks for it then.
-        self.access.get(name).unwrap_or(&self.access["tracking"])
+        let s3 = self.access.get(name).unwrap_or(&self.access["tracking"]);
+        StoreAccess::S3(s3.clone())
     }
 
     /// The identities file and each identity's keys are the store's own.
@@ -250,6 +251,7 @@ impl ObjectStore for Seaweedfs {
                 .iter()
                 .map(|p| Path::new(&p.from, &p.to, &p.ports))
                 .collect(),
+            identity: Vec::new(),
         }
     }
 
