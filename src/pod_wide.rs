@@ -107,18 +107,18 @@ fn blocks_of<'a>(
     let db = &spec.database;
     match (app, role) {
         ("mlflow", "tracking" | "gc") => out.push(("tracking.pods".into(), &spec.tracking.pods)),
-        ("mlflow", _) | ("", _) => {}
         ("postgresql", _) => match (&db.external, &db.cloudnativepg, &db.embedded) {
             (None, Some(c), _) => out.push(("database.cloudnativepg.pods".into(), &c.pods)),
             (None, None, Some(e)) => out.push(("database.embedded.pods".into(), &e.pods)),
             _ => {}
         },
         // The store mlk runs: its servers and its Jobs.
-        _ => {
+        ("seaweedfs" | "minio", _) => {
             if let Some(a) = &spec.artifacts.embedded {
                 out.push(("artifacts.embedded.pods".into(), &a.pods));
             }
         }
+        _ => {}
     }
     out
 }

@@ -297,3 +297,31 @@ fn a_model_in_the_store_is_one_models_folder_under_the_prefix() {
         assert_eq!(run.code == 0, ok, "{uri}: {}", run.stderr);
     }
 }
+
+/// Only what takes a cloud identity from the node reaches the node's
+/// metadata: keyless S3 without a role, EKS Pod Identity's agent alone
+/// (not the node's own role); predictors with a Secret of their own,
+/// nothing.
+#[test]
+fn the_node_s_metadata_is_open_only_to_what_takes_its_identity_there() {
+    let s3 = "  external:\n    bucket: corp-artifacts\n    region: eu-west-1";
+    let docs = render(
+        &spec(s3).replace("gs://elsewhere/m", "s3://other/m"),
+        "prod",
+        &[],
+    );
+    let egress = |group: &str| {
+        let policy = find(&docs, "NetworkPolicy", group);
+        serde_yaml::to_string(&policy["spec"]["egress"]).unwrap()
+    };
+    let tracking = egress("mlflow-tracking");
+    assert!(tracking.contains("169.254.170.23/32"), "{tracking}");
+    assert!(!tracking.contains("169.254.169.254"), "{tracking}");
+    let gcs = "  gcs:\n    bucket: corp-artifacts\n    identity: {gcpServiceAccount: mlflow@corp-ml.iam.gserviceaccount.com}";
+    let with_secret =
+        spec(gcs).replace("serving:\n", "serving:\n  credentialsSecret: kserve-gcs\n");
+    let docs = render(&with_secret, "prod", &[]);
+    let predictors = find(&docs, "NetworkPolicy", "mlflow-predictors");
+    let egress = serde_yaml::to_string(&predictors["spec"]["egress"]).unwrap();
+    assert!(!egress.contains("169.254"), "{egress}");
+}

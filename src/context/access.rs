@@ -194,8 +194,10 @@ impl StoreAccess {
 
     /// The node-local servers a client gets its cloud credentials from,
     /// where neither keys nor a token file give them: GKE's metadata
-    /// server (Workload Identity, or the node's account), Azure's and
-    /// EC2's instance metadata, EKS Pod Identity's agent.
+    /// server (Workload Identity, or the node's account), Azure's
+    /// instance metadata (the node's managed identity, which the spec
+    /// chose by naming neither), EKS Pod Identity's agent. Not EC2's
+    /// instance metadata: the node's role is not the platform's.
     pub fn metadata_servers(&self) -> Vec<(Peer, u16)> {
         const IMDS: (Peer, u16) = (Peer::Block("169.254.169.254/32"), 80);
         match self {
@@ -204,7 +206,7 @@ impl StoreAccess {
             }
             StoreAccess::Azure(z) if z.key.is_none() && z.identity.is_none() => vec![IMDS],
             StoreAccess::S3(s) if s.keys.is_none() && s.role_arn.is_none() => {
-                vec![(Peer::Block("169.254.170.23/32"), 80), IMDS]
+                vec![(Peer::Block("169.254.170.23/32"), 80)]
             }
             _ => Vec::new(),
         }

@@ -83,7 +83,12 @@ pub fn build(
         let predictors = Peer::Group(group("predictors", predictor_labels(n)));
         paths.push(Path::new(&ns(&np.serving_namespaces), &predictors, &[]));
         paths.push(Path::new(&predictors, &s3.peer, &[s3.port]));
-        for (server, port) in &s3.identity {
+        // Only predictors that take the store's identity ask for it.
+        let identity = p
+            .serving
+            .as_ref()
+            .is_some_and(|s| matches!(s.credentials, crate::resolve::Credentials::Identity));
+        for (server, port) in s3.identity.iter().filter(|_| identity) {
             paths.push(Path::new(&predictors, server, &[*port]));
         }
         groups.extend(as_group(&predictors));

@@ -449,8 +449,8 @@ fn external(
     };
     if keys.is_none() && ext.identity.is_none() {
         r.warnings.push(
-            "artifacts.external has no keys and no identity: the pods use the credentials their \
-             node or EKS Pod Identity gives them"
+            "artifacts.external has no keys and no identity: the pods use the credentials EKS \
+             Pod Identity (or, without NetworkPolicies, their node) gives them"
                 .into(),
         );
     }

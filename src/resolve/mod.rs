@@ -17,7 +17,9 @@ pub use cloud_store::{AzureKey, AzurePlan, GcsPlan};
 pub use gateway::GatewayPlan;
 pub use ingress::{AuthPlan, IngressPlan, MANAGED_ANNOTATIONS, TlsPlan};
 pub use secrets::{ALLOW_ENV_VAR, SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
-pub use serving::{Credentials, Lookup, ModelPlan, ServingPlan, Source};
+pub use serving::{
+    Credentials, KSERVE_AZURE_KEY, KSERVE_GCS_KEY, Lookup, ModelPlan, ServingPlan, Source,
+};
 pub use sidecars::OWN_CONTAINERS;
 pub use tracking::{AuthSecrets, TrackingSecrets};
 

@@ -10,12 +10,28 @@ pub struct ModelRoot {
     pub container: String,
     /// The folder inside it, ending in `/`, or empty.
     pub prefix: String,
+    /// Whether KServe's storage initializer downloads from it: not from
+    /// Azure's sovereign clouds, nor from a Blob service elsewhere.
+    pub kserve_reads: bool,
 }
 
 impl ModelRoot {
     pub fn new(container: String, prefix: Option<&str>) -> ModelRoot {
         let prefix = prefix.map_or(String::new(), |p| format!("{p}/"));
-        ModelRoot { container, prefix }
+        ModelRoot {
+            container,
+            prefix,
+            kserve_reads: true,
+        }
+    }
+
+    /// Whether `container` (as `split` gives it) is this one. A host
+    /// name is the same in any case, and KServe reads it so.
+    pub fn holds(&self, container: &str) -> bool {
+        match container.starts_with("https://") {
+            true => container.eq_ignore_ascii_case(&self.container),
+            false => container == self.container,
+        }
     }
 
     /// The storage URI of a path under the artifacts' root.
@@ -41,7 +57,8 @@ pub fn split(uri: &str) -> Option<(&str, &str)> {
         None => {
             let rest = uri.strip_prefix("https://")?;
             let (host, after) = rest.split_once('/').unwrap_or((rest, ""));
-            if !host.ends_with(".blob.core.windows.net") {
+            let public = format!(".{}", crate::spec::BLOB_SUFFIXES[0]);
+            if !host.to_ascii_lowercase().ends_with(&public) {
                 return None;
             }
             let start = "https://".len() + host.len() + 1;
@@ -71,11 +88,15 @@ impl ArtifactsPlan {
                 container,
                 prefix,
                 suffix,
+                endpoint,
                 ..
-            }) => ModelRoot::new(
-                format!("https://{account}.{suffix}/{container}"),
-                prefix.as_ref().map(|p| p.as_str()),
-            ),
+            }) => ModelRoot {
+                kserve_reads: *suffix == crate::spec::BLOB_SUFFIXES[0] && endpoint.is_none(),
+                ..ModelRoot::new(
+                    format!("https://{account}.{suffix}/{container}"),
+                    prefix.as_ref().map(|p| p.as_str()),
+                )
+            },
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::external::External;
 use crate::located::Located;
-use crate::spec::{PlatformSpec, ProxyUrl};
+use crate::spec::{PlatformSpec, Pods, ProxyUrl};
 
 fn err(path: &str, msg: impl Into<String>) -> Located {
     Located::new("spec", Some(path), msg)
@@ -11,12 +11,11 @@ fn err(path: &str, msg: impl Into<String>) -> Located {
 
 pub fn check(
     spec: &PlatformSpec,
-    blocks: &[(String, &crate::spec::Pods)],
+    blocks: &[(String, &Pods)],
     existing: &mut External,
     warnings: &mut Vec<String>,
 ) -> Vec<Located> {
     let mut found = Vec::new();
-    let cloudnativepg = spec.database.external.is_none() && spec.database.cloudnativepg.is_some();
     for (at, pods) in blocks {
         if at.starts_with("serving.models[") && pods.ca_bundle.is_some() {
             found.push(err(
@@ -26,45 +25,66 @@ pub fn check(
             ));
         }
         found.extend(proxy_checks(at, pods, existing));
-        let serving = at == "pods" || at.starts_with("serving.");
-        found.extend(ca_checks(
-            at,
-            pods,
-            existing,
-            warnings,
-            serving && !spec.serving.models.is_empty(),
-        ));
+        found.extend(ca_checks(at, pods, existing));
         if let Some(env) = &pods.env {
             let at = format!("{at}.env");
             found.extend(super::tracking::env_checks(&at, env, existing));
-            // The instances get the top-level env, or their own.
-            let reaches_cnpg = cloudnativepg
-                && (at == "database.cloudnativepg.pods.env"
-                    || (at == "pods.env"
-                        && spec
-                            .database
-                            .cloudnativepg
-                            .as_ref()
-                            .is_some_and(|c| c.pods.env.is_none())));
-            for (i, var) in env.iter().enumerate().filter(|_| reaches_cnpg) {
-                if reserved_by_cloudnativepg(var.name.as_str()) {
-                    found.push(err(
-                        &format!("{at}[{i}].name"),
-                        format!(
-                            "{} is reserved by CloudNativePG for its instances, which get this \
-                             env too (CNPG_*, PG*, POD_NAME, NAMESPACE and CLUSTER_NAME): its \
-                             webhook would refuse the Cluster; name it otherwise",
-                            var.name
-                        ),
-                    ));
-                }
+            if reaches_cloudnativepg(spec, &at) {
+                found.extend(cloudnativepg_env_checks(&at, env));
             }
         }
     }
+    warnings.extend(kserve_ca_warning(spec));
     found
 }
 
-fn proxy_checks(at: &str, pods: &crate::spec::Pods, existing: &mut External) -> Vec<Located> {
+/// Whether the env at `at` is the one CloudNativePG's instances get: the
+/// Cluster's own block's, else the top level's.
+fn reaches_cloudnativepg(spec: &PlatformSpec, at: &str) -> bool {
+    let db = &spec.database;
+    match (&db.external, &db.cloudnativepg) {
+        (None, Some(c)) => {
+            at == "database.cloudnativepg.pods.env" || (at == "pods.env" && c.pods.env.is_none())
+        }
+        _ => false,
+    }
+}
+
+fn cloudnativepg_env_checks(at: &str, env: &[crate::spec::EnvVar]) -> Vec<Located> {
+    env.iter()
+        .enumerate()
+        .filter(|(_, var)| reserved_by_cloudnativepg(var.name.as_str()))
+        .map(|(i, var)| {
+            err(
+                &format!("{at}[{i}].name"),
+                format!(
+                    "{} is reserved by CloudNativePG for its instances, which get this env too \
+                     (CNPG_*, PG*, POD_NAME, NAMESPACE and CLUSTER_NAME): its webhook would \
+                     refuse the Cluster; name it otherwise",
+                    var.name
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The predictors' bundle as KServe's storage initializer gets it: from a
+/// ConfigMap only.
+fn kserve_ca_warning(spec: &PlatformSpec) -> Option<String> {
+    let blocks = [("serving.pods", &spec.serving.pods), ("pods", &spec.pods)];
+    let (at, ca) = blocks
+        .iter()
+        .find_map(|(at, p)| p.ca_bundle.as_ref().map(|c| (at, c)))?;
+    (ca.config_map.is_none() && ca.secret.is_some() && !spec.serving.models.is_empty()).then(|| {
+        format!(
+            "{at}.caBundle: KServe's storage initializer reads a CA bundle from a ConfigMap \
+             only, so it downloads models without this one: use caBundle.configMap, or \
+             KServe's own storageInitializer.caBundleConfigMapName"
+        )
+    })
+}
+
+fn proxy_checks(at: &str, pods: &Pods, existing: &mut External) -> Vec<Located> {
     let Some(proxy) = &pods.proxy else {
         return Vec::new();
     };
@@ -82,30 +102,13 @@ fn proxy_checks(at: &str, pods: &crate::spec::Pods, existing: &mut External) -> 
     }
 }
 
-/// `serving`: the block reaches predictors, whose storage initializer
-/// KServe gives a ConfigMap's bundle only.
-fn ca_checks(
-    at: &str,
-    pods: &crate::spec::Pods,
-    existing: &mut External,
-    warnings: &mut Vec<String>,
-    serving: bool,
-) -> Vec<Located> {
+fn ca_checks(at: &str, pods: &Pods, existing: &mut External) -> Vec<Located> {
     let Some(ca) = &pods.ca_bundle else {
         return Vec::new();
     };
     match (&ca.config_map, &ca.secret) {
         (Some(k), None) => existing.insert("ConfigMap", k.name.as_str()),
-        (None, Some(k)) => {
-            existing.insert("Secret", k.name.as_str());
-            if serving {
-                warnings.push(format!(
-                    "{at}.caBundle: KServe's storage initializer reads a CA bundle from a \
-                     ConfigMap only, so it downloads models without this one: use \
-                     caBundle.configMap, or KServe's own storageInitializer.caBundleConfigMapName"
-                ));
-            }
-        }
+        (None, Some(k)) => existing.insert("Secret", k.name.as_str()),
         _ => {
             return vec![err(
                 &format!("{at}.caBundle"),

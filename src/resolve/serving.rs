@@ -311,6 +311,17 @@ fn plan(
 /// under the store's prefix), so a predictor reads that model and nothing
 /// beside it, whatever a spec, a lock or a registry says.
 fn model_location(uri: &StorageUri, root: &ModelRoot) -> Result<(), String> {
+    let in_store = uri
+        .as_str()
+        .get(..root.container.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(&root.container));
+    if in_store && !root.kserve_reads {
+        return Err(format!(
+            "{uri} is in the artifact store, which KServe's storage initializer cannot reach: \
+             it downloads Azure Blob only from https://ACCOUNT.blob.core.windows.net; serve \
+             this model from an image, or from a storageUri it can read"
+        ));
+    }
     let Some((container, path)) = model_root::split(uri.as_str()) else {
         return Ok(());
     };
@@ -329,7 +340,7 @@ fn model_location(uri: &StorageUri, root: &ModelRoot) -> Result<(), String> {
             "{uri} has an empty, `.` or `..` folder in its path"
         ));
     }
-    if container != root.container {
+    if !root.holds(container) {
         return Ok(());
     }
     let mut segments = path
@@ -429,6 +440,11 @@ fn storage_uri(artifact_uri: &str, root: &ModelRoot) -> Result<StorageUri, Strin
     })
 }
 
+/// The Secret keys KServe's storage initializer reads a GCS key file and
+/// an Azure account key from (pkg/credentials/{gcs,azure} in KServe).
+pub const KSERVE_GCS_KEY: &str = "gcloud-application-credentials.json";
+pub const KSERVE_AZURE_KEY: &str = "AZURE_STORAGE_ACCESS_KEY";
+
 fn credentials(
     serving: &Serving,
     artifacts: &ArtifactsPlan,
@@ -440,21 +456,26 @@ fn credentials(
     if models.iter().all(|m| matches!(m.source, Source::Image(_))) {
         return Ok(Credentials::Unneeded);
     }
+    // KServe's storage initializer signs in to Azure with a key or a
+    // client ID only; without either it tries anonymous access.
     if let ArtifactsPlan::Azure(z) = artifacts
-        && (z.suffix != crate::spec::BLOB_SUFFIXES[0] || z.endpoint.is_some())
+        && z.key.is_none()
+        && z.identity.is_none()
     {
         return Err(Located::new(
             "spec",
-            Some("artifacts.azureBlob.endpoint"),
-            "names a Blob service outside Azure's public cloud, and KServe's storage \
-             initializer downloads only from https://ACCOUNT.blob.core.windows.net: serve \
-             these models from an image, or give each a storageUri it can read",
+            Some("serving.credentialsSecret"),
+            format!(
+                "is required with artifacts.azureBlob without a key or an identity: KServe's \
+                 storage initializer signs in with an account key or a client ID only; name a \
+                 Secret with the account key as {KSERVE_AZURE_KEY}, or set artifacts.azureBlob.identity"
+            ),
         ));
     }
     let hint = match artifacts {
-        ArtifactsPlan::Gcs(_) => "a Secret with the key as gcloud-application-credentials.json",
-        ArtifactsPlan::Azure(_) => "a Secret with the account key as AZURE_STORAGE_ACCESS_KEY",
-        _ => "a Secret that carries KServe's serving.kserve.io/s3-* annotations",
+        ArtifactsPlan::Gcs(_) => format!("a Secret with the key as {KSERVE_GCS_KEY}"),
+        ArtifactsPlan::Azure(_) => format!("a Secret with the account key as {KSERVE_AZURE_KEY}"),
+        _ => "a Secret that carries KServe's serving.kserve.io/s3-* annotations".to_owned(),
     };
     let why = match artifacts.keys() {
         StoreKeys::Own => return Ok(Credentials::Render),

@@ -82,14 +82,11 @@ crate::types::string_newtype!(BlobEndpoint);
 
 impl BlobEndpoint {
     fn parse(s: &str) -> Result<(), String> {
-        let rest = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"));
-        let ok = rest.is_some_and(|r| {
-            let (authority, path) = r.split_once('/').unwrap_or((r, ""));
-            let authority_ok = |c: char| c.is_ascii_alphanumeric() || "-.:[]".contains(c);
-            !authority.is_empty()
-                && authority.chars().all(authority_ok)
+        let ok = Self::parts(s).is_some_and(|(host, port, path)| {
+            let host_ok = |c: char| c.is_ascii_alphanumeric() || "-.[]:".contains(c);
+            !host.is_empty()
+                && host.chars().all(host_ok)
+                && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0))
                 && path
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -103,10 +100,35 @@ impl BlobEndpoint {
         }
     }
 
+    /// The host, the port if written, and the path (without the slashes
+    /// around it), of an http(s) URL.
+    fn parts(s: &str) -> Option<(&str, Option<&str>, &str)> {
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))?;
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let after_bracket = authority.rfind(']').map_or(0, |i| i + 1);
+        let (host, port) = match authority[after_bracket..].rfind(':') {
+            Some(i) => {
+                let at = after_bracket + i;
+                (&authority[..at], Some(&authority[at + 1..]))
+            }
+            None => (authority, None),
+        };
+        Some((host, port, path.trim_end_matches('/')))
+    }
+
     /// The cloud's suffix when this is `https://ACCOUNT.SUFFIX` of a
-    /// known cloud and ACCOUNT is `account`.
+    /// known cloud (on its own port, without a path) and ACCOUNT is
+    /// `account`.
     pub fn cloud_suffix(&self, account: &str) -> Option<&'static str> {
-        let host = self.0.strip_prefix("https://")?;
+        if !self.uses_https() {
+            return None;
+        }
+        let (host, port, path) = Self::parts(&self.0)?;
+        if !path.is_empty() || port.is_some_and(|p| p != "443") {
+            return None;
+        }
         let rest = host.strip_prefix(account)?.strip_prefix('.')?;
         BLOB_SUFFIXES.into_iter().find(|s| *s == rest)
     }
@@ -117,13 +139,8 @@ impl BlobEndpoint {
 
     /// The port clients connect to.
     pub fn port(&self) -> u16 {
-        let authority = self.0.split_once("://").map_or("", |(_, r)| r);
-        let authority = authority.split('/').next().unwrap_or_default();
-        let after_host = authority.rsplit(']').next().unwrap_or_default();
-        let explicit = after_host
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse().ok());
-        explicit.unwrap_or(if self.uses_https() { 443 } else { 80 })
+        let written = Self::parts(&self.0).and_then(|(_, p, _)| p?.parse().ok());
+        written.unwrap_or(if self.uses_https() { 443 } else { 80 })
     }
 }
 

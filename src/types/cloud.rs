@@ -100,7 +100,9 @@ impl ObjectPrefix {
     }
 }
 
-/// A Google service account's email: `NAME@PROJECT.iam.gserviceaccount.com`.
+/// A Google service account's email: `NAME@PROJECT.iam.gserviceaccount.com`,
+/// or a default account (`N-compute@developer.gserviceaccount.com`,
+/// `PROJECT@appspot.gserviceaccount.com`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GcpServiceAccount(String);
 string_newtype!(GcpServiceAccount);
@@ -110,17 +112,23 @@ impl GcpServiceAccount {
         let id = |part: &str, len: std::ops::RangeInclusive<usize>| {
             let b = part.as_bytes();
             len.contains(&b.len())
-                && b[0].is_ascii_lowercase()
+                && lower_or_digit(b[0])
                 && lower_or_digit(b[b.len() - 1])
                 && b.iter().all(|&c| lower_or_digit(c) || c == b'-')
         };
-        let ok = s
-            .split_once('@')
-            .and_then(|(name, domain)| {
-                let project = domain.strip_suffix(".iam.gserviceaccount.com")?;
-                Some(id(name, 6..=30) && id(project, 6..=30))
-            })
-            .unwrap_or(false);
+        let ok = s.split_once('@').is_some_and(|(name, domain)| {
+            match domain.strip_suffix(".iam.gserviceaccount.com") {
+                Some(project) => id(name, 6..=30) && id(project, 6..=30),
+                None => {
+                    [
+                        "developer.gserviceaccount.com",
+                        "appspot.gserviceaccount.com",
+                    ]
+                    .contains(&domain)
+                        && id(name, 1..=64)
+                }
+            }
+        });
         match ok {
             true => Ok(()),
             false => Err(format!(
@@ -187,6 +195,7 @@ mod tests {
             assert!(ObjectPrefix::check(bad).is_err(), "{bad:?}");
         }
         assert!(GcpServiceAccount::check("mlflow@my-project.iam.gserviceaccount.com").is_ok());
+        assert!(GcpServiceAccount::check("123456-compute@developer.gserviceaccount.com").is_ok());
         for bad in [
             "mlflow@my-project",
             "m@my-project.iam.gserviceaccount.com",

@@ -3,8 +3,9 @@
 # PGPASSFILE) and the store client's: an AWS shared credentials file
 # (boto3 reads AWS_SHARED_CREDENTIALS_FILE), or, with the part a GCS key
 # adds (credential-files-gcs.py), a Google service account key
-# (GOOGLE_APPLICATION_CREDENTIALS). So no password is ever in an environment
-# variable, which every child process inherits, nor in argv. Both files
+# (GOOGLE_APPLICATION_CREDENTIALS). So no password is in an environment
+# variable, which every child process inherits, nor in argv (but Azure's
+# key, which MLflow's Azure client reads from its env alone). The files
 # go to the pod's /tmp emptyDir, private to its user (0600), as libpq
 # requires of a pgpass file.
 import os

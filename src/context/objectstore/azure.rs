@@ -10,10 +10,6 @@ use super::KeyRef;
 use super::elsewhere::Elsewhere;
 use crate::resolve::{AzureKey, AzurePlan, SecretValue, Sensitive};
 
-/// The variable KServe's storage initializer reads the account key from,
-/// and the Secret key it copies it out of (pkg/credentials/azure).
-pub const KSERVE_KEY: &str = "AZURE_STORAGE_ACCESS_KEY";
-
 /// The Blob service (and Entra ID, for an identity's token), on 443
 /// or the endpoint's port.
 pub fn store(n: &Naming, plan: &AzurePlan) -> Elsewhere {

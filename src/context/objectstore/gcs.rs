@@ -9,10 +9,6 @@ use super::KeyRef;
 use super::elsewhere::Elsewhere;
 use crate::resolve::GcsPlan;
 
-/// The key file KServe's storage initializer looks for in a Secret the
-/// ServiceAccount lists (pkg/credentials/gcs).
-pub const KSERVE_KEY: &str = "gcloud-application-credentials.json";
-
 /// Google's APIs, on 443.
 pub fn store(n: &Naming, plan: &GcsPlan) -> Elsewhere {
     let mut secret = SecretBinder::new(n.object("gcs"));

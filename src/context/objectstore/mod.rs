@@ -22,7 +22,9 @@ use super::access::{S3Access, S3KeyRefs, StoreAccess};
 use super::naming::Naming;
 use super::network_policy::{Group, Path, Peer};
 use super::secret::{SecretBinder, SecretObject};
-use crate::resolve::{ArtifactsPlan, SecretValue, StoreCredentials};
+use crate::resolve::{
+    ArtifactsPlan, KSERVE_AZURE_KEY, KSERVE_GCS_KEY, SecretValue, StoreCredentials,
+};
 use crate::spec::{CaBundle, SecretRef};
 
 /// Who reaches the artifact store: each with only the access it needs,
@@ -184,9 +186,9 @@ pub trait ObjectStore {
         let access = self.access(Consumer::Predictor);
         let mut out = match &access {
             StoreAccess::S3(s3) => s3_kserve(n, s3, ca),
-            StoreAccess::Gcs(g) => one_key(n, "serving-gcs", gcs::KSERVE_KEY, &g.key_value),
+            StoreAccess::Gcs(g) => one_key(n, "serving-gcs", KSERVE_GCS_KEY, &g.key_value),
             StoreAccess::Azure(z) => {
-                one_key(n, "serving-azure-blob", azure::KSERVE_KEY, &z.key_value)
+                one_key(n, "serving-azure-blob", KSERVE_AZURE_KEY, &z.key_value)
             }
         };
         out.identity = access.account_annotations();

@@ -43,18 +43,20 @@ impl Harness {
         let env = r.env(upload)?;
         let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let prefix = format!("{}/", var("PREFIX").ok_or("no PREFIX")?);
+        // The backups' bucket, from the store's URI the upload names.
+        let destination = var("DESTINATION").ok_or("no DESTINATION")?;
+        let bucket = destination
+            .strip_prefix("s3://")
+            .ok_or(format!("{destination} is not an S3 bucket"))?
+            .to_owned();
         // As the backup identity, in the backups' own bucket.
-        let access = self.backup_access(
-            var("BUCKET").ok_or("no BUCKET")?,
-            &[("PREFIX", prefix.clone())],
-        )?;
+        let access = self.backup_access(bucket.clone(), &[("PREFIX", prefix.clone())])?;
         let listed = py_owned(LIST_OBJECTS, &access)?;
         let dumps: BTreeMap<String, u64> =
             serde_json::from_str(listed.trim()).map_err(|e| format!("{e}: {listed}"))?;
         if dumps.is_empty() {
             return Err(format!("no dump under {prefix}"));
         }
-        let bucket = var("BUCKET").unwrap_or_default();
         if bucket == self.state.bucket {
             return Err(format!("the dumps are in the artifacts' bucket {bucket}"));
         }
