@@ -175,6 +175,13 @@ fn gcs_with_workload_identity_names_the_google_account_on_every_consumer() {
     );
     let gc = &pod(&docs, "CronJob", "mlflow-gc")["spec"];
     assert_eq!(gc["serviceAccountName"], "mlflow-tracking");
+    // google-auth's default chain asks the metadata server, which GKE's
+    // Workload Identity answers as the annotated account (platform facts,
+    // "Cloud identity"), only when GOOGLE_APPLICATION_CREDENTIALS is unset.
+    for (kind, name, c) in [CLIENTS[0], CLIENTS[1]] {
+        let container = container(&docs, kind, name, c);
+        assert!(common::env_value(container, "GOOGLE_APPLICATION_CREDENTIALS").is_none());
+    }
     assert!(
         !docs
             .iter()
@@ -238,6 +245,16 @@ fn azure_with_workload_identity_labels_every_consumer_s_pods() {
             sa["metadata"]["annotations"]["azure.workload.identity/client-id"],
             "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
         );
+        // MLflow's Azure client (azure_blob_artifact_repo.py) takes
+        // DefaultAzureCredential, which reads what Azure's webhook injects
+        // into labelled pods, only when neither of these is in its env.
+        let server = container(&docs, "Deployment", "mlflow-tracking", "mlflow");
+        for var in [
+            "AZURE_STORAGE_ACCESS_KEY",
+            "AZURE_STORAGE_CONNECTION_STRING",
+        ] {
+            assert!(env_ref(server, var).is_none(), "{profile}: {var}");
+        }
     }
 }
 

@@ -150,7 +150,8 @@ fn in_cluster_names_bypass_the_proxy() {
         .to_owned();
     assert_eq!(
         no_proxy,
-        "localhost,127.0.0.1,::1,.svc,$(KUBERNETES_SERVICE_HOST),.cluster.local,.corp.example"
+        "localhost,127.0.0.1,::1,.svc,$(KUBERNETES_SERVICE_HOST),169.254.169.254,\
+         169.254.169.252,169.254.170.23,metadata.google.internal,.cluster.local,.corp.example"
     );
     // Every in-cluster address mlk writes is a full name, which
     // `.cluster.local` covers: no Service is named short anywhere.
@@ -317,4 +318,44 @@ fn a_store_s_own_proxy_makes_new_jobs() {
     let (a, b) = (jobs(&own(3128)), jobs(&own(8080)));
     assert!(!a.is_empty());
     assert!(a.iter().all(|n| !b.contains(n)), "{a:?} {b:?}");
+}
+
+/// With NetworkPolicies on, every pod may reach the proxy on its port:
+/// the written URL's, or `proxy.port` for a URL in a Secret, without
+/// which mlk warns.
+#[test]
+fn the_network_policies_let_every_pod_reach_the_proxy() {
+    let egress_ports = |docs: &[Value]| -> Vec<(String, bool)> {
+        docs.iter()
+            .filter(|d| d["kind"] == "NetworkPolicy")
+            .filter(|d| {
+                d["spec"]["podSelector"]["matchLabels"]
+                    .as_mapping()
+                    .is_some()
+            })
+            .map(|d| {
+                let egress = serde_yaml::to_string(&d["spec"]["egress"]).unwrap();
+                let name = d["metadata"]["name"].as_str().unwrap().to_owned();
+                (name, egress.contains("port: 8443"))
+            })
+            .collect()
+    };
+    let spec = SPEC.replace(
+        "noProxy: [.corp.example]",
+        "noProxy: [.corp.example]\n    port: 8443",
+    );
+    let groups = egress_ports(&rendered(&spec));
+    assert!(groups.len() >= 5, "{groups:?}");
+    assert!(groups.iter().all(|(_, open)| *open), "{groups:?}");
+    // Without the port, the Secret's URL leaves it unknown: a warning.
+    let run = common::mlk(&["render", "-f", "-"])
+        .key()
+        .stdin(SPEC)
+        .run()
+        .ok();
+    assert!(
+        run.stderr.contains("pods.proxy: its URL is in a Secret"),
+        "{}",
+        run.stderr
+    );
 }

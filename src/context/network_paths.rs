@@ -95,7 +95,44 @@ pub fn build(
     }
     groups.extend(as_group(&tracking));
     groups.sort_by(|a, b| a.name.cmp(&b.name));
+    // Every pod may reach the proxy its pods block names.
+    let proxies = proxy_ports(p);
+    if !proxies.is_empty() {
+        for g in &groups {
+            paths.push(Path::new(
+                &Peer::Group(g.clone()),
+                &Peer::Anywhere,
+                &proxies,
+            ));
+        }
+    }
     Paths { groups, paths }
+}
+
+/// The ports of every proxy the spec names, at the top level or in a
+/// component's own `pods`.
+fn proxy_ports(p: &Platform) -> Vec<u16> {
+    let mut blocks = vec![&p.pods, &p.tracking.pods];
+    match &p.database {
+        crate::resolve::DatabasePlan::Embedded { spec, .. } => blocks.push(&spec.pods),
+        crate::resolve::DatabasePlan::CloudNativePg(c) => blocks.push(&c.pods),
+        crate::resolve::DatabasePlan::External(_) => {}
+    }
+    if let crate::resolve::ArtifactsPlan::Embedded(e) = &p.artifacts {
+        blocks.push(&e.spec.pods);
+    }
+    if let Some(s) = &p.serving {
+        blocks.push(&s.pods);
+        blocks.extend(s.models.iter().map(|m| &m.spec.pods));
+    }
+    let mut ports: Vec<u16> = blocks
+        .into_iter()
+        .filter_map(|b| b.proxy.as_ref())
+        .flat_map(|proxy| proxy.ports())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 /// Where the Gateway's proxies run: as configured, else where the

@@ -16,9 +16,20 @@ use crate::sensitive::SecretSet;
 
 /// Keys a Secret holds that name something rather than guard it: a
 /// stream's Secrets are searched for without them.
-const NOT_SECRET_KEYS: [&str; 12] = [
-    "username", "user", "host", "hostname", "port", "dbname", "database", "endpoint", "region",
-    "bucket", "ca.crt", "tls.crt",
+const NOT_SECRET_KEYS: [&str; 13] = [
+    "username",
+    "user",
+    "host",
+    "hostname",
+    "port",
+    "dbname",
+    "database",
+    "endpoint",
+    "region",
+    "bucket",
+    "ca.crt",
+    "tls.crt",
+    "account-name",
 ];
 
 pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {

@@ -95,7 +95,11 @@ pub fn gcs(
                 "takes the place of key: remove the key, or the identity",
             ));
         }
-        (_, Some(k)) => Some(external_secret(r, &format!("{at}.key"), Some(k.clone()))?),
+        (_, Some(k)) => {
+            let key = external_secret(r, &format!("{at}.key"), Some(k.clone()))?;
+            key_json_checks(&key, &format!("{at}.key"))?;
+            Some(key)
+        }
         (Some(_), None) => None,
         (None, None) => {
             r.warnings.push(
@@ -116,6 +120,23 @@ pub fn gcs(
             .map(|i| i.gcp_service_account.clone()),
         key,
     }))
+}
+
+/// A key mlk holds must be a Google credentials file: JSON with a `type`.
+/// The message never quotes it.
+fn key_json_checks(key: &SecretValue, at: &str) -> Result<(), Located> {
+    let SecretValue::Value(v) = key else {
+        return Ok(());
+    };
+    let json: Option<serde_json::Value> = serde_json::from_str(v.expose()).ok();
+    match json.as_ref().and_then(|j| j["type"].as_str()) {
+        Some(_) => Ok(()),
+        None => Err(err(
+            at,
+            "is not a Google credentials file: JSON with a \"type\", as `gcloud iam \
+             service-accounts keys create` writes it",
+        )),
+    }
 }
 
 pub fn azure(
@@ -153,6 +174,17 @@ pub fn azure(
         (_, None, None) => None,
     };
     let elsewhere = suffix.is_none();
+    if let Some(e) = spec.endpoint.as_ref().filter(|_| elsewhere) {
+        let other = crate::spec::BLOB_SUFFIXES
+            .iter()
+            .find_map(|s| e.account_of(s));
+        if let Some(other) = other.filter(|o| *o != account.as_str()) {
+            return Err(err(
+                &format!("{at}.endpoint"),
+                format!("names the account {other}, and artifacts.azureBlob.account is {account}"),
+            ));
+        }
+    }
     if elsewhere && !matches!(key, Some(AzureKey::ConnectionString(_))) {
         return Err(err(
             &format!("{at}.endpoint"),

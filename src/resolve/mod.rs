@@ -238,6 +238,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let (sidecar_problems, sidecar_warnings) = sidecars::check(&spec);
     found.extend(sidecar_problems);
     r.warnings.extend(sidecar_warnings);
+    Problems::keep(&mut found, backup_checks(&spec.database, &mut r.warnings));
     let database = Problems::keep(&mut found, database(spec.database, &mut r));
     let artifacts = Problems::keep(
         &mut found,
@@ -309,6 +310,26 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
 
 fn required<T>(v: Option<T>, path: &str, why: &str) -> Result<T, Located> {
     v.ok_or_else(|| Located::new("spec", Some(path), format!("is required {why}")))
+}
+
+/// A dump schedule that keeps at least one dump, and one that is used.
+fn backup_checks(db: &crate::spec::Database, warnings: &mut Vec<String>) -> Result<(), Located> {
+    let embedded = db.embedded.as_ref().and_then(|e| e.backup.as_ref());
+    if embedded.is_some() && db.external.is_none() && db.cloudnativepg.is_some() {
+        warnings.push(
+            "database.embedded.backup is not used: CloudNativePG runs the database \
+             (database.cloudnativepg wins), and archives only with database.cloudnativepg.backup"
+                .into(),
+        );
+    }
+    match embedded {
+        Some(b) if b.retention == 0 => Err(Located::new(
+            "spec",
+            Some("database.embedded.backup.retention"),
+            "must be 1 or more: it is how many dumps are kept",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `generate` invents a value; an external system already has one.

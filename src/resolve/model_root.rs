@@ -13,6 +13,9 @@ pub struct ModelRoot {
     /// Whether KServe's storage initializer downloads from it: not from
     /// Azure's sovereign clouds, nor from a Blob service elsewhere.
     pub kserve_reads: bool,
+    /// The database's backups' bucket or container, as a URI: no model
+    /// is ever read from there.
+    pub backups: Option<String>,
 }
 
 impl ModelRoot {
@@ -22,7 +25,15 @@ impl ModelRoot {
             container,
             prefix,
             kserve_reads: true,
+            backups: None,
         }
+    }
+
+    /// Whether `container` (as `split` gives it) is the backups'.
+    pub fn is_backups(&self, container: &str) -> bool {
+        self.backups
+            .as_ref()
+            .is_some_and(|b| b.eq_ignore_ascii_case(container))
     }
 
     /// Whether `container` (as `split` gives it) is this one. A host
@@ -75,6 +86,20 @@ pub fn split(uri: &str) -> Option<(&str, &str)> {
 impl ArtifactsPlan {
     /// Where the artifacts are, as a predictor's storage URI names them.
     pub fn model_root(&self) -> ModelRoot {
+        let root = self.artifacts_root();
+        let backups = match self {
+            ArtifactsPlan::Embedded(e) => e.backups.as_ref().map(|b| format!("s3://{b}")),
+            ArtifactsPlan::External(e) => e.backups.as_ref().map(|b| format!("s3://{b}")),
+            ArtifactsPlan::Gcs(g) => g.backups.as_ref().map(|b| format!("gs://{b}")),
+            ArtifactsPlan::Azure(z) => z
+                .backups
+                .as_ref()
+                .map(|b| format!("https://{}.{}/{b}", z.account, z.suffix)),
+        };
+        ModelRoot { backups, ..root }
+    }
+
+    fn artifacts_root(&self) -> ModelRoot {
         match self {
             ArtifactsPlan::Embedded(_) | ArtifactsPlan::External(_) => {
                 ModelRoot::new(format!("s3://{}", self.bucket()), None)

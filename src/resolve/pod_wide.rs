@@ -35,6 +35,17 @@ pub fn check(
         }
     }
     warnings.extend(kserve_ca_warning(spec));
+    if spec.network_policy.enabled {
+        let unknown = blocks
+            .iter()
+            .filter(|(_, p)| p.proxy.as_ref().is_some_and(|x| x.port_unknown()));
+        warnings.extend(unknown.map(|(at, _)| {
+            format!(
+                "{at}.proxy: its URL is in a Secret, so the NetworkPolicies cannot know its \
+                 port and block the way to it: set {at}.proxy.port"
+            )
+        }));
+    }
     found
 }
 

@@ -325,6 +325,12 @@ fn model_location(uri: &StorageUri, root: &ModelRoot) -> Result<(), String> {
     let Some((container, path)) = model_root::split(uri.as_str()) else {
         return Ok(());
     };
+    if root.is_backups(container) {
+        return Err(format!(
+            "{uri} is in the database's backups' bucket: a predictor would read the dumps; \
+             name the model's own folder in the artifact store"
+        ));
+    }
     if path.trim_matches('/').is_empty() {
         return Err(format!(
             "{uri} is a bucket's root: a predictor would read everything in it; name the \

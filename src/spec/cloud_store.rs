@@ -133,6 +133,15 @@ impl BlobEndpoint {
         BLOB_SUFFIXES.into_iter().find(|s| *s == rest)
     }
 
+    /// The account an https URL of the cloud with `suffix` names.
+    pub fn account_of(&self, suffix: &str) -> Option<&str> {
+        if !self.uses_https() {
+            return None;
+        }
+        let (host, _, _) = Self::parts(&self.0)?;
+        host.strip_suffix(suffix)?.strip_suffix('.')
+    }
+
     pub fn uses_https(&self) -> bool {
         self.0.starts_with("https://")
     }

@@ -1,6 +1,6 @@
 //! What every container of every pod mlk renders carries besides its
-//! own: a corporate proxy, a CA bundle, and env of the user's. Set once,
-//! in the top-level `pods`.
+//! own: a corporate proxy, a CA bundle, and env of the user's. Set in the
+//! top-level `pods`, or a component's own.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -17,17 +17,51 @@ pub struct Proxy {
     pub https: Option<ProxyUrl>,
     /// Hosts reached directly, besides the ones mlk adds: `.svc`, the
     /// cluster's domain (every address mlk writes is a full Service name
-    /// under it), the API server and loopback.
+    /// under it), the API server, loopback and the metadata servers.
     pub no_proxy: Vec<NoProxyHost>,
+    /// The port the NetworkPolicies let pods reach the proxy on, where its
+    /// URL is in a Secret mlk does not read; else the URLs' own.
+    #[serde(deserialize_with = "crate::types::int32_opt")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u32>,
 }
 
 impl Proxy {
+    /// The ports pods reach the proxy on, for the NetworkPolicies: each
+    /// written URL's, and `port` for a URL in a Secret.
+    pub fn ports(&self) -> Vec<u16> {
+        let mut out: Vec<u16> = [&self.http, &self.https]
+            .into_iter()
+            .flatten()
+            .filter_map(|u| match u {
+                ProxyUrl::Url(u) => Some(u.port()),
+                ProxyUrl::Secret(_) => None,
+            })
+            .collect();
+        out.extend(self.port.and_then(|p| u16::try_from(p).ok()));
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Whether a URL is in a Secret and no `port` says where it listens.
+    pub fn port_unknown(&self) -> bool {
+        self.port.is_none()
+            && [&self.http, &self.https]
+                .into_iter()
+                .flatten()
+                .any(|u| matches!(u, ProxyUrl::Secret(_)))
+    }
+
     /// `NO_PROXY`: what never goes through the proxy. A function of the
     /// spec alone, so that a Job's name, a hash of its content, changes
     /// with it. `$(KUBERNETES_SERVICE_HOST)` is the API server's address,
     /// which the kubelet expands from the service variables it sets in
     /// every container: the operators' pods (CloudNativePG's instance
-    /// manager) reach the API server by it.
+    /// manager) reach the API server by it. The node-local metadata
+    /// servers hand out cloud identities (GKE's, Azure's and EC2's
+    /// instance metadata, EKS Pod Identity's agent): a proxy would not
+    /// reach them, nor should it see their tokens.
     pub fn no_proxy(&self, cluster_domain: &str) -> String {
         let mut hosts: Vec<String> = [
             "localhost",
@@ -35,6 +69,10 @@ impl Proxy {
             "::1",
             ".svc",
             "$(KUBERNETES_SERVICE_HOST)",
+            "169.254.169.254",
+            "169.254.169.252",
+            "169.254.170.23",
+            "metadata.google.internal",
         ]
         .map(String::from)
         .to_vec();
@@ -117,6 +155,21 @@ pub struct PlainProxyUrl(String);
 crate::types::string_newtype!(PlainProxyUrl);
 
 impl PlainProxyUrl {
+    /// The port the proxy listens on: as written, else the scheme's.
+    pub fn port(&self) -> u16 {
+        let rest = self.0.split_once("://").map_or("", |(_, r)| r);
+        let authority = rest.trim_end_matches('/');
+        let after_host = authority.rsplit(']').next().unwrap_or_default();
+        let written = after_host
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok());
+        written.unwrap_or(if self.0.starts_with("https://") {
+            443
+        } else {
+            80
+        })
+    }
+
     fn parse(s: &str) -> Result<(), String> {
         let rest = s
             .strip_prefix("http://")

@@ -580,7 +580,8 @@ server.serve_forever()
 
 /// The harness's own look into a cloud's store, with the cloud's SDK
 /// through the proxy (HTTPS_PROXY, REQUESTS_CA_BUNDLE): MODE make creates
-/// BUCKETS, MODE list prints BUCKET's object names under PREFIX as JSON.
+/// BUCKETS, MODE list prints BUCKET's object names under PREFIX as JSON,
+/// MODE get downloads the newest under PREFIX to OUT.
 /// CLOUD is gcs (anonymous: the stand-in takes any caller) or azure
 /// (ACCOUNT and KEY).
 pub const CLOUD_STORE: &str = r#"
@@ -603,6 +604,15 @@ if mode == "make":
     for b in os.environ["BUCKETS"].split(","):
         make(b)
     print("made", os.environ["BUCKETS"])
+elif mode == "get":
+    newest = sorted(names(os.environ["BUCKET"], os.environ["PREFIX"]))[-1]
+    bucket, out = os.environ["BUCKET"], os.environ["OUT"]
+    if cloud == "gcs":
+        client.bucket(bucket).blob(newest).download_to_filename(out)
+    else:
+        with open(out, "wb") as f:
+            f.write(client.get_blob_client(bucket, newest).download_blob().readall())
+    print(newest)
 else:
     print(json.dumps(names(os.environ["BUCKET"], os.environ.get("PREFIX", ""))))
 "#;
@@ -620,6 +630,9 @@ with tempfile.TemporaryDirectory() as d:
     with open(path, "w") as f:
         f.write("kept in the cloud's store\n")
     client.log_artifact(run.info.run_id, path)
+    # And back through the server's artifact proxy.
+    got = client.download_artifacts(run.info.run_id, "notes.txt", d)
+    assert open(got).read() == "kept in the cloud's store\n", open(got).read()
 client.set_terminated(run.info.run_id)
 print(exp, run.info.run_id)
 "#;
@@ -632,16 +645,19 @@ MlflowClient().delete_run(os.environ["RUN_ID"])
 print("deleted", os.environ["RUN_ID"])
 "#;
 
-/// A model logged and registered as `notes` through the tracking server:
-/// prints its version.
+/// A model logged and registered as `notes` through the tracking server,
+/// one with a known answer (2x + y, as the user's in USER_FLOW): prints
+/// its version.
 pub const LOG_MODEL: &str = r#"
 import mlflow
-class Echo(mlflow.pyfunc.PythonModel):
+import pandas as pd
+class Linear(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input):
-        return model_input
+        return (model_input["x"] * 2.0 + model_input["y"]).to_numpy()
 mlflow.set_experiment("cloud-models")
 with mlflow.start_run():
-    info = mlflow.pyfunc.log_model(name="model", python_model=Echo(),
+    example = pd.DataFrame({"x": [1.0, 2.0], "y": [0.5, -1.0]})
+    info = mlflow.pyfunc.log_model(name="model", python_model=Linear(), input_example=example,
         registered_model_name="notes", pip_requirements=["mlflow==3.17.2"])
 print(info.registered_model_version)
 "#;

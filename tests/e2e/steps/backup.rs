@@ -90,34 +90,53 @@ impl Harness {
     /// the newest dump from the bucket, then `pg_restore` into the emptied
     /// database.
     fn restore(&self, mut access: Vec<(&'static str, String)>) -> Result<(), String> {
+        let dump = self.path("restore.dump");
+        access.push(("OUT", dump.display().to_string()));
+        py_owned(FETCH_DUMP, &access)?;
+        self.restore_dump(&dump)
+    }
+
+    /// The README's restore steps: the database dropped, made again, and
+    /// the dump restored into it.
+    pub(super) fn restore_dump(&self, dump: &Path) -> Result<(), String> {
+        let (mut drop, db) = self.pg_command("dropdb")?;
+        drop.args(["--force", "--maintenance-db=postgres", &db]);
+        run_ok(&mut drop)?;
+        let (mut create, _) = self.pg_command("createdb")?;
+        create.args(["--maintenance-db=postgres", &db]);
+        run_ok(&mut create)?;
+        let (mut restore, _) = self.pg_command("pg_restore")?;
+        restore.args(["--no-owner", "-d", &db]).arg(dump);
+        run_ok(&mut restore)
+    }
+
+    /// One answer of the platform's database to `sql`, as its user.
+    pub(super) fn query(&self, sql: &str) -> Result<String, String> {
+        let (mut psql, db) = self.pg_command("psql")?;
+        let out = psql
+            .args(["-d", &db, "-tAc", sql])
+            .output()
+            .map_err(|e| e.to_string())?;
+        match out.status.success() {
+            true => Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned()),
+            false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+        }
+    }
+
+    /// A PostgreSQL client program connecting as the StatefulSet's user
+    /// with the pod's pgpass file, and the database's name.
+    fn pg_command(&self, program: &str) -> Result<(Command, String), String> {
         let pg = self.rendered().get("StatefulSet", "mlflow-postgres")?;
         let env: BTreeMap<_, _> = self
             .rendered()
             .env(&pg["spec"]["template"]["spec"]["containers"][0])?
             .into_iter()
             .collect();
-        let (user, db) = (&env["POSTGRES_USER"], &env["POSTGRES_DB"]);
         let port = self.loopback().port("mlflow-postgres")?.to_string();
-        let pgpass = self.loopback().map("/tmp/mlk/pgpass");
-        let dump = self.path("restore.dump");
-        let out = dump.display().to_string();
-        access.push(("OUT", out));
-        py_owned(FETCH_DUMP, &access)?;
-        let pg_cmd = |program: &str| {
-            let mut c = Command::new(program);
-            c.args(["-h", "127.0.0.1", "-p", &port, "-U", user])
-                .env("PGPASSFILE", &pgpass);
-            c
-        };
-        let mut drop = pg_cmd("dropdb");
-        drop.args(["--force", "--maintenance-db=postgres", db]);
-        run_ok(&mut drop)?;
-        let mut create = pg_cmd("createdb");
-        create.args(["--maintenance-db=postgres", db]);
-        run_ok(&mut create)?;
-        let mut restore = pg_cmd("pg_restore");
-        restore.args(["--no-owner", "-d", db]).arg(&dump);
-        run_ok(&mut restore)
+        let mut c = Command::new(program);
+        c.args(["-h", "127.0.0.1", "-p", &port, "-U", &env["POSTGRES_USER"]])
+            .env("PGPASSFILE", self.loopback().map("/tmp/mlk/pgpass"));
+        Ok((c, env["POSTGRES_DB"].clone()))
     }
 
     /// A second server from the rendered command, on a port of its own,
