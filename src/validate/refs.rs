@@ -256,6 +256,8 @@ struct ConfigRef<'a> {
     /// The reference, and the field in it that holds the name.
     path: Path,
     name_field: &'static str,
+    /// Where the key is written.
+    key_at: Path,
 }
 
 fn config_refs(
@@ -280,7 +282,7 @@ fn config_refs(
             && !keys.iter().any(|k| k == key)
         {
             let msg = format!("{} {:?} has no key {key:?}", r.kind, r.name);
-            report(r.path.key("key"), msg);
+            report(r.key_at.clone(), msg);
         }
     }
 }
@@ -315,6 +317,7 @@ impl<'a> ConfigRef<'a> {
             name: r[name_field].as_str()?,
             key: if keyed { r["key"].as_str() } else { None },
             optional: r["optional"].as_bool().unwrap_or(false),
+            key_at: path.key("key"),
             path,
             name_field,
         })
@@ -350,45 +353,56 @@ fn collect_refs<'a>(pod: &'a Pod<'a>) -> Vec<ConfigRef<'a>> {
             ("secret", "Secret", "secretName"),
             ("configMap", "ConfigMap", "name"),
         ] {
-            refs.extend(ConfigRef::read(
-                kind,
-                &vol[field],
-                at.key(field),
-                name_field,
-                false,
-            ));
+            refs.extend(item_refs(kind, &vol[field], at.key(field), name_field));
         }
         refs.extend(projected_refs(vol, at));
     }
     refs
 }
 
-/// A projected volume's Secret and ConfigMap sources, one reference per
-/// item key (or per source, when it takes every key).
+/// A projected volume's Secret and ConfigMap sources.
 fn projected_refs(vol: &Value, at: Path) -> Vec<ConfigRef<'_>> {
     let mut refs = Vec::new();
     let sources = items(&vol["projected"]["sources"]).iter().enumerate();
     for (s, source) in sources {
         for (field, kind) in [("secret", "Secret"), ("configMap", "ConfigMap")] {
-            let r = &source[field];
-            let Some(name) = r["name"].as_str() else {
-                continue;
-            };
             let path = at.key("projected").key("sources").index(s).key(field);
-            let optional = r["optional"].as_bool().unwrap_or(false);
-            let keys: Vec<Option<&str>> = match items(&r["items"]) {
-                [] => vec![None],
-                list => list.iter().map(|item| item["key"].as_str()).collect(),
-            };
-            refs.extend(keys.into_iter().map(|key| ConfigRef {
-                kind,
-                name,
-                key,
-                optional,
-                path: path.clone(),
-                name_field: "name",
-            }));
+            refs.extend(item_refs(kind, &source[field], path, "name"));
         }
     }
     refs
+}
+
+/// A volume source of a Secret or ConfigMap: one reference per item key,
+/// or one for the whole object when it takes every key.
+fn item_refs<'a>(
+    kind: &'static str,
+    r: &'a Value,
+    path: Path,
+    name_field: &'static str,
+) -> Vec<ConfigRef<'a>> {
+    let Some(name) = r[name_field].as_str() else {
+        return Vec::new();
+    };
+    let optional = r["optional"].as_bool().unwrap_or(false);
+    let list = items(&r["items"]);
+    let keys: Vec<(Option<&str>, Path)> = match list {
+        [] => vec![(None, path.key("items"))],
+        list => list
+            .iter()
+            .enumerate()
+            .map(|(j, item)| (item["key"].as_str(), path.key("items").index(j).key("key")))
+            .collect(),
+    };
+    keys.into_iter()
+        .map(|(key, key_at)| ConfigRef {
+            kind,
+            name,
+            key,
+            optional,
+            path: path.clone(),
+            name_field,
+            key_at,
+        })
+        .collect()
 }

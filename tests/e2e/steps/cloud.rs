@@ -290,6 +290,7 @@ impl Harness {
         let env = [
             ("MLFLOW_TRACKING_URI", uri.as_str()),
             ("EXPERIMENT", "cloud"),
+            ("READ_BACK", "1"),
         ];
         let out = py_env(LOG_ARTIFACT, &env)?;
         let line = out.trim().lines().last().unwrap_or_default().to_owned();
