@@ -52,6 +52,10 @@ fn the_valid_counterpart_passes() {
         run.stderr
             .contains("5 documents, 0 problems, 0 not checked")
     );
+    // A route with Gateway API's standard timeouts.
+    let route = "fixtures/manifests/valid/httproute-timeouts.yaml";
+    let run = mlk(&["validate", route]).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
 #[test]
