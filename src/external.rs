@@ -7,15 +7,32 @@ use std::collections::BTreeSet;
 /// Objects that references may name without their being in the stream:
 /// `Secret/name`, `ConfigMap/name` (in any namespace).
 #[derive(Debug, Clone, Default)]
-pub struct External(BTreeSet<(String, String)>);
+pub struct External {
+    names: BTreeSet<(String, String)>,
+    complete: bool,
+}
 
 impl External {
     pub fn insert(&mut self, kind: &str, name: &str) {
-        self.0.insert((kind.to_owned(), name.to_owned()));
+        self.names.insert((kind.to_owned(), name.to_owned()));
     }
 
     pub fn contains(&self, kind: &str, name: &str) -> bool {
-        self.0.contains(&(kind.to_owned(), name.to_owned()))
+        self.names.contains(&(kind.to_owned(), name.to_owned()))
+    }
+
+    /// The objects named are all that exist outside the stream, so a
+    /// reference to any other is an error. A render knows this from its
+    /// spec; `mlk validate` is told so by `--exists` or `--strict`.
+    /// Otherwise such a reference is taken to name an object the cluster
+    /// holds, and reported as an assumption.
+    pub fn complete(mut self) -> External {
+        self.complete = true;
+        self
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.complete
     }
 
     /// `KIND/NAME`, as `--exists` takes it.

@@ -182,13 +182,13 @@ fn a_breaking_patch_is_reported_against_the_patch() {
     let run = mlk(&["render", "-f", "-"]).stdin(spec).run().failed();
     assert!(
         run.stderr
-            .contains("fails validation (after the spec's patches)"),
+            .contains("(the platform after this patch fails validation)"),
         "{}",
         run.stderr
     );
     assert!(
         run.stderr.contains(
-            "patches[0]: Deployment/mlflow/mlflow-tracking: spec.selector: does not match the labels"
+            "error: <stdin>:4: patches[0]: Deployment/mlflow/mlflow-tracking: spec.selector: does not match the labels"
         ),
         "{}",
         run.stderr

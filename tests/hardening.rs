@@ -280,6 +280,48 @@ fn prod_lets_in_the_ingress_controller_and_prometheus_from_configured_namespaces
     assert!(ingress.iter().all(|r| r["ports"][0]["port"] == 5000));
 }
 
+/// An ALB with IP targets sends from its subnets' addresses, not from a
+/// namespace's pods: those blocks reach the tracking port, and only it.
+#[test]
+fn prod_lets_in_a_load_balancer_by_its_address_blocks() {
+    let docs = render(&[
+        "render",
+        "--profile",
+        "prod",
+        "--set",
+        "networkPolicy.frontDoorCidrs=[10.0.0.0/20, 10.0.16.0/20]",
+    ]);
+    let tracking = find(&docs, "NetworkPolicy", "mlflow-tracking");
+    let ingress = tracking["spec"]["ingress"].as_sequence().unwrap();
+    let rule = ingress
+        .iter()
+        .find(|r| r["from"][0]["ipBlock"].is_mapping())
+        .expect("an ipBlock rule");
+    assert_eq!(rule["from"][0]["ipBlock"]["cidr"], "10.0.0.0/20");
+    assert_eq!(rule["from"][1]["ipBlock"]["cidr"], "10.0.16.0/20");
+    assert_eq!(rule["ports"].as_sequence().unwrap().len(), 1);
+    assert_eq!(rule["ports"][0]["port"], 5000);
+    let others = docs.iter().filter(|d| d["kind"] == "NetworkPolicy");
+    let with_block = others
+        .filter(|d| serde_yaml::to_string(d).unwrap().contains("10.0.0.0/20"))
+        .count();
+    assert_eq!(
+        with_block, 1,
+        "only the tracking server's policy names them"
+    );
+    let run = mlk(&[
+        "render",
+        "--set",
+        "networkPolicy.frontDoorCidrs=[10.0.1.5/16]",
+    ])
+    .run();
+    assert!(
+        run.stderr.contains("the block is 10.0.0.0/16"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A PDB over the only instance would keep its primary up through every
 /// node drain; with more, a drain moves one at a time.
 #[test]

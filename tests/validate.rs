@@ -1,6 +1,7 @@
 //! `mlk validate`: one fixture per failure class in
 //! `fixtures/manifests/invalid/`, each listing (`# expect: ...`) every
 //! problem it must report and no other; the valid counterpart passes.
+//! A fixture's `# args: ...` line gives flags before its path.
 
 mod common;
 use common::mlk;
@@ -25,7 +26,12 @@ fn each_invalid_fixture_reports_exactly_its_problems() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let want = expectations(&std::fs::read_to_string(&path).unwrap());
         assert!(!want.is_empty(), "{name}: no `# expect:` line");
-        let run = mlk(&["validate", path.to_str().unwrap()]).run();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let flags = text.lines().find_map(|l| l.strip_prefix("# args: "));
+        let mut args = vec!["validate"];
+        args.extend(flags.into_iter().flat_map(str::split_whitespace));
+        args.push(path.to_str().unwrap());
+        let run = mlk(&args).run();
         let got: Vec<&str> = run.stdout.lines().collect();
         let all_found = want
             .iter()
@@ -140,6 +146,61 @@ fn exists_declares_secrets_outside_the_stream() {
     let file = "fixtures/manifests/invalid/secret-missing.yaml";
     let run = mlk(&["validate", "--exists", "Secret/db", file]).run();
     assert_eq!(run.code, 0, "{}", run.stdout);
+    // Declaring one makes the list complete: any other is an error.
+    let run = mlk(&["validate", "--exists", "Secret/other", file]).run();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("no rendered Secret named \"db\""));
+}
+
+/// A reference outside the stream, with neither --exists nor --strict,
+/// names an object the cluster is taken to hold: a warning that says how
+/// to declare it, never a failure of mlk's own output.
+#[test]
+fn a_reference_outside_the_stream_is_an_assumption_until_declared() {
+    let file = "fixtures/manifests/invalid/secret-missing.yaml";
+    let run = mlk(&["validate", file]).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains(
+            "warning: Deployment/shop/web: spec.template.spec.containers[0].env[1].valueFrom.\
+         secretKeyRef.name: Secret \"db\" is not in the stream, so it must exist in the \
+         cluster (--exists Secret/db says it does"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("1 references taken to exist in the cluster")
+    );
+    let run = mlk(&["validate", "-o", "json", file]).run();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["assumed"][0]["object"], "Deployment/shop/web");
+}
+
+/// mlk's own output validates as it is, even where it names a Secret the
+/// cluster holds (`existingSecret`); `--exists` makes it strict.
+#[test]
+fn own_output_with_an_existing_secret_validates_as_it_is() {
+    let spec = "apiVersion: mlk/v1alpha1\nkind: Platform\nmetadata: {name: ml}\n\
+        database:\n  external:\n    host: pg.example.com\n    \
+        password: {existingSecret: {name: pg-credentials, key: password}}\n";
+    let out = mlk(&["render", "-f", "-"]).stdin(spec).key().run().ok();
+    let run = mlk(&["validate"]).stdin(&out.stdout).run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("Secret \"pg-credentials\" is not in the stream")
+    );
+    let run = mlk(&["validate", "--exists", "Secret/pg-credentials"])
+        .stdin(&out.stdout)
+        .run();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let run = mlk(&["validate", "--strict"]).stdin(&out.stdout).run();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
 }
 
 #[test]

@@ -57,11 +57,15 @@ pub struct ValidateArgs {
     files: Vec<PathBuf>,
     #[command(flatten)]
     schemas: SchemaArgs,
-    /// A Secret or ConfigMap that exists in the cluster, so references to
-    /// it are not errors (`Secret/db-credentials`). Repeatable.
+    /// A Secret or ConfigMap that exists in the cluster (`Secret/db-credentials`).
+    /// Repeatable. Without it, a reference to one outside the stream is a
+    /// warning (taken to exist); with it, the objects named are all that
+    /// exist, and a reference to any other is an error.
     #[arg(long = "exists", value_name = "KIND/NAME")]
     exists: Vec<String>,
-    /// A kind without a schema (not checked) is an error, not a warning.
+    /// A kind without a schema (not checked) is an error, not a warning,
+    /// and so is a reference to a Secret or ConfigMap that is neither in
+    /// the stream nor named by --exists.
     #[arg(long)]
     strict: bool,
     /// The Pod Security Standard every pod template must meet, as
@@ -116,6 +120,9 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
     for e in &args.exists {
         external.parse_into(e).map_err(Unusable)?;
     }
+    if args.strict || !args.exists.is_empty() {
+        external = external.complete();
+    }
     let files = if args.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
@@ -158,7 +165,7 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
     // A problem may quote a value of the stream, in its message, its path
     // (a key) or its object's name: never one of its secrets. Each is
     // redacted as text, before JSON or a line escapes it.
-    for p in &mut report.problems {
+    for p in report.problems.iter_mut().chain(&mut report.assumed) {
         for text in [&mut p.object, &mut p.path, &mut p.message] {
             *text = secrets.redact(text).into_owned();
         }
@@ -211,8 +218,15 @@ fn text_report(report: &Report, strict: bool, notes: &mut Vec<String>) -> String
             notes.push(format!("warning: {line}"));
         }
     }
+    for p in &report.assumed {
+        notes.push(format!("warning: {}", line(p).trim_end()));
+    }
+    let assumed = match report.assumed.len() {
+        0 => String::new(),
+        n => format!(", {n} references taken to exist in the cluster"),
+    };
     notes.push(format!(
-        "{} documents, {} problems, {} not checked",
+        "{} documents, {} problems, {} not checked{assumed}",
         report.documents,
         report.problems.len(),
         report.unchecked.len()
@@ -226,6 +240,7 @@ fn json_report(report: &Report, valid: bool) -> String {
         "documents": report.documents,
         "problems": report.problems,
         "unchecked": report.unchecked,
+        "assumed": report.assumed,
     });
     format!("{}\n", serde_json::to_string_pretty(&v).expect("JSON"))
 }

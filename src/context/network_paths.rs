@@ -45,6 +45,10 @@ pub fn build(
             &port,
         ));
     }
+    if !np.front_door_cidrs.is_empty() {
+        let balancers = Peer::Blocks(np.front_door_cidrs.clone());
+        paths.push(Path::new(&balancers, &tracking, &port));
+    }
     if !np.client_namespaces.is_empty() {
         paths.push(Path::new(&ns(&np.client_namespaces), &tracking, &port));
     }

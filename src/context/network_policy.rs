@@ -39,6 +39,8 @@ pub enum Peer {
     Anywhere,
     /// One address block, such as a node-local metadata server's.
     Block(&'static str),
+    /// Address blocks the spec names.
+    Blocks(Vec<crate::types::Cidr>),
 }
 
 /// One allowed connection: who opens it, to whom, on which TCP ports
@@ -162,28 +164,22 @@ fn peers(p: &Peer) -> Option<Vec<NetworkPolicyPeer>> {
                 })
                 .collect(),
         ),
-        Peer::Anywhere => anywhere(),
-        Peer::Block(cidr) => Some(vec![NetworkPolicyPeer {
-            ip_block: Some(IPBlock {
-                cidr: (*cidr).into(),
-                except: None,
-            }),
-            ..NetworkPolicyPeer::default()
-        }]),
+        // Every address, IPv4 and IPv6: a rule without peers would say
+        // the same, but this one reads as meant.
+        Peer::Anywhere => Some(vec![block("0.0.0.0/0"), block("::/0")]),
+        Peer::Block(cidr) => Some(vec![block(cidr)]),
+        Peer::Blocks(all) => Some(all.iter().map(|c| block(c.as_str())).collect()),
     }
 }
 
-/// Every address, IPv4 and IPv6: a rule without peers would say the
-/// same, but this one reads as meant.
-fn anywhere() -> Option<Vec<NetworkPolicyPeer>> {
-    let block = |cidr: &str| NetworkPolicyPeer {
+fn block(cidr: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
         ip_block: Some(IPBlock {
             cidr: cidr.into(),
             except: None,
         }),
         ..NetworkPolicyPeer::default()
-    };
-    Some(vec![block("0.0.0.0/0"), block("::/0")])
+    }
 }
 
 fn ports(ports: &[u16]) -> Option<Vec<NetworkPolicyPort>> {

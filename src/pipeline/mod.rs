@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::bail;
 
 use crate::layers::{self, Inputs};
+use crate::located::Located;
 use crate::manifest::Document;
 use crate::problems::Problems;
 use crate::resolve::{self, Lookup, SecretEnv};
@@ -111,7 +112,8 @@ pub fn render_platform(
         };
         return Err(attribute::refuse(&findings, &sources).into());
     }
-    check(&docs, catalog, &external, &touched)?;
+    // The spec names every object the platform expects outside itself.
+    check(&docs, catalog, &external.complete(), &touched, &merged)?;
     let mut read = read_files;
     read.extend(
         inputs
@@ -141,45 +143,44 @@ fn check(
     catalog: &validate::Catalog,
     external: &validate::External,
     touched: &[patches::Touch],
+    merged: &layers::Merged,
 ) -> anyhow::Result<()> {
     let report = validate::validate(docs, catalog, external, validate::Level::Privileged);
     if report.is_valid(true) {
         return Ok(());
     }
+    // A problem in an object a patch changed is placed at the last such
+    // patch, with its line; any other is mlk's own.
     let by_patch = |object: &str| {
-        let mut names: Vec<String> = touched
-            .iter()
-            .filter(|t| docs[t.object].id() == object)
-            .map(|t| format!("patches[{}]", t.patch))
-            .collect();
-        names.dedup();
-        (!names.is_empty()).then(|| names.join(", "))
+        let last = touched.iter().rfind(|t| docs[t.object].id() == object)?;
+        Some(format!("patches[{}]", last.patch))
     };
-    let mut any_patched = false;
-    let mut list: Vec<String> = Vec::new();
+    let mut placed = Vec::new();
+    let mut own: Vec<String> = Vec::new();
     for p in &report.problems {
         match by_patch(&p.object) {
-            Some(names) => {
-                any_patched = true;
-                list.push(format!("{names}: {p}"));
+            Some(path) => {
+                let msg = format!("{p} (the platform after this patch fails validation)");
+                placed.push(merged.locate(Located::new("spec", Some(&path), msg)));
             }
-            None => list.push(p.to_string()),
+            None => own.push(p.to_string()),
         }
     }
-    list.extend(
+    own.extend(
         report
             .unchecked
             .iter()
             .map(|id| format!("{id}: not checked")),
     );
-    let why = match any_patched {
-        true => "after the spec's patches",
-        false => "a bug in mlk, unless a --crd file disagrees",
-    };
-    bail!(
-        "the rendered platform fails validation ({why}):\n{}",
-        list.join("\n")
-    )
+    if !own.is_empty() {
+        own.extend(placed.iter().map(ToString::to_string));
+        bail!(
+            "the rendered platform fails validation (a bug in mlk, unless a --crd file \
+             disagrees):\n{}",
+            own.join("\n")
+        )
+    }
+    Err(Problems(placed).into())
 }
 
 /// Each template's output as documents.

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::types::{LabelKey, LabelValue};
+use crate::types::{Cidr, LabelKey, LabelValue};
 
 /// A namespace's labels, as a NetworkPolicy's `namespaceSelector`
 /// `matchLabels` takes them.
@@ -23,6 +23,11 @@ pub struct NetworkPolicy {
     /// (or the platform's), where Istio and NGINX Gateway Fabric run them;
     /// Envoy Gateway runs them in `envoy-gateway-system`.
     pub gateway_namespaces: Vec<NamespaceLabels>,
+    /// Load balancers that reach the tracking server's pods by address,
+    /// from outside any namespace: an AWS ALB in IP target mode (its
+    /// subnets' blocks), a GKE container-native load balancer (its proxy
+    /// subnet, and the health checkers' 35.191.0.0/16 and 130.211.0.0/22).
+    pub front_door_cidrs: Vec<Cidr>,
     /// Workloads that log to the tracking server's Service directly
     /// (training jobs, notebooks), rather than through the Ingress.
     pub client_namespaces: Vec<NamespaceLabels>,
@@ -47,6 +52,7 @@ impl Default for NetworkPolicy {
             enabled: false,
             ingress_namespaces: vec![by_name("ingress-nginx")],
             gateway_namespaces: Vec::new(),
+            front_door_cidrs: Vec::new(),
             client_namespaces: Vec::new(),
             prometheus_namespaces: vec![by_name("monitoring")],
             serving_namespaces: vec![by_name("knative-serving"), by_name("istio-system")],

@@ -2,6 +2,7 @@
 
 mod bounded;
 mod bucket;
+mod cidr;
 mod cloud;
 mod dns;
 mod duration;
@@ -15,6 +16,7 @@ mod strict;
 
 pub(crate) use bounded::bounded_int;
 pub use bucket::BucketName;
+pub use cidr::Cidr;
 pub use cloud::{
     BlobContainer, EntraId, GcpServiceAccount, GcsBucket, ObjectPrefix, StorageAccount,
 };

@@ -67,6 +67,9 @@ pub struct Report {
     pub problems: Vec<Problem>,
     /// Objects of a kind mlk has no schema for.
     pub unchecked: Vec<String>,
+    /// References to Secrets and ConfigMaps outside the stream, taken to
+    /// exist in the cluster (unless the [`External`] set is complete).
+    pub assumed: Vec<Problem>,
 }
 
 impl Report {
@@ -122,7 +125,9 @@ pub fn validate(docs: &[Document], catalog: &Catalog, external: &External, level
         index.add(doc, pod);
     }
     let index = index.finish();
-    report.problems.extend(refs::check(docs, &index, external));
+    let (problems, assumed) = refs::check(docs, &index, external);
+    report.problems.extend(problems);
+    report.assumed = assumed;
     report
 }
 

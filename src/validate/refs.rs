@@ -13,8 +13,15 @@ use super::{External, Problem};
 use crate::field_path::Path;
 use crate::manifest::Document;
 
-pub fn check<'a>(docs: &'a [Document], index: &Index<'a>, external: &External) -> Vec<Problem> {
+/// The problems found, and the references to objects outside the stream
+/// that were taken to exist (see [`External::complete`]).
+pub fn check<'a>(
+    docs: &'a [Document],
+    index: &Index<'a>,
+    external: &External,
+) -> (Vec<Problem>, Vec<Problem>) {
     let mut out = Vec::new();
+    let mut assumed = Vec::new();
     for doc in docs {
         let mut report = |path: Path, message: String| {
             out.push(Problem::new(doc, path.to_string(), message));
@@ -37,9 +44,18 @@ pub fn check<'a>(docs: &'a [Document], index: &Index<'a>, external: &External) -
         };
         container_names(pod, &mut report);
         volumes(pod, &mut report);
-        config_refs(pod, index, external, &mut report);
+        let outside = config_refs(pod, index, external, &mut report);
+        let to = match external.is_complete() {
+            true => &mut out,
+            false => &mut assumed,
+        };
+        to.extend(
+            outside
+                .into_iter()
+                .map(|(p, m)| Problem::new(pod.doc, p.to_string(), m)),
+        );
     }
-    out
+    (out, assumed)
 }
 
 fn own_selector(doc: &Document, report: &mut impl FnMut(Path, String)) {
@@ -125,10 +141,24 @@ fn ingress(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String))
     }
 }
 
-/// Each backend that is a Service of the route's own namespace exists and
-/// has the port (a Service port number, not a target port).
+/// Each rule sends its requests somewhere, and each backend that is a
+/// Service of the route's own namespace exists and has the port (a
+/// Service port number, not a target port).
 fn http_route(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String)) {
     for (r, rule) in items(&doc.value["spec"]["rules"]).iter().enumerate() {
+        let redirects = items(&rule["filters"])
+            .iter()
+            .any(|f| f["type"].as_str() == Some("RequestRedirect"));
+        if items(&rule["backendRefs"]).is_empty() && !redirects {
+            // Gateway API: a rule with no backendRefs and no filter that
+            // answers itself gets a 404 for every request it matches.
+            report(
+                Path::root().key("spec").key("rules").index(r),
+                "has no backendRefs (and no RequestRedirect filter), so the gateway answers \
+                 every request it matches with 404"
+                    .into(),
+            );
+        }
         for (b, backend) in items(&rule["backendRefs"]).iter().enumerate() {
             let is_service = backend["kind"].as_str().is_none_or(|k| k == "Service")
                 && backend["group"].as_str().is_none_or(str::is_empty);
@@ -265,17 +295,26 @@ fn config_refs(
     index: &Index,
     external: &External,
     report: &mut impl FnMut(Path, String),
-) {
+) -> Vec<(Path, String)> {
+    let mut outside = Vec::new();
     for r in collect_refs(pod) {
         if r.optional || external.contains(r.kind, r.name) {
             continue;
         }
         let Some(keys) = keys_of(index, r.kind, pod.doc.namespace(), r.name) else {
-            let msg = format!(
-                "no rendered {} named {:?}, and none declared to exist",
-                r.kind, r.name
-            );
-            report(r.path.key(r.name_field), msg);
+            let msg = match external.is_complete() {
+                true => format!(
+                    "no rendered {} named {:?}, and none declared to exist",
+                    r.kind, r.name
+                ),
+                false => format!(
+                    "{} {:?} is not in the stream, so it must exist in the cluster \
+                     (--exists {}/{} says it does, and makes every other reference \
+                     outside the stream an error)",
+                    r.kind, r.name, r.kind, r.name
+                ),
+            };
+            outside.push((r.path.key(r.name_field), msg));
             continue;
         };
         if let Some(key) = r.key
@@ -285,6 +324,7 @@ fn config_refs(
             report(r.key_at.clone(), msg);
         }
     }
+    outside
 }
 
 /// The keys of a Secret or ConfigMap in the stream, or of a Secret an
