@@ -216,10 +216,20 @@ fn the_ai_gateway_passphrase_is_stable_and_never_mlflows_public_one() {
             .unwrap()
             .to_owned()
     };
-    let first = mlk(&["render", "--profile", "prod"]).key().run().ok();
-    let again = mlk(&["render", "--profile", "prod"]).key().run().ok();
+    // prod turns the gateway off (see below); on, it needs a way out.
+    let gateway_on = [
+        "render",
+        "--profile",
+        "prod",
+        "--set",
+        "tracking.aiGateway=true",
+        "--set",
+        "tracking.aiGatewayEgress=[0.0.0.0/0]",
+    ];
+    let first = mlk(&gateway_on).key().run().ok();
+    let again = mlk(&gateway_on).key().run().ok();
     assert_eq!(kek(&first), kek(&again));
-    let other_key = mlk(&["render", "--profile", "prod"])
+    let other_key = mlk(&gateway_on)
         .env("MLK_SECRET_KEY", "another-key-of-forty-characters-zyxw9876")
         .run()
         .ok();
@@ -247,7 +257,18 @@ fn the_ai_gateway_passphrase_is_stable_and_never_mlflows_public_one() {
     assert!(!off.stdout.contains("kek-passphrase"));
 
     // External stores need no generated secret but this one.
-    let refused = mlk(&["render", "-f", "specs/external.yaml", "--profile", "prod"])
+    let external = [
+        "render",
+        "-f",
+        "specs/external.yaml",
+        "--profile",
+        "prod",
+        "--set",
+        "tracking.aiGateway=true",
+        "--set",
+        "tracking.aiGatewayEgress=[0.0.0.0/0]",
+    ];
+    let refused = mlk(&external)
         .env("S3_KEY_ID", "AKIAEXAMPLE")
         .env("S3_SECRET", "s3-secret-value")
         .run()
@@ -256,6 +277,80 @@ fn the_ai_gateway_passphrase_is_stable_and_never_mlflows_public_one() {
         refused.stderr.contains("tracking.aiGateway: false"),
         "{}",
         refused.stderr
+    );
+}
+
+/// MLflow's AI Gateway calls providers outside the cluster, which prod's
+/// NetworkPolicies block: prod and ha turn it off; on, the spec names the
+/// providers' blocks (egress on 443 from the server only) or a proxy.
+#[test]
+fn the_ai_gateway_is_off_in_prod_or_has_a_way_out() {
+    for profile in ["prod", "ha"] {
+        let run = mlk(&["render", "--profile", profile]).key().run().ok();
+        let docs = run.docs();
+        let server = &find(&docs, "Deployment", "mlflow-tracking")["spec"]["template"]["spec"]["containers"]
+            [0];
+        assert_eq!(env_value(server, "MLFLOW_ENABLE_AI_GATEWAY"), Some("false"));
+    }
+    let on = [
+        "render",
+        "--profile",
+        "prod",
+        "--set",
+        "tracking.aiGateway=true",
+    ];
+    let stuck = mlk(&on).key().run().ok();
+    assert!(
+        stuck
+            .stderr
+            .contains("warning: tracking.aiGateway: the AI Gateway is on, but the NetworkPolicies"),
+        "{}",
+        stuck.stderr
+    );
+    let with = |more: &[&'static str]| [&on[..], more].concat();
+    let blocks = mlk(&with(&[
+        "--set",
+        "tracking.aiGatewayEgress=[203.0.113.0/24]",
+    ]))
+    .key()
+    .run()
+    .ok();
+    let docs = blocks.docs();
+    let policy = find(&docs, "NetworkPolicy", "mlflow-tracking");
+    let egress = policy["spec"]["egress"].as_sequence().unwrap();
+    let to_providers: Vec<_> = egress
+        .iter()
+        .filter(|r| r["to"][0]["ipBlock"]["cidr"] == "203.0.113.0/24")
+        .collect();
+    assert_eq!(to_providers.len(), 1, "{egress:?}");
+    assert_eq!(to_providers[0]["ports"][0]["port"], 443);
+    let elsewhere = docs
+        .iter()
+        .filter(|d| d["kind"] == "NetworkPolicy")
+        .filter(|d| serde_yaml::to_string(d).unwrap().contains("203.0.113.0/24"))
+        .count();
+    assert_eq!(
+        elsewhere, 1,
+        "only the tracking server reaches the providers"
+    );
+    let proxied = mlk(&with(&[
+        "--set",
+        "pods.proxy={https: http://proxy.corp:3128}",
+    ]))
+    .key()
+    .run();
+    assert_eq!(proxied.code, 0, "{}", proxied.stderr);
+    let unused = ["render", "--set", "tracking.aiGateway=false"];
+    let unused = [
+        &unused[..],
+        &["--set", "tracking.aiGatewayEgress=[0.0.0.0/0]"],
+    ]
+    .concat();
+    let unused = mlk(&unused).run().ok();
+    assert!(
+        unused
+            .stderr
+            .contains("tracking.aiGatewayEgress: the AI Gateway is off")
     );
 }
 

@@ -55,6 +55,10 @@ pub fn build(
     if p.monitoring.metrics_enabled() {
         paths.push(Path::new(&ns(&np.prometheus_namespaces), &tracking, &port));
     }
+    if p.tracking.ai_gateway && !p.tracking.ai_gateway_egress.is_empty() {
+        let providers = Peer::Blocks(p.tracking.ai_gateway_egress.clone());
+        paths.push(Path::new(&tracking, &providers, &[443]));
+    }
     let s3 = store.network(n);
     paths.extend(s3.paths.iter().map(|p| Path::new(&p.from, &p.to, &p.ports)));
     groups.extend(s3.groups.iter().cloned());

@@ -248,6 +248,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     let gateway = Problems::keep(&mut found, gateway::resolve(&spec.gateway));
     Problems::keep(&mut found, tracking_checks(&spec.tracking));
     found.extend(tracking::extras(&spec.tracking, &mut r.existing));
+    tracking::ai_gateway_checks(&merged.spec, &mut r.warnings);
     let tracking_secrets = Problems::keep(
         &mut found,
         tracking::resolve(&spec.tracking, &spec.metadata, &spec.monitoring, &mut r),

@@ -92,6 +92,29 @@ fn auth(
     })
 }
 
+/// With NetworkPolicies on, the AI Gateway reaches its providers only
+/// through a proxy or to the blocks `aiGatewayEgress` names: on without
+/// either, every call to a provider hangs until it times out. A warning,
+/// not an error, so a spec that rendered before still renders.
+pub fn ai_gateway_checks(spec: &crate::spec::PlatformSpec, warnings: &mut Vec<String>) {
+    let t = &spec.tracking;
+    let proxied = t.pods.proxy.is_some() || spec.pods.proxy.is_some();
+    let warning = match (t.ai_gateway, t.ai_gateway_egress.is_empty()) {
+        (false, false) => {
+            "tracking.aiGatewayEgress: the AI Gateway is off (tracking.aiGateway), \
+                           so nothing uses it"
+        }
+        (true, true) if spec.network_policy.enabled && !proxied => {
+            "tracking.aiGateway: the AI Gateway is on, but the NetworkPolicies let the tracking \
+             server reach no provider: name their address blocks in tracking.aiGatewayEgress \
+             (0.0.0.0/0 for any, on port 443), route it through pods.proxy, or set \
+             tracking.aiGateway: false"
+        }
+        _ => return,
+    };
+    warnings.push(warning.into());
+}
+
 /// It goes into an ini file, whose reader would end it at a line break and
 /// cut spaces at either end: refused rather than changed. Never quoted.
 fn check_admin_password(pw: &str) -> Result<(), String> {

@@ -46,6 +46,10 @@ pub struct Tracking {
     /// MLflow's AI Gateway (on by default since MLflow 3.17). Off sets
     /// MLFLOW_ENABLE_AI_GATEWAY=false.
     pub ai_gateway: bool,
+    /// Where the AI Gateway's providers are, as address blocks it may
+    /// reach on 443 when NetworkPolicies are on (`0.0.0.0/0` for any).
+    /// A proxy in `pods.proxy` reaches them without.
+    pub ai_gateway_egress: Vec<crate::types::Cidr>,
     /// The passphrase the AI Gateway derives its key-encryption key from,
     /// to encrypt the provider API keys it stores. Unset, MLflow uses a
     /// public constant. Keep it stable: a changed passphrase makes every
@@ -251,6 +255,7 @@ impl Default for Tracking {
             topology_spread: false,
             disruption_budget: false,
             ai_gateway: true,
+            ai_gateway_egress: Vec::new(),
             kek_passphrase: SecretSource::Generate,
             auth: TrackingAuth::default(),
             gc: None,
