@@ -161,11 +161,12 @@ pub const SERVER_OPTIONS: [ServerOption; 26] = [
         Denied(OWN_SERVER),
     ),
     option(&["--waitress-opts"], None, false, Denied(OWN_SERVER)),
+    // mlk sets the graceful shutdown that matches the pod's drain.
     option(
         &["--uvicorn-opts"],
         Some("MLFLOW_UVICORN_OPTS"),
         false,
-        Denied(OWN_SERVER),
+        Managed(""),
     ),
     option(
         &["--dev"],

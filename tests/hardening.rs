@@ -322,6 +322,49 @@ fn prod_lets_in_a_load_balancer_by_its_address_blocks() {
     );
 }
 
+/// A replica leaves without dropping a request: a preStop sleep while
+/// its endpoint goes, then uvicorn finishes what is in flight within the
+/// front door's timeout, all inside the grace period. (Proven live in the
+/// e2e step "a rollout drains".)
+#[test]
+fn a_rollout_waits_for_requests_as_long_as_the_front_door_does() {
+    let drain = |args: &[&str]| {
+        let docs = render(args);
+        let pod = find(&docs, "Deployment", "mlflow-tracking")["spec"]["template"]["spec"].clone();
+        let server = &pod["containers"][0];
+        let flag = server["args"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|a| a.starts_with("--uvicorn-opts="))
+            .map(str::to_owned);
+        (
+            pod["terminationGracePeriodSeconds"].as_u64(),
+            server["lifecycle"]["preStop"]["sleep"]["seconds"].as_u64(),
+            flag,
+        )
+    };
+    assert_eq!(
+        drain(&["render"]),
+        (
+            Some(615),
+            Some(10),
+            Some("--uvicorn-opts=--timeout-graceful-shutdown 600".into())
+        )
+    );
+    let ingress = "ingress={enabled: true, host: mlflow.example.com, auth: {existingSecret: a}, \
+                   readTimeoutSeconds: 120, sendTimeoutSeconds: 60}";
+    assert_eq!(
+        drain(&["render", "--set", ingress]),
+        (
+            Some(135),
+            Some(10),
+            Some("--uvicorn-opts=--timeout-graceful-shutdown 120".into())
+        )
+    );
+}
+
 /// A PDB over the only instance would keep its primary up through every
 /// node drain; with more, a drain moves one at a time.
 #[test]

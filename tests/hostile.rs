@@ -124,7 +124,7 @@ fn hostile_strings_round_trip_exactly() {
         assert_eq!(args[args.len() - 1], Value::from(*s), "{s:?} in args");
         assert_eq!(
             c.as_mapping().unwrap().len(),
-            12,
+            13,
             "{s:?} added keys to the container"
         );
 

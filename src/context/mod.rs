@@ -7,6 +7,7 @@ mod availability;
 mod backup;
 mod component;
 mod database;
+mod drain;
 mod gateway;
 mod ingress;
 mod monitoring;
@@ -101,6 +102,7 @@ pub fn build(p: &Platform) -> Context {
         audience: &audience,
         metrics: metrics.as_ref(),
         ready_object: store.ready_object(),
+        drain: drain::Drain::for_platform(p),
     };
     let tracking = tracking::build(&n, (&p.tracking, &p.tracking_secrets), inputs);
     let service_monitor = monitoring::service_monitor(

@@ -55,6 +55,7 @@ pub struct TrackingContext {
     pub gc: Option<GcJob>,
     pub resources: Resources,
     pub probe: Probe,
+    pub drain: super::drain::Drain,
     /// The Service port Prometheus discovers, and the folder the
     /// exporter writes to, when metrics are on.
     pub metrics: Option<MetricsPort>,
@@ -197,6 +198,7 @@ pub struct Inputs<'a> {
     pub metrics: Option<&'a Metrics>,
     /// An object the artifacts' bucket must hold before the server starts.
     pub ready_object: Option<&'static str>,
+    pub drain: super::drain::Drain,
 }
 
 pub fn build(
@@ -212,6 +214,7 @@ pub fn build(
         audience,
         metrics,
         ready_object,
+        drain,
     } = inputs;
     let name = n.name(Component::Tracking);
     let mut own = SecretBinder::new(name.clone());
@@ -329,7 +332,7 @@ pub fn build(
         port: PORT,
         command: vec!["mlflow".into()],
         args: [
-            server_args(t, db, s3, metrics.is_some()),
+            server_args(t, db, s3, metrics.is_some(), drain),
             auth.iter().flat_map(|a| a.args.clone()).collect(),
         ]
         .concat(),
@@ -350,6 +353,7 @@ pub fn build(
         secret_files,
         resources: t.resources.clone().unwrap_or_else(|| sized_for(t)),
         probe: probe(t),
+        drain,
         metrics: metrics.map(|_| MetricsPort {
             name: monitoring::PORT_NAME,
             port: monitoring::SERVICE_PORT,
@@ -384,8 +388,21 @@ fn ai_gateway_env(secrets: &TrackingSecrets, own: &mut SecretBinder) -> Vec<EnvE
     }
 }
 
-fn server_args(t: &Tracking, db: &DbAccess, s3: &StoreAccess, metrics: bool) -> Vec<String> {
+fn server_args(
+    t: &Tracking,
+    db: &DbAccess,
+    s3: &StoreAccess,
+    metrics: bool,
+    drain: super::drain::Drain,
+) -> Vec<String> {
     let port = PORT.to_string();
+    // At SIGTERM, uvicorn stops accepting and lets requests in flight
+    // finish, for at most as long as the front door waits for them.
+    // One argument, so no value of the server's reads as a flag.
+    let uvicorn = format!(
+        "--uvicorn-opts=--timeout-graceful-shutdown {}",
+        drain.graceful
+    );
     let workers = t.workers.0.to_string();
     let destination = s3.destination();
     let mut args: Vec<String> = [
@@ -401,6 +418,7 @@ fn server_args(t: &Tracking, db: &DbAccess, s3: &StoreAccess, metrics: bool) -> 
         "--serve-artifacts",
         "--workers",
         &workers,
+        &uvicorn,
     ]
     .map(String::from)
     .to_vec();

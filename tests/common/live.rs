@@ -83,6 +83,15 @@ impl Process {
         }
     }
 
+    /// SIGTERM, as the kubelet stops a container after its preStop hook.
+    pub fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid])
+            .stderr(Stdio::null())
+            .status();
+    }
+
     /// SIGKILL, as a lost node stops a pod: no time to say goodbye.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -8,6 +8,7 @@ mod backup;
 mod checks;
 mod cloud;
 mod cluster;
+mod drain;
 mod keyless;
 mod lock;
 mod migration;
@@ -207,7 +208,7 @@ impl Harness {
             .chain(Self::store_steps())
             .chain(then)
             .collect();
-        let checks: [(&str, Step); 26] = [
+        let checks: [(&str, Step); 27] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -222,6 +223,10 @@ impl Harness {
             ),
             ("no credentials: 401; the other user: 200", Self::auth),
             ("a Host outside the allowed list: 403", Self::host_check),
+            (
+                "a rollout drains: an upload in flight at SIGTERM completes",
+                Self::drain,
+            ),
             ("/metrics as the ServiceMonitor scrapes it", Self::metrics),
             (
                 "mlk render --resolve against the live registry",
