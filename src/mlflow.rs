@@ -230,11 +230,14 @@ pub const DENIED_ENV_PREFIXES: [(&str, &str); 2] = [
 
 /// Variables mlk sets in the server's container besides options, with the
 /// spec field that decides each.
-pub const MANAGED_ENV: [(&str, &str); 17] = [
+pub const MANAGED_ENV: [(&str, &str); 20] = [
     ("HOME", ""),
     ("PYTHONDONTWRITEBYTECODE", ""),
     ("PGPASSWORD", "database"),
     ("PGPASSFILE", "database"),
+    ("MLFLOW_SQLALCHEMYSTORE_POOL_SIZE", ""),
+    ("MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW", ""),
+    ("MLFLOW_SQLALCHEMYSTORE_POOL_RECYCLE", ""),
     ("AWS_ACCESS_KEY_ID", "artifacts"),
     ("AWS_SECRET_ACCESS_KEY", "artifacts"),
     ("AWS_SHARED_CREDENTIALS_FILE", "artifacts"),

@@ -365,6 +365,62 @@ fn a_rollout_waits_for_requests_as_long_as_the_front_door_does() {
     );
 }
 
+/// The servers mlk runs have room for every client at its most, with
+/// headroom; every MLflow process's pools are the size the budget counts.
+#[test]
+fn the_database_has_room_for_every_client_at_its_most() {
+    // dev: (1 replica + 1 surge) x 1 worker x 2 pools x 10 + 2 x 2
+    // migration steps + 10 = 54: PostgreSQL's default 100 stays.
+    let dev = render(&["render"]);
+    let pg =
+        &find(&dev, "StatefulSet", "mlflow-postgres")["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        pg["args"],
+        serde_yaml::from_str::<Value>("[-c, max_connections=100]").unwrap()
+    );
+    // ha: (6 + 1) x 2 x 2 x 10 = 280, + 14 migration, + 2 filers x 20,
+    // + 10 = 344; x 1.25 = 430.
+    let ha = render(&["render", "--profile", "ha"]);
+    let cluster = find(&ha, "Cluster", "mlflow-postgres");
+    assert_eq!(
+        cluster["spec"]["postgresql"]["parameters"]["max_connections"],
+        "430"
+    );
+    // The auth app's store is a third pool in every process; gc adds two.
+    let more = render(&[
+        "render",
+        "--profile",
+        "ha",
+        "--set",
+        "tracking.auth.enabled=true",
+        "--set",
+        "tracking.gc={schedule: '0 3 * * *'}",
+    ]);
+    let cluster = find(&more, "Cluster", "mlflow-postgres");
+    // 7 x 2 x 3 x 10 = 420, + 14 + 20 + 40 + 10 = 504; x 1.25 = 630.
+    assert_eq!(
+        cluster["spec"]["postgresql"]["parameters"]["max_connections"],
+        "630"
+    );
+    for (doc, container) in [("Deployment", "mlflow-tracking"), ("CronJob", "mlflow-gc")] {
+        let d = find(&more, doc, container);
+        let pod = match doc {
+            "CronJob" => &d["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            _ => &d["spec"]["template"]["spec"],
+        };
+        let c = &pod["containers"][0];
+        assert_eq!(
+            env_value(c, "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE"),
+            Some("5"),
+            "{container}"
+        );
+        assert_eq!(
+            env_value(c, "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW"),
+            Some("5")
+        );
+    }
+}
+
 /// A PDB over the only instance would keep its primary up through every
 /// node drain; with more, a drain moves one at a time.
 #[test]

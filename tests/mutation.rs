@@ -11,7 +11,7 @@ use mlk::validate::{Catalog, External, Level, validate};
 
 /// Maps whose keys are data, not field names: renaming a key there is no
 /// error.
-const FREE_MAPS: [&str; 9] = [
+const FREE_MAPS: [&str; 10] = [
     "labels",
     "annotations",
     "data",
@@ -21,6 +21,8 @@ const FREE_MAPS: [&str; 9] = [
     "requests",
     "limits",
     "nodeSelector",
+    // CloudNativePG's PostgreSQL settings: any of the server's names.
+    "parameters",
 ];
 
 /// A required field per kind, and the path to it.

@@ -72,7 +72,12 @@ pub fn build(p: &Platform) -> Context {
         &p.tracking.image.to_string(),
         db_host.as_deref().map(|h| (h, database::PORT)),
     );
-    let db = database::provider(&n, &p.database, store.as_ref());
+    let db = database::provider(
+        &n,
+        &p.database,
+        store.as_ref(),
+        p.connections.max_connections(),
+    );
     let tracking_s3 = store.access(objectstore::Consumer::Tracking);
     let gc_s3 = store.access(objectstore::Consumer::Gc);
     let backup = db.dump().map(|dump| {

@@ -105,10 +105,7 @@ struct GcClient<'a> {
 
 fn gc_job(n: &Naming, gc: &crate::spec::Gc, c: GcClient) -> GcJob {
     let (credential_files, secret_files) = credential_files(c.db, c.s3);
-    let db_env = vec![
-        EnvEntry::plain("PGPASSFILE", PGPASSFILE),
-        EnvEntry::plain("MLFLOW_DISABLE_TELEMETRY", "true"),
-    ];
+    let db_env = mlflow_db_env();
     GcJob {
         name: n.name(Component::Gc),
         db_ca: c.db.ca.clone(),
@@ -226,14 +223,7 @@ pub fn build(
     let mut all_secrets = store_secrets;
     all_secrets.extend(own.finish());
     let runtime = runtime_env();
-    let db_env = [
-        runtime.clone(),
-        vec![
-            EnvEntry::plain("PGPASSFILE", PGPASSFILE),
-            EnvEntry::plain("MLFLOW_DISABLE_TELEMETRY", "true"),
-        ],
-    ]
-    .concat();
+    let db_env = [runtime.clone(), mlflow_db_env()].concat();
     let (credential_files, secret_files) = credential_files(db, s3);
     let s3_only = s3.env();
     let mut env = db_env.clone();
@@ -430,6 +420,26 @@ fn server_args(
     }
     args.extend(t.extra_args.iter().cloned());
     args
+}
+
+/// What every MLflow process that opens the database reads: its password
+/// file, and the pool each of its engines keeps (the budget in
+/// `resolve::connections` counts these).
+fn mlflow_db_env() -> Vec<EnvEntry> {
+    use crate::resolve::connections::{MAX_OVERFLOW, POOL_RECYCLE_SECONDS, POOL_SIZE};
+    vec![
+        EnvEntry::plain("PGPASSFILE", PGPASSFILE),
+        EnvEntry::plain("MLFLOW_DISABLE_TELEMETRY", "true"),
+        EnvEntry::plain("MLFLOW_SQLALCHEMYSTORE_POOL_SIZE", POOL_SIZE.to_string()),
+        EnvEntry::plain(
+            "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW",
+            MAX_OVERFLOW.to_string(),
+        ),
+        EnvEntry::plain(
+            "MLFLOW_SQLALCHEMYSTORE_POOL_RECYCLE",
+            POOL_RECYCLE_SECONDS.to_string(),
+        ),
+    ]
 }
 
 /// The first entry of each name: the parts an env is made of share the

@@ -3,6 +3,7 @@
 
 mod artifacts;
 mod cloud_store;
+pub mod connections;
 mod gateway;
 mod ingress;
 mod model_root;
@@ -42,6 +43,8 @@ pub struct Platform {
     pub database: DatabasePlan,
     pub artifacts: ArtifactsPlan,
     pub tracking: Tracking,
+    /// Every client of the platform's PostgreSQL, at its most.
+    pub connections: connections::Budget,
     /// The tracking server's own secrets.
     pub tracking_secrets: TrackingSecrets,
     pub ingress: Option<IngressPlan>,
@@ -239,6 +242,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     found.extend(sidecar_problems);
     r.warnings.extend(sidecar_warnings);
     Problems::keep(&mut found, backup_checks(&spec.database, &mut r.warnings));
+    let external_limit = spec.database.external.as_ref().map(|e| e.max_connections);
     let database = Problems::keep(&mut found, database(spec.database, &mut r));
     let artifacts = Problems::keep(
         &mut found,
@@ -278,6 +282,10 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     else {
         return Err(Problems(found));
     };
+    let connections = connections::budget(&spec.tracking, &database, &artifacts);
+    if let Some(limit) = external_limit {
+        Problems::keep(&mut found, connections::check_external(&connections, limit));
+    }
     let (Some(tracking_secrets), Some(serving), true) =
         (tracking_secrets, serving, found.is_empty())
     else {
@@ -297,6 +305,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
             artifacts,
             tracking: spec.tracking,
             tracking_secrets,
+            connections,
             ingress,
             gateway,
             monitoring: spec.monitoring,

@@ -214,6 +214,12 @@ pub struct ExternalDatabase {
     /// ConfigMap that exists; mounted read-only and used as `sslrootcert`.
     /// Required by `verify-ca` and `verify-full`.
     pub ssl_root_cert: Option<RootCert>,
+    /// The server's `max_connections` (less what others use): the most
+    /// connections the platform may open at once, checked against its
+    /// budget.
+    #[serde(default, deserialize_with = "crate::types::int32_opt")]
+    #[schemars(range(min = 1, max = 2147483647))]
+    pub max_connections: Option<u32>,
 }
 
 /// One of a Secret's or a ConfigMap's keys.
@@ -241,6 +247,7 @@ impl Default for ExternalDatabase {
             password: None,
             ssl_mode: None,
             ssl_root_cert: None,
+            max_connections: None,
         }
     }
 }

@@ -8,6 +8,7 @@ mod backup;
 mod checks;
 mod cloud;
 mod cluster;
+mod connections;
 mod drain;
 mod keyless;
 mod lock;
@@ -208,7 +209,7 @@ impl Harness {
             .chain(Self::store_steps())
             .chain(then)
             .collect();
-        let checks: [(&str, Step); 27] = [
+        let checks: [(&str, Step); 28] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -223,6 +224,10 @@ impl Harness {
             ),
             ("no credentials: 401; the other user: 200", Self::auth),
             ("a Host outside the allowed list: 403", Self::host_check),
+            (
+                "60 clients at once: the server stays within its connection budget",
+                Self::connection_budget,
+            ),
             (
                 "a rollout drains: an upload in flight at SIGTERM completes",
                 Self::drain,

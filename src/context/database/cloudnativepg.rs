@@ -73,6 +73,12 @@ struct Access {
 }
 
 /// The Cluster's `spec`, as the operator's CRD names its fields.
+/// `spec.postgresql`: the server's settings the operator writes.
+#[derive(Serialize)]
+struct PostgresConfiguration {
+    parameters: BTreeMap<&'static str, String>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ClusterSpec<'a> {
@@ -82,6 +88,7 @@ struct ClusterSpec<'a> {
     primary_update_strategy: &'static str,
     storage: Storage<'a>,
     resources: &'a Resources,
+    postgresql: PostgresConfiguration,
     bootstrap: Bootstrap<'a>,
     affinity: ClusterAffinity,
     #[serde(rename = "enablePDB")]
@@ -192,8 +199,13 @@ pub struct Cnpg {
 }
 
 impl Cnpg {
-    pub fn new(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> Self {
-        let (ctx, access) = build(n, spec, store);
+    pub fn new(
+        n: &Naming,
+        spec: &CloudNativePg,
+        store: &dyn ObjectStore,
+        max_connections: u32,
+    ) -> Self {
+        let (ctx, access) = build(n, spec, store, max_connections);
         let uri = super::uri(
             spec.user.as_str(),
             &access.host,
@@ -266,7 +278,12 @@ impl Database for Cnpg {
     }
 }
 
-fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterContext, Access) {
+fn build(
+    n: &Naming,
+    spec: &CloudNativePg,
+    store: &dyn ObjectStore,
+    max_connections: u32,
+) -> (ClusterContext, Access) {
     let name = n.name(Component::Database);
     let labels = n.labels(Component::Database);
     let pods = n.pods(&spec.pods);
@@ -295,6 +312,9 @@ fn build(n: &Naming, spec: &CloudNativePg, store: &dyn ObjectStore) -> (ClusterC
             storage_class: spec.storage.class_name.as_ref().map(|c| c.as_str()),
         },
         resources: &spec.resources,
+        postgresql: PostgresConfiguration {
+            parameters: BTreeMap::from([("max_connections", max_connections.to_string())]),
+        },
         bootstrap: Bootstrap {
             initdb: InitDb {
                 database: spec.database.as_str(),

@@ -28,6 +28,8 @@ pub struct PostgresContext {
     pub image: String,
     pub port: u16,
     pub env: Vec<EnvEntry>,
+    /// Settings for the server (the connection budget's limit).
+    pub args: Vec<String>,
     /// The password, as a file the image's entrypoint reads.
     pub secret_files: Option<SecretMount>,
     pub probe: Vec<String>,
@@ -51,8 +53,15 @@ pub struct Embedded<'a> {
 }
 
 impl<'a> Embedded<'a> {
-    pub fn new(n: &Naming, spec: &'a EmbeddedDatabase, password: &SecretValue) -> Self {
-        let (ctx, password) = build(n, spec, password);
+    pub fn new(
+        n: &Naming,
+        spec: &'a EmbeddedDatabase,
+        password: &SecretValue,
+        max_connections: u32,
+    ) -> Self {
+        let (mut ctx, password) = build(n, spec, password);
+        // The image's entrypoint hands `-c` settings to postgres.
+        ctx.args = vec!["-c".into(), format!("max_connections={max_connections}")];
         let host = n.fqdn(&ctx.name);
         let uri = super::uri(
             spec.user.as_str(),
@@ -145,6 +154,7 @@ fn build(
             EnvEntry::plain("POSTGRES_PASSWORD_FILE", password_file),
             EnvEntry::plain("PGDATA", PGDATA),
         ],
+        args: Vec::new(),
         secret_files: files.finish(),
         // Over TCP, not the socket: the image's first-start initdb serves
         // the socket only, and is not ready for the tracking server yet.

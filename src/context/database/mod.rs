@@ -68,17 +68,20 @@ pub trait Database {
 }
 
 /// The provider of the database the plan names; CloudNativePG archives
-/// into `store`.
+/// into `store`. A server the platform runs takes `max_connections`.
 pub fn provider<'a>(
     n: &Naming,
     plan: &'a DatabasePlan,
     store: &dyn ObjectStore,
+    max_connections: u32,
 ) -> Box<dyn Database + 'a> {
     match plan {
         DatabasePlan::Embedded { spec, password } => {
-            Box::new(embedded::Embedded::new(n, spec, password))
+            Box::new(embedded::Embedded::new(n, spec, password, max_connections))
         }
-        DatabasePlan::CloudNativePg(spec) => Box::new(cloudnativepg::Cnpg::new(n, spec, store)),
+        DatabasePlan::CloudNativePg(spec) => {
+            Box::new(cloudnativepg::Cnpg::new(n, spec, store, max_connections))
+        }
         DatabasePlan::External(plan) => Box::new(external::External::new(n, plan)),
     }
 }

@@ -435,7 +435,11 @@ fn filer_config(n: &Naming, db: &FilerDb) -> ConfigFile {
     let toml = FILER_TOML
         .replace("@HOST@", db.host)
         .replace("@PORT@", &db.port.to_string())
-        .replace("@NAME@", FILER_DB);
+        .replace("@NAME@", FILER_DB)
+        .replace(
+            "@MAX_OPEN@",
+            &crate::resolve::connections::FILER_CONNECTIONS.to_string(),
+        );
     ConfigFile {
         name: n.object("seaweedfs-filer"),
         labels: n.labels(FILER),
