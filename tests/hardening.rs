@@ -421,6 +421,36 @@ fn the_database_has_room_for_every_client_at_its_most() {
     }
 }
 
+/// The README's sizing table is what mlk renders, for each shape the
+/// measurement script measures.
+#[test]
+fn the_sizing_table_in_the_readme_is_what_mlk_renders() {
+    let readme = std::fs::read_to_string(common::fixtures().join("../README.md")).unwrap();
+    let rows: Vec<Vec<&str>> = readme
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("| ") && l.ends_with("Mi |"))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), 6, "the table's rows");
+    for row in rows {
+        let on = |v: &str| (v == "on").to_string();
+        let docs = render(&[
+            "render",
+            "--set",
+            &format!("tracking.workers={}", row[0]),
+            "--set",
+            &format!("tracking.jobExecution={}", on(row[1])),
+            "--set",
+            &format!("tracking.aiGateway={}", on(row[2])),
+        ]);
+        let pod = &find(&docs, "Deployment", "mlflow-tracking")["spec"]["template"]["spec"];
+        let r = &pod["containers"][0]["resources"];
+        assert_eq!(r["requests"]["memory"], row[4], "{row:?}");
+        assert_eq!(r["limits"]["memory"], row[5], "{row:?}");
+    }
+}
+
 /// A PDB over the only instance would keep its primary up through every
 /// node drain; with more, a drain moves one at a time.
 #[test]

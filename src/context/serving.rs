@@ -16,8 +16,11 @@ use super::subtree::Subtree;
 use crate::resolve::{Credentials, ModelPlan, ServingPlan, Source};
 use crate::spec::{Resources, ScaleMetric};
 
-/// What `mlflow models build-docker` images listen on.
+/// What `mlflow models build-docker` images listen on: their nginx, in
+/// front of the scoring server.
 const IMAGE_PORT: u16 = 8080;
+/// MLflow's scoring server itself, when the image's nginx is off.
+const SCORING_SERVER_PORT: u16 = 8000;
 const ANNOTATION_MODEL: &str = "mlk/registered-model";
 const ANNOTATION_VERSION: &str = "mlk/model-version";
 const ANNOTATION_ALIAS: &str = "mlk/model-alias";
@@ -96,6 +99,8 @@ struct ModelFormat {
 struct Container {
     name: &'static str,
     image: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    env: Vec<k8s_openapi::api::core::v1::EnvVar>,
     ports: Vec<ContainerPort>,
     readiness_probe: ImageProbe,
     resources: Resources,
@@ -196,17 +201,19 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
             (Some(model), Vec::new())
         }
         Source::Image(image) => {
+            let (env, port) = image_server(spec.run_as_user);
             let container = Container {
                 name: "kserve-container",
                 image: image.to_string(),
+                env,
                 ports: vec![ContainerPort {
-                    container_port: IMAGE_PORT,
+                    container_port: port,
                     protocol: "TCP",
                 }],
                 readiness_probe: ImageProbe {
                     http_get: HttpGet {
                         path: "/ping",
-                        port: IMAGE_PORT,
+                        port,
                     },
                 },
                 resources: spec.resources.clone(),
@@ -224,7 +231,10 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
             scheduling: pods.scheduling(),
             service_account_name: every.service_account.to_owned(),
             automount_service_account_token: false,
-            security_context: security::pod_any_user(),
+            security_context: match spec.run_as_user {
+                Some(uid) => security::pod(i64::from(uid)),
+                None => security::pod_any_user(),
+            },
             min_replicas: spec.min_replicas,
             max_replicas: spec.max_replicas,
             scale_metric: spec.scale_metric,
@@ -233,6 +243,26 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
             model,
             containers,
         }),
+    }
+}
+
+/// How a `build-docker` image serves, and on which port. As root, its
+/// nginx listens on 8080. As another user, nginx cannot start (its pid
+/// file, logs and temp folders are root's), so MLflow's scoring server
+/// answers itself: uvicorn reads UVICORN_HOST, which MLflow leaves to
+/// 127.0.0.1 behind nginx.
+fn image_server(run_as_user: Option<u32>) -> (Vec<k8s_openapi::api::core::v1::EnvVar>, u16) {
+    let var = |name: &str, value: &str| k8s_openapi::api::core::v1::EnvVar {
+        name: name.into(),
+        value: Some(value.into()),
+        value_from: None,
+    };
+    match run_as_user {
+        Some(_) => (
+            vec![var("DISABLE_NGINX", "true"), var("UVICORN_HOST", "0.0.0.0")],
+            SCORING_SERVER_PORT,
+        ),
+        None => (Vec::new(), IMAGE_PORT),
     }
 }
 

@@ -528,18 +528,21 @@ fn dedup(items: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// Requests and limits from measured use: about 520 MB for one uvicorn
-/// worker, 280 MB more for each further one, about 2 GB more with the job
-/// runner. Limits leave headroom for artifact uploads in flight.
+/// Requests and limits from use measured on the pinned MLflow by
+/// `scripts/measure-tracking-memory.py` (the README's table): about
+/// 430 MiB for one uvicorn worker, 200 MiB for each further one, 110 MiB
+/// for the idle job runner; the AI Gateway adds nothing measurable. The
+/// limit leaves 512 MiB over that for requests in flight, and 1 GiB more
+/// for the jobs the runner executes.
 fn sized_for(t: &Tracking) -> Resources {
     let workers = u64::from(t.workers.0);
-    let jobs = if t.job_execution { 2048 } else { 0 };
-    let request_mib = 576 + 288 * (workers - 1) + jobs;
+    let request_mib = 448 + 208 * (workers - 1) + if t.job_execution { 128 } else { 0 };
+    let limit_mib = request_mib + 512 + if t.job_execution { 1024 } else { 0 };
     let q = |s: String| Some(Quantity::parse(&s).expect("derived quantity"));
     let mut r = Resources::default();
     r.requests.cpu = q(format!("{}m", 250 * workers));
     r.requests.memory = q(format!("{request_mib}Mi"));
     r.limits.cpu = q(format!("{workers}"));
-    r.limits.memory = q(format!("{}Mi", request_mib + 512));
+    r.limits.memory = q(format!("{limit_mib}Mi"));
     r
 }

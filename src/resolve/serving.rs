@@ -284,6 +284,17 @@ fn plan(
         }
         (None, None, None, None) => return Err(fail(needs_resolve(m))),
     };
+    if let (Source::Storage(_), Some(_)) = (&source, m.run_as_user) {
+        return Err(Located::new(
+            "spec",
+            Some(&at(i, "runAsUser")),
+            format!(
+                "model {}: runAsUser is for an image (from `mlflow models build-docker`); \
+                 a model from storage runs in its ServingRuntime's own non-root user",
+                m.name
+            ),
+        ));
+    }
     if let Source::Storage(uri) = &source {
         let field = match m.storage_uri {
             Some(_) => "storageUri",

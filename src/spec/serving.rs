@@ -75,6 +75,13 @@ pub struct Model {
     pub storage_uri: Option<StorageUri>,
     /// An image from `mlflow models build-docker`, which holds the model.
     pub image: Option<Image>,
+    /// The user an `image` runs as. `build-docker` images run as root,
+    /// which the predictor's `runAsNonRoot` refuses; with a user, mlk
+    /// serves the model without the image's nginx (whose files only root
+    /// may write): MLflow's scoring server itself, on port 8000.
+    #[serde(default, deserialize_with = "int32_opt")]
+    #[schemars(range(min = 1, max = 2147483647))]
+    pub run_as_user: Option<u32>,
     /// A ServingRuntime by name; KServe picks one for `mlflow` otherwise.
     pub runtime: Option<Name>,
     #[serde(default = "one", deserialize_with = "int32")]

@@ -10,6 +10,7 @@ mod cloud;
 mod cluster;
 mod connections;
 mod drain;
+mod image;
 mod keyless;
 mod lock;
 mod migration;
@@ -209,7 +210,7 @@ impl Harness {
             .chain(Self::store_steps())
             .chain(then)
             .collect();
-        let checks: [(&str, Step); 28] = [
+        let checks: [(&str, Step); 29] = [
             (
                 "a user logs a run, a 5 MB artifact and a model",
                 Self::user_flow,
@@ -256,6 +257,10 @@ impl Harness {
             (
                 "a V2 prediction equals pyfunc's in process",
                 Self::v2_prediction,
+            ),
+            (
+                "a build-docker image serves as the rendered runAsUser",
+                Self::image_as_user,
             ),
             (
                 "break: no s3-endpoint annotation stops serving",

@@ -9,7 +9,7 @@ use crate::common::live::serve_venv_bin;
 use crate::e2e::python::{PREDICT_IN_PROCESS, STORAGE_INITIALIZER};
 
 /// The inputs of the V2 request, as columns.
-const INPUTS: &str = r#"{"x": [3.0, -1.5, 0.0], "y": [0.25, 4.0, -2.0]}"#;
+pub(super) const INPUTS: &str = r#"{"x": [3.0, -1.5, 0.0], "y": [0.25, 4.0, -2.0]}"#;
 
 /// `kserve-mlserver`'s `supportedModelFormats` for mlflow and its
 /// `protocolVersions` (config/runtimes/kserve-mlserver.yaml, KServe 0.18
