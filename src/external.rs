@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 #[derive(Debug, Clone, Default)]
 pub struct External {
     names: BTreeSet<(String, String)>,
-    complete: bool,
+    assumed: bool,
 }
 
 impl External {
@@ -21,18 +21,18 @@ impl External {
         self.names.contains(&(kind.to_owned(), name.to_owned()))
     }
 
-    /// The objects named are all that exist outside the stream, so a
-    /// reference to any other is an error. A render knows this from its
-    /// spec; `mlk validate` is told so by `--exists` or `--strict`.
-    /// Otherwise such a reference is taken to name an object the cluster
-    /// holds, and reported as an assumption.
-    pub fn complete(mut self) -> External {
-        self.complete = true;
+    /// By default the objects named are all that exist outside the
+    /// stream, so a reference to any other is an error: a render knows
+    /// them from its spec, and `mlk validate` from `--exists`. Without
+    /// either, `mlk validate` takes such a reference to name an object the
+    /// cluster holds, and reports it as an assumption.
+    pub fn assuming_the_rest(mut self) -> External {
+        self.assumed = true;
         self
     }
 
     pub fn is_complete(&self) -> bool {
-        self.complete
+        !self.assumed
     }
 
     /// `KIND/NAME`, as `--exists` takes it.

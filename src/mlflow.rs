@@ -317,6 +317,21 @@ pub fn instead(field: &str) -> String {
     }
 }
 
+/// What `--uvicorn-opts` (or `MLFLOW_UVICORN_OPTS`) may hold: the graceful
+/// shutdown mlk sets, and nothing else. Any other uvicorn option changes
+/// who may connect or what the server loads (`--proxy-headers`,
+/// `--forwarded-allow-ips`, `--root-path`, `--env-file`).
+pub fn uvicorn_opts_allowed(value: &str) -> bool {
+    let seconds = |n: &str| n.parse::<u32>().is_ok();
+    match value.split_whitespace().collect::<Vec<_>>().as_slice() {
+        ["--timeout-graceful-shutdown", n] => seconds(n),
+        [one] => one
+            .strip_prefix("--timeout-graceful-shutdown=")
+            .is_some_and(seconds),
+        _ => false,
+    }
+}
+
 /// Hosts and origins no one would name: a pattern that matches one of
 /// them matches anyone's.
 const STRANGERS: [&str; 5] = [

@@ -565,3 +565,82 @@ fn a_secret_outside_its_secret_is_masked_too() {
     assert!(!out.contains("hunter2"), "{out}");
     assert!(out.contains("leak: ***"), "{out}");
 }
+
+/// Upgrades that apply cleanly but cost a plan: each is unsafe (exit 3)
+/// with its steps in order.
+#[test]
+fn costly_upgrades_print_their_steps() {
+    let base = render(&[]);
+    let mlflow = edit(&base, "Deployment", "mlflow-tracking", |d| {
+        for c in d["spec"]["template"]["spec"]["containers"]
+            .as_sequence_mut()
+            .unwrap()
+        {
+            if c["name"] == "mlflow" {
+                c["image"] = "ghcr.io/mlflow/mlflow:v3.18.0-full".into();
+            }
+        }
+    });
+    unsafe_because(
+        &base,
+        &mlflow,
+        "MLflow changes (v3.17.2-full -> v3.18.0-full)",
+    );
+    let (_, out) = diff(&base, &mlflow);
+    let back_up = out
+        .find("back up the database first")
+        .expect("a backup step");
+    let scale = out.find("--replicas=0").expect("a scale-down step");
+    let apply = out
+        .find("apply: the new pods' migration step")
+        .expect("an apply step");
+    assert!(back_up < scale && scale < apply, "{out}");
+    // The same release from a mirror migrates nothing.
+    let mirrored = edit(&base, "Deployment", "mlflow-tracking", |d| {
+        for c in d["spec"]["template"]["spec"]["containers"]
+            .as_sequence_mut()
+            .unwrap()
+        {
+            if c["name"] == "mlflow" {
+                c["image"] = "registry.example.com/mlflow:v3.17.2-full".into();
+            }
+        }
+    });
+    assert_eq!(diff(&base, &mirrored).0, 1);
+
+    let postgres = edit(&base, "StatefulSet", "mlflow-postgres", |d| {
+        d["spec"]["template"]["spec"]["containers"][0]["image"] =
+            "docker.io/library/postgres:18.1-bookworm".into();
+    });
+    unsafe_because(&base, &postgres, "PostgreSQL 17 -> 18");
+    let (_, out) = diff(&base, &postgres);
+    let dump = out
+        .find("pg_dump -Fc -U mlflow mlflow")
+        .expect("a dump step");
+    let restore = out
+        .find("pg_restore -U mlflow -d mlflow")
+        .expect("a restore step");
+    assert!(dump < restore, "{out}");
+    let minor = edit(&base, "StatefulSet", "mlflow-postgres", |d| {
+        d["spec"]["template"]["spec"]["containers"][0]["image"] =
+            "docker.io/library/postgres:17.7-bookworm".into();
+    });
+    assert_eq!(diff(&base, &minor).0, 1, "a minor version is a restart");
+
+    let ha = render(&["--profile", "ha"]);
+    let cnpg = edit(&ha, "Cluster", "mlflow-postgres", |d| {
+        d["spec"]["imageName"] = "ghcr.io/cloudnative-pg/postgresql:18.1".into();
+    });
+    unsafe_because(
+        &ha,
+        &cnpg,
+        "in the CloudNativePG Cluster mlflow-postgres: a major upgrade",
+    );
+
+    let gone = without(&base, "Namespace", "mlflow");
+    unsafe_because(
+        &base,
+        &gone,
+        "the Namespace mlflow is removed: deleting it deletes everything",
+    );
+}

@@ -369,8 +369,8 @@ fn a_rollout_waits_for_requests_as_long_as_the_front_door_does() {
 /// headroom; every MLflow process's pools are the size the budget counts.
 #[test]
 fn the_database_has_room_for_every_client_at_its_most() {
-    // dev: (1 replica + 1 surge) x 1 worker x 2 pools x 10 + 2 x 2
-    // migration steps + 10 = 54: PostgreSQL's default 100 stays.
+    // dev: (1 new + 1 draining + 1 surge) x 1 worker x 2 pools x 10 +
+    // 2 x 2 migration steps + 10 = 74: PostgreSQL's default 100 stays.
     let dev = render(&["render"]);
     let pg =
         &find(&dev, "StatefulSet", "mlflow-postgres")["spec"]["template"]["spec"]["containers"][0];
@@ -378,13 +378,13 @@ fn the_database_has_room_for_every_client_at_its_most() {
         pg["args"],
         serde_yaml::from_str::<Value>("[-c, max_connections=100]").unwrap()
     );
-    // ha: (6 + 1) x 2 x 2 x 10 = 280, + 14 migration, + 2 filers x 20,
-    // + 10 = 344; x 1.25 = 430.
+    // ha: (2 x 6 + 1) x 2 x 2 x 10 = 520, + 14 migration, + 2 filers x
+    // 20, + 10 = 584; x 1.25 = 730, in steps of 50: 750.
     let ha = render(&["render", "--profile", "ha"]);
     let cluster = find(&ha, "Cluster", "mlflow-postgres");
     assert_eq!(
         cluster["spec"]["postgresql"]["parameters"]["max_connections"],
-        "430"
+        "750"
     );
     // The auth app's store is a third pool in every process; gc adds two.
     let more = render(&[
@@ -397,10 +397,11 @@ fn the_database_has_room_for_every_client_at_its_most() {
         "tracking.gc={schedule: '0 3 * * *'}",
     ]);
     let cluster = find(&more, "Cluster", "mlflow-postgres");
-    // 7 x 2 x 3 x 10 = 420, + 14 + 20 + 40 + 10 = 504; x 1.25 = 630.
+    // 13 x 2 x 3 x 10 = 780, + 14 + 20 + 40 + 10 = 864; x 1.25 = 1080,
+    // in steps of 50: 1100.
     assert_eq!(
         cluster["spec"]["postgresql"]["parameters"]["max_connections"],
-        "630"
+        "1100"
     );
     for (doc, container) in [("Deployment", "mlflow-tracking"), ("CronJob", "mlflow-gc")] {
         let d = find(&more, doc, container);
@@ -448,6 +449,14 @@ fn the_sizing_table_in_the_readme_is_what_mlk_renders() {
         let r = &pod["containers"][0]["resources"];
         assert_eq!(r["requests"]["memory"], row[4], "{row:?}");
         assert_eq!(r["limits"]["memory"], row[5], "{row:?}");
+        // The request covers what was measured.
+        let mib = |s: &str| {
+            s.trim_end_matches("Mi")
+                .trim_end_matches(" MiB")
+                .parse::<u32>()
+                .unwrap()
+        };
+        assert!(mib(row[4]) >= mib(row[3]), "{row:?}");
     }
 }
 

@@ -340,6 +340,7 @@ fn the_ai_gateway_is_off_in_prod_or_has_a_way_out() {
     .key()
     .run();
     assert_eq!(proxied.code, 0, "{}", proxied.stderr);
+    assert!(!proxied.stderr.contains("aiGateway"), "{}", proxied.stderr);
     let unused = ["render", "--set", "tracking.aiGateway=false"];
     let unused = [
         &unused[..],

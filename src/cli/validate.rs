@@ -120,8 +120,8 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
     for e in &args.exists {
         external.parse_into(e).map_err(Unusable)?;
     }
-    if args.strict || !args.exists.is_empty() {
-        external = external.complete();
+    if !args.strict && args.exists.is_empty() {
+        external = external.assuming_the_rest();
     }
     let files = if args.files.is_empty() {
         vec![PathBuf::from("-")]

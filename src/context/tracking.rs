@@ -532,12 +532,13 @@ fn dedup(items: Vec<String>) -> Vec<String> {
 /// `scripts/measure-tracking-memory.py` (the README's table): about
 /// 430 MiB for one uvicorn worker, 200 MiB for each further one, 110 MiB
 /// for the idle job runner; the AI Gateway adds nothing measurable. The
-/// limit leaves 512 MiB over that for requests in flight, and 1 GiB more
-/// for the jobs the runner executes.
+/// measurement is of light, sequential work: the limit leaves 1 GiB over
+/// it for concurrent requests and uploads in flight, and 1 GiB more for
+/// the jobs the runner executes.
 fn sized_for(t: &Tracking) -> Resources {
     let workers = u64::from(t.workers.0);
     let request_mib = 448 + 208 * (workers - 1) + if t.job_execution { 128 } else { 0 };
-    let limit_mib = request_mib + 512 + if t.job_execution { 1024 } else { 0 };
+    let limit_mib = request_mib + 1024 + if t.job_execution { 1024 } else { 0 };
     let q = |s: String| Some(Quantity::parse(&s).expect("derived quantity"));
     let mut r = Resources::default();
     r.requests.cpu = q(format!("{}m", 250 * workers));

@@ -4,6 +4,7 @@
 
 mod normalize;
 mod unsafe_changes;
+mod upgrades;
 
 use foldhash::{HashMap, HashMapExt};
 
@@ -155,7 +156,11 @@ fn compare(
         object,
         change,
         diff,
-        unsafe_changes: unsafe_changes::check(&pair, new_stream),
+        unsafe_changes: [
+            unsafe_changes::check(&pair, new_stream),
+            upgrades::check(pair.old, pair.new),
+        ]
+        .concat(),
     })
 }
 

@@ -189,6 +189,23 @@ impl Server<'_, '_> {
         }
         given.push(option.flags[0]);
         self.wildcard(option, value, at, raw);
+        self.uvicorn(option, value, at, raw);
+    }
+
+    /// uvicorn's options: the graceful shutdown mlk sets, nothing more.
+    fn uvicorn(&mut self, option: &ServerOption, value: Option<&str>, at: &Trail, raw: &str) {
+        if option.flags[0] != "--uvicorn-opts" {
+            return;
+        }
+        let value = value.unwrap_or_default();
+        if !mlflow::uvicorn_opts_allowed(value) {
+            let msg = format!(
+                "{} {value:?} changes how uvicorn runs the server; mlk sets only \
+                 --timeout-graceful-shutdown",
+                option.flags[0]
+            );
+            self.refuse(at.clone(), msg, raw);
+        }
     }
 
     /// The allowed hosts and origins, which MLflow matches as shell
@@ -241,11 +258,12 @@ impl Server<'_, '_> {
                 }
                 given.push(option.flags[0]);
                 let v_at = at.key("env").index(j).key("value");
-                if LISTS.contains(&option.flags[0]) && e["value"].as_str().is_none() {
+                if CHECKED.contains(&option.flags[0]) && e["value"].as_str().is_none() {
                     let msg = format!("{name} must be written out, for mlk to check it");
                     self.refuse(at.key("env").index(j), msg, name);
                 }
                 self.wildcard(option, env_value(env, j), &v_at, name);
+                self.uvicorn(option, env_value(env, j), &v_at, name);
             }
         }
         for (j, _) in c["envFrom"].as_sequence().into_iter().flatten().enumerate() {
@@ -273,6 +291,14 @@ fn inline_value(arg: &str) -> &str {
 
 /// The options whose values list who may connect.
 const LISTS: [&str; 2] = ["--allowed-hosts", "--cors-allowed-origins"];
+
+/// The options whose values the gate reads: a variable that holds one
+/// must be written out, not read from elsewhere.
+const CHECKED: [&str; 3] = [
+    "--allowed-hosts",
+    "--cors-allowed-origins",
+    "--uvicorn-opts",
+];
 
 /// The container's env vars as the kubelet sets them: a plain value
 /// with each `$(NAME)` of a variable before it expanded; `None` for a

@@ -113,7 +113,7 @@ pub fn render_platform(
         return Err(attribute::refuse(&findings, &sources).into());
     }
     // The spec names every object the platform expects outside itself.
-    check(&docs, catalog, &external.complete(), &touched, &merged)?;
+    check(&docs, catalog, &external, &touched, &merged)?;
     let mut read = read_files;
     read.extend(
         inputs

@@ -19,27 +19,37 @@ pub const POOL_RECYCLE_SECONDS: u32 = 1800;
 pub const FILER_CONNECTIONS: u32 = 20;
 /// What PostgreSQL keeps for itself and its operator: the superuser's
 /// reserved slots, CloudNativePG's instance manager, a `psql` by hand.
-const SERVER_OWN: u32 = 10;
+const SERVER_OWN: u64 = 10;
 /// The server's limit is the sum with this much more, in percent.
-const HEADROOM_PERCENT: u32 = 25;
+const HEADROOM_PERCENT: u64 = 25;
 /// PostgreSQL's own default: never set lower.
-const POSTGRES_DEFAULT: u32 = 100;
+const POSTGRES_DEFAULT: u64 = 100;
+
+/// `max_connections` moves in steps of this many, so a small change of
+/// workers or replicas does not restart the database.
+const STEP: u64 = 50;
 
 /// Who connects, and at most how many connections each holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Budget {
-    pub parts: Vec<(String, u32)>,
+    pub parts: Vec<(String, u64)>,
 }
 
 impl Budget {
-    pub fn total(&self) -> u32 {
-        self.parts.iter().map(|(_, n)| n).sum()
+    pub fn total(&self) -> u64 {
+        self.parts
+            .iter()
+            .map(|(_, n)| n)
+            .fold(0, |a, b| a.saturating_add(*b))
     }
 
     /// `max_connections` for a server mlk runs.
-    pub fn max_connections(&self) -> u32 {
-        let with_headroom = (self.total() * (100 + HEADROOM_PERCENT)).div_ceil(100);
-        with_headroom.max(POSTGRES_DEFAULT)
+    pub fn max_connections(&self) -> u64 {
+        let with_headroom = (self.total().saturating_mul(100 + HEADROOM_PERCENT)).div_ceil(100);
+        with_headroom
+            .div_ceil(STEP)
+            .saturating_mul(STEP)
+            .max(POSTGRES_DEFAULT)
     }
 
     fn shown(&self) -> String {
@@ -50,28 +60,38 @@ impl Budget {
 
 /// MLflow opens one engine, so one pool, per store in each process: the
 /// tracking store and the model registry, and the auth app's own.
-fn engines(t: &Tracking) -> u32 {
-    2 + u32::from(t.auth.enabled)
+fn engines(t: &Tracking) -> u64 {
+    2 + u64::from(t.auth.enabled)
 }
 
 pub fn budget(t: &Tracking, db: &DatabasePlan, artifacts: &ArtifactsPlan) -> Budget {
-    let per_engine = POOL_SIZE + MAX_OVERFLOW;
+    let per_engine = u64::from(POOL_SIZE + MAX_OVERFLOW);
     let replicas = t
         .autoscaling
         .as_ref()
         .map_or(t.replicas, |a| a.max_replicas);
-    // A rollout runs one more replica beside the rest (maxSurge: 1).
-    let pods = replicas + 1;
-    let workers = t.workers.0 + u32::from(t.job_execution);
+    let replicas = u64::from(replicas);
+    // In a rollout: the new replicas, one more (maxSurge: 1), and the old
+    // ones still draining (for up to their grace period), each holding
+    // its pools.
+    let pods = replicas.saturating_mul(2).saturating_add(1);
+    let workers = u64::from(t.workers.0) + u64::from(t.job_execution);
+    let tracking = [pods, workers, engines(t), per_engine]
+        .iter()
+        .fold(1u64, |a, b| a.saturating_mul(*b));
     let mut parts = vec![(
         format!(
             "tracking ({pods} pods x {workers} processes x {} pools of {per_engine})",
             engines(t)
         ),
-        pods * workers * engines(t) * per_engine,
+        tracking,
     )];
-    // Each pod's migration step holds the lock and migrates, on two.
-    parts.push((format!("migration steps ({pods} x 2)"), pods * 2));
+    // Each new pod's migration step holds the lock and migrates, on two.
+    let starting = replicas.saturating_add(1);
+    parts.push((
+        format!("migration steps ({starting} x 2)"),
+        starting.saturating_mul(2),
+    ));
     if t.gc.is_some() {
         parts.push((format!("gc (2 pools of {per_engine})"), 2 * per_engine));
     }
@@ -85,10 +105,10 @@ pub fn budget(t: &Tracking, db: &DatabasePlan, artifacts: &ArtifactsPlan) -> Bud
     {
         // Three or more volume servers make a cluster, of the default
         // shape unless `cluster` says.
-        let filers = e.spec.cluster.clone().unwrap_or_default().filers;
+        let filers = u64::from(e.spec.cluster.clone().unwrap_or_default().filers);
         parts.push((
             format!("SeaweedFS filers ({filers} x {FILER_CONNECTIONS})"),
-            filers * FILER_CONNECTIONS,
+            filers.saturating_mul(u64::from(FILER_CONNECTIONS)),
         ));
     }
     if !matches!(db, DatabasePlan::External(_)) {
@@ -101,7 +121,7 @@ pub fn budget(t: &Tracking, db: &DatabasePlan, artifacts: &ArtifactsPlan) -> Bud
 /// platform at its largest.
 pub fn check_external(b: &Budget, max_connections: Option<u32>) -> Result<(), Located> {
     match max_connections {
-        Some(max) if b.total() > max => Err(Located::new(
+        Some(max) if b.total() > u64::from(max) => Err(Located::new(
             "spec",
             Some("database.external.maxConnections"),
             format!(

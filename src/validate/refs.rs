@@ -146,9 +146,10 @@ fn ingress(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String))
 /// Service port number, not a target port).
 fn http_route(doc: &Document, index: &Index, report: &mut impl FnMut(Path, String)) {
     for (r, rule) in items(&doc.value["spec"]["rules"]).iter().enumerate() {
+        // A redirect answers itself; so may an implementation's own filter.
         let redirects = items(&rule["filters"])
             .iter()
-            .any(|f| f["type"].as_str() == Some("RequestRedirect"));
+            .any(|f| matches!(f["type"].as_str(), Some("RequestRedirect" | "ExtensionRef")));
         if items(&rule["backendRefs"]).is_empty() && !redirects {
             // Gateway API: a rule with no backendRefs and no filter that
             // answers itself gets a 404 for every request it matches.

@@ -203,7 +203,7 @@ impl Cnpg {
         n: &Naming,
         spec: &CloudNativePg,
         store: &dyn ObjectStore,
-        max_connections: u32,
+        max_connections: u64,
     ) -> Self {
         let (ctx, access) = build(n, spec, store, max_connections);
         let uri = super::uri(
@@ -282,7 +282,7 @@ fn build(
     n: &Naming,
     spec: &CloudNativePg,
     store: &dyn ObjectStore,
-    max_connections: u32,
+    max_connections: u64,
 ) -> (ClusterContext, Access) {
     let name = n.name(Component::Database);
     let labels = n.labels(Component::Database);

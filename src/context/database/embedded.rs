@@ -57,7 +57,7 @@ impl<'a> Embedded<'a> {
         n: &Naming,
         spec: &'a EmbeddedDatabase,
         password: &SecretValue,
-        max_connections: u32,
+        max_connections: u64,
     ) -> Self {
         let (mut ctx, password) = build(n, spec, password);
         // The image's entrypoint hands `-c` settings to postgres.

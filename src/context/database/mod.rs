@@ -73,7 +73,7 @@ pub fn provider<'a>(
     n: &Naming,
     plan: &'a DatabasePlan,
     store: &dyn ObjectStore,
-    max_connections: u32,
+    max_connections: u64,
 ) -> Box<dyn Database + 'a> {
     match plan {
         DatabasePlan::Embedded { spec, password } => {
