@@ -217,15 +217,13 @@ fn the_ai_gateway_passphrase_is_stable_and_never_mlflows_public_one() {
             .to_owned()
     };
     // prod turns the gateway off (see below); on, it needs a way out.
-    let gateway_on = [
-        "render",
-        "--profile",
-        "prod",
+    let on = [
         "--set",
         "tracking.aiGateway=true",
         "--set",
         "tracking.aiGatewayEgress=[0.0.0.0/0]",
     ];
+    let gateway_on = [&["render", "--profile", "prod"][..], &on].concat();
     let first = mlk(&gateway_on).key().run().ok();
     let again = mlk(&gateway_on).key().run().ok();
     assert_eq!(kek(&first), kek(&again));
@@ -258,16 +256,10 @@ fn the_ai_gateway_passphrase_is_stable_and_never_mlflows_public_one() {
 
     // External stores need no generated secret but this one.
     let external = [
-        "render",
-        "-f",
-        "specs/external.yaml",
-        "--profile",
-        "prod",
-        "--set",
-        "tracking.aiGateway=true",
-        "--set",
-        "tracking.aiGatewayEgress=[0.0.0.0/0]",
-    ];
+        &["render", "-f", "specs/external.yaml", "--profile", "prod"][..],
+        &on,
+    ]
+    .concat();
     let refused = mlk(&external)
         .env("S3_KEY_ID", "AKIAEXAMPLE")
         .env("S3_SECRET", "s3-secret-value")

@@ -250,14 +250,14 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     );
     let ingress = Problems::keep(&mut found, ingress::resolve(&spec.ingress, &mut r));
     let gateway = Problems::keep(&mut found, gateway::resolve(&spec.gateway));
-    Problems::keep(&mut found, tracking_checks(&spec.tracking));
+    Problems::keep(&mut found, tracking::tracking_checks(&spec.tracking));
     found.extend(tracking::extras(&spec.tracking, &mut r.existing));
     tracking::ai_gateway_checks(&merged.spec, &mut r.warnings);
     let tracking_secrets = Problems::keep(
         &mut found,
         tracking::resolve(&spec.tracking, &spec.metadata, &spec.monitoring, &mut r),
     );
-    Problems::keep(&mut found, autoscaling_checks(&spec.tracking));
+    Problems::keep(&mut found, tracking::autoscaling_checks(&spec.tracking));
     Problems::keep(&mut found, labels_checks(&spec.metadata));
     Problems::keep(&mut found, monitoring_checks(&spec.monitoring));
     let external_mode = spec.secrets.mode == SecretsMode::ExternalSecrets;
@@ -421,77 +421,6 @@ fn root_cert(
         ));
     }
     Ok(source)
-}
-
-/// Flags and variables of the server that a spec field sets: a second
-/// copy would silently win or lose depending on the program's parser, so
-/// the spec is sent to the field. (Whether the server keeps its
-/// protections is the output gate's to check, whatever set them.)
-fn tracking_checks(t: &Tracking) -> Result<(), Located> {
-    for (i, arg) in t.extra_args.iter().enumerate() {
-        if let Some(crate::mlflow::ServerOption {
-            role: crate::mlflow::Role::Managed(field),
-            flags,
-            ..
-        }) = crate::mlflow::option_of(arg)
-        {
-            return Err(Located::new(
-                "spec",
-                Some(&format!("tracking.extraArgs[{i}]")),
-                format!(
-                    "mlk sets {} itself; {}",
-                    flags[0],
-                    crate::mlflow::instead(field)
-                ),
-            ));
-        }
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for (i, var) in t.extra_env.iter().enumerate() {
-        let path = format!("tracking.extraEnv[{i}].name");
-        let name = var.name.as_str();
-        if let Some(field) = crate::mlflow::managed_env(name) {
-            let msg = format!("mlk sets {name} itself; {}", crate::mlflow::instead(field));
-            return Err(Located::new("spec", Some(&path), msg));
-        }
-        if !seen.insert(name) {
-            return Err(Located::new(
-                "spec",
-                Some(&path),
-                format!("{name} is listed twice"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The autoscaler's bounds; its target is a share of the CPU request.
-fn autoscaling_checks(t: &Tracking) -> Result<(), Located> {
-    let Some(a) = &t.autoscaling else {
-        return Ok(());
-    };
-    let fail = |field: &str, msg: String| {
-        let path = format!("tracking.autoscaling.{field}");
-        Err(Located::new("spec", Some(&path), msg))
-    };
-    if a.min_replicas == 0 {
-        return fail("minReplicas", "must be at least 1".into());
-    }
-    if a.max_replicas < a.min_replicas {
-        let msg = format!(
-            "{} is below minReplicas ({})",
-            a.max_replicas, a.min_replicas
-        );
-        return fail("maxReplicas", msg);
-    }
-    if !(1..=100).contains(&a.target_cpu_percent) {
-        let msg = format!(
-            "{} is not a share of the request (1 to 100)",
-            a.target_cpu_percent
-        );
-        return fail("targetCpuPercent", msg);
-    }
-    Ok(())
 }
 
 /// These labels form the selectors; a user value would break them.

@@ -129,6 +129,77 @@ fn check_admin_password(pw: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Flags and variables of the server that a spec field sets: a second
+/// copy would silently win or lose depending on the program's parser, so
+/// the spec is sent to the field. (Whether the server keeps its
+/// protections is the output gate's to check, whatever set them.)
+pub fn tracking_checks(t: &Tracking) -> Result<(), Located> {
+    for (i, arg) in t.extra_args.iter().enumerate() {
+        if let Some(crate::mlflow::ServerOption {
+            role: crate::mlflow::Role::Managed(field),
+            flags,
+            ..
+        }) = crate::mlflow::option_of(arg)
+        {
+            return Err(Located::new(
+                "spec",
+                Some(&format!("tracking.extraArgs[{i}]")),
+                format!(
+                    "mlk sets {} itself; {}",
+                    flags[0],
+                    crate::mlflow::instead(field)
+                ),
+            ));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, var) in t.extra_env.iter().enumerate() {
+        let path = format!("tracking.extraEnv[{i}].name");
+        let name = var.name.as_str();
+        if let Some(field) = crate::mlflow::managed_env(name) {
+            let msg = format!("mlk sets {name} itself; {}", crate::mlflow::instead(field));
+            return Err(Located::new("spec", Some(&path), msg));
+        }
+        if !seen.insert(name) {
+            return Err(Located::new(
+                "spec",
+                Some(&path),
+                format!("{name} is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The autoscaler's bounds; its target is a share of the CPU request.
+pub fn autoscaling_checks(t: &Tracking) -> Result<(), Located> {
+    let Some(a) = &t.autoscaling else {
+        return Ok(());
+    };
+    let fail = |field: &str, msg: String| {
+        let path = format!("tracking.autoscaling.{field}");
+        Err(Located::new("spec", Some(&path), msg))
+    };
+    if a.min_replicas == 0 {
+        return fail("minReplicas", "must be at least 1".into());
+    }
+    if a.max_replicas < a.min_replicas {
+        let msg = format!(
+            "{} is below minReplicas ({})",
+            a.max_replicas, a.min_replicas
+        );
+        return fail("maxReplicas", msg);
+    }
+    if !(1..=100).contains(&a.target_cpu_percent) {
+        let msg = format!(
+            "{} is not a share of the request (1 to 100)",
+            a.target_cpu_percent
+        );
+        return fail("targetCpuPercent", msg);
+    }
+    Ok(())
+}
+
 /// `extraEnv`, `extraVolumes` and `extraContainers`: what each may name,
 /// and the Secrets and ConfigMaps they read, which must exist.
 pub fn extras(t: &Tracking, existing: &mut crate::external::External) -> Vec<Located> {
