@@ -228,7 +228,10 @@ fn write_failure(e: std::fmt::Error) -> Error {
 
 /// What every component shares. Imported macros see globals only, not
 /// the caller's context.
-fn globals(ctx: &Context) -> [(&'static str, Value); 4] {
+const GLOBALS: usize = 6;
+
+fn globals(ctx: &Context) -> [(&'static str, Value); GLOBALS] {
+    use crate::context::workload::build;
     [
         ("namespace", Value::from_serialize(&ctx.namespace)),
         ("annotations", Value::from_serialize(&ctx.annotations)),
@@ -237,10 +240,19 @@ fn globals(ctx: &Context) -> [(&'static str, Value); 4] {
             "container_security",
             Value::from_serialize(&ctx.container_security),
         ),
+        // A pod's scratch space: `tmp_volume()` and `tmp_mount()`.
+        (
+            "scratch_volumes",
+            Value::from_serialize(build::scratch_volumes(build::TMP_SIZE)),
+        ),
+        (
+            "scratch_mounts",
+            Value::from_serialize(build::scratch_mounts()),
+        ),
     ]
 }
 
-fn environment(globals: [(&'static str, Value); 4], kept: &Kept) -> Environment<'static> {
+fn environment(globals: [(&'static str, Value); GLOBALS], kept: &Kept) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::Json);
@@ -306,6 +318,8 @@ mod tests {
             "annotations",
             "secret_store",
             "container_security",
+            "scratch_volumes",
+            "scratch_mounts",
         ];
         let mut env = environment(globals.map(|g| (g, none())), &kept);
         let run = |env: &mut Environment<'static>, args: &str| {
@@ -452,6 +466,8 @@ mod tests {
             "annotations",
             "secret_store",
             "container_security",
+            "scratch_volumes",
+            "scratch_mounts",
         ]
         .map(|g| (g, Value::from(())));
         let env = environment(globals, &Kept::default());

@@ -149,14 +149,17 @@ fn only_listed_users_pass_and_large_uploads_do_not_get_413() {
 }
 
 /// The control: with nginx's usual 1m limit the same upload fails, so the
-/// passing upload above is the rendered annotation's doing.
+/// passing upload above is the rendered annotation's doing. Either field
+/// sets the limit: `tracking.maxArtifactSize` (which sizes the server's
+/// /tmp too) or `ingress.bodySize`.
 #[test]
 #[ignore = "needs nginx; run by bash .ci/run"]
 fn a_small_body_size_gives_413() {
-    let (annotations, auth) = rendered(&["--set", "ingress.bodySize=1m"]);
-    let server = nginx(&annotations, &auth, upstream());
-    assert_eq!(
-        status(server.port, Some(("alice", "alice: correct horse")), TWO_MB),
-        413
-    );
+    for set in ["ingress.bodySize=1m", "tracking.maxArtifactSize=1Mi"] {
+        let (annotations, auth) = rendered(&["--set", set]);
+        let server = nginx(&annotations, &auth, upstream());
+        let alice = Some(("alice", "alice: correct horse"));
+        assert_eq!(status(server.port, alice, TWO_MB), 413, "{set}");
+        assert_eq!(status(server.port, alice, 512 * 1024), 200, "{set}");
+    }
 }

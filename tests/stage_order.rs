@@ -35,7 +35,7 @@ const CHECKER: &[&str] = &[
 ];
 /// The render pipeline, in order.
 const STAGES: &[&str] = &[
-    "layers", "resolve", "context", "render", "pod_wide", "patches", "emit",
+    "layers", "resolve", "context", "render", "pod_mut", "pod_wide", "disk", "patches", "emit",
 ];
 /// Tie the rest together; may use anything.
 const TOP: &[&str] = &["pipeline", "cli", "lib", "main"];

@@ -10,7 +10,7 @@ use crate::resolve::SecretValue;
 use crate::spec::SecretRef;
 
 /// Where the credential-files step writes the store client's credentials,
-/// in the /tmp emptyDir every container of the pod mounts.
+/// in the memory-backed `build::CREDENTIALS` every container of the pod mounts.
 const AWS_CREDENTIALS_FILE: &str = "/tmp/mlk/aws-credentials";
 const GCS_KEY_FILE: &str = "/tmp/mlk/gcs-key.json";
 

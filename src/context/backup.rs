@@ -65,6 +65,8 @@ pub fn build(
         init_containers: vec![step(mlflow_image, credential_files), step(&db.image, dump)],
         container: step(mlflow_image, upload),
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
+        // The dump waits in /tmp for its upload.
+        scratch: workload::build::scratch_volumes(&db.storage.to_string()),
         // Any user works: its writes go to the /tmp emptyDir.
         pod: n.pods(db.pods).template(
             &s3.pod_labels(&n.labels(Component::Backup)),

@@ -22,7 +22,7 @@ mod serving;
 mod sidecar;
 mod subtree;
 mod tracking;
-mod workload;
+pub mod workload;
 
 use std::collections::BTreeMap;
 

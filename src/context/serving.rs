@@ -195,7 +195,7 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
                 protocol_version: "v2",
                 runtime: spec.runtime.as_ref().map(ToString::to_string),
                 storage_uri: uri.to_string(),
-                resources: spec.resources.clone(),
+                resources: crate::spec::with_model_disk(spec.resources.clone()),
                 security_context: security::container_writable_root(),
             };
             (Some(model), Vec::new())
@@ -216,7 +216,7 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
                         port,
                     },
                 },
-                resources: spec.resources.clone(),
+                resources: crate::spec::with_model_disk(spec.resources.clone()),
                 security_context: security::container_writable_root(),
             };
             (None, vec![container])

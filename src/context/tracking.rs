@@ -16,7 +16,7 @@ use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretBinder, SecretMount, SecretObject};
 use super::security;
 use super::sidecar::{self, Sidecars};
-use super::workload::{Deadlines, InitStep, PGPASSFILE, credential_files, runtime_env};
+use super::workload::{Deadlines, InitStep, PGPASSFILE, build, credential_files, runtime_env};
 use crate::resolve::TrackingSecrets;
 use crate::spec::{Resources, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
@@ -54,6 +54,8 @@ pub struct TrackingContext {
     /// `mlflow gc` on a schedule.
     pub gc: Option<GcJob>,
     pub resources: Resources,
+    /// /tmp, sized for the artifacts in flight, and the credentials.
+    pub scratch: Vec<k8s_openapi::api::core::v1::Volume>,
     pub probe: Probe,
     pub drain: super::drain::Drain,
     /// The Service port Prometheus discovers, and the folder the
@@ -342,6 +344,7 @@ pub fn build(
             .collect(),
         secret_files,
         resources: t.resources.clone().unwrap_or_else(|| sized_for(t)),
+        scratch: build::scratch_volumes(&tmp_size(t)),
         probe: probe(t),
         drain,
         metrics: metrics.map(|_| MetricsPort {
@@ -526,6 +529,17 @@ fn dedup(items: Vec<String>) -> Vec<String> {
         .into_iter()
         .filter(|h| seen.insert(h.clone()))
         .collect()
+}
+
+/// The server's /tmp: MLflow writes each proxied upload whole to a
+/// temporary file before it sends it to the store, and each download
+/// before it answers. Room for one of each at `maxArtifactSize`, and
+/// the scratch every pod gets besides.
+fn tmp_size(t: &Tracking) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let transfers = (2.0 * t.max_artifact_size.value() / MIB).ceil() as u64;
+    let base = Quantity::parse(build::TMP_SIZE).expect("built-in quantity");
+    format!("{}Mi", transfers + (base.value() / MIB) as u64)
 }
 
 /// Requests and limits from use measured on the pinned MLflow by

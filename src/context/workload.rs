@@ -11,8 +11,8 @@ use super::secret::{EnvEntry, SecretFiles, SecretMount};
 use crate::spec::Resources;
 
 const CREDENTIAL_FILES: &str = include_str!("../../templates/scripts/credential-files.py");
-/// Written by the credential-files step into the /tmp emptyDir, which
-/// every container of the pod mounts.
+/// Written by the credential-files step into the memory-backed
+/// `build::CREDENTIALS`, which every container of the pod mounts.
 pub const PGPASSFILE: &str = "/tmp/mlk/pgpass";
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +33,8 @@ pub struct CronJob {
     pub init_containers: Vec<Step>,
     pub container: Step,
     pub resources: Resources,
+    /// /tmp and the credentials (`build::scratch_volumes`).
+    pub scratch: Vec<Volume>,
     pub pod: PodTemplate,
     pub secret_volume: Option<Volume>,
     /// Native sidecars only: a container beside the last step's would
@@ -145,6 +147,15 @@ pub mod build {
     use crate::spec::{ResourceList, Resources, Storage};
 
     pub const TMP: &str = "/tmp";
+    /// Where the credential files go: a memory-backed volume inside
+    /// /tmp, so no key is ever written to the node's disk.
+    pub const CREDENTIALS: &str = "/tmp/mlk";
+    /// /tmp's size where a workload needs no more: scratch files, never
+    /// data. A program that writes more is evicted rather than fill the
+    /// node's disk.
+    pub const TMP_SIZE: &str = "1Gi";
+    /// The credential files: a few kilobytes.
+    const CREDENTIALS_SIZE: &str = "8Mi";
 
     /// A volume and where containers mount it, made together so that
     /// neither is ever missing its other half.
@@ -153,20 +164,33 @@ pub mod build {
         pub mount: VolumeMount,
     }
 
-    /// The emptyDir a read-only root's programs write to.
-    pub fn tmp() -> Mounted {
-        Mounted {
-            volume: Volume {
-                name: "tmp".into(),
-                empty_dir: Some(EmptyDirVolumeSource::default()),
-                ..Volume::default()
-            },
-            mount: VolumeMount {
-                name: "tmp".into(),
-                mount_path: TMP.into(),
+    /// The writable /tmp of a read-only root, `size` at most on the
+    /// node's disk, and the memory-backed credentials folder inside it.
+    pub fn scratch_volumes(size: &str) -> Vec<Volume> {
+        let empty_dir = |name: &str, medium: Option<&str>, size: &str| Volume {
+            name: name.into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                medium: medium.map(Into::into),
+                size_limit: Some(Quantity(size.into())),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        };
+        vec![
+            empty_dir("tmp", None, size),
+            empty_dir("credentials", Some("Memory"), CREDENTIALS_SIZE),
+        ]
+    }
+
+    /// Where every container of a pod mounts its scratch volumes.
+    pub fn scratch_mounts() -> Vec<VolumeMount> {
+        [("tmp", TMP), ("credentials", CREDENTIALS)]
+            .map(|(name, path)| VolumeMount {
+                name: name.into(),
+                mount_path: path.into(),
                 ..VolumeMount::default()
-            },
-        }
+            })
+            .to_vec()
     }
 
     fn list(l: &ResourceList) -> Option<BTreeMap<String, Quantity>> {
@@ -176,6 +200,9 @@ pub mod build {
         }
         if let Some(memory) = &l.memory {
             out.insert("memory".to_owned(), Quantity(memory.to_string()));
+        }
+        if let Some(disk) = &l.ephemeral_storage {
+            out.insert("ephemeral-storage".to_owned(), Quantity(disk.to_string()));
         }
         (!out.is_empty()).then_some(out)
     }
@@ -196,7 +223,7 @@ pub mod build {
             image: Some(image.into()),
             resources: Some(requirements(resources)),
             security_context: Some(security::container()),
-            volume_mounts: Some(vec![tmp().mount]),
+            volume_mounts: Some(scratch_mounts()),
             ..Container::default()
         }
     }
@@ -209,7 +236,7 @@ pub mod build {
         volumes: Vec<Volume>,
     ) -> PodTemplateSpec {
         let s = &t.scheduling;
-        let mut all = vec![tmp().volume];
+        let mut all = scratch_volumes(TMP_SIZE);
         all.extend(volumes);
         PodTemplateSpec {
             metadata: Some(ObjectMeta {

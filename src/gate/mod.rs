@@ -14,9 +14,11 @@
 //! - `pod_security`: every pod, CRDs' included, meets `restricted`;
 //! - `namespace`: the Namespace enforces a level no label can lower;
 //! - `mlflow_server`: the tracking server keeps its protections;
-//! - `annotations`: a front door's annotations are known to be safe.
+//! - `annotations`: a front door's annotations are known to be safe;
+//! - `disk`: every container and emptyDir has a bound on the node's disk.
 
 mod annotations;
+mod disk;
 mod frozen;
 mod identity;
 mod mlflow_server;
@@ -142,13 +144,14 @@ impl<'d> Subject<'d> {
 type Check = fn(&Subject, &Policy, &mut Findings);
 
 /// Every check, in the order findings are reported.
-const CHECKS: [(&str, Check); 6] = [
+const CHECKS: [(&str, Check); 7] = [
     ("identity", identity::check),
     ("secrets", secrets::check),
     ("pod_security", pod_security_check),
     ("namespace", namespace::check),
     ("mlflow_server", mlflow_server::check),
     ("annotations", annotations::check),
+    ("disk", disk::check),
 ];
 
 /// Every finding about `docs`.

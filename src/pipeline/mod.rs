@@ -15,7 +15,7 @@ use crate::manifest::Document;
 use crate::problems::Problems;
 use crate::resolve::{self, Lookup, SecretEnv};
 use crate::spec_files::Grants;
-use crate::{checksums, context, gate, patches, pod_wide, render, validate};
+use crate::{checksums, context, disk, gate, patches, pod_wide, render, validate};
 
 /// What the person running mlk allows a spec, beyond what it may do on
 /// its own: files outside its folder, environment variables, front-door
@@ -92,6 +92,7 @@ pub fn render_platform(
     drop(ctx);
     let mut docs = parse_rendered(rendered)?;
     pod_wide::apply(&mut docs, &merged.spec).map_err(|l| Problems::from(merged.locate(l)))?;
+    disk::apply(&mut docs);
     let patches = &merged.spec.patches;
     let before = (!patches.is_empty()).then(|| gate::Snapshot::take(&docs));
     let touched = patches::apply(&mut docs, patches).map_err(|e| e.map(|l| merged.locate(l)))?;

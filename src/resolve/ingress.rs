@@ -7,6 +7,7 @@ use super::secrets::{Resolver, SecretValue, Sensitive};
 use crate::htpasswd::{self, Entry};
 use crate::located::Located;
 use crate::spec::{Auth, BodySize, Ingress, Realm, SecretSource};
+use crate::types::Quantity;
 use crate::types::{Host, Name, Subdomain};
 
 #[derive(Debug, Clone)]
@@ -67,7 +68,11 @@ fn err(path: &str, msg: impl Into<String>) -> Located {
     Located::new("spec", Some(path), msg)
 }
 
-pub fn resolve(i: &Ingress, r: &mut Resolver) -> Result<Option<IngressPlan>, Located> {
+pub fn resolve(
+    i: &Ingress,
+    max_artifact: &Quantity,
+    r: &mut Resolver,
+) -> Result<Option<IngressPlan>, Located> {
     if !i.enabled {
         return Ok(None);
     }
@@ -103,12 +108,28 @@ pub fn resolve(i: &Ingress, r: &mut Resolver) -> Result<Option<IngressPlan>, Loc
         class_name: i.class_name.clone(),
         path: i.path.to_string(),
         tls: i.tls.as_ref().map(tls).transpose()?,
-        body_size: i.body_size.clone(),
+        body_size: body_size(i.body_size.as_ref(), max_artifact, &mut r.warnings),
         read_timeout: i.read_timeout_seconds.0,
         send_timeout: i.send_timeout_seconds.0,
         annotations,
         auth: auth(&i.auth, r)?,
     }))
+}
+
+/// `tracking.maxArtifactSize` unless the spec sets its own; one above it
+/// lets through uploads the server's /tmp is not sized for.
+fn body_size(given: Option<&BodySize>, max: &Quantity, warnings: &mut Vec<String>) -> BodySize {
+    let Some(given) = given else {
+        return BodySize::holding(max.value());
+    };
+    if given.bytes().is_none_or(|b| b > max.value()) {
+        warnings.push(format!(
+            "ingress.bodySize {given} lets through uploads larger than tracking.maxArtifactSize \
+             ({max}), which the server's /tmp is sized for: one such upload gets the pod \
+             evicted. Set tracking.maxArtifactSize instead, and leave ingress.bodySize unset"
+        ));
+    }
+    given.clone()
 }
 
 fn tls(t: &crate::spec::Tls) -> Result<TlsPlan, Located> {

@@ -248,7 +248,10 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
         &mut found,
         artifacts::resolve(&spec.artifacts, backups, &consumers, &spec.metadata, &mut r),
     );
-    let ingress = Problems::keep(&mut found, ingress::resolve(&spec.ingress, &mut r));
+    let ingress = Problems::keep(
+        &mut found,
+        ingress::resolve(&spec.ingress, &spec.tracking.max_artifact_size, &mut r),
+    );
     let gateway = Problems::keep(&mut found, gateway::resolve(&spec.gateway));
     Problems::keep(&mut found, tracking::tracking_checks(&spec.tracking));
     found.extend(tracking::extras(&spec.tracking, &mut r.existing));

@@ -134,6 +134,17 @@ fn check_admin_password(pw: &str) -> Result<(), String> {
 /// the spec is sent to the field. (Whether the server keeps its
 /// protections is the output gate's to check, whatever set them.)
 pub fn tracking_checks(t: &Tracking) -> Result<(), Located> {
+    // 0 would be unlimited to nginx, and nothing fits a smaller /tmp.
+    if t.max_artifact_size.value() < 1024.0 * 1024.0 {
+        return Err(Located::new(
+            "spec",
+            Some("tracking.maxArtifactSize"),
+            format!(
+                "{} is below 1Mi: it is the largest artifact a client may upload, e.g. 5Gi",
+                t.max_artifact_size
+            ),
+        ));
+    }
     for (i, arg) in t.extra_args.iter().enumerate() {
         if let Some(crate::mlflow::ServerOption {
             role: crate::mlflow::Role::Managed(field),

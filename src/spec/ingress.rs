@@ -19,7 +19,8 @@ pub struct Ingress {
     pub tls: Option<Tls>,
     /// nginx's `client_max_body_size`: `0` is unlimited. Model artifacts
     /// are often larger than nginx's 1m default, which answers 413.
-    pub body_size: BodySize,
+    /// Unset, `tracking.maxArtifactSize`.
+    pub body_size: Option<BodySize>,
     pub read_timeout_seconds: Seconds,
     pub send_timeout_seconds: Seconds,
     pub annotations: BTreeMap<LabelKey, String>,
@@ -34,7 +35,7 @@ impl Default for Ingress {
             class_name: Name::try_from("nginx".to_owned()).expect("built-in"),
             path: UrlPath("/".into()),
             tls: None,
-            body_size: BodySize("0".into()),
+            body_size: None,
             read_timeout_seconds: Seconds(600),
             send_timeout_seconds: Seconds(600),
             annotations: BTreeMap::new(),
@@ -123,6 +124,29 @@ pub struct BodySize(String);
 crate::types::string_newtype!(BodySize);
 
 impl BodySize {
+    const MIB: f64 = 1024.0 * 1024.0;
+
+    /// The nginx size that holds `bytes`, in whole mebibytes.
+    pub fn holding(bytes: f64) -> BodySize {
+        BodySize(format!("{}m", (bytes / Self::MIB).ceil() as u64))
+    }
+
+    /// The limit in bytes; none for `0`, unlimited.
+    pub fn bytes(&self) -> Option<f64> {
+        let (digits, unit) = match self.0.char_indices().last() {
+            Some((i, c)) if c.is_ascii_alphabetic() => (&self.0[..i], c.to_ascii_lowercase()),
+            _ => (self.0.as_str(), 'b'),
+        };
+        let n: f64 = digits.parse().ok()?;
+        let scale = match unit {
+            'k' => 1024.0,
+            'm' => Self::MIB,
+            'g' => Self::MIB * 1024.0,
+            _ => 1.0,
+        };
+        (n > 0.0).then_some(n * scale)
+    }
+
     fn parse(s: &str) -> Result<(), String> {
         let digits = s.strip_suffix(['k', 'K', 'm', 'M', 'g', 'G']).unwrap_or(s);
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {

@@ -47,7 +47,7 @@ pub use secrets::{Secrets, SecretsMode, StoreRef};
 pub use service_account::ServiceAccount;
 pub use serving::{
     Alias, Model, ModelVersion, NamespaceLevel, RegisteredModel, ScaleMetric, ServiceName, Serving,
-    StorageUri, TrackingUri,
+    StorageUri, TrackingUri, with_model_disk,
 };
 pub use tracking::{Autoscaling, CronSchedule, EnvVar, Gc, Permission, Tracking, TrackingAuth};
 

@@ -3,7 +3,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::{Quantity, Subdomain};
 
-/// CPU and memory, as a container's `requests` or `limits` take them.
+/// CPU, memory and local disk, as a container's `requests` or `limits`
+/// take them. Disk left unset is filled in for every container (see
+/// the `disk` stage).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ResourceList {
@@ -11,6 +13,8 @@ pub struct ResourceList {
     pub cpu: Option<Quantity>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<Quantity>,
+    #[serde(rename = "ephemeral-storage", skip_serializing_if = "Option::is_none")]
+    pub ephemeral_storage: Option<Quantity>,
 }
 
 /// A container's resources. Requests above limits are refused here, as
@@ -35,6 +39,11 @@ impl TryFrom<RawResources> for Resources {
         let pairs = [
             ("cpu", &r.requests.cpu, &r.limits.cpu),
             ("memory", &r.requests.memory, &r.limits.memory),
+            (
+                "ephemeral-storage",
+                &r.requests.ephemeral_storage,
+                &r.limits.ephemeral_storage,
+            ),
         ];
         for (what, req, lim) in pairs {
             if let (Some(req), Some(lim)) = (req, lim)
@@ -59,10 +68,12 @@ impl Resources {
             requests: ResourceList {
                 cpu: q(req_cpu),
                 memory: q(req_mem),
+                ephemeral_storage: None,
             },
             limits: ResourceList {
                 cpu: lim_cpu.and_then(q),
                 memory: q(lim_mem),
+                ephemeral_storage: None,
             },
         }
     }

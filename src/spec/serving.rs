@@ -109,7 +109,20 @@ fn one() -> u32 {
 /// MLServer loads the model's Python environment: half a core and 1 GiB
 /// is a floor, not a guess at any one model.
 fn predictor_resources() -> Resources {
-    Resources::new("500m", "1Gi", None, "2Gi")
+    with_model_disk(Resources::new("500m", "1Gi", None, "2Gi"))
+}
+
+/// A predictor's local disk, unless its resources say: KServe downloads
+/// the model into an emptyDir of the pod, and the server writes its
+/// environment to a writable root, so the limit holds a model of up to
+/// about 15 GiB. A larger model needs `resources.limits.ephemeral-storage`.
+pub fn with_model_disk(mut r: Resources) -> Resources {
+    if r.requests.ephemeral_storage.is_none() && r.limits.ephemeral_storage.is_none() {
+        let q = |s: &str| Some(crate::types::Quantity::parse(s).expect("built-in quantity"));
+        r.requests.ephemeral_storage = q("1Gi");
+        r.limits.ephemeral_storage = q("20Gi");
+    }
+    r
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]

@@ -3,7 +3,7 @@ use serde::Deserialize;
 
 use super::SecretSource;
 use super::resources::Resources;
-use crate::types::{EnvName, HostPattern, Image, Origin, int32};
+use crate::types::{EnvName, HostPattern, Image, Origin, Quantity, int32};
 
 /// The pinned release's `-full` image (see `crate::mlflow`).
 pub const MLFLOW_IMAGE: &str = crate::mlflow::IMAGE;
@@ -34,6 +34,11 @@ pub struct Tracking {
     pub cors_origins: Vec<Origin>,
     /// Serve MLflow under a path (`/mlflow`); probes follow it.
     pub static_prefix: Option<StaticPrefix>,
+    /// The largest artifact a client uploads through the server: the
+    /// front door's body limit (`ingress.bodySize` unless set), and the
+    /// size of the server's /tmp, which holds each upload and download
+    /// whole while it passes through.
+    pub max_artifact_size: Quantity,
     /// MLflow's job runner: seven more processes, about 2 GB.
     pub job_execution: bool,
     /// A HorizontalPodAutoscaler owns the replica count; `replicas` is
@@ -250,6 +255,7 @@ impl Default for Tracking {
             allowed_hosts: Vec::new(),
             cors_origins: Vec::new(),
             static_prefix: None,
+            max_artifact_size: Quantity::parse("5Gi").expect("built-in quantity"),
             job_execution: false,
             autoscaling: None,
             topology_spread: false,

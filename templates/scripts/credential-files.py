@@ -6,8 +6,8 @@
 # (GOOGLE_APPLICATION_CREDENTIALS). So no password is in an environment
 # variable, which every child process inherits, nor in argv (but Azure's
 # key, which MLflow's Azure client reads from its env alone). The files
-# go to the pod's /tmp emptyDir, private to its user (0600), as libpq
-# requires of a pgpass file.
+# go to the pod's memory-backed /tmp/mlk, never the node's disk, private
+# to its user (0600), as libpq requires of a pgpass file.
 import os
 import sys
 

@@ -88,6 +88,7 @@ struct ClusterSpec<'a> {
     primary_update_strategy: &'static str,
     storage: Storage<'a>,
     resources: &'a Resources,
+    ephemeral_volumes_size_limit: EphemeralVolumes,
     postgresql: PostgresConfiguration,
     bootstrap: Bootstrap<'a>,
     affinity: ClusterAffinity,
@@ -104,6 +105,15 @@ struct ClusterSpec<'a> {
     service_account_template: Option<ServiceAccountTemplate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     managed: Option<Managed>,
+}
+
+/// The emptyDirs CloudNativePG mounts in its instances: `/dev/shm` sized
+/// as the embedded server's, and its scratch folder as every pod's /tmp.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EphemeralVolumes {
+    shm: String,
+    temporary_data: &'static str,
 }
 
 /// Roles the operator keeps as declared, beside the owner it bootstraps.
@@ -312,6 +322,10 @@ fn build(
             storage_class: spec.storage.class_name.as_ref().map(|c| c.as_str()),
         },
         resources: &spec.resources,
+        ephemeral_volumes_size_limit: EphemeralVolumes {
+            shm: super::embedded::shm_size(&spec.resources),
+            temporary_data: crate::context::workload::build::TMP_SIZE,
+        },
         postgresql: PostgresConfiguration {
             parameters: BTreeMap::from([("max_connections", max_connections.to_string())]),
         },

@@ -101,6 +101,7 @@ impl Database for Embedded<'_> {
             image: self.spec.image.to_string(),
             pods: &self.spec.pods,
             schedule,
+            storage: &self.spec.storage.size,
         })
     }
 
@@ -189,7 +190,7 @@ fn build(
 /// A quarter of the memory limit, between 64 MiB and 1 GiB: the
 /// segments parallel queries share are counted against that limit, as
 /// the rest of the memory-backed volume is.
-fn shm_size(r: &Resources) -> String {
+pub(super) fn shm_size(r: &Resources) -> String {
     const MI: f64 = 1024.0 * 1024.0;
     let limit = r.limits.memory.as_ref().or(r.requests.memory.as_ref());
     let quarter = limit.map_or(256.0, |q| q.value() / MI / 4.0);

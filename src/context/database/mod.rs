@@ -40,6 +40,8 @@ pub struct Dump<'a> {
     pub image: String,
     pub pods: &'a Pods,
     pub schedule: &'a EmbeddedBackup,
+    /// The database's volume: no dump is larger.
+    pub storage: &'a crate::types::Quantity,
 }
 
 /// The network paths of the database, its clients' among them.

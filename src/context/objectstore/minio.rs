@@ -388,8 +388,10 @@ fn bucket_job(
         env.push(EnvEntry::plain("USERS", users.lines.join("\n")));
         env.push(EnvEntry::plain("RETIRED_USERS", users.retired.join(" ")));
     }
-    // The root filesystem is read-only: mc keeps its aliases in /tmp.
-    env.push(EnvEntry::plain("MC_CONFIG_DIR", "/tmp/mc"));
+    // The root filesystem is read-only, and mc's aliases hold keys: they
+    // go to the memory-backed credentials folder.
+    let mc_config = format!("{}/mc", super::super::workload::build::CREDENTIALS);
+    env.push(EnvEntry::plain("MC_CONFIG_DIR", mc_config));
     if let Some(v) = &spec.versioning {
         env.push(EnvEntry::plain(
             "VERSIONING_LIFECYCLE",
