@@ -33,7 +33,39 @@ pub struct Drain {
     pub grace_period: u32,
 }
 
+/// KServe's own deadline for a predictor's request (its `timeout`
+/// default), which mlk leaves as it is.
+const PREDICTOR_REQUEST_SECONDS: u32 = 60;
+
 impl Drain {
+    /// A predictor in KServe's Standard mode: a Deployment like the
+    /// server's, whose model server finishes its requests after SIGTERM.
+    /// (In Knative mode Knative drains it: its queue proxy holds the pod
+    /// until requests in flight are answered, and it refuses `lifecycle`.)
+    pub fn for_predictor() -> Drain {
+        Drain {
+            pre_stop: ENDPOINT_PROPAGATION_SECONDS,
+            graceful: PREDICTOR_REQUEST_SECONDS,
+            grace_period: ENDPOINT_PROPAGATION_SECONDS
+                + PREDICTOR_REQUEST_SECONDS
+                + EXIT_MARGIN_SECONDS,
+        }
+    }
+
+    /// The preStop hook: a sleep, which needs no shell in the image.
+    pub fn lifecycle(&self) -> k8s_openapi::api::core::v1::Lifecycle {
+        use k8s_openapi::api::core::v1::{Lifecycle, LifecycleHandler, SleepAction};
+        Lifecycle {
+            pre_stop: Some(LifecycleHandler {
+                sleep: Some(SleepAction {
+                    seconds: i64::from(self.pre_stop),
+                }),
+                ..LifecycleHandler::default()
+            }),
+            ..Lifecycle::default()
+        }
+    }
+
     pub fn for_platform(p: &Platform) -> Drain {
         let graceful = p.ingress.as_ref().map_or(DEFAULT_REQUEST_SECONDS, |i| {
             i.read_timeout.max(i.send_timeout)

@@ -2,9 +2,10 @@
 //! their predictors run as, and the Secret the storage initializer reads.
 
 use super::component::Component;
+use super::drain::Drain;
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{PodSecurityContext, SecurityContext};
+use k8s_openapi::api::core::v1::{Lifecycle, PodSecurityContext, SecurityContext};
 use serde::Serialize;
 
 use super::naming::{Labels, Naming};
@@ -14,7 +15,7 @@ use super::secret::SecretObject;
 use super::security;
 use super::subtree::Subtree;
 use crate::resolve::{Credentials, ModelPlan, ServingPlan, Source};
-use crate::spec::{Resources, ScaleMetric};
+use crate::spec::{DeploymentMode, Resources, ScaleMetric};
 
 /// What `mlflow models build-docker` images listen on: their nginx, in
 /// front of the scoring server.
@@ -22,6 +23,8 @@ const IMAGE_PORT: u16 = 8080;
 /// MLflow's scoring server itself, when the image's nginx is off.
 const SCORING_SERVER_PORT: u16 = 8000;
 const ANNOTATION_MODEL: &str = "mlk/registered-model";
+/// KServe's: how it runs the predictor, which it refuses to change later.
+pub const ANNOTATION_MODE: &str = "serving.kserve.io/deploymentMode";
 const ANNOTATION_VERSION: &str = "mlk/model-version";
 const ANNOTATION_ALIAS: &str = "mlk/model-alias";
 
@@ -56,6 +59,8 @@ pub struct Predictor {
     security_context: PodSecurityContext,
     min_replicas: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    termination_grace_period_seconds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     max_replicas: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scale_metric: Option<ScaleMetric>,
@@ -84,6 +89,8 @@ struct PredictorModel {
     runtime: Option<String>,
     storage_uri: String,
     resources: Resources,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lifecycle: Option<Lifecycle>,
     /// Restricted, but the root stays writable: MLServer writes beside
     /// its code (its metrics folder, model environments).
     security_context: SecurityContext,
@@ -104,6 +111,8 @@ struct Container {
     ports: Vec<ContainerPort>,
     readiness_probe: ImageProbe,
     resources: Resources,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lifecycle: Option<Lifecycle>,
     security_context: SecurityContext,
 }
 
@@ -145,6 +154,8 @@ pub fn build(n: &Naming, plan: &ServingPlan, store: &Kserve) -> ServingContext {
     };
     let every = EveryModel {
         service_account: &service_account,
+        mode: plan.deployment_mode,
+        drain: (plan.deployment_mode == DeploymentMode::Standard).then(Drain::for_predictor),
         pods: n.pods(&plan.pods),
         labels: {
             let mut labels = predictor_labels(n);
@@ -172,6 +183,9 @@ pub fn build(n: &Naming, plan: &ServingPlan, store: &Kserve) -> ServingContext {
 /// What every model's predictor shares, worked out once for all.
 struct EveryModel<'a> {
     service_account: &'a str,
+    mode: DeploymentMode,
+    /// How a predictor leaves, where mlk says (Standard mode).
+    drain: Option<Drain>,
     pods: PodSettings,
     /// The selector's, and what the store's cloud identity needs.
     labels: Labels,
@@ -181,6 +195,7 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
     let spec = &m.spec;
     let pods = every.pods.under(&spec.pods);
     let mut annotations = n.annotations();
+    annotations.insert(ANNOTATION_MODE.into(), every.mode.as_str().into());
     annotations.insert(ANNOTATION_MODEL.into(), spec.registered_model.to_string());
     if let Some(v) = m.version {
         annotations.insert(ANNOTATION_VERSION.into(), v.to_string());
@@ -196,6 +211,7 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
                 runtime: spec.runtime.as_ref().map(ToString::to_string),
                 storage_uri: uri.to_string(),
                 resources: crate::spec::with_model_disk(spec.resources.clone()),
+                lifecycle: every.drain.map(|d| d.lifecycle()),
                 security_context: security::container_writable_root(),
             };
             (Some(model), Vec::new())
@@ -217,6 +233,7 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
                     },
                 },
                 resources: crate::spec::with_model_disk(spec.resources.clone()),
+                lifecycle: every.drain.map(|d| d.lifecycle()),
                 security_context: security::container_writable_root(),
             };
             (None, vec![container])
@@ -236,6 +253,7 @@ fn inference_service(n: &Naming, m: &ModelPlan, every: &EveryModel) -> Inference
                 None => security::pod_any_user(),
             },
             min_replicas: spec.min_replicas,
+            termination_grace_period_seconds: every.drain.map(|d| d.grace_period),
             max_replicas: spec.max_replicas,
             scale_metric: spec.scale_metric,
             scale_target: spec.scale_target,

@@ -1,6 +1,7 @@
-//! Changes that apply cleanly and cost a planned upgrade: a new MLflow
-//! (a schema migration), a new PostgreSQL major version, a removed
-//! Namespace. Each comes with its steps, in order.
+//! Changes that apply cleanly, or that the cluster refuses, and cost a
+//! planned upgrade: a new MLflow (a schema migration), a new PostgreSQL
+//! major version, a removed Namespace, a KServe deployment mode. Each
+//! comes with its steps, in order.
 
 use super::unsafe_changes::Unsafe;
 use crate::manifest::Value;
@@ -12,6 +13,7 @@ pub fn check(old: Option<&Value>, new: Option<&Value>) -> Vec<Unsafe> {
             "Deployment" => mlflow_upgrade(old, new).into_iter().collect(),
             "StatefulSet" => postgres_major(old, new).into_iter().collect(),
             "Cluster" => cloudnativepg_major(old, new).into_iter().collect(),
+            "InferenceService" => deployment_mode(old, new).into_iter().collect(),
             _ => Vec::new(),
         },
         (Some(old), None) if old["kind"] == "Namespace" => vec![namespace_removed(old)],
@@ -167,6 +169,51 @@ fn cloudnativepg_major(old: &Value, new: &Value) -> Option<Unsafe> {
             "before CloudNativePG 1.26: create a new Cluster on the new version that imports this \
              one (bootstrap.initdb.import), then point the platform at it"
                 .into(),
+        ],
+    })
+}
+
+/// KServe's mode, by its names since 0.16; none when the object leaves
+/// it to the cluster's default.
+fn mode(isvc: &Value) -> Option<&str> {
+    let given = isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"].as_str()?;
+    Some(match given {
+        "Serverless" => "Knative",
+        "RawDeployment" => "Standard",
+        other => other,
+    })
+}
+
+/// KServe's webhook refuses an InferenceService whose mode differs from
+/// the one it runs in; an object that named none runs in the cluster's
+/// default (Knative's `Serverless` before KServe 0.16, `Standard` since).
+fn deployment_mode(old: &Value, new: &Value) -> Option<Unsafe> {
+    let to = mode(new)?;
+    let from = mode(old);
+    if from == Some(to) {
+        return None;
+    }
+    let (ns, isvc) = name(new);
+    let was = from.map_or(
+        "the cluster's default mode (KServe's config)".to_owned(),
+        |m| format!("the {m} mode"),
+    );
+    Some(Unsafe {
+        reason: format!(
+            "the InferenceService {isvc} moves from {was} to {to}: KServe refuses to change the \
+             mode of one that runs, so the apply fails"
+        ),
+        steps: vec![
+            format!(
+                "kubectl get inferenceservice -n {ns} {isvc} -o jsonpath='{{.status.deploymentMode}}'   # the mode it runs in"
+            ),
+            "if it is the one you want to keep: set serving.deploymentMode to it (Knative for \
+             Serverless, Standard for RawDeployment) and render again"
+                .into(),
+            format!(
+                "to move it: kubectl delete inferenceservice -n {ns} {isvc}, then apply (the model \
+                 is not served in between)"
+            ),
         ],
     })
 }

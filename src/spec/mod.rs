@@ -46,8 +46,8 @@ pub use secret_source::{RemoteRef, SecretRef, SecretSource};
 pub use secrets::{Secrets, SecretsMode, StoreRef};
 pub use service_account::ServiceAccount;
 pub use serving::{
-    Alias, Model, ModelVersion, NamespaceLevel, RegisteredModel, ScaleMetric, ServiceName, Serving,
-    StorageUri, TrackingUri, with_model_disk,
+    Alias, DeploymentMode, Model, ModelVersion, NamespaceLevel, RegisteredModel, ScaleMetric,
+    ServiceName, Serving, StorageUri, TrackingUri, with_model_disk,
 };
 pub use tracking::{Autoscaling, CronSchedule, EnvVar, Gc, Permission, Tracking, TrackingAuth};
 

@@ -31,6 +31,29 @@ pub struct Serving {
     /// `secure-pod-defaults: enabled` in Knative Serving's
     /// `config-features`.
     pub pod_security: NamespaceLevel,
+    /// How KServe runs the predictors, written on every InferenceService
+    /// (KServe refuses a change of mode once one runs). `Standard` (KServe's
+    /// default since 0.16): a Deployment scaled by an HPA on cpu or memory.
+    /// `Knative` (the former `Serverless`): scale to zero, concurrency and
+    /// rps metrics, canary rollouts; Knative Serving must be installed.
+    pub deployment_mode: DeploymentMode,
+}
+
+/// KServe's deployment modes, by their names since 0.16.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+pub enum DeploymentMode {
+    #[default]
+    Standard,
+    Knative,
+}
+
+impl DeploymentMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentMode::Standard => "Standard",
+            DeploymentMode::Knative => "Knative",
+        }
+    }
 }
 
 /// A level a namespace may enforce while KServe adds containers.
@@ -61,6 +84,7 @@ impl Default for Serving {
             pods: super::Pods::default(),
             service_account: super::ServiceAccount::default(),
             pod_security: NamespaceLevel::Baseline,
+            deployment_mode: DeploymentMode::Standard,
         }
     }
 }
