@@ -3,6 +3,7 @@
 //! stores would not survive.
 
 mod normalize;
+mod storage_class;
 mod unsafe_changes;
 mod upgrades;
 

@@ -177,12 +177,28 @@ fn stateful_set(old: &Value, new: &Value) -> Vec<Unsafe> {
         &old["spec"]["volumeClaimTemplates"],
         &new["spec"]["volumeClaimTemplates"],
     );
-    if old_t != new_t {
+    // A class alone is the storage_class rule's: the data must move.
+    if old_t != new_t && !only_class_differs(old_t, new_t) {
         out.push(volume_templates(old, new, &ns, &name, &orphan));
     }
     out.extend(minio_goes_distributed(old, new));
     out.extend(volume_servers_leave(old, new));
     out
+}
+
+/// Whether two claim templates differ in their class alone: the change
+/// `storage_class` explains, rather than the generic one of the templates.
+pub fn only_class_differs(old: &Value, new: &Value) -> bool {
+    let without_class = |v: &Value| {
+        let mut v = v.clone();
+        for t in v.as_sequence_mut().into_iter().flatten() {
+            if let Some(spec) = t.get_mut("spec").and_then(Value::as_mapping_mut) {
+                spec.remove("storageClassName");
+            }
+        }
+        v
+    };
+    old != new && without_class(old) == without_class(new)
 }
 
 /// Fewer SeaweedFS volume servers: the StatefulSet removes the last ones

@@ -1,6 +1,7 @@
 //! Changes that apply cleanly, or that the cluster refuses, and cost a
 //! planned upgrade: a new MLflow (a schema migration), a new PostgreSQL
-//! major version, a removed Namespace, a KServe deployment mode. Each
+//! major version, a new StorageClass, a removed Namespace, a KServe
+//! deployment mode. Each
 //! comes with its steps, in order.
 
 use super::unsafe_changes::Unsafe;
@@ -11,8 +12,14 @@ pub fn check(old: Option<&Value>, new: Option<&Value>) -> Vec<Unsafe> {
     match (old, new) {
         (Some(old), Some(new)) => match new["kind"].as_str().unwrap_or_default() {
             "Deployment" => mlflow_upgrade(old, new).into_iter().collect(),
-            "StatefulSet" => postgres_major(old, new).into_iter().collect(),
-            "Cluster" => cloudnativepg_major(old, new).into_iter().collect(),
+            "StatefulSet" => postgres_major(old, new)
+                .into_iter()
+                .chain(super::storage_class::check(old, new))
+                .collect(),
+            "Cluster" => cloudnativepg_major(old, new)
+                .into_iter()
+                .chain(super::storage_class::check(old, new))
+                .collect(),
             "InferenceService" => deployment_mode(old, new).into_iter().collect(),
             _ => Vec::new(),
         },
