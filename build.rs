@@ -113,6 +113,43 @@ fn main() {
     println!("cargo::rerun-if-changed=src/validate/schema_keys.rs");
     println!("cargo::rerun-if-changed=src/validate/schema.rs");
     println!("cargo::rerun-if-changed=src/validate/schema_code.rs");
+    println!("cargo::rustc-env=MLK_BUILD_COMMIT={}", commit());
+}
+
+/// The commit mlk is built from, for `mlk --version`: `MLK_COMMIT` (a
+/// container build passes it), else git's HEAD, else the commit `cargo
+/// package` recorded in `.cargo_vcs_info.json`, else `unknown`.
+fn commit() -> String {
+    println!("cargo::rerun-if-env-changed=MLK_COMMIT");
+    if let Ok(given) = std::env::var("MLK_COMMIT")
+        && !given.is_empty()
+        && given != "unknown"
+    {
+        return given;
+    }
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    if let Some(sha) = git(&["rev-parse", "--short=12", "HEAD"]) {
+        // A new commit moves HEAD's branch, or HEAD itself when detached.
+        let mut refs = vec!["HEAD".to_owned()];
+        refs.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+        for r in refs {
+            let path = git(&["rev-parse", "--git-path", &r]);
+            if let Some(path) = path.filter(|p| Path::new(p).exists()) {
+                println!("cargo::rerun-if-changed={path}");
+            }
+        }
+        return sha;
+    }
+    let vcs = std::fs::read_to_string(".cargo_vcs_info.json").unwrap_or_default();
+    let info: Json = serde_json::from_str(&vcs).unwrap_or(Json::Null);
+    info["git"]["sha1"]
+        .as_str()
+        .map_or("unknown".to_owned(), |s| s.chars().take(12).collect())
 }
 
 fn custom_kind(file: &Path) -> (String, String, String) {

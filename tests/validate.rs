@@ -207,7 +207,7 @@ fn own_output_with_an_existing_secret_validates_as_it_is() {
 fn unusable_input_exits_2() {
     let cases: [(&[&str], &str, &str); 5] = [
         (&["validate", "-"], "a: [b\n", "not a YAML manifest stream"),
-        (&["validate", "-"], "", "no Kubernetes objects"),
+        (&["validate", "-"], "", "nothing on stdin"),
         (
             &["validate", "no-such-file.yaml"],
             "",
@@ -314,4 +314,34 @@ fn the_policy_report_shows_no_secret_anywhere() {
             assert!(!shown.contains("hunter2"), "{format}: {shown}");
         }
     }
+}
+
+/// A repository's empty file, comment-only file or empty List holds no
+/// objects and is valid; an empty pipe is not, since the command before
+/// it most often failed.
+#[test]
+fn empty_files_are_valid_and_an_empty_pipe_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (name, text) in [
+        ("empty.yaml", ""),
+        ("comment.yaml", "# nothing yet\n"),
+        ("list.yaml", "apiVersion: v1\nkind: List\nitems: []\n"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        files.push(path.to_string_lossy().into_owned());
+    }
+    for f in &files {
+        let run = mlk(&["validate", f]).run();
+        assert_eq!(run.code, 0, "{f}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("0 documents, 0 problems"),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = mlk(&["validate", "-"]).stdin("\n").run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("nothing on stdin"), "{}", run.stderr);
 }

@@ -7,6 +7,7 @@ mod htpasswd;
 mod render;
 mod resolve;
 mod validate;
+mod version;
 
 use std::io::Write;
 
@@ -17,7 +18,8 @@ const INIT_SPEC: &str = include_str!("../../examples/platform.yaml");
 #[derive(Parser)]
 #[command(
     name = "mlk",
-    version,
+    version = version::short(),
+    long_version = version::long(),
     about = "Renders and checks every Kubernetes manifest an MLflow platform needs"
 )]
 pub struct Cli {

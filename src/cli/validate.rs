@@ -131,6 +131,16 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
     let mut docs: Vec<Document> = Vec::new();
     for file in &files {
         let text = read(file)?;
+        // An empty file in a repository holds no objects, and is valid;
+        // an empty pipe most often means the command before it failed.
+        if file.as_os_str() == "-" && text.trim().is_empty() {
+            return Err(Unusable(
+                "nothing on stdin: did the command before the pipe fail? (an empty file is \
+                 valid: name it)"
+                    .into(),
+            )
+            .into());
+        }
         let parsed = manifest::parse_stream(&text, "input").map_err(|e| {
             Unusable(format!(
                 "{}: not a YAML manifest stream: {e}",
@@ -138,9 +148,6 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
             ))
         })?;
         docs.extend(parsed.into_iter().flat_map(list_items));
-    }
-    if docs.is_empty() {
-        return Err(Unusable("no Kubernetes objects in the input".into()).into());
     }
     let mut report = validate::validate(&docs, &catalog, &external, args.pod_security);
     let secrets = crate::gate::stream_secrets(docs.iter().map(|d| &d.value));

@@ -26,10 +26,14 @@ mod tracking;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-pub use artifacts::{Artifacts, EmbeddedArtifacts, Endpoint, Engine, RoleArn, SeaweedfsCluster};
+pub use artifacts::{
+    Artifacts, EmbeddedArtifacts, Endpoint, Engine, MC_IMAGE, MINIO_IMAGE, RoleArn,
+    SEAWEEDFS_IMAGE, SeaweedfsCluster,
+};
 pub use cloud_store::{AzureBlobArtifacts, BLOB_SUFFIXES, BlobEndpoint, GcsArtifacts};
 pub use database::{
-    CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, KeyOf, PgIdent, RootCert, SslMode,
+    CNPG_IMAGE, CloudNativePg, Database, EmbeddedBackup, EmbeddedDatabase, KeyOf, POSTGRES_IMAGE,
+    PgIdent, RootCert, SslMode,
 };
 pub use extra_container::ExtraContainer;
 pub use gateway::{Gateway, ParentRef};
