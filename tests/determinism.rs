@@ -104,9 +104,11 @@ fn many_problems_keep_their_order() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 601, "{}", run.stdout);
+    let file = stream.display();
     for (i, line) in lines[..600].iter().enumerate() {
-        let want = format!("ConfigMap/ns/c{i}: unknown{i}: ");
+        // Each problem names its object's file and the line it starts on.
+        let want = format!("{file}:{}: ConfigMap/ns/c{i}: unknown{i}: ", 7 * i + 2);
         assert!(line.starts_with(&want), "line {i}: {line}");
     }
-    assert!(lines[600].starts_with("ConfigMap/ns/c0: metadata.name: another object"));
+    assert!(lines[600].contains("ConfigMap/ns/c0: metadata.name: another object"));
 }

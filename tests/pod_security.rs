@@ -29,7 +29,8 @@ fn each_check_passes_its_edge_and_refuses_its_breach() {
         let level = check.level.name();
         let run = mlk(&["validate", "--pod-security", level, &fail]).run();
         assert_eq!(run.code, 1, "{fail} passed at {level}");
-        let want = format!("Pod/ns/p: {path}: ");
+        // The fixture's one object starts on line 2, after its expectation.
+        let want = format!("{fail}:2: Pod/ns/p: {path}: ");
         let line = run.stdout.lines().find(|l| l.starts_with(&want));
         assert!(
             line.is_some_and(|l| l.ends_with(&format!("(Pod Security \"{level}\")"))),

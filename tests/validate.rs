@@ -32,7 +32,9 @@ fn each_invalid_fixture_reports_exactly_its_problems() {
         args.extend(flags.into_iter().flat_map(str::split_whitespace));
         args.push(path.to_str().unwrap());
         let run = mlk(&args).run();
-        let got: Vec<&str> = run.stdout.lines().collect();
+        // Each problem names the file and line of its object.
+        let file = format!("{}:", path.display());
+        let got: Vec<&str> = run.stdout.lines().map(|l| located(l, &file)).collect();
         let all_found = want
             .iter()
             .all(|w| got.iter().any(|g| g.starts_with(w.as_str())));
@@ -47,6 +49,18 @@ fn each_invalid_fixture_reports_exactly_its_problems() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(checked >= 25, "only {checked} fixtures");
+}
+
+/// `line` without its `FILE:LINE: ` prefix; as it is without one.
+fn located<'a>(line: &'a str, file: &str) -> &'a str {
+    let Some(rest) = line.strip_prefix(file) else {
+        return line;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    match rest[digits..].strip_prefix(": ") {
+        Some(problem) if digits > 0 => problem,
+        _ => line,
+    }
 }
 
 #[test]
@@ -90,7 +104,8 @@ fn an_unknown_kind_is_never_passed_silently() {
     let run = mlk(&["validate", "-"]).stdin(WIDGET).run();
     assert_eq!(run.code, 0);
     assert!(
-        run.stderr.contains("warning: Widget/w: not checked"),
+        run.stderr
+            .contains("warning: <stdin>:1: Widget/w: not checked"),
         "{}",
         run.stderr
     );
@@ -135,8 +150,8 @@ spec:
     assert_eq!(
         lines,
         [
-            "Widget/w: spec.size: 0 is less than the minimum, 1",
-            "Widget/w: spec.colour: unknown field \"colour\"; did you mean \"color\"?",
+            "<stdin>:1: Widget/w: spec.size: 0 is less than the minimum, 1",
+            "<stdin>:1: Widget/w: spec.colour: unknown field \"colour\"; did you mean \"color\"?",
         ]
     );
 }
@@ -163,7 +178,8 @@ fn a_reference_outside_the_stream_is_an_assumption_until_declared() {
     assert_eq!(run.stdout, "");
     assert!(
         run.stderr.contains(
-            "warning: Deployment/shop/web: spec.template.spec.containers[0].env[1].valueFrom.\
+            "warning: fixtures/manifests/invalid/secret-missing.yaml:3: Deployment/shop/web: \
+             spec.template.spec.containers[0].env[1].valueFrom.\
          secretKeyRef.name: Secret \"db\" is not in the stream, so it must exist in the \
          cluster (--exists Secret/db says it does"
         ),

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::validate::{ReportFormat, list_items, read};
+use super::validate::{list_items, read};
 use super::{Output, Unusable};
 use crate::{diff, manifest};
 
@@ -13,8 +13,15 @@ pub struct DiffArgs {
     old: PathBuf,
     /// What would be applied, in the same forms.
     new: PathBuf,
-    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
-    output: ReportFormat,
+    #[arg(short = 'o', long, value_enum, default_value_t = DiffFormat::Text)]
+    output: DiffFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DiffFormat {
+    /// For a person: a unified diff, then each unsafe change.
+    Text,
+    Json,
 }
 
 pub fn run(args: DiffArgs) -> anyhow::Result<Output> {
@@ -33,8 +40,8 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Output> {
     // elsewhere (an annotation, a ConfigMap) is masked here too.
     let secrets = crate::gate::stream_secrets(old.iter().chain(&new));
     let stdout = match args.output {
-        ReportFormat::Text => crate::messages::printable(&diff::text(&report), &secrets),
-        ReportFormat::Json => {
+        DiffFormat::Text => crate::messages::printable(&diff::text(&report), &secrets),
+        DiffFormat::Json => {
             let mut json = serde_json::to_string_pretty(&report).expect("serialisable");
             json.push('\n');
             secrets.redact(&json).into_owned()

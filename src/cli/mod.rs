@@ -5,6 +5,7 @@ mod diff;
 mod heap;
 mod htpasswd;
 mod render;
+mod report;
 mod resolve;
 mod validate;
 mod version;

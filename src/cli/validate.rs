@@ -3,8 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::ValueEnum;
-
+use super::report::{self, Origin, Origins, ReportFormat};
 use super::{Output, Unusable};
 use crate::manifest::{self, Document};
 use crate::validate::{self, Catalog, External, KUBE_VERSION, Level, Report};
@@ -87,13 +86,6 @@ pub struct ValidateArgs {
     output: ReportFormat,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub(super) enum ReportFormat {
-    /// For a person: one line an item.
-    Text,
-    Json,
-}
-
 pub(super) fn read(file: &std::path::Path) -> anyhow::Result<String> {
     let shown = file.display();
     if file.as_os_str() != "-" {
@@ -129,6 +121,7 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
         args.files.clone()
     };
     let mut docs: Vec<Document> = Vec::new();
+    let mut origins = Origins::default();
     for file in &files {
         let text = read(file)?;
         // An empty file in a repository holds no objects, and is valid;
@@ -147,7 +140,18 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
                 file.display()
             ))
         })?;
-        docs.extend(parsed.into_iter().flat_map(list_items));
+        let lines = report::document_lines(&text);
+        for (i, doc) in parsed.into_iter().enumerate() {
+            let line = lines.get(i).copied().unwrap_or(1);
+            for item in list_items(doc) {
+                let shown = match file.as_os_str() == "-" {
+                    true => "<stdin>".to_owned(),
+                    false => file.display().to_string(),
+                };
+                origins.add(item.id(), Origin { file: shown, line });
+                docs.push(item);
+            }
+        }
     }
     let mut report = validate::validate(&docs, &catalog, &external, args.pod_security);
     let secrets = crate::gate::stream_secrets(docs.iter().map(|d| &d.value));
@@ -179,8 +183,11 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
     }
     let valid = report.is_valid(args.strict);
     let stdout = match args.output {
-        ReportFormat::Text => text_report(&report, args.strict, notes),
-        ReportFormat::Json => json_report(&report, valid),
+        ReportFormat::Text => text_report(&report, &origins, args.strict, notes),
+        other => {
+            summary(&report, notes);
+            report::write(other, &report, &origins, args.strict, valid)
+        }
     };
     // The process ends once the report is written; freeing the documents
     // and the schemas node by node would only delay it.
@@ -211,13 +218,23 @@ pub(super) fn list_items(doc: Document) -> Vec<Document> {
         .collect()
 }
 
-fn text_report(report: &Report, strict: bool, notes: &mut Vec<String>) -> String {
+fn text_report(
+    report: &Report,
+    origins: &Origins,
+    strict: bool,
+    notes: &mut Vec<String>,
+) -> String {
     let none = crate::sensitive::SecretSet::new([]);
-    let line = |p: &validate::Problem| crate::messages::printable(&p.to_string(), &none) + "\n";
+    let line = |p: &validate::Problem| {
+        let text = format!("{}{p}", report::prefix(origins, &p.object));
+        crate::messages::printable(&text, &none) + "\n"
+    };
     let mut out: String = report.problems.iter().map(line).collect();
     for id in &report.unchecked {
-        let line =
-            format!("{id}: not checked: mlk has no schema for this kind; pass its CRD with --crd");
+        let line = format!(
+            "{}{id}: not checked: mlk has no schema for this kind; pass its CRD with --crd",
+            report::prefix(origins, id)
+        );
         if strict {
             out.push_str(&line);
             out.push('\n');
@@ -228,6 +245,12 @@ fn text_report(report: &Report, strict: bool, notes: &mut Vec<String>) -> String
     for p in &report.assumed {
         notes.push(format!("warning: {}", line(p).trim_end()));
     }
+    summary(report, notes);
+    out
+}
+
+/// The last line on stderr, whatever the format.
+fn summary(report: &Report, notes: &mut Vec<String>) {
     let assumed = match report.assumed.len() {
         0 => String::new(),
         n => format!(", {n} references taken to exist in the cluster"),
@@ -238,16 +261,4 @@ fn text_report(report: &Report, strict: bool, notes: &mut Vec<String>) -> String
         report.problems.len(),
         report.unchecked.len()
     ));
-    out
-}
-
-fn json_report(report: &Report, valid: bool) -> String {
-    let v = serde_json::json!({
-        "valid": valid,
-        "documents": report.documents,
-        "problems": report.problems,
-        "unchecked": report.unchecked,
-        "assumed": report.assumed,
-    });
-    format!("{}\n", serde_json::to_string_pretty(&v).expect("JSON"))
 }
