@@ -47,6 +47,7 @@ make_venv() {
 
 make_venv "${MLK_TEST_VENV:-$HOME/.cache/mlk/venv}" test-requirements.txt mlflow
 make_venv "${MLK_SERVE_VENV:-$HOME/.cache/mlk/serve-venv}" serve-requirements.txt mlserver
+make_venv "${MLK_TOOLS_VENV:-$HOME/.cache/mlk/tools-venv}" tools-requirements.txt pre-commit
 
 # Azurite, Azure Blob Storage's emulator, pinned; a second run reuses it.
 npm_prefix="${MLK_NPM_PREFIX:-$HOME/.cache/mlk/npm}"

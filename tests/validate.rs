@@ -361,3 +361,35 @@ fn empty_files_are_valid_and_an_empty_pipe_is_not() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("nothing on stdin"), "{}", run.stderr);
 }
+
+/// `--checks` picks what runs: a lone Service (its pods live in another
+/// file) fails `refs` only, a privileged Pod fails `pod-security` only,
+/// and `policy` is mlk's gate.
+#[test]
+fn checks_pick_what_runs() {
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n\
+                   spec:\n  selector: {app: web}\n  ports: [{port: 80}]\n";
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\n\
+               spec:\n  containers: [{name: c, image: nginx:1.27, securityContext: {privileged: true}}]\n";
+    let code = |stream: &str, checks: Option<&str>| {
+        let mut args = vec!["validate"];
+        if let Some(c) = checks {
+            args.extend(["--checks", c]);
+        }
+        args.push("-");
+        mlk(&args).stdin(stream).run().code
+    };
+    assert_eq!(code(service, None), 1);
+    assert_eq!(code(service, Some("schema,yaml,pod-security")), 0);
+    assert_eq!(code(service, Some("refs")), 1);
+    assert_eq!(code(pod, None), 1);
+    assert_eq!(code(pod, Some("schema,yaml,refs")), 0);
+    // The gate holds what Pod Security alone does not: a disk bound.
+    let bounded = pod.replace("securityContext: {privileged: true}", "securityContext: {}");
+    assert_eq!(code(&bounded, Some("schema")), 0);
+    assert_eq!(code(&bounded, Some("schema,policy")), 1);
+    let run = mlk(&["validate", "--checks", "bogus", "-"])
+        .stdin(pod)
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}

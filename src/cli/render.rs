@@ -72,6 +72,11 @@ pub struct RenderArgs {
     /// instead of printing.
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
     output_dir: Option<PathBuf>,
+    /// Render, and compare with FILE instead of printing: exit 0 when it
+    /// holds exactly this output, 1 when it is stale (for CI and
+    /// pre-commit). Nothing is written, the lock included.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["output_dir", "print_spec", "resolve"])]
+    check: Option<PathBuf>,
     /// Leave every Secret out of the output (they are still checked), for
     /// those who create Secrets by other means.
     #[arg(long)]
@@ -215,6 +220,10 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
         (None, Format::Yaml) => emit::to_yaml_stream(&rendered.docs),
         (None, Format::Json) => emit::to_json_list(&rendered.docs),
     };
+    if let Some(file) = &args.check {
+        std::mem::forget(rendered);
+        return check_file(file, &out, notes);
+    }
     // Last, so that no failed render leaves a changed lock behind.
     if let Some(new) = &rendered.lock {
         for change in write_lock(&lock_path, new)? {
@@ -225,6 +234,32 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
     // document one by one costs about as much as emitting them did.
     std::mem::forget(rendered);
     Ok(out)
+}
+
+/// Whether `file` holds `out` byte for byte; where it first differs
+/// when not, by line, never by content (the output may hold secrets).
+fn check_file(
+    file: &std::path::Path,
+    out: &str,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<String> {
+    let shown = file.display();
+    let text = crate::spec_files::read_stream_file(file)
+        .map_err(|e| anyhow::anyhow!("--check {shown}: it {e}"))?;
+    if text == out {
+        notes.push(format!("{shown} is up to date"));
+        return Ok(String::new());
+    }
+    let line = text
+        .lines()
+        .zip(out.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| text.lines().count().min(out.lines().count()))
+        + 1;
+    anyhow::bail!(
+        "{shown} is stale: the spec renders differently from line {line} on; render it again \
+         with the same flags, writing to {shown}"
+    )
 }
 
 /// The merged spec as a spec file, with its profile named; a secret

@@ -81,9 +81,47 @@ pub struct ValidateArgs {
     /// mlk does not know to be safe. Repeatable.
     #[arg(long = "allow-annotation", value_name = "KEY", requires = "policy")]
     allow_annotation: Vec<String>,
+    /// The checks to run, comma-separated (default: schema, yaml, refs
+    /// and pod-security; `policy` is --policy). Without `refs`, a file that
+    /// holds part of an application validates on its own.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "CHECK,...")]
+    checks: Vec<CheckName>,
     /// Report format on stdout.
     #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
     output: ReportFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CheckName {
+    /// Each object against its kind's schema, its name, duplicates.
+    Schema,
+    /// Plain scalars YAML 1.1 reads as another type (`no`, `0777`, ...).
+    Yaml,
+    /// References between objects: selectors, Secrets, ConfigMaps, ports.
+    Refs,
+    /// The Pod Security level of --pod-security.
+    PodSecurity,
+    /// mlk's output gate, as --policy.
+    Policy,
+}
+
+impl ValidateArgs {
+    /// What runs: the named checks, or every one but the gate.
+    fn selected(&self) -> (validate::Checks, bool, bool) {
+        let on = |c: CheckName| {
+            self.checks.is_empty() && c != CheckName::Policy || self.checks.contains(&c)
+        };
+        let checks = validate::Checks {
+            schema: on(CheckName::Schema),
+            yaml: on(CheckName::Yaml),
+            refs: on(CheckName::Refs),
+        };
+        (
+            checks,
+            on(CheckName::PodSecurity),
+            self.policy || on(CheckName::Policy),
+        )
+    }
 }
 
 pub(super) fn read(file: &std::path::Path) -> anyhow::Result<String> {
@@ -153,9 +191,15 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
             }
         }
     }
-    let mut report = validate::validate(&docs, &catalog, &external, args.pod_security);
+    let (checks, pod_security, policy) = args.selected();
+    let level = if pod_security {
+        args.pod_security
+    } else {
+        Level::Privileged
+    };
+    let mut report = validate::validate_with(&docs, &catalog, &external, level, checks);
     let secrets = crate::gate::stream_secrets(docs.iter().map(|d| &d.value));
-    if args.policy {
+    if policy {
         let allowed = args.allow_annotation.iter().cloned().collect();
         let policy = crate::gate::Policy {
             secrets: &secrets,
@@ -165,8 +209,7 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
         };
         let found = crate::gate::check(&docs, &policy).into_iter();
         // Pod Security was checked at the level asked for above.
-        let found =
-            found.filter(|f| f.check != "pod_security" || args.pod_security < Level::Restricted);
+        let found = found.filter(|f| f.check != "pod_security" || level < Level::Restricted);
         report.problems.extend(found.map(|f| validate::Problem {
             object: f.id,
             path: f.at.to_string(),
