@@ -117,8 +117,8 @@ fn main() {
 }
 
 /// The commit mlk is built from, for `mlk --version`: `MLK_COMMIT` (a
-/// container build passes it), else git's HEAD, else the commit `cargo
-/// package` recorded in `.cargo_vcs_info.json`, else `unknown`.
+/// container build passes it), else the commit `cargo package` recorded
+/// in `.cargo_vcs_info.json`, else git's HEAD, else `unknown`.
 fn commit() -> String {
     println!("cargo::rerun-if-env-changed=MLK_COMMIT");
     if let Ok(given) = std::env::var("MLK_COMMIT")
@@ -126,6 +126,13 @@ fn commit() -> String {
         && given != "unknown"
     {
         return given;
+    }
+    // A packaged crate says which commit it is, even unpacked inside
+    // another repository.
+    let vcs = std::fs::read_to_string(".cargo_vcs_info.json").unwrap_or_default();
+    let info: Json = serde_json::from_str(&vcs).unwrap_or(Json::Null);
+    if let Some(sha) = info["git"]["sha1"].as_str() {
+        return sha.chars().take(12).collect();
     }
     let git = |args: &[&str]| {
         let out = std::process::Command::new("git").args(args).output().ok()?;
@@ -135,7 +142,7 @@ fn commit() -> String {
     };
     if let Some(sha) = git(&["rev-parse", "--short=12", "HEAD"]) {
         // A new commit moves HEAD's branch, or HEAD itself when detached.
-        let mut refs = vec!["HEAD".to_owned()];
+        let mut refs = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
         refs.extend(git(&["symbolic-ref", "-q", "HEAD"]));
         for r in refs {
             let path = git(&["rev-parse", "--git-path", &r]);
@@ -145,11 +152,7 @@ fn commit() -> String {
         }
         return sha;
     }
-    let vcs = std::fs::read_to_string(".cargo_vcs_info.json").unwrap_or_default();
-    let info: Json = serde_json::from_str(&vcs).unwrap_or(Json::Null);
-    info["git"]["sha1"]
-        .as_str()
-        .map_or("unknown".to_owned(), |s| s.chars().take(12).collect())
+    "unknown".to_owned()
 }
 
 fn custom_kind(file: &Path) -> (String, String, String) {

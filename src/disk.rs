@@ -1,12 +1,13 @@
-//! Stage 4c: every pod's use of the node's disk is bounded, whatever
-//! template, builder or spec field wrote the pod. An emptyDir with no
+//! Stage 4c, run again after patches: every pod's use of the node's disk
+//! is bounded, whatever template, builder, spec field or patch wrote the
+//! pod. An emptyDir with no
 //! `sizeLimit` gets `build::TMP_SIZE`; a container with no
 //! `ephemeral-storage` gets a request for its logs, and a limit of its
 //! logs, the disk-backed emptyDirs it mounts, and its root filesystem
 //! when that is writable. A program that writes more is evicted, rather
-//! than fill the node's disk under every other pod on it. What a spec or
-//! a component sets is kept; the gate then holds the final objects,
-//! patches' included, to the same bounds.
+//! than fill the node's disk under every other pod on it. What a spec, a
+//! component or a patch sets is kept; the gate then refuses a bound that
+//! bounds nothing (a size of 0).
 
 use std::collections::BTreeMap;
 
@@ -52,8 +53,13 @@ fn bound(pod: PodMut) {
         }
         // One container, and the scratch volume CloudNativePG mounts in it.
         PodMut::Cluster(spec) => {
-            let scratch = &spec["ephemeralVolumesSizeLimit"]["temporaryData"];
-            let mib = mebibytes(scratch).unwrap_or(0.0);
+            let Some(limits) = entry(spec, "ephemeralVolumesSizeLimit") else {
+                return;
+            };
+            if limits["temporaryData"].is_null() {
+                insert(limits, "temporaryData", TMP_SIZE.into());
+            }
+            let mib = mebibytes(&limits["temporaryData"]).unwrap_or(0.0);
             set_disk(spec, LOGS_MIB + mib);
         }
     }
@@ -97,17 +103,25 @@ fn container(c: &mut Value, sizes: &BTreeMap<String, f64>) {
 /// request never above the limit.
 fn set_disk(c: &mut Value, limit_mib: f64) {
     const KEY: &str = "ephemeral-storage";
-    let resources = entry(c, "resources");
+    let Some(resources) = entry(c, "resources") else {
+        return;
+    };
     let limit = match mebibytes(&resources["limits"][KEY]) {
         Some(given) => given,
         None => {
-            insert(entry(resources, "limits"), KEY, quantity(limit_mib));
-            limit_mib
+            // Never below a request the spec gave: the API refuses that.
+            let requested = mebibytes(&resources["requests"][KEY]).unwrap_or(0.0);
+            let limit = limit_mib.max(requested);
+            if let Some(limits) = entry(resources, "limits") {
+                insert(limits, KEY, quantity(limit));
+            }
+            limit
         }
     };
-    if resources["requests"][KEY].is_null() {
-        let request = quantity(REQUEST_MIB.min(limit));
-        insert(entry(resources, "requests"), KEY, request);
+    if resources["requests"][KEY].is_null()
+        && let Some(requests) = entry(resources, "requests")
+    {
+        insert(requests, KEY, quantity(REQUEST_MIB.min(limit)));
     }
 }
 
@@ -124,12 +138,13 @@ fn quantity(mib: f64) -> Value {
     Value::from(format!("{}Mi", mib.ceil() as u64))
 }
 
-/// The mapping at `v[key]`, made if missing or not a mapping.
-fn entry<'a>(v: &'a mut Value, key: &str) -> &'a mut Value {
+/// The mapping at `v[key]`, made if missing or not a mapping; none when
+/// `v` itself is no mapping (a patch may have made it anything).
+fn entry<'a>(v: &'a mut Value, key: &str) -> Option<&'a mut Value> {
     if !v[key].is_mapping() {
         insert(v, key, Value::Mapping(Mapping::new()));
     }
-    v.get_mut(key).expect("just made")
+    v.get_mut(key).filter(|m| m.is_mapping())
 }
 
 fn insert(v: &mut Value, key: &str, value: Value) {

@@ -45,9 +45,10 @@ fn a_statefulsets_new_class_moves_the_data() {
     in_order(
         &out,
         &[
+            "scale what writes to it to 0",
             "copy the data out",
             "delete statefulset mlflow-postgres",
-            "delete pvc -l",
+            "delete pvc data-mlflow-postgres-0",
             "apply: new, empty claims on fast-ssd",
             "copy the data back",
         ],

@@ -202,40 +202,46 @@ fn credential_files_are_kept_in_memory() {
     assert!(seen > 3, "{seen}");
 }
 
-/// The gate holds patches to the same bounds: an emptyDir without a
-/// size, or a container whose limit a patch removed, is refused.
+/// What a patch adds is bounded too (an old spec's patch still renders),
+/// a bound a patch removes comes back, and a size of 0, which bounds
+/// nothing, is refused by the gate.
 #[test]
-fn a_patch_cannot_take_a_bound_away() {
-    let patches = [
-        (
-            "json: [{op: add, path: /spec/template/spec/volumes/-, value: {name: cache, emptyDir: {}}}]",
-            "volumes[",
-            "emptyDir.sizeLimit: needs a sizeLimit",
-        ),
-        (
-            "json: [{op: remove, path: /spec/template/spec/containers/0/resources/limits/ephemeral-storage}]",
-            "containers[0].resources.limits.ephemeral-storage",
-            "must be set",
-        ),
-    ];
-    for (patch, at, message) in patches {
-        let spec = format!(
+fn patches_are_bounded_and_a_zero_bound_is_refused() {
+    let spec = |patch: &str| {
+        format!(
             "apiVersion: mlk/v1alpha1\nkind: Platform\npatches:\n  - target: {{kind: Deployment, name: mlflow-tracking}}\n    {patch}\n"
-        );
-        let run = mlk(&["render", "-f", "-"])
-            .stdin(&spec)
-            .key()
-            .run()
-            .failed();
-        assert!(
-            run.stderr.contains(at) && run.stderr.contains(message),
-            "{patch}:\n{}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains("<stdin>:5: patches[0]"),
-            "the patch is named: {}",
-            run.stderr
-        );
-    }
+        )
+    };
+    let added = "json: [{op: add, path: /spec/template/spec/volumes/-, value: {name: cache, emptyDir: {}}}]";
+    let docs = rendered(&spec(added));
+    let pod = &find(&docs, "Deployment", "mlflow-tracking")["spec"]["template"]["spec"];
+    let cache = pod["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "cache")
+        .unwrap();
+    assert_eq!(cache["emptyDir"]["sizeLimit"], "1Gi");
+    let removed = "json: [{op: remove, path: /spec/template/spec/containers/0/resources/limits/ephemeral-storage}]";
+    let docs = rendered(&spec(removed));
+    let server =
+        &find(&docs, "Deployment", "mlflow-tracking")["spec"]["template"]["spec"]["containers"][0];
+    assert!(mib(&server["resources"]["limits"]["ephemeral-storage"]) > 1024.0);
+    let zero = "json: [{op: add, path: /spec/template/spec/volumes/-, value: {name: cache, emptyDir: {sizeLimit: \"0\"}}}]";
+    let run = mlk(&["render", "-f", "-"])
+        .stdin(&spec(zero))
+        .key()
+        .run()
+        .failed();
+    assert!(
+        run.stderr
+            .contains("emptyDir.sizeLimit: needs a sizeLimit above 0"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("<stdin>:5: patches[0]"),
+        "the patch is named: {}",
+        run.stderr
+    );
 }

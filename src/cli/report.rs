@@ -44,6 +44,15 @@ impl Origins {
         self.objects.push((id, origin));
     }
 
+    /// Rewrites every id, as the problems' were (secrets redacted).
+    pub fn redact(&mut self, f: impl Fn(&str) -> String) {
+        self.by_id.clear();
+        for (i, (id, _)) in self.objects.iter_mut().enumerate() {
+            *id = f(id);
+            self.by_id.entry(id.clone()).or_insert(i);
+        }
+    }
+
     fn of(&self, id: &str) -> Option<&Origin> {
         self.by_id.get(id).map(|i| &self.objects[*i].1)
     }
@@ -53,19 +62,23 @@ impl Origins {
 /// that hold anything but comments: the first line after a `---`, or the
 /// stream's first.
 pub(super) fn document_lines(text: &str) -> Vec<usize> {
+    // The parser drops a null document (`~`, `null`): so does this.
+    let null = |s: &str| matches!(s, "~" | "null" | "Null" | "NULL");
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     for (i, line) in text.lines().enumerate() {
         if line.starts_with("---") || line.starts_with("...") {
             start = None;
-            let rest = line[3..].trim();
-            if !rest.is_empty() && !rest.starts_with('#') {
+            let rest = line[3..].split(" #").next().unwrap_or_default().trim();
+            if !rest.is_empty() && !rest.starts_with('#') && !null(rest) {
                 out.push(i + 1);
                 start = Some(i + 1);
             }
             continue;
         }
-        let content = !line.trim().is_empty() && !line.trim_start().starts_with('#');
+        let trimmed = line.trim();
+        let content = !trimmed.is_empty() && !trimmed.starts_with('#') && !null(trimmed);
         if content && start.is_none() && !line.starts_with('%') {
             start = Some(i + 1);
             out.push(i + 1);
@@ -168,8 +181,12 @@ fn junit(report: &Report, origins: &Origins, strict: bool) -> String {
          tests=\"{}\" failures=\"{failures}\">\n",
         objects.len()
     );
-    let mut files: Vec<&str> = objects.iter().map(|(_, o, _)| o.file.as_str()).collect();
-    files.dedup();
+    let mut files: Vec<&str> = Vec::new();
+    for (_, o, _) in &objects {
+        if !files.contains(&o.file.as_str()) {
+            files.push(&o.file);
+        }
+    }
     for file in files {
         let cases: Vec<_> = objects.iter().filter(|(_, o, _)| o.file == file).collect();
         let failed = cases.iter().filter(|(_, _, f)| !f.is_empty()).count();
@@ -206,10 +223,12 @@ fn tap(report: &Report, origins: &Origins, strict: bool) -> String {
     let mut out = format!("TAP version 14\n1..{}\n", objects.len());
     for (n, (id, origin, found)) in objects.iter().enumerate() {
         let status = if found.is_empty() { "ok" } else { "not ok" };
-        // A `#` would start a directive: the description never holds one.
-        let name = format!("{}:{}: {id}", origin.file, origin.line).replace('#', "%23");
+        // One line, no control character, and no `#`, which would start
+        // a directive (TAP 14 escapes it as `\#`).
+        let name = tap_text(&format!("{}:{}: {id}", origin.file, origin.line));
         out.push_str(&format!("{status} {} - {name}\n", n + 1));
         if !found.is_empty() {
+            let found: Vec<String> = found.iter().map(|f| tap_text(f)).collect();
             let diagnostics = json!({ "problems": found });
             out.push_str("  ---\n");
             for line in serde_yaml::to_string(&diagnostics).expect("YAML").lines() {
@@ -221,6 +240,32 @@ fn tap(report: &Report, origins: &Origins, strict: bool) -> String {
     out
 }
 
+fn tap_text(text: &str) -> String {
+    let none = crate::sensitive::SecretSet::new([]);
+    let one_line = text.replace(['\r', '\n'], " ");
+    crate::messages::printable(&one_line, &none).replace('#', "\\#")
+}
+
+/// A file as a SARIF location: relative, with `/`, and percent-encoded
+/// where a URI needs it; none for stdin.
+fn sarif_uri(file: &str) -> Option<String> {
+    if file == "<stdin>" {
+        return None;
+    }
+    let file = file.replace('\\', "/");
+    let file = file.trim_start_matches("./");
+    let mut out = String::new();
+    for b in file.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    Some(out)
+}
+
 fn sarif(report: &Report, origins: &Origins, strict: bool) -> String {
     let result = |p: &validate::Problem, level: &str| {
         let mut r = json!({
@@ -228,10 +273,11 @@ fn sarif(report: &Report, origins: &Origins, strict: bool) -> String {
             "level": level,
             "message": {"text": format!("{}: {}: {}", p.object, p.path, p.message)},
         });
-        if let Some(o) = origins.of(&p.object) {
+        let at = origins.of(&p.object);
+        if let Some((o, uri)) = at.and_then(|o| Some((o, sarif_uri(&o.file)?))) {
             r["locations"] = json!([{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": o.file},
+                    "artifactLocation": {"uri": uri},
                     "region": {"startLine": o.line},
                 },
             }]);
@@ -273,8 +319,8 @@ mod tests {
 
     #[test]
     fn documents_start_after_their_separator() {
-        let text = "# a comment\napiVersion: v1\nkind: A\n---\n# only a comment\n---\n\
-                    kind: B\n--- {kind: C}\n";
-        assert_eq!(document_lines(text), [2, 7, 8]);
+        let text = "\u{feff}# a comment\napiVersion: v1\nkind: A\n---\n# only a comment\n---\n\
+                    kind: B\n--- {kind: C}\n--- ~\n---\nnull\n---\nkind: D\n";
+        assert_eq!(document_lines(text), [2, 7, 8, 13]);
     }
 }

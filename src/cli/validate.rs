@@ -224,6 +224,12 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
             *text = secrets.redact(text).into_owned();
         }
     }
+    // The same for the ids the reports name objects by, so that a problem
+    // still finds its object.
+    for id in &mut report.unchecked {
+        *id = secrets.redact(id).into_owned();
+    }
+    origins.redact(|id| secrets.redact(id).into_owned());
     let valid = report.is_valid(args.strict);
     let stdout = match args.output {
         ReportFormat::Text => text_report(&report, &origins, args.strict, notes),

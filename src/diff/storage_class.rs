@@ -49,11 +49,10 @@ fn stateful_set(old: &Value, new: &Value) -> Option<Unsafe> {
     })?;
     let (volume, from, to) = changed;
     let (ns, sts) = names(new);
-    let labels = new["spec"]["selector"]["matchLabels"].as_mapping();
-    let selector: Vec<String> = labels
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| Some(format!("{}={}", k.as_str()?, v.as_str()?)))
+    // That template's claims, and no other's.
+    let replicas = new["spec"]["replicas"].as_u64().unwrap_or(1);
+    let claims: Vec<String> = (0..replicas)
+        .map(|i| format!("{volume}-{sts}-{i}"))
         .collect();
     Some(Unsafe {
         reason: format!(
@@ -62,11 +61,14 @@ fn stateful_set(old: &Value, new: &Value) -> Option<Unsafe> {
         ),
         steps: vec![
             format!("or keep {from}: set the spec's storage.className back, and nothing moves"),
+            "scale what writes to it to 0 (the tracking server, for the database), so nothing \
+             is written after the copy"
+                .into(),
             "copy the data out: pg_dump for PostgreSQL, an S3 copy (rclone, mc mirror) for a \
              store, and check the copy"
                 .into(),
             format!("kubectl -n {ns} delete statefulset {sts}   # its pods stop"),
-            format!("kubectl -n {ns} delete pvc -l {}", selector.join(",")),
+            format!("kubectl -n {ns} delete pvc {}", claims.join(" ")),
             format!("apply: new, empty claims on {to}"),
             "copy the data back (pg_restore, or the S3 copy the other way)".into(),
         ],

@@ -31,13 +31,25 @@ pub fn check(subject: &Subject, _: &Policy, out: &mut Findings) {
                     out.push(i, at, message.into(), evidence);
                 }
             }
+            if doc.kind() == "Cluster"
+                && !positive(&doc.value["spec"]["ephemeralVolumesSizeLimit"]["temporaryData"])
+            {
+                let at = pod
+                    .at()
+                    .key("ephemeralVolumesSizeLimit")
+                    .key("temporaryData");
+                let message = "needs a size above 0: the instances' scratch emptyDir is \
+                               unbounded without one";
+                out.push(i, at, message.into(), Evidence::None);
+            }
             let volumes = pod.spec["volumes"].as_sequence().into_iter().flatten();
             for (v, volume) in volumes.enumerate() {
                 let dir = &volume["emptyDir"];
-                if !dir.is_null() && dir["sizeLimit"].is_null() {
+                // The kubelet bounds an emptyDir only by a size above 0.
+                if !dir.is_null() && !positive(&dir["sizeLimit"]) {
                     let at = pod.at().key("volumes").index(v).key("emptyDir");
-                    let message = "needs a sizeLimit: an unbounded emptyDir can fill the \
-                                   node's disk";
+                    let message = "needs a sizeLimit above 0: an unbounded emptyDir can \
+                                   fill the node's disk";
                     let evidence = volume["name"]
                         .as_str()
                         .map_or(Evidence::None, |n| Evidence::Text(n.into()));
@@ -46,4 +58,14 @@ pub fn check(subject: &Subject, _: &Policy, out: &mut Findings) {
             }
         }
     }
+}
+
+/// A quantity above zero.
+fn positive(v: &crate::manifest::Value) -> bool {
+    let text = match v {
+        crate::manifest::Value::String(s) => s.to_string(),
+        crate::manifest::Value::Number(n) => n.to_string(),
+        _ => return false,
+    };
+    crate::types::Quantity::parse(&text).is_ok_and(|q| q.value() > 0.0)
 }
