@@ -98,7 +98,9 @@ pub fn render_platform(
     let touched = patches::apply(&mut docs, patches).map_err(|e| e.map(|l| merged.locate(l)))?;
     // Again, for what a patch added or removed: an old spec's patch that
     // adds a sidecar or an emptyDir is bounded, not refused.
-    disk::apply(&mut docs);
+    if !patches.is_empty() {
+        disk::apply(&mut docs);
+    }
     checksums::annotate(&mut docs);
     let secrets = crate::sensitive::known();
     let policy = gate::Policy {

@@ -10,6 +10,7 @@ mod model_root;
 mod pod_wide;
 mod secrets;
 mod serving;
+mod serving_mode;
 mod sidecars;
 mod tracking;
 

@@ -8,7 +8,7 @@ use super::{ArtifactsPlan, StoreKeys};
 use crate::located::Located;
 use crate::lock::{Lock, Pin};
 use crate::registry::{Registry, RegistryError};
-use crate::spec::{Alias, Model, ModelVersion, ScaleMetric, Serving, StorageUri, TrackingUri};
+use crate::spec::{Alias, Model, ModelVersion, Serving, StorageUri, TrackingUri};
 use crate::types::{Image, Subdomain};
 
 /// Whether `--resolve` may ask the tracking server, and how to reach it.
@@ -150,40 +150,8 @@ fn at(i: usize, field: &str) -> String {
     format!("serving.models[{i}].{field}")
 }
 
-/// What only Knative runs: KServe's Standard mode scales a Deployment
-/// with an HPA, which neither scales to zero, nor counts requests, nor
-/// splits traffic between revisions.
-fn mode_checks(serving: &Serving) -> Result<(), Located> {
-    if serving.deployment_mode == crate::spec::DeploymentMode::Knative {
-        return Ok(());
-    }
-    for (i, m) in serving.models.iter().enumerate() {
-        let needs = if m.min_replicas == 0 {
-            Some(("minReplicas", "0 scales to zero"))
-        } else if m.canary_traffic_percent.is_some() {
-            Some(("canaryTrafficPercent", "a canary split between revisions"))
-        } else {
-            match m.scale_metric {
-                Some(ScaleMetric::Concurrency | ScaleMetric::Rps) => Some((
-                    "scaleMetric",
-                    "scaling on requests (Standard's HPA scales on cpu or memory)",
-                )),
-                _ => None,
-            }
-        };
-        if let Some((field, what)) = needs {
-            let msg = format!(
-                "{what}, which needs KServe's Knative mode: set serving.deploymentMode: Knative \
-                 (with Knative Serving installed), or drop it"
-            );
-            return Err(Located::new("spec", Some(&at(i, field)), msg));
-        }
-    }
-    Ok(())
-}
-
 fn checks(serving: &Serving) -> Result<(), Located> {
-    mode_checks(serving)?;
+    super::serving_mode::check(serving)?;
     let mut names = std::collections::BTreeSet::new();
     for (i, m) in serving.models.iter().enumerate() {
         let err = |field: &str, msg: String| Err(Located::new("spec", Some(&at(i, field)), msg));
