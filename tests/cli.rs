@@ -133,16 +133,13 @@ fn output_dir_writes_one_file_per_component() {
     mlk(&["render", "--output-dir", dir.to_str().unwrap()])
         .run()
         .ok();
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    assert_eq!(names, common::OUTPUT_DIR_FILES);
-    let k = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
-    assert!(k.contains(
-        "resources:\n  - namespace.yaml\n  - secrets.yaml\n  - postgres.yaml\n  - seaweedfs.yaml\n  - tracking.yaml\n"
+    assert_eq!(common::tree(&dir), common::OUTPUT_DIR_FILES);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    assert!(read("kustomization.yaml").ends_with("resources:\n  - platform\n  - secrets\n"));
+    assert!(read("platform/kustomization.yaml").ends_with(
+        "resources:\n  - namespace.yaml\n  - postgres.yaml\n  - seaweedfs.yaml\n  - tracking.yaml\n"
     ));
+    assert!(read("secrets/kustomization.yaml").ends_with("resources:\n  - secrets.yaml\n"));
     let docs = |text: &str| -> Vec<String> {
         let mut d: Vec<String> = text
             .split("---\n")
@@ -152,11 +149,12 @@ fn output_dir_writes_one_file_per_component() {
         d.sort();
         d
     };
-    let all: String = ["namespace", "secrets", "postgres", "seaweedfs", "tracking"]
+    let all: String = ["namespace", "postgres", "seaweedfs", "tracking"]
         .iter()
-        .map(|c| std::fs::read_to_string(dir.join(format!("{c}.yaml"))).unwrap())
+        .map(|c| read(&format!("platform/{c}.yaml")))
+        .chain([read("secrets/secrets.yaml")])
         .collect();
-    let secrets = std::fs::read_to_string(dir.join("secrets.yaml")).unwrap();
+    let secrets = read("secrets/secrets.yaml");
     assert!(docs(&secrets).iter().all(|d| d.contains("kind: Secret")));
     assert_eq!(
         docs(&all),
@@ -174,7 +172,7 @@ fn output_dir_writes_one_file_per_component() {
     ])
     .run()
     .ok();
-    assert!(!dir.join("namespace.yaml").exists());
+    assert!(!dir.join("platform/namespace.yaml").exists());
 }
 
 #[test]
@@ -184,7 +182,7 @@ fn output_dir_is_untouched_on_error_and_never_replaces_foreign_files() {
     mlk(&["render", "--output-dir", dir.to_str().unwrap()])
         .run()
         .ok();
-    let before = std::fs::read_to_string(dir.join("tracking.yaml")).unwrap();
+    let before = std::fs::read_to_string(dir.join("platform/tracking.yaml")).unwrap();
     mlk(&[
         "render",
         "--output-dir",
@@ -195,9 +193,17 @@ fn output_dir_is_untouched_on_error_and_never_replaces_foreign_files() {
     .run()
     .failed();
     assert_eq!(
-        std::fs::read_to_string(dir.join("tracking.yaml")).unwrap(),
+        std::fs::read_to_string(dir.join("platform/tracking.yaml")).unwrap(),
         before
     );
+
+    // A file of the user's inside one of mlk's subfolders is kept too.
+    std::fs::write(dir.join("platform/patch.yaml"), "mine").unwrap();
+    let run = mlk(&["render", "--output-dir", dir.to_str().unwrap()])
+        .run()
+        .failed();
+    assert!(run.stderr.contains("platform/patch.yaml"), "{}", run.stderr);
+    assert!(dir.join("platform/patch.yaml").exists());
 
     let mine = tmp.path().join("mine");
     std::fs::create_dir(&mine).unwrap();
@@ -330,18 +336,5 @@ fn omit_secrets_leaves_every_secret_out() {
     let run = mlk(&["render", "--omit-secrets"]).key().run().ok();
     assert!(!run.stdout.contains("kind: Secret"));
     assert!(run.stdout.contains("kind: StatefulSet"));
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("deploy");
-    mlk(&[
-        "render",
-        "--omit-secrets",
-        "--output-dir",
-        dir.to_str().unwrap(),
-    ])
-    .key()
-    .run()
-    .ok();
-    assert!(!dir.join("secrets.yaml").exists());
-    let k = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
-    assert!(!k.contains("secrets.yaml"));
+    // --output-dir's folder without them: tests/kustomize.rs.
 }

@@ -6,6 +6,7 @@
 
 mod common;
 use common::{find, mlk};
+use std::path::Path;
 
 #[test]
 fn version_names_the_release_the_commit_and_the_pins_it_renders() {
@@ -136,12 +137,18 @@ fn the_containerfile_holds_together() {
                 }
                 user = None;
             }
-            "COPY" => {
-                if let Some(from) = rest.strip_prefix("--from=") {
+            "COPY" => match rest.strip_prefix("--from=") {
+                Some(from) => {
                     let stage = from.split(' ').next().unwrap();
                     assert!(stages.iter().any(|s| s == stage), "no stage {stage}");
                 }
-            }
+                // A file of the build context exists in the repository.
+                None => {
+                    let source = rest.split(' ').next().unwrap();
+                    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(source);
+                    assert!(path.exists(), "COPY {source}: no such file");
+                }
+            },
             "USER" => user = Some(rest.to_owned()),
             "ENTRYPOINT" | "CMD" => {
                 let args: Vec<String> = serde_json::from_str(rest)

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-const FILES: [&str; 7] = common::OUTPUT_DIR_FILES;
+const FILES: [&str; 11] = common::OUTPUT_DIR_FILES;
 
 fn render_into(dir: &Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_mlk"))
@@ -37,13 +37,17 @@ fn names(dir: &Path) -> Vec<String> {
 /// Every file there, none missing, each a private regular file in a
 /// private folder.
 fn assert_whole_and_private(dir: &Path) {
-    assert_eq!(names(dir), FILES, "{}", dir.display());
+    assert_eq!(common::tree(dir), FILES, "{}", dir.display());
     let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(dir), 0o700, "{}", dir.display());
     for name in FILES {
         let path = dir.join(name);
-        assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
-        assert_eq!(mode(&path), 0o600, "{}", path.display());
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let folder = name.ends_with('/');
+        assert_eq!(meta.is_dir(), folder, "{}", path.display());
+        assert!(folder || meta.is_file(), "{}", path.display());
+        let want = if folder { 0o700 } else { 0o600 };
+        assert_eq!(mode(&path), want, "{}", path.display());
     }
 }
 
@@ -54,7 +58,7 @@ fn files_holding_secrets_are_private() {
     let out = render_into(&dir).wait_with_output().unwrap();
     assert!(out.status.success());
     assert_whole_and_private(&dir);
-    let secrets = std::fs::read_to_string(dir.join("secrets.yaml")).unwrap();
+    let secrets = std::fs::read_to_string(dir.join("secrets/secrets.yaml")).unwrap();
     assert!(secrets.contains("kind: Secret"));
 }
 
@@ -153,9 +157,9 @@ fn a_file_the_user_added_is_never_deleted() {
     );
     // A file mlk wrote, swapped for a symlink, is not mlk's any more.
     std::fs::remove_file(dir.join("notes.md")).unwrap();
-    std::fs::remove_file(dir.join("seaweedfs.yaml")).unwrap();
-    std::os::unix::fs::symlink("/etc/hostname", dir.join("seaweedfs.yaml")).unwrap();
-    fails_and_keeps(&dir, &[], "did not write: seaweedfs.yaml");
+    std::fs::remove_file(dir.join("platform/seaweedfs.yaml")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", dir.join("platform/seaweedfs.yaml")).unwrap();
+    fails_and_keeps(&dir, &[], "did not write: platform/seaweedfs.yaml");
 }
 
 #[test]
@@ -216,9 +220,15 @@ fn a_symlinked_target_is_refused() {
 fn a_folder_from_an_older_mlk_is_still_replaced() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
-    render_into(&dir).wait_with_output().unwrap();
-    // Before the record file, the marked kustomization.yaml said it all.
-    std::fs::remove_file(dir.join(".mlk-written")).unwrap();
+    // Before the record file, one flat folder whose marked
+    // kustomization.yaml said it all.
+    std::fs::create_dir(&dir).unwrap();
+    let k = "# Written by mlk: `mlk render --output-dir` replaces this folder whole.\n\
+             apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+             resources:\n  - namespace.yaml\n  - secrets.yaml\n";
+    std::fs::write(dir.join("kustomization.yaml"), k).unwrap();
+    std::fs::write(dir.join("namespace.yaml"), "kind: Namespace\n").unwrap();
+    std::fs::write(dir.join("secrets.yaml"), "kind: Secret\n").unwrap();
     let out = render_into(&dir).wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -242,12 +252,12 @@ fn a_full_disk_leaves_the_old_folder_whole_and_no_staging() {
     const SCRIPT: &str = r#"set -e
 mount -t tmpfs -o size=256k tmpfs "$DIR"
 MLK_SECRET_KEY="$KEY" "$MLK" render --output-dir "$DIR/out" 2>/dev/null
-(cd "$DIR/out" && sha256sum ./* ./.mlk-written) > "$OUT/before"
+(cd "$DIR/out" && find . -type f | sort | xargs sha256sum) > "$OUT/before"
 head -c 100000000 /dev/zero > "$DIR/fill" 2>/dev/null || true
 if MLK_SECRET_KEY="$KEY" "$MLK" render --output-dir "$DIR/out" --set tracking.replicas=3 2>"$OUT/err"; then
   echo "rendered on a full disk"; exit 1
 fi
-(cd "$DIR/out" && sha256sum ./* ./.mlk-written) | diff "$OUT/before" - || { echo "the old folder changed"; exit 1; }
+(cd "$DIR/out" && find . -type f | sort | xargs sha256sum) | diff "$OUT/before" - || { echo "the old folder changed"; exit 1; }
 if ls -A "$DIR" | grep -v -e '^out$' -e '^fill$' -e '^\.out\.mlk-lock$'; then
   echo "a staging folder was left behind"; exit 1
 fi"#;

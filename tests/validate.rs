@@ -154,6 +154,27 @@ spec:
             "<stdin>:1: Widget/w: spec.colour: unknown field \"colour\"; did you mean \"color\"?",
         ]
     );
+
+    // A folder of CRDs, nested, beside files that are not manifests.
+    let folder = dir.path().join("crds");
+    std::fs::create_dir_all(folder.join("example.com")).unwrap();
+    std::fs::rename(&file, folder.join("example.com/widgets.yaml")).unwrap();
+    std::fs::write(folder.join("README.md"), "not a manifest").unwrap();
+    let run = mlk(&["validate", "--crd", folder.to_str().unwrap(), "-"])
+        .stdin(&doc)
+        .run();
+    assert_eq!(run.stdout.lines().collect::<Vec<_>>(), lines);
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let run = mlk(&["validate", "--crd", empty.to_str().unwrap(), "-"])
+        .stdin(&doc)
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a folder without .yaml"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -303,6 +324,35 @@ fn the_policy_gate_runs_on_any_stream() {
         !allowed.stdout.contains("server-snippet"),
         "{}",
         allowed.stdout
+    );
+    let named = [
+        "validate",
+        "--checks",
+        "policy",
+        "--allow-annotation",
+        key,
+        "-",
+    ];
+    let allowed = mlk(&named).stdin(stream).run();
+    assert!(
+        allowed.stdout.contains("holds a secret value"),
+        "{}",
+        allowed.stdout
+    );
+    assert!(
+        !allowed.stdout.contains("server-snippet"),
+        "{}",
+        allowed.stdout
+    );
+    // Without the gate there is nothing to loosen: a mistake, said so.
+    let alone = mlk(&["validate", "--allow-annotation", key, "-"])
+        .stdin(stream)
+        .run();
+    assert_eq!(alone.code, 2, "{}", alone.stderr);
+    assert!(
+        alone.stderr.contains("runs only with --policy"),
+        "{}",
+        alone.stderr
     );
     let plain = mlk(&["validate", "-"]).stdin(stream).run();
     assert!(!plain.stdout.contains("holds a secret"), "{}", plain.stdout);

@@ -135,3 +135,71 @@ fn sarif_locates_each_result_in_its_file() {
     let v: serde_json::Value = serde_json::from_str(&valid.stdout).unwrap();
     assert_eq!(v["runs"][0]["results"], serde_json::json!([]));
 }
+
+/// Microsoft's SARIF multitool (`validate`) reads each report against
+/// the SARIF 2.1.0 schema and its own rules: no error, for a failing
+/// stream, a valid one, stdin, a hostile key and `--summary`.
+#[test]
+#[ignore = "needs Microsoft's SARIF multitool from npm; run by bash .ci/run"]
+fn sarif_passes_the_sarif_multitool() {
+    let prefix = std::env::var_os("MLK_NPM_PREFIX").map_or_else(
+        || std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/mlk/npm"),
+        std::path::PathBuf::from,
+    );
+    let tool = prefix.join("node_modules/.bin/sarif-multitool");
+    assert!(
+        tool.exists(),
+        "{}: run scripts/install-test-deps.sh",
+        tool.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = hostile(dir.path());
+    let valid = "fixtures/manifests/valid/web.yaml";
+    let cases: [(&str, Vec<&str>, Option<&str>); 5] = [
+        ("invalid", vec![INVALID], None),
+        ("valid", vec![valid], None),
+        ("hostile", vec![&hostile, INVALID], None),
+        (
+            "stdin",
+            vec!["-"],
+            Some(include_str!("fixtures/manifests/valid/web.yaml")),
+        ),
+        ("summary", vec!["--summary", INVALID, valid], None),
+    ];
+    for (name, files, stdin) in cases {
+        let mut args = vec!["validate", "-o", "sarif"];
+        args.extend(files);
+        let mut run = mlk(&args);
+        if let Some(text) = stdin {
+            run = run.stdin(text);
+        }
+        let out = run.run();
+        let file = dir.path().join(format!("{name}.sarif"));
+        std::fs::write(&file, &out.stdout).unwrap();
+        let checked = dir.path().join(format!("{name}.checked.sarif"));
+        let tool_run = std::process::Command::new(&tool)
+            .arg("validate")
+            .arg(&file)
+            .arg("--output")
+            .arg(&checked)
+            .output()
+            .unwrap();
+        let console = String::from_utf8_lossy(&tool_run.stdout);
+        assert!(tool_run.status.success(), "{name}: {console}");
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&checked).unwrap()).unwrap();
+        let errors: Vec<&serde_json::Value> = report["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["level"] == "error")
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}\n{}", out.stdout);
+        // The console names each finding with its level.
+        assert!(
+            !console.contains(": error "),
+            "{name}: {console}\n{}",
+            out.stdout
+        );
+    }
+}

@@ -77,23 +77,20 @@ fn objects(path: &Path) -> anyhow::Result<Vec<manifest::Value>> {
 }
 
 /// A folder `mlk render --output-dir` wrote: its files in apply order, as
-/// its kustomization lists them.
+/// its kustomizations list them (the folder's own names its subfolders).
 fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_owned()]);
     }
-    let k = read(&path.join("kustomization.yaml"))?;
-    let names: Vec<&str> = k.lines().filter_map(|l| l.strip_prefix("  - ")).collect();
-    // mlk lists plain file names; a folder from a repository may list
-    // anything, and nothing outside it is read.
-    if let Some(bad) = names.iter().find(|n| n.contains('/') || n.starts_with('.')) {
-        let shown = path.display();
-        return Err(Unusable(format!(
-            "{shown}: lists {bad:?}, which is not a file of the folder"
-        ))
-        .into());
+    let mut listed = Vec::new();
+    for name in listed_names(path)? {
+        let entry = path.join(&name);
+        // A subfolder is one of mlk's own, one level deep.
+        match std::fs::symlink_metadata(&entry).is_ok_and(|m| m.is_dir()) {
+            true => listed.extend(listed_names(&entry)?.iter().map(|f| entry.join(f))),
+            false => listed.push(entry),
+        }
     }
-    let listed: Vec<PathBuf> = names.iter().map(|f| path.join(f)).collect();
     if listed.is_empty() {
         let shown = path.display();
         return Err(Unusable(format!(
@@ -102,4 +99,23 @@ fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .into());
     }
     Ok(listed)
+}
+
+/// What a folder's kustomization.yaml lists: plain names. A folder from a
+/// repository may list anything, and nothing outside it is read.
+fn listed_names(folder: &Path) -> anyhow::Result<Vec<String>> {
+    let k = read(&folder.join("kustomization.yaml"))?;
+    let names: Vec<String> = k
+        .lines()
+        .filter_map(|l| l.strip_prefix("  - "))
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = names.iter().find(|n| n.contains('/') || n.starts_with('.')) {
+        let shown = folder.display();
+        return Err(Unusable(format!(
+            "{shown}: lists {bad:?}, which is not a file of the folder"
+        ))
+        .into());
+    }
+    Ok(names)
 }

@@ -103,6 +103,45 @@ pub(super) fn write(
     }
 }
 
+/// What `--summary` adds to a report.
+pub(super) struct Counts {
+    pub line: String,
+    pub documents: usize,
+    pub problems: usize,
+    pub unchecked: usize,
+    pub assumed: usize,
+}
+
+/// `report` with the summary in its own format (kubeconform's `-summary`).
+pub(super) fn with_summary(format: ReportFormat, mut report: String, counts: &Counts) -> String {
+    let object = || {
+        json!({
+            "documents": counts.documents,
+            "problems": counts.problems,
+            "unchecked": counts.unchecked,
+            "assumed": counts.assumed,
+        })
+    };
+    let reserialized =
+        |v: &serde_json::Value| format!("{}\n", serde_json::to_string_pretty(v).expect("JSON"));
+    match format {
+        ReportFormat::Text => report.push_str(&format!("Summary: {}\n", counts.line)),
+        ReportFormat::Tap => report.push_str(&format!("# {}\n", counts.line)),
+        ReportFormat::Junit => {}
+        ReportFormat::Json => {
+            let mut v: serde_json::Value = serde_json::from_str(&report).expect("our JSON");
+            v["summary"] = object();
+            report = reserialized(&v);
+        }
+        ReportFormat::Sarif => {
+            let mut v: serde_json::Value = serde_json::from_str(&report).expect("our JSON");
+            v["runs"][0]["properties"] = json!({ "summary": object() });
+            report = reserialized(&v);
+        }
+    }
+    report
+}
+
 /// `file:line: ` before a problem whose object came from a file.
 pub(super) fn prefix(origins: &Origins, id: &str) -> String {
     origins
@@ -246,8 +285,9 @@ fn tap_text(text: &str) -> String {
     crate::messages::printable(&one_line, &none).replace('#', "\\#")
 }
 
-/// A file as a SARIF location: relative, with `/`, and percent-encoded
-/// where a URI needs it; none for stdin.
+/// A file as a SARIF location, with `/`, and percent-encoded where a URI
+/// needs it: a relative reference, or a `file://` URI for an absolute
+/// path (a relative one must not begin with `/`); none for stdin.
 fn sarif_uri(file: &str) -> Option<String> {
     if file == "<stdin>" {
         return None;
@@ -262,6 +302,9 @@ fn sarif_uri(file: &str) -> Option<String> {
             }
             _ => out.push_str(&format!("%{b:02X}")),
         }
+    }
+    if out.starts_with('/') {
+        out.insert_str(0, "file://");
     }
     Some(out)
 }

@@ -15,9 +15,11 @@ pub struct SchemaArgs {
     /// the schemas of Kubernetes 1.37 only.
     #[arg(long, value_name = "VERSION", default_value = KUBE_VERSION)]
     kube_version: String,
-    /// A CustomResourceDefinition file: documents of its kinds are checked
-    /// against its openAPIV3Schema instead of mlk's own knowledge.
-    #[arg(long = "crd", value_name = "FILE")]
+    /// A CustomResourceDefinition file, or a folder of them (every
+    /// `.yaml`, `.yml` and `.json` beneath it): documents of their kinds
+    /// are checked against their openAPIV3Schema instead of mlk's own
+    /// knowledge. Repeatable.
+    #[arg(long = "crd", value_name = "FILE|FOLDER")]
     crds: Vec<PathBuf>,
 }
 
@@ -32,7 +34,11 @@ impl SchemaArgs {
             .into());
         }
         let mut catalog = Catalog::builtin();
-        for file in &self.crds {
+        let mut files = Vec::new();
+        for given in &self.crds {
+            crd_files(given, &mut files)?;
+        }
+        for file in &files {
             let text = read(file)?;
             let loaded = catalog
                 .add_crds(&text, &file.display().to_string())
@@ -77,9 +83,9 @@ pub struct ValidateArgs {
     /// protections, and front-door annotations from the allowlist.
     #[arg(long)]
     policy: bool,
-    /// With --policy: let an Ingress or route carry this annotation, which
-    /// mlk does not know to be safe. Repeatable.
-    #[arg(long = "allow-annotation", value_name = "KEY", requires = "policy")]
+    /// With --policy (or `--checks policy`): let an Ingress or route carry
+    /// this annotation, which mlk does not know to be safe. Repeatable.
+    #[arg(long = "allow-annotation", value_name = "KEY")]
     allow_annotation: Vec<String>,
     /// The checks to run, comma-separated (default: schema, yaml, refs
     /// and pod-security; `policy` is --policy). Without `refs`, a file that
@@ -89,6 +95,12 @@ pub struct ValidateArgs {
     /// Report format on stdout.
     #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
     output: ReportFormat,
+    /// Also put the summary (documents, problems, not checked) in the
+    /// report on stdout, in its format: a last line of text, a `summary`
+    /// object in JSON, a TAP comment, SARIF's run properties. JUnit's
+    /// counts are its summary. It is on stderr in every case.
+    #[arg(long)]
+    summary: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -124,6 +136,39 @@ impl ValidateArgs {
     }
 }
 
+/// `path` itself, or the manifest files beneath a folder, sorted; a
+/// symlink in a folder is not followed.
+fn crd_files(path: &std::path::Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if !path.is_dir() {
+        out.push(path.to_owned());
+        return Ok(());
+    }
+    let shown = path.display();
+    let read_dir = std::fs::read_dir(path).map_err(|e| Unusable(format!("--crd {shown}: {e}")))?;
+    let mut entries: Vec<PathBuf> = read_dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    let before = out.len();
+    for entry in entries {
+        let Ok(meta) = std::fs::symlink_metadata(&entry) else {
+            continue;
+        };
+        let ext = entry
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if meta.is_dir() {
+            crd_files(&entry, out)?;
+        } else if meta.is_file() && ["yaml", "yml", "json"].contains(&ext) {
+            out.push(entry);
+        }
+    }
+    if out.len() == before {
+        let msg = format!("--crd {shown}: a folder without .yaml, .yml or .json files");
+        return Err(Unusable(msg).into());
+    }
+    Ok(())
+}
+
 pub(super) fn read(file: &std::path::Path) -> anyhow::Result<String> {
     let shown = file.display();
     if file.as_os_str() != "-" {
@@ -145,6 +190,11 @@ pub(super) fn read(file: &std::path::Path) -> anyhow::Result<String> {
 }
 
 pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output> {
+    if !args.allow_annotation.is_empty() && !args.selected().2 {
+        let msg =
+            "--allow-annotation loosens the gate, which runs only with --policy or --checks policy";
+        return Err(Unusable(msg.into()).into());
+    }
     let catalog = args.schemas.catalog()?;
     let mut external = External::default();
     for e in &args.exists {
@@ -231,13 +281,23 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
     }
     origins.redact(|id| secrets.redact(id).into_owned());
     let valid = report.is_valid(args.strict);
-    let stdout = match args.output {
+    let mut stdout = match args.output {
         ReportFormat::Text => text_report(&report, &origins, args.strict, notes),
         other => {
             summary(&report, notes);
             report::write(other, &report, &origins, args.strict, valid)
         }
     };
+    if args.summary {
+        let counts = report::Counts {
+            line: summary_line(&report),
+            documents: report.documents,
+            problems: report.problems.len(),
+            unchecked: report.unchecked.len(),
+            assumed: report.assumed.len(),
+        };
+        stdout = report::with_summary(args.output, stdout, &counts);
+    }
     // The process ends once the report is written; freeing the documents
     // and the schemas node by node would only delay it.
     drop(report);
@@ -300,14 +360,18 @@ fn text_report(
 
 /// The last line on stderr, whatever the format.
 fn summary(report: &Report, notes: &mut Vec<String>) {
+    notes.push(summary_line(report));
+}
+
+fn summary_line(report: &Report) -> String {
     let assumed = match report.assumed.len() {
         0 => String::new(),
         n => format!(", {n} references taken to exist in the cluster"),
     };
-    notes.push(format!(
+    format!(
         "{} documents, {} problems, {} not checked{assumed}",
         report.documents,
         report.problems.len(),
         report.unchecked.len()
-    ));
+    )
 }

@@ -145,7 +145,7 @@ impl Target {
         })?;
         let foreign: Vec<&String> = present
             .iter()
-            .filter(|(name, regular)| !(*regular && recorded.contains(name)))
+            .filter(|(name, kind)| !is_recorded(name, *kind, &recorded))
             .map(|(name, _)| name)
             .collect();
         if !foreign.is_empty() {
@@ -160,16 +160,50 @@ impl Target {
     }
 }
 
-/// Each entry's name, and whether it is a plain file (not a symlink).
-fn entries(dir: &Path) -> anyhow::Result<Vec<(String, bool)>> {
+#[derive(Clone, Copy, PartialEq)]
+enum Entry {
+    File,
+    Folder,
+    /// A symlink or anything else mlk never writes.
+    Other,
+}
+
+/// Every entry's path relative to `dir` (a folder's as `name/`, then its
+/// own entries), and what it is. Symlinks are never followed.
+fn entries(dir: &Path) -> anyhow::Result<Vec<(String, Entry)>> {
     let mut out = Vec::new();
+    list_into(dir, "", &mut out)?;
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+fn list_into(dir: &Path, prefix: &str, out: &mut Vec<(String, Entry)>) -> anyhow::Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        out.push((name, entry.file_type()?.is_file()));
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            out.push((format!("{name}/"), Entry::Folder));
+            list_into(&entry.path(), &format!("{name}/"), out)?;
+        } else {
+            let kind = if kind.is_file() {
+                Entry::File
+            } else {
+                Entry::Other
+            };
+            out.push((name, kind));
+        }
     }
-    out.sort();
-    Ok(out)
+    Ok(())
+}
+
+/// A file mlk recorded, or a folder that holds one.
+fn is_recorded(name: &str, kind: Entry, recorded: &[String]) -> bool {
+    match kind {
+        Entry::File => recorded.iter().any(|r| r == name),
+        Entry::Folder => recorded.iter().any(|r| r.starts_with(name)),
+        Entry::Other => false,
+    }
 }
 
 /// What mlk recorded writing, from its record file, or from the marked
@@ -233,9 +267,19 @@ impl Staging {
         )
     }
 
-    /// A new private file; nothing is followed or overwritten.
+    /// A new private file, in a new private folder for a name with a
+    /// `/`; nothing is followed or overwritten.
     fn write(&self, name: &str, text: &str) -> anyhow::Result<()> {
         let path = self.path.join(name);
+        if let Some((folder, _)) = name.rsplit_once('/') {
+            let folder = self.path.join(folder);
+            if !folder.is_dir() {
+                std::fs::DirBuilder::new()
+                    .mode(0o700)
+                    .create(&folder)
+                    .with_context(|| format!("creating {}", folder.display()))?;
+            }
+        }
         let mut file = private_file()
             .write(true)
             .create_new(true)
@@ -324,16 +368,12 @@ fn private_file() -> OpenOptions {
     options
 }
 
-/// One file per component, and every Secret in `secrets.yaml` (right
-/// after the Namespace), so a GitOps repository can keep that one file out
-/// or encrypt it.
+/// Three kustomizations: `platform/`, one file per component without the
+/// Secrets; `secrets/`, every Secret; and the folder's own over both. A
+/// GitOps repository can keep `secrets/` out of git (or encrypt it) and
+/// point its controller at `platform/`, which then still builds.
 fn files(docs: &[Document]) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = Vec::new();
-    let secrets: Vec<Document> = docs
-        .iter()
-        .filter(|d| d.kind() == "Secret")
-        .cloned()
-        .collect();
+    let mut platform: Vec<(String, String)> = Vec::new();
     for component in crate::render::TEMPLATES.iter().map(|c| c.name) {
         let mine: Vec<Document> = docs
             .iter()
@@ -341,18 +381,49 @@ fn files(docs: &[Document]) -> Vec<(String, String)> {
             .cloned()
             .collect();
         if !mine.is_empty() {
-            files.push((format!("{component}.yaml"), to_yaml_stream(&mine)));
-        }
-        if component == "namespace" && !secrets.is_empty() {
-            files.push(("secrets.yaml".into(), to_yaml_stream(&secrets)));
+            platform.push((format!("{component}.yaml"), to_yaml_stream(&mine)));
         }
     }
+    let secrets: Vec<Document> = docs
+        .iter()
+        .filter(|d| d.kind() == "Secret")
+        .cloned()
+        .collect();
+    let mut parts = vec![(PLATFORM, platform)];
+    if !secrets.is_empty() {
+        parts.push((
+            SECRETS,
+            vec![("secrets.yaml".into(), to_yaml_stream(&secrets))],
+        ));
+    }
+    let mut files = Vec::new();
+    for (folder, mine) in &parts {
+        let names: Vec<&str> = mine.iter().map(|(n, _)| n.as_str()).collect();
+        for (name, text) in mine {
+            files.push((format!("{folder}/{name}"), text.clone()));
+        }
+        files.push((
+            format!("{folder}/kustomization.yaml"),
+            kustomization(&names),
+        ));
+    }
+    let folders: Vec<&str> = parts.iter().map(|(f, _)| *f).collect();
+    files.push(("kustomization.yaml".into(), kustomization(&folders)));
+    files
+}
+
+/// The folder of every object but the Secrets: what a GitOps controller
+/// reads.
+const PLATFORM: &str = "platform";
+/// The folder of every Secret.
+const SECRETS: &str = "secrets";
+
+fn kustomization(resources: &[&str]) -> String {
     let mut k = format!(
         "{MARKER}\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
     );
-    for (name, _) in &files {
+    for name in resources {
         k.push_str(&format!("  - {name}\n"));
     }
-    files.push(("kustomization.yaml".into(), k));
-    files
+    k
 }

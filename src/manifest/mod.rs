@@ -26,6 +26,10 @@ impl Document {
         v.as_str()
     }
 
+    pub fn api_version(&self) -> &str {
+        self.str_at(&["apiVersion"]).unwrap_or("?")
+    }
+
     pub fn kind(&self) -> &str {
         self.str_at(&["kind"]).unwrap_or("?")
     }

@@ -40,7 +40,11 @@ struct Entry {
 
 pub struct Catalog {
     defs: Defs,
+    /// Custom kinds: mlk's own and those of `--crd`.
     kinds: BTreeMap<(String, String), Entry>,
+    /// Each of `CORE_KINDS` (sorted), made when first asked for: a render
+    /// asks for a dozen of the hundred.
+    core: Box<[OnceLock<KindSchema>]>,
 }
 
 impl Catalog {
@@ -49,14 +53,8 @@ impl Catalog {
         let mut catalog = Catalog {
             defs: Defs::core(),
             kinds: BTreeMap::new(),
+            core: CORE_KINDS.iter().map(|_| OnceLock::new()).collect(),
         };
-        for (api, kind, def) in CORE_KINDS {
-            let root = Schema {
-                reference: Some((*def).into()),
-                ..Schema::default()
-            };
-            catalog.insert(api, kind, root, Source::Core);
-        }
         for (api, kind, file, json) in CUSTOM_KINDS {
             let entry = Entry {
                 schema: OnceLock::new(),
@@ -113,6 +111,16 @@ impl Catalog {
     }
 
     pub fn lookup(&self, api_version: &str, kind: &str) -> Option<&KindSchema> {
+        let key = (api_version, kind);
+        if let Ok(i) = CORE_KINDS.binary_search_by(|(a, k, _)| (*a, *k).cmp(&key)) {
+            return Some(self.core[i].get_or_init(|| KindSchema {
+                root: Schema {
+                    reference: Some(CORE_KINDS[i].2.into()),
+                    ..Schema::default()
+                },
+                source: Source::Core,
+            }));
+        }
         let entry = self.kinds.get(&(api_version.to_owned(), kind.to_owned()))?;
         Some(entry.schema.get_or_init(|| {
             let (file, json) = entry.builtin.expect("a kind without a schema is built in");

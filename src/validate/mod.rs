@@ -118,7 +118,11 @@ pub fn validate_with(
     let mut index = index::Builder::default();
     for doc in docs {
         let id = doc.id();
-        if checks.schema && !seen.insert(id.clone()) {
+        // Kubernetes tells objects apart by API group too: policy/v1's
+        // Eviction is not lifecycle.k8s.io's, but v1 and v1beta1 of one
+        // group are one object.
+        let group = doc.api_version().rsplit_once('/').map_or("", |(g, _)| g);
+        if checks.schema && !seen.insert((group.to_owned(), id.clone())) {
             let msg = "another object has the same kind, namespace and name".to_owned();
             report
                 .problems

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_registry;
+pub mod kustomize;
 pub mod live;
 
 use std::io::Write;
@@ -133,16 +134,51 @@ impl Mlk {
     }
 }
 
-/// What `--output-dir` writes for the default platform.
-pub const OUTPUT_DIR_FILES: [&str; 7] = [
+/// What `--output-dir` writes for the default platform: folders end in `/`.
+pub const OUTPUT_DIR_FILES: [&str; 11] = [
     ".mlk-written",
     "kustomization.yaml",
-    "namespace.yaml",
-    "postgres.yaml",
-    "seaweedfs.yaml",
-    "secrets.yaml",
-    "tracking.yaml",
+    "platform/",
+    "platform/kustomization.yaml",
+    "platform/namespace.yaml",
+    "platform/postgres.yaml",
+    "platform/seaweedfs.yaml",
+    "platform/tracking.yaml",
+    "secrets/",
+    "secrets/kustomization.yaml",
+    "secrets/secrets.yaml",
 ];
+
+/// Every entry beneath `dir`, as `OUTPUT_DIR_FILES` writes them, sorted.
+pub fn tree(dir: &std::path::Path) -> Vec<String> {
+    fn walk(dir: &std::path::Path, prefix: &str, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = format!("{prefix}{}", entry.file_name().into_string().unwrap());
+            if entry.file_type().unwrap().is_dir() {
+                out.push(format!("{name}/"));
+                walk(&entry.path(), &format!("{name}/"), out);
+            } else {
+                out.push(name);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out);
+    out.sort();
+    out
+}
+
+/// `mlk validate --strict` passes `stream`, given the Secrets it names
+/// that the cluster holds.
+pub fn validates_strictly(stream: &str, exists: &[&str]) {
+    let mut args = vec!["validate", "--strict"];
+    for e in exists {
+        args.extend(["--exists", e]);
+    }
+    args.push("-");
+    mlk(&args).stdin(stream).run().ok();
+}
 
 /// `mlk render -f SPEC` with each built-in profile, with the key set.
 /// The documents `spec` renders to, read from stdin with the test key.
