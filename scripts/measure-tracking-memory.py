@@ -10,7 +10,7 @@ process of the server's tree: what the container's memory cgroup is
 charged, shared pages split among the workers that share them.
 
 Prints a Markdown table; `src/context/tracking.rs` (`sized_for`) holds
-the figures it gave, and the README shows them.
+the figures it gave, and docs/traps.md shows them.
 
     ~/.cache/mlk/venv/bin/python scripts/measure-tracking-memory.py
 """

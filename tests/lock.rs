@@ -3,26 +3,10 @@
 //! a spec that asks for something the lock does not hold.
 
 mod common;
+use common::fake_registry::{champion, registry};
 use common::mlk;
 
 const SPEC: &str = "apiVersion: mlk/v1alpha1\nkind: Platform\nserving:\n  models:\n    - name: churn\n      registeredModel: churn model\n      alias: champion\n    - name: wine\n      registeredModel: wine\n      version: 5\n";
-
-/// A registry whose `champion` is version `V`.
-fn answer<const V: u32>(request: &str, _: &[String]) -> (u16, String) {
-    if request.contains("/registered-models/alias?") {
-        return (
-            200,
-            format!(r#"{{"model_version": {{"version": "{V}", "run_id": "run{V}abc"}}}}"#),
-        );
-    }
-    if request.contains("/model-versions/get?") {
-        return (200, r#"{"model_version": {"run_id": "winerun5"}}"#.into());
-    }
-    let version = request.split("version=").nth(1).unwrap_or("0");
-    let version: String = version.chars().take_while(char::is_ascii_digit).collect();
-    let uri = format!("mlflow-artifacts:/1/models/m-{version}/artifacts");
-    (200, format!(r#"{{"artifact_uri": "{uri}"}}"#))
-}
 
 fn resolve(dir: &std::path::Path, registry: &str) -> common::Run {
     mlk(&["resolve", "-f", "platform.yaml", "--lock", "mlk.lock"])
@@ -41,7 +25,7 @@ fn resolve_writes_the_lock_and_says_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("platform.yaml"), SPEC).unwrap();
-    let first = resolve(d, &common::fake_registry::registry(answer::<3>));
+    let first = resolve(d, &registry(champion::<3>));
     assert_eq!(
         first.stdout,
         "churn: champion 3 (new)\nwine: version 5 (new)\n"
@@ -55,9 +39,9 @@ fn resolve_writes_the_lock_and_says_what_changed() {
     assert!(lock.contains("runId: run3abc"), "{lock}");
     assert!(lock.contains("runId: winerun5"), "{lock}");
 
-    let again = resolve(d, &common::fake_registry::registry(answer::<3>));
+    let again = resolve(d, &registry(champion::<3>));
     assert_eq!(again.stdout, "", "nothing moved");
-    let moved = resolve(d, &common::fake_registry::registry(answer::<4>));
+    let moved = resolve(d, &registry(champion::<4>));
     assert_eq!(moved.stdout, "churn: champion 3 → 4\n");
 }
 
@@ -66,7 +50,7 @@ fn a_plain_render_serves_the_lock_offline_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("platform.yaml"), SPEC).unwrap();
-    let registry = common::fake_registry::registry(answer::<3>);
+    let registry = registry(champion::<3>);
     let live = mlk(&["render", "-f", "platform.yaml", "--resolve"])
         .dir(d)
         .env("MLFLOW_TRACKING_URI", &registry)
@@ -90,7 +74,7 @@ fn a_spec_asking_for_what_the_lock_lacks_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("platform.yaml"), SPEC).unwrap();
-    resolve(d, &common::fake_registry::registry(answer::<3>));
+    resolve(d, &registry(champion::<3>));
     let lock_before = std::fs::read_to_string(d.join("mlk.lock")).unwrap();
 
     let other_alias = SPEC.replace("alias: champion", "alias: challenger");
@@ -122,7 +106,7 @@ fn a_spec_asking_for_what_the_lock_lacks_is_refused() {
         SPEC.replace("version: 5", "version: 5\n      replicas: 2"),
     )
     .unwrap();
-    let registry = common::fake_registry::registry(answer::<4>);
+    let registry = registry(champion::<4>);
     mlk(&["resolve", "-f", "platform.yaml"])
         .dir(d)
         .env("MLFLOW_TRACKING_URI", &registry)

@@ -543,7 +543,7 @@ fn tmp_size(t: &Tracking) -> String {
 }
 
 /// Requests and limits from use measured on the pinned MLflow by
-/// `scripts/measure-tracking-memory.py` (the README's table): about
+/// `scripts/measure-tracking-memory.py` (the table in docs/traps.md): about
 /// 430 MiB for one uvicorn worker, 200 MiB for each further one, 110 MiB
 /// for the idle job runner; the AI Gateway adds nothing measurable. The
 /// measurement is of light, sequential work: the limit leaves 1 GiB over

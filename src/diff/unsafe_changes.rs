@@ -401,7 +401,7 @@ fn removed(old: &Value) -> Option<Unsafe> {
     let steps = match kind {
         "StatefulSet" if store == "the artifact store" => vec![
             format!(
-                "copy its buckets into the new store first (see \"{}\" in the README)",
+                "copy its buckets into the new store first (see \"{}\" in docs/day-two.md)",
                 match s(old, &["metadata", "labels", "app.kubernetes.io/name"]) {
                     Some("seaweedfs") => "Moving SeaweedFS into a cluster",
                     _ => "Moving from MinIO to SeaweedFS",

@@ -265,12 +265,12 @@ fn minio(
     let instead = match n {
         1 => {
             "SeaweedFS (engine: seaweedfs, the default) replaces it, and migrateFrom: {engine: \
-              minio} copies its objects: see \"Moving from MinIO to SeaweedFS\" in the README"
+              minio} copies its objects: see \"Moving from MinIO to SeaweedFS\" in docs/day-two.md"
         }
         _ => {
             "a SeaweedFS cluster (engine: seaweedfs, replicas: 3 or more) replaces it, and \
               migrateFrom: {engine: minio, replicas: N} copies its objects: see \"Moving from \
-              MinIO to SeaweedFS\" in the README"
+              MinIO to SeaweedFS\" in docs/day-two.md"
         }
     };
     r.warnings.push(format!(

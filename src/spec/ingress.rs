@@ -89,7 +89,8 @@ pub struct User {
 }
 
 /// nginx verifies the hash on every request, blocking a worker while it
-/// does: each step of cost doubles that time. See the README for figures.
+/// does: each step of cost doubles that time. docs/ingress-gateway-login.md
+/// has figures.
 pub const DEFAULT_COST: u32 = 6;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cost(pub u32);

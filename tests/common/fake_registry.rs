@@ -36,3 +36,21 @@ fn respond(mut stream: TcpStream, answer: fn(&str, &[String]) -> (u16, String)) 
         body.len()
     );
 }
+
+/// A registry whose `champion` is version `V`, whose other versions
+/// have runs, and whose models live at `mlflow-artifacts:/1/models/`.
+pub fn champion<const V: u32>(request: &str, _: &[String]) -> (u16, String) {
+    if request.contains("/registered-models/alias?") {
+        return (
+            200,
+            format!(r#"{{"model_version": {{"version": "{V}", "run_id": "run{V}abc"}}}}"#),
+        );
+    }
+    if request.contains("/model-versions/get?") {
+        return (200, r#"{"model_version": {"run_id": "winerun5"}}"#.into());
+    }
+    let version = request.split("version=").nth(1).unwrap_or("0");
+    let version: String = version.chars().take_while(char::is_ascii_digit).collect();
+    let uri = format!("mlflow-artifacts:/1/models/m-{version}/artifacts");
+    (200, format!(r#"{{"artifact_uri": "{uri}"}}"#))
+}

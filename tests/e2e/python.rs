@@ -238,7 +238,7 @@ else:
     print(json.dumps({"experiment": exp, **ids}))
 "#;
 
-/// Downloads the newest dump under PREFIX to OUT, as the README's restore
+/// Downloads the newest dump under PREFIX to OUT, as docs/day-two.md's restore
 /// steps do with `mc cp`.
 pub const FETCH_DUMP: &str = r#"
 import os, boto3

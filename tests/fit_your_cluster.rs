@@ -1,16 +1,14 @@
-//! Every spec in the README's "Fit your cluster" section renders, in the
-//! dev and prod profiles, and its output passes `mlk validate`.
+//! Every spec in docs/fit-your-cluster.md (each of its ```yaml blocks)
+//! renders, in the dev and prod profiles, and its output passes
+//! `mlk validate`.
 
 mod common;
 use common::mlk;
 
 fn recipes() -> Vec<String> {
-    let readme = std::fs::read_to_string(common::fixtures().join("../README.md")).unwrap();
-    let start = readme.find("\n## Fit your cluster\n").expect("the section");
-    let section = &readme[start + 1..];
-    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
-    section
-        .split("```yaml\n")
+    let path = common::fixtures().join("../docs/fit-your-cluster.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    doc.split("```yaml\n")
         .skip(1)
         .map(|block| block.split("```").next().unwrap_or_default().to_owned())
         .collect()
