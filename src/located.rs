@@ -320,7 +320,31 @@ pub(crate) fn plain_words(mut e: Located, source: &str) -> Located {
     }
     e.message = readable_expectation(&e.message);
     e.message = unknown_field(&e.message);
+    e.message = short_value(&e.message);
     e
+}
+
+/// serde quotes a wrong-typed string whole: a file read as YAML (a
+/// profile that is `/etc/passwd`) would be shown entire. The start and
+/// the length say which value it was.
+fn short_value(message: &str) -> String {
+    const SHOWN: usize = 24;
+    let Some((head, rest)) = message.split_once("string \"") else {
+        return message.to_owned();
+    };
+    let Some(end) = rest.rfind('"') else {
+        return message.to_owned();
+    };
+    let value = &rest[..end];
+    let count = value.chars().count();
+    if count <= SHOWN * 2 {
+        return message.to_owned();
+    }
+    let start: String = value.chars().take(SHOWN).collect();
+    format!(
+        "{head}string \"{start}…\" ({count} characters){}",
+        &rest[end + 1..]
+    )
 }
 
 /// serde lists every field it knows; the one meant, when there is one,
@@ -358,4 +382,20 @@ fn readable_expectation(message: &str) -> String {
         e => e.to_owned(),
     };
     format!("{before}, expected {said}")
+}
+
+#[cfg(test)]
+mod short_value_tests {
+    #[test]
+    fn a_long_string_shows_its_start_and_length() {
+        let long = "x".repeat(100);
+        let msg = format!("invalid type: string \"{long}\", expected a mapping");
+        let want = format!(
+            "invalid type: string \"{}…\" (100 characters), expected a mapping",
+            "x".repeat(24)
+        );
+        assert_eq!(super::short_value(&msg), want);
+        let short = "invalid type: string \"abc\", expected a mapping";
+        assert_eq!(super::short_value(short), short);
+    }
 }

@@ -28,14 +28,11 @@ fn plugin() -> Value {
 }
 
 /// Whether the repo server would pick the plugin for `app`: its
-/// `fileName` (a literal name here) exists in the Application's folder.
-fn discovers(app: &Path) -> bool {
-    let name = plugin()["spec"]["discover"]["fileName"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(!name.contains(['*', '?', '[']), "a literal name: {name}");
-    app.join(name).is_file()
+/// `discover.find` command, run in the Application's folder with the
+/// Application's variables, exits 0 and prints something.
+fn discovers(app: &Path, env: &[(String, String)]) -> bool {
+    let out = run(&plugin()["spec"]["discover"]["find"], app, env);
+    out.status.success() && !out.stdout.is_empty()
 }
 
 /// The Application's `plugin.env`, as the variables the sidecar sees.
@@ -61,7 +58,13 @@ fn application_env() -> Vec<(String, String)> {
 
 /// `spec.generate` in `app`, with Argo CD's build variables and `env`.
 fn generate(app: &Path, env: &[(String, String)]) -> Output {
-    let spec = &plugin()["spec"]["generate"];
+    run(&plugin()["spec"]["generate"], app, env)
+}
+
+/// A plugin command (`command` and `args`), exec'd as the CMP server
+/// does: in the Application's folder, with nothing but Argo CD's build
+/// variables and the Application's.
+fn run(spec: &Value, app: &Path, env: &[(String, String)]) -> Output {
     let command: Vec<&str> = spec["command"]
         .as_sequence()
         .unwrap()
@@ -114,7 +117,7 @@ fn repo() -> (tempfile::TempDir, PathBuf) {
 #[test]
 fn the_application_renders_through_the_plugin_as_a_valid_stream() {
     let (_tmp, app) = repo();
-    assert!(discovers(&app));
+    assert!(discovers(&app, &application_env()));
     let out = generate(&app, &application_env());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -128,17 +131,28 @@ fn the_application_renders_through_the_plugin_as_a_valid_stream() {
     common::validates_strictly(&stream, &["Secret/mlflow-htpasswd"]);
 }
 
+/// Without the spec, discovery fails, so Argo CD reports that no plugin
+/// supports the folder; `generate` itself, should it run, says which
+/// file is missing on stderr, with nothing on stdout.
 #[test]
 fn a_missing_spec_fails_on_stderr_with_nothing_on_stdout() {
     let (_tmp, app) = repo();
-    std::fs::remove_file(app.join("platform.yaml")).unwrap();
-    assert!(!discovers(&app));
-    // Named explicitly, the plugin runs without discovery.
+    std::fs::rename(app.join("platform.yaml"), app.join("mlflow.yaml")).unwrap();
+    assert!(!discovers(&app, &application_env()));
     let out = generate(&app, &application_env());
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("platform.yaml"), "{stderr}");
+    // MLK_SPEC names the spec, for discovery and for the render.
+    let named = [("ARGOCD_ENV_MLK_SPEC".to_owned(), "mlflow.yaml".to_owned())];
+    assert!(discovers(&app, &named));
+    assert!(generate(&app, &named).status.success());
+    let outside = [(
+        "ARGOCD_ENV_MLK_SPEC".to_owned(),
+        "../prod/mlflow.yaml".to_owned(),
+    )];
+    assert!(!discovers(&app, &outside));
 }
 
 #[test]
@@ -152,13 +166,15 @@ fn parameters_are_values_never_commands_or_flags() {
         ("ARGOCD_ENV_MLK_PROFILE", "--allow-dev-secrets".to_owned()),
         ("ARGOCD_ENV_MLK_SPEC", "../../../etc/passwd".to_owned()),
         ("ARGOCD_ENV_MLK_SPEC", "/etc/passwd".to_owned()),
+        ("ARGOCD_ENV_MLK_PROFILE", "/etc/passwd".to_owned()),
+        ("ARGOCD_ENV_MLK_PROFILE", "../../../etc/passwd".to_owned()),
     ] {
         let out = generate(&app, &[(name.to_owned(), value.clone())]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{name}={value}: {stderr}");
         assert!(out.stdout.is_empty(), "{name}={value}");
         assert!(!marker.exists(), "{name}={value} ran a command");
-        assert!(!stderr.contains("root:"), "{name}={value}: {stderr}");
+        assert!(!stderr.contains("root:x"), "{name}={value}: {stderr}");
     }
 }
 

@@ -173,6 +173,13 @@ fn output_dir_writes_one_file_per_component() {
     .run()
     .ok();
     assert!(!dir.join("platform/namespace.yaml").exists());
+
+    // A folder whose parent is not there yet.
+    let nested = tmp.path().join("deploy-new/mlflow");
+    mlk(&["render", "--output-dir", nested.to_str().unwrap()])
+        .run()
+        .ok();
+    assert!(nested.join("platform/tracking.yaml").is_file());
 }
 
 #[test]

@@ -17,6 +17,7 @@ use common::mlk;
 use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 
+#[derive(Clone)]
 struct Block {
     at: String,
     lang: String,
@@ -128,6 +129,25 @@ fn render_spec(block: &Block, doc: &Value) {
     );
 }
 
+/// The `run:` scripts of a GitHub Actions workflow, as sh blocks.
+fn workflow_scripts(block: &Block) -> Vec<Block> {
+    let doc: Value = serde_yaml::from_str(&block.text).unwrap_or(Value::Null);
+    let Some(jobs) = doc["jobs"].as_mapping() else {
+        return Vec::new();
+    };
+    let steps = jobs
+        .values()
+        .filter_map(|j| j["steps"].as_sequence())
+        .flatten();
+    let scripts = steps.filter_map(|step| step["run"].as_str());
+    let block = |text: &str| Block {
+        at: format!("{} (a run: step)", block.at),
+        lang: "sh".into(),
+        text: text.to_owned(),
+    };
+    scripts.map(block).collect()
+}
+
 /// How many documents were rendered and how many validated.
 fn check_yaml(block: &Block, spec_keys: &[String]) -> (usize, usize) {
     let mut counts = (0, 0);
@@ -141,8 +161,18 @@ fn check_yaml(block: &Block, spec_keys: &[String]) -> (usize, usize) {
         };
         let keys: Vec<&str> = map.keys().filter_map(Value::as_str).collect();
         let api = doc["apiVersion"].as_str().unwrap_or_default();
+        let known = keys
+            .iter()
+            .filter(|k| spec_keys.iter().any(|s| s == *k))
+            .count();
+        // A fragment of a spec with one key misspelt is no other format.
+        assert!(
+            !api.is_empty() || known == 0 || known == keys.len(),
+            "{}: a spec fragment with keys the spec does not have: {keys:?}",
+            block.at
+        );
         let is_spec = api.starts_with("mlk/") && doc["kind"] == "Platform"
-            || api.is_empty() && keys.iter().all(|k| spec_keys.iter().any(|s| s == k));
+            || api.is_empty() && known == keys.len();
         if is_spec {
             render_spec(block, &doc);
             counts.0 += 1;
@@ -240,17 +270,20 @@ fn words(line: &str) -> Vec<String> {
 }
 
 /// An `mlk` command of a line: its arguments (redirections dropped), the
-/// variables set before it, and whether it reads a pipe.
+/// variables set before it, whether it reads a pipe, and the command
+/// before that pipe.
 #[derive(Debug, PartialEq)]
 struct MlkCommand {
     args: Vec<String>,
     env: Vec<(String, String)>,
     piped: bool,
+    source: Vec<String>,
 }
 
 fn mlk_commands(line: &str) -> Vec<MlkCommand> {
     let mut out = Vec::new();
     let mut piped = false;
+    let mut source = Vec::new();
     for segment in words(line).split(|w| ["|", "&&", ";", "&"].contains(&w.as_str())) {
         let mut env = Vec::new();
         let mut rest = segment;
@@ -268,17 +301,44 @@ fn mlk_commands(line: &str) -> Vec<MlkCommand> {
             let mut skip = false;
             for w in &rest[1..] {
                 match w.as_str() {
-                    ">" | "<" | "2>" => skip = true,
+                    ">" | ">>" | "<" | "2>" => skip = true,
                     _ if skip => skip = false,
-                    _ if w.starts_with('>') || w.starts_with("2>") => {}
+                    _ if w.starts_with(['>', '<']) || w.starts_with("2>") => {}
                     _ => args.push(w.clone()),
                 }
             }
-            out.push(MlkCommand { args, env, piped });
+            out.push(MlkCommand {
+                args,
+                env,
+                piped,
+                source: source.clone(),
+            });
+        } else {
+            // mlk anywhere else (`$(mlk ...)`, `xargs mlk`) would go
+            // unchecked: no block may hide it there.
+            let hidden = rest
+                .iter()
+                .skip(1)
+                .any(|w| w == "mlk" || w.contains("$(mlk") || w.contains("`mlk"));
+            assert!(!hidden, "an mlk command this test cannot run: {line}");
         }
+        source = rest.to_vec();
         piped = true;
     }
     out
+}
+
+/// What the command before a pipe prints: `kubectl kustomize DIR`'s own
+/// build of the folder where kubectl is here, else the rendered platform.
+fn piped_input(source: &[String], dir: &Path, rendered: &str) -> String {
+    if let [kubectl, kustomize, folder] = source
+        && kubectl == "kubectl"
+        && kustomize == "kustomize"
+        && let Some(built) = common::kustomize::kustomize(&dir.join(folder))
+    {
+        return built.unwrap_or_else(|e| panic!("kubectl kustomize {folder}: {e}"));
+    }
+    rendered.to_owned()
 }
 
 fn run_sh(block: &Block, dir: &Path, stdin: &str) {
@@ -289,7 +349,13 @@ fn run_sh(block: &Block, dir: &Path, stdin: &str) {
     let err = String::from_utf8_lossy(&syntax.stderr);
     assert!(syntax.status.success(), "{}: bash -n: {err}", block.at);
     for line in block.text.lines() {
-        for MlkCommand { args, env, piped } in mlk_commands(line) {
+        for MlkCommand {
+            args,
+            env,
+            piped,
+            source,
+        } in mlk_commands(line)
+        {
             // A path outside the folder (`/run/secrets/mlflow`) is made
             // beneath it.
             let args: Vec<String> = args
@@ -302,6 +368,15 @@ fn run_sh(block: &Block, dir: &Path, stdin: &str) {
                     None => a.clone(),
                 })
                 .collect();
+            // A spec named where the folder has none (`-f deploy/platform.yaml`)
+            // is the folder's platform.yaml.
+            for pair in args.windows(2).filter(|w| w[0] == "-f" && w[1] != "-") {
+                let spec = dir.join(&pair[1]);
+                if !spec.exists() {
+                    std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
+                    std::fs::copy(dir.join("platform.yaml"), &spec).unwrap();
+                }
+            }
             let argv: Vec<&str> = args.iter().map(String::as_str).collect();
             let mut run = mlk(&argv).dir(dir).key();
             for (k, v) in &env {
@@ -313,7 +388,7 @@ fn run_sh(block: &Block, dir: &Path, stdin: &str) {
                 run = run.env(k, v);
             }
             if piped || argv.last() == Some(&"-") {
-                run = run.stdin(stdin);
+                run = run.stdin(&piped_input(&source, dir, stdin));
             }
             let run = run.run();
             let may = if argv.first() == Some(&"diff") {
@@ -337,7 +412,10 @@ fn run_sh(block: &Block, dir: &Path, stdin: &str) {
 fn every_sh_block_parses_and_its_mlk_commands_run() {
     let dir = sandbox();
     let stdin = std::fs::read_to_string(dir.path().join("out.yaml")).unwrap();
-    let sh: Vec<Block> = blocks().into_iter().filter(|b| b.lang == "sh").collect();
+    let all = blocks();
+    let mut sh: Vec<Block> = all.iter().filter(|b| b.lang == "sh").cloned().collect();
+    let yaml = all.iter().filter(|b| b.lang == "yaml");
+    sh.extend(yaml.flat_map(workflow_scripts));
     assert!(sh.len() >= 10, "{}", sh.len());
     let mut ran = 0;
     for block in &sh {
@@ -358,16 +436,20 @@ fn words_and_commands_read_a_line_as_the_shell_does() {
         [MlkCommand {
             args: vec!["render".to_owned(), "-f".into(), "a b.yaml".into()],
             env: vec![("PG_PW".to_owned(), "...".to_owned())],
-            piped: false
+            piped: false,
+            source: vec![],
         }]
     );
-    let piped = mlk_commands("kubectl kustomize deploy/ | mlk validate");
+    let piped = mlk_commands("kubectl kustomize deploy/ | mlk validate >> report.txt <in");
     let want = MlkCommand {
         args: vec!["validate".to_owned()],
         env: vec![],
         piped: true,
+        source: vec!["kubectl".into(), "kustomize".into(), "deploy/".into()],
     };
     assert_eq!(piped, [want]);
+    let hidden = std::panic::catch_unwind(|| mlk_commands("echo $(mlk render)"));
+    assert!(hidden.is_err(), "mlk inside $(...) is refused");
 }
 
 /// The README is a first screen and recipes; the rest lives in docs/.

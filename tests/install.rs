@@ -46,7 +46,8 @@ fn version_names_the_release_the_commit_and_the_pins_it_renders() {
 }
 
 /// `cargo package` lists what the binary embeds, and builds the crate
-/// from its tarball as crates.io and `cargo install` would.
+/// from its tarball as crates.io and `cargo install` would; `cargo
+/// install --git` from the repository gives an `mlk` that renders.
 #[test]
 #[ignore = "builds the crate again; run by bash .ci/run"]
 fn the_packaged_crate_builds() {
@@ -69,6 +70,7 @@ fn the_packaged_crate_builds() {
         "schemas/inferenceservice.yaml",
         "examples/platform.yaml",
         "build.rs",
+        "build/kinds.rs",
         "Cargo.lock",
     ] {
         assert!(list.lines().any(|l| l == file), "{file} not packaged");
@@ -87,6 +89,34 @@ fn the_packaged_crate_builds() {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
+
+    // `cargo install --git` from the repository (its committed HEAD,
+    // fetched anew: not offline, which would take a stale copy or none),
+    // in the same target folder, whose dependencies the package build made.
+    let bin = tempfile::tempdir().unwrap();
+    let installed = std::process::Command::new(cargo)
+        .args(["install", "--locked", "--debug", "--git"])
+        .arg(format!("file://{root}"))
+        .arg("--root")
+        .arg(bin.path())
+        .arg("--target-dir")
+        .arg(&target)
+        .arg("mlk")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&installed.stderr);
+    assert!(installed.status.success(), "{stderr}");
+    let mlk = bin.path().join("bin/mlk");
+    let render = std::process::Command::new(&mlk)
+        .arg("render")
+        .output()
+        .unwrap();
+    assert!(
+        render.status.success(),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    assert!(String::from_utf8_lossy(&render.stdout).contains("kind: Deployment"));
 }
 
 /// Each logical line of the Containerfile is a known instruction; stages

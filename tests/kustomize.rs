@@ -68,3 +68,57 @@ fn without_secrets_the_folder_lists_none() {
         assert_eq!(kinds(&built.unwrap()), listed);
     }
 }
+
+/// `mlk render --check DIR`: a folder is current, in a repository that
+/// keeps its Secrets out too, and stale once the spec changes.
+#[test]
+fn check_compares_a_folder_with_what_output_dir_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("deploy");
+    let shown = dir.to_str().unwrap();
+    mlk(&["render", "--output-dir", shown]).key().run().ok();
+    mlk(&["render", "--check", shown]).key().run().ok();
+    std::fs::remove_dir_all(dir.join("secrets")).unwrap();
+    mlk(&["render", "--check", shown]).key().run().ok();
+    let stale = mlk(&["render", "--check", shown, "--set", "tracking.replicas=3"])
+        .key()
+        .run()
+        .failed();
+    assert!(
+        // More replicas need more database connections: postgres.yaml,
+        // the first file written, is the first to differ.
+        stale.stderr.contains("platform/postgres.yaml is stale"),
+        "{}",
+        stale.stderr
+    );
+}
+
+/// `mlk diff` on folders: one without `secrets/` (a GitOps checkout)
+/// diffs the rest; a kustomization.yaml that is a symlink out of its
+/// folder is refused, and nothing of its target shows.
+#[test]
+fn diff_reads_a_checkout_and_never_leaves_the_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = (tmp.path().join("old"), tmp.path().join("new"));
+    mlk(&["render", "--output-dir", old.to_str().unwrap()])
+        .key()
+        .run()
+        .ok();
+    mlk(&["render", "--output-dir", new.to_str().unwrap()])
+        .key()
+        .run()
+        .ok();
+    std::fs::remove_dir_all(old.join("secrets")).unwrap();
+    let run = mlk(&["diff", old.to_str().unwrap(), new.to_str().unwrap()]).run();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("+ Secret/"), "{}", run.stdout);
+
+    let outside = tmp.path().join("outside.yaml");
+    std::fs::write(&outside, "resources:\n  - /root/hunter2-token\n").unwrap();
+    let k = new.join("secrets/kustomization.yaml");
+    std::fs::remove_file(&k).unwrap();
+    std::os::unix::fs::symlink(&outside, &k).unwrap();
+    let run = mlk(&["diff", old.to_str().unwrap(), new.to_str().unwrap()]).run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}

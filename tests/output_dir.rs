@@ -236,6 +236,15 @@ fn a_folder_from_an_older_mlk_is_still_replaced() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_whole_and_private(&dir);
+
+    // A folder of today's layout whose record is gone (a checkout that
+    // kept only what kustomize reads): its marked kustomizations say it.
+    std::fs::remove_file(dir.join(".mlk-written")).unwrap();
+    std::fs::remove_dir_all(dir.join("secrets")).unwrap();
+    let out = render_into(&dir).wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_whole_and_private(&dir);
 }
 
 /// A full disk mid-write: the old folder stays whole and the staging

@@ -85,6 +85,10 @@ fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut listed = Vec::new();
     for name in listed_names(path)? {
         let entry = path.join(&name);
+        // A GitOps checkout keeps the Secrets out: the rest still diffs.
+        if name == "secrets" && std::fs::symlink_metadata(&entry).is_err() {
+            continue;
+        }
         // A subfolder is one of mlk's own, one level deep.
         match std::fs::symlink_metadata(&entry).is_ok_and(|m| m.is_dir()) {
             true => listed.extend(listed_names(&entry)?.iter().map(|f| entry.join(f))),
@@ -104,7 +108,9 @@ fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// What a folder's kustomization.yaml lists: plain names. A folder from a
 /// repository may list anything, and nothing outside it is read.
 fn listed_names(folder: &Path) -> anyhow::Result<Vec<String>> {
-    let k = read(&folder.join("kustomization.yaml"))?;
+    let file = folder.join("kustomization.yaml");
+    let k = crate::spec_files::read_spec_file(&file)
+        .map_err(|e| Unusable(format!("reading {}: it {e}", file.display())))?;
     let names: Vec<String> = k
         .lines()
         .filter_map(|l| l.strip_prefix("  - "))

@@ -68,14 +68,17 @@ pub struct RenderArgs {
     /// Output format on stdout.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Yaml)]
     output: Format,
-    /// Write one file per component and a kustomization.yaml into DIR
-    /// instead of printing.
+    /// Write kustomize folders into DIR instead of printing: platform/
+    /// (one file per component), secrets/ (every Secret) and a
+    /// kustomization.yaml over both. Missing parent folders are made.
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
     output_dir: Option<PathBuf>,
     /// Render, and compare with FILE instead of printing: exit 0 when it
     /// holds exactly this output, 1 when it is stale (for CI and
-    /// pre-commit). Nothing is written, the lock included.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["output_dir", "print_spec", "resolve"])]
+    /// pre-commit). A folder is compared with what --output-dir would
+    /// write there (secrets/ only when it is there). Nothing is written,
+    /// the lock included.
+    #[arg(long, value_name = "FILE|DIR", conflicts_with_all = ["output_dir", "print_spec", "resolve"])]
     check: Option<PathBuf>,
     /// Leave every Secret out of the output (they are still checked), for
     /// those who create Secrets by other means.
@@ -221,8 +224,12 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
         (None, Format::Json) => emit::to_json_list(&rendered.docs),
     };
     if let Some(file) = &args.check {
+        let checked = match file.is_dir() {
+            true => check_folder(file, &emit::folder_files(&rendered.docs), notes),
+            false => check_file(file, &out, notes),
+        };
         std::mem::forget(rendered);
-        return check_file(file, &out, notes);
+        return checked;
     }
     // Last, so that no failed render leaves a changed lock behind.
     if let Some(new) = &rendered.lock {
@@ -250,16 +257,57 @@ fn check_file(
         notes.push(format!("{shown} is up to date"));
         return Ok(String::new());
     }
-    let line = text
-        .lines()
-        .zip(out.lines())
-        .position(|(a, b)| a != b)
-        .unwrap_or_else(|| text.lines().count().min(out.lines().count()))
-        + 1;
+    let line = first_difference(&text, out);
     anyhow::bail!(
         "{shown} is stale: the spec renders differently from line {line} on; render it again \
          with the same flags, writing to {shown}"
     )
+}
+
+/// Whether `dir` holds what `--output-dir` would write: each file byte
+/// for byte (the Secrets only when `secrets/` is there; a repository
+/// keeps them out). Files are read as a spec's are: none through a
+/// symlink that leaves its folder.
+fn check_folder(
+    dir: &std::path::Path,
+    files: &[(String, String)],
+    notes: &mut Vec<String>,
+) -> anyhow::Result<String> {
+    let has_secrets = dir.join("secrets").is_dir();
+    if has_secrets && !files.iter().any(|(name, _)| name.starts_with("secrets/")) {
+        anyhow::bail!(
+            "{} is stale: it holds secrets/, and the spec renders no Secret",
+            dir.display()
+        );
+    }
+    for (name, text) in files {
+        if name.starts_with("secrets/") && !has_secrets {
+            continue;
+        }
+        let path = dir.join(name);
+        let shown = path.display();
+        let held = crate::spec_files::read_spec_file(&path)
+            .map_err(|e| anyhow::anyhow!("{shown} is stale: it {e}; render the folder again"))?;
+        if held != *text {
+            let line = first_difference(&held, text);
+            anyhow::bail!(
+                "{shown} is stale: the spec renders differently from line {line} on; render \
+                 the folder again with the same flags (--output-dir {})",
+                dir.display()
+            );
+        }
+    }
+    notes.push(format!("{} is up to date", dir.display()));
+    Ok(String::new())
+}
+
+/// The first line (from 1) where `a` and `b` differ.
+fn first_difference(a: &str, b: &str) -> usize {
+    a.lines()
+        .zip(b.lines())
+        .position(|(x, y)| x != y)
+        .unwrap_or_else(|| a.lines().count().min(b.lines().count()))
+        + 1
 }
 
 /// The merged spec as a spec file, with its profile named; a secret

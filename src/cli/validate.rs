@@ -16,9 +16,10 @@ pub struct SchemaArgs {
     #[arg(long, value_name = "VERSION", default_value = KUBE_VERSION)]
     kube_version: String,
     /// A CustomResourceDefinition file, or a folder of them (every
-    /// `.yaml`, `.yml` and `.json` beneath it): documents of their kinds
-    /// are checked against their openAPIV3Schema instead of mlk's own
-    /// knowledge. Repeatable.
+    /// `.yaml`, `.yml` and `.json` beneath it but a kustomization.yaml;
+    /// symlinks are not followed): documents of their kinds are checked
+    /// against their openAPIV3Schema instead of mlk's own knowledge, built-in
+    /// kinds included. Repeatable.
     #[arg(long = "crd", value_name = "FILE|FOLDER")]
     crds: Vec<PathBuf>,
 }
@@ -158,7 +159,10 @@ fn crd_files(path: &std::path::Path, out: &mut Vec<PathBuf>) -> anyhow::Result<(
             .unwrap_or_default();
         if meta.is_dir() {
             crd_files(&entry, out)?;
-        } else if meta.is_file() && ["yaml", "yml", "json"].contains(&ext) {
+        } else if meta.is_file()
+            && ["yaml", "yml", "json"].contains(&ext)
+            && !is_kustomization(&entry)
+        {
             out.push(entry);
         }
     }
@@ -167,6 +171,15 @@ fn crd_files(path: &std::path::Path, out: &mut Vec<PathBuf>) -> anyhow::Result<(
         return Err(Unusable(msg).into());
     }
     Ok(())
+}
+
+/// kustomize's own file, which a folder of CRDs often holds beside them.
+fn is_kustomization(path: &std::path::Path) -> bool {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    stem.eq_ignore_ascii_case("kustomization")
 }
 
 pub(super) fn read(file: &std::path::Path) -> anyhow::Result<String> {

@@ -37,9 +37,12 @@ pub struct Written {
 /// may be inside the folder it replaces.
 pub fn write_dir(dir: &Path, docs: &[Document], inputs: &[PathBuf]) -> anyhow::Result<Written> {
     let target = Target::new(dir)?;
+    // `--output-dir deploy/mlflow` in a fresh checkout: deploy/ is made.
+    std::fs::create_dir_all(&target.parent)
+        .with_context(|| format!("creating {}", target.parent.display()))?;
     let _lock = target.lock()?;
     target.check_replaceable(inputs)?;
-    let files = files(docs);
+    let files = folder_files(docs);
     let staging = Staging::create(&target)?;
     for (name, text) in &files {
         staging.write(name, text)?;
@@ -223,15 +226,30 @@ fn recorded(dir: &Path) -> anyhow::Result<Option<Vec<String>>> {
         names.push(RECORD.to_owned());
         return Ok(Some(names));
     }
-    let Some(k) = read_plain("kustomization.yaml").filter(|k| k.starts_with(MARKER)) else {
+    let marked = |name: &str| read_plain(name).filter(|k| k.starts_with(MARKER));
+    let Some(k) = marked("kustomization.yaml") else {
         return Ok(None);
     };
-    let mut names: Vec<String> = k
-        .lines()
-        .filter_map(|l| l.strip_prefix("  - "))
-        .map(str::to_owned)
-        .collect();
-    names.push("kustomization.yaml".to_owned());
+    let listed = |k: &str| -> Vec<String> {
+        let lines = k.lines().filter_map(|l| l.strip_prefix("  - "));
+        lines
+            .filter(|n| !n.contains(".."))
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut names = vec!["kustomization.yaml".to_owned()];
+    for name in listed(&k) {
+        // A listed subfolder (platform/, secrets/) with a marked
+        // kustomization of its own: its files are mlk's too.
+        let inner = format!("{name}/kustomization.yaml");
+        match marked(&inner) {
+            Some(sub) => {
+                names.extend(listed(&sub).iter().map(|f| format!("{name}/{f}")));
+                names.push(inner);
+            }
+            None => names.push(name),
+        }
+    }
     Ok(Some(names))
 }
 
@@ -372,7 +390,7 @@ fn private_file() -> OpenOptions {
 /// Secrets; `secrets/`, every Secret; and the folder's own over both. A
 /// GitOps repository can keep `secrets/` out of git (or encrypt it) and
 /// point its controller at `platform/`, which then still builds.
-fn files(docs: &[Document]) -> Vec<(String, String)> {
+pub fn folder_files(docs: &[Document]) -> Vec<(String, String)> {
     let mut platform: Vec<(String, String)> = Vec::new();
     for component in crate::render::TEMPLATES.iter().map(|c| c.name) {
         let mine: Vec<Document> = docs

@@ -111,8 +111,12 @@ impl Catalog {
     }
 
     pub fn lookup(&self, api_version: &str, kind: &str) -> Option<&KindSchema> {
-        let key = (api_version, kind);
-        if let Ok(i) = CORE_KINDS.binary_search_by(|(a, k, _)| (*a, *k).cmp(&key)) {
+        // A CRD given with --crd comes first, even for a built-in kind.
+        let Some(entry) = self.kinds.get(&(api_version.to_owned(), kind.to_owned())) else {
+            let key = (api_version, kind);
+            let i = CORE_KINDS
+                .binary_search_by(|(a, k, _)| (*a, *k).cmp(&key))
+                .ok()?;
             return Some(self.core[i].get_or_init(|| KindSchema {
                 root: Schema {
                     reference: Some(CORE_KINDS[i].2.into()),
@@ -120,8 +124,7 @@ impl Catalog {
                 },
                 source: Source::Core,
             }));
-        }
-        let entry = self.kinds.get(&(api_version.to_owned(), kind.to_owned()))?;
+        };
         Some(entry.schema.get_or_init(|| {
             let (file, json) = entry.builtin.expect("a kind without a schema is built in");
             let read = serde_json::from_str(json).map_err(|e| e.to_string());

@@ -1,8 +1,30 @@
 //! kustomize's view of a folder: its layout rules, checked by hand, and
-//! its own build (`kubectl kustomize`) where kubectl is on PATH.
+//! its own build (`kubectl kustomize`): the tools venv's kubectl
+//! (scripts/tools-requirements.txt), else one on PATH. CI must have one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+fn kubectl() -> Option<PathBuf> {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let venv = std::env::var("MLK_TOOLS_VENV").unwrap_or(format!("{home}/.cache/mlk/tools-venv"));
+    let own = Path::new(&venv).join("bin/kubectl");
+    if own.exists() {
+        return Some(own);
+    }
+    let on_path = Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output();
+    if on_path.is_ok_and(|o| o.status.success()) {
+        return Some("kubectl".into());
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "no kubectl: scripts/install-test-deps.sh installs one into {venv}"
+    );
+    None
+}
 
 /// What each kustomization.yaml lists, checked against kustomize's rules:
 /// every resource exists beneath the kustomization's own folder (the
@@ -31,7 +53,7 @@ pub fn check_layout(folder: &Path) -> Vec<String> {
 
 /// What `kubectl kustomize FOLDER` builds, or None without kubectl.
 pub fn kustomize(folder: &Path) -> Option<Result<String, String>> {
-    let out = Command::new("kubectl")
+    let out = Command::new(kubectl()?)
         .arg("kustomize")
         .arg(folder)
         .output()
