@@ -2,7 +2,7 @@
 # Installs the real components the ignored tests run against: Debian's
 # nginx, Apache's htpasswd and PostgreSQL, a Python venv with MLflow, moto
 # and fake-gcs-server, one with KServe's storage initializer and
-# MLServer, and Azurite and the SARIF multitool from npm.
+# MLServer, Azurite and the SARIF multitool from npm, and Jenkins' JUnit schema.
 # A second run reuses what is there.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -69,4 +69,21 @@ else
     echo "installing @microsoft/sarif-multitool $sarif_version into $npm_prefix"
     npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "@microsoft/sarif-multitool@$sarif_version"
     echo "$sarif_version" > "$npm_prefix/.sarif-multitool-version"
+fi
+
+# Jenkins' JUnit schema (junit-10.xsd, MIT), as pytest's own tests ship it
+# in its source distribution: tests/validate_formats.rs checks
+# `mlk validate -o junit` against it.
+xsd="${MLK_JUNIT_XSD:-$HOME/.cache/mlk/junit-10.xsd}"
+if [ -f "$xsd" ]; then
+    echo "junit schema present: $xsd"
+else
+    echo "fetching junit-10.xsd from pytest 8.4.2's sdist into $xsd"
+    tmp="$(mktemp -d)"
+    "${MLK_TOOLS_VENV:-$HOME/.cache/mlk/tools-venv}/bin/pip" download -q --no-deps \
+        --no-binary :all: -d "$tmp" pytest==8.4.2
+    tar -xzf "$tmp"/pytest-8.4.2.tar.gz -C "$tmp" pytest-8.4.2/testing/example_scripts/junit-10.xsd
+    mkdir -p "$(dirname "$xsd")"
+    cp "$tmp"/pytest-8.4.2/testing/example_scripts/junit-10.xsd "$xsd"
+    rm -rf "$tmp"
 fi

@@ -129,6 +129,40 @@ fn render_spec(block: &Block, doc: &Value) {
     );
 }
 
+/// A lock, beside a spec that serves its models as it says they were
+/// asked for: a plain render reads it.
+fn render_with_lock(block: &Block, lock: &Value) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mlk.lock"), &block.text).unwrap();
+    let mut models = Vec::new();
+    for m in lock["models"].as_sequence().unwrap() {
+        let mut model = serde_yaml::Mapping::new();
+        for key in ["name", "registeredModel", "alias"] {
+            if let Some(v) = m.get(key) {
+                model.insert(key.into(), v.clone());
+            }
+        }
+        if m.get("alias").is_none() {
+            model.insert("version".into(), m["version"].clone());
+        }
+        models.push(Value::Mapping(model));
+    }
+    let spec = serde_json::json!({
+        "apiVersion": "mlk/v1alpha1", "kind": "Platform", "serving": {"models": models},
+    });
+    let text = serde_yaml::to_string(&spec).unwrap();
+    std::fs::write(dir.path().join("platform.yaml"), text).unwrap();
+    let run = mlk(&["render", "-f", "platform.yaml"])
+        .key()
+        .dir(dir.path())
+        .run();
+    assert_eq!(
+        run.code, 0,
+        "{}: the lock does not serve:\n{}",
+        block.at, run.stderr
+    );
+}
+
 /// The `run:` scripts of a GitHub Actions workflow, as sh blocks.
 fn workflow_scripts(block: &Block) -> Vec<Block> {
     let doc: Value = serde_yaml::from_str(&block.text).unwrap_or(Value::Null);
@@ -173,7 +207,10 @@ fn check_yaml(block: &Block, spec_keys: &[String]) -> (usize, usize) {
         );
         let is_spec = api.starts_with("mlk/") && doc["kind"] == "Platform"
             || api.is_empty() && known == keys.len();
-        if is_spec {
+        if api.starts_with("mlk/") && doc["kind"] == "Lock" {
+            render_with_lock(block, &doc);
+            counts.0 += 1;
+        } else if is_spec {
             render_spec(block, &doc);
             counts.0 += 1;
         } else if !api.is_empty() && doc["kind"].is_string() && !api.starts_with("mlk/") {

@@ -136,24 +136,10 @@ fn sarif_locates_each_result_in_its_file() {
     assert_eq!(v["runs"][0]["results"], serde_json::json!([]));
 }
 
-/// Microsoft's SARIF multitool (`validate`) reads each report against
-/// the SARIF 2.1.0 schema and its own rules: no error, for a failing
-/// stream, a valid one, stdin, a hostile key and `--summary`.
-#[test]
-#[ignore = "needs Microsoft's SARIF multitool from npm; run by bash .ci/run"]
-fn sarif_passes_the_sarif_multitool() {
-    let prefix = std::env::var_os("MLK_NPM_PREFIX").map_or_else(
-        || std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/mlk/npm"),
-        std::path::PathBuf::from,
-    );
-    let tool = prefix.join("node_modules/.bin/sarif-multitool");
-    assert!(
-        tool.exists(),
-        "{}: run scripts/install-test-deps.sh",
-        tool.display()
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let hostile = hostile(dir.path());
+/// The reports a schema check reads, in `format`: a failing stream, a
+/// valid one, stdin, a hostile key and `--summary`, each by name.
+fn reports(format: &str, dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    let hostile = hostile(dir);
     let valid = "fixtures/manifests/valid/web.yaml";
     let cases: [(&str, Vec<&str>, Option<&str>); 5] = [
         ("invalid", vec![INVALID], None),
@@ -166,16 +152,41 @@ fn sarif_passes_the_sarif_multitool() {
         ),
         ("summary", vec!["--summary", INVALID, valid], None),
     ];
+    let mut out = Vec::new();
     for (name, files, stdin) in cases {
-        let mut args = vec!["validate", "-o", "sarif"];
+        let mut args = vec!["validate", "-o", format];
         args.extend(files);
         let mut run = mlk(&args);
         if let Some(text) = stdin {
             run = run.stdin(text);
         }
-        let out = run.run();
+        out.push((name, run.run().stdout));
+    }
+    out
+}
+
+fn cache(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(std::env::var("HOME").unwrap())
+        .join(".cache/mlk")
+        .join(name)
+}
+
+/// Microsoft's SARIF multitool (`validate`) reads each report against
+/// the SARIF 2.1.0 schema and its own rules: no error.
+#[test]
+#[ignore = "needs Microsoft's SARIF multitool from npm; run by bash .ci/run"]
+fn sarif_passes_the_sarif_multitool() {
+    let prefix = std::env::var_os("MLK_NPM_PREFIX").map_or_else(|| cache("npm"), Into::into);
+    let tool = prefix.join("node_modules/.bin/sarif-multitool");
+    assert!(
+        tool.exists(),
+        "{}: run scripts/install-test-deps.sh",
+        tool.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (name, report) in reports("sarif", dir.path()) {
         let file = dir.path().join(format!("{name}.sarif"));
-        std::fs::write(&file, &out.stdout).unwrap();
+        std::fs::write(&file, &report).unwrap();
         let checked = dir.path().join(format!("{name}.checked.sarif"));
         let tool_run = std::process::Command::new(&tool)
             .arg("validate")
@@ -186,20 +197,47 @@ fn sarif_passes_the_sarif_multitool() {
             .unwrap();
         let console = String::from_utf8_lossy(&tool_run.stdout);
         assert!(tool_run.status.success(), "{name}: {console}");
-        let report: serde_json::Value =
+        let result: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&checked).unwrap()).unwrap();
-        let errors: Vec<&serde_json::Value> = report["runs"][0]["results"]
+        let errors: Vec<&serde_json::Value> = result["runs"][0]["results"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|r| r["level"] == "error")
             .collect();
-        assert!(errors.is_empty(), "{name}: {errors:#?}\n{}", out.stdout);
+        assert!(errors.is_empty(), "{name}: {errors:#?}\n{report}");
         // The console names each finding with its level.
-        assert!(
-            !console.contains(": error "),
-            "{name}: {console}\n{}",
-            out.stdout
-        );
+        assert!(!console.contains(": error "), "{name}: {console}\n{report}");
+    }
+}
+
+/// Jenkins' JUnit schema (junit-10.xsd), read by lxml: every report
+/// is valid against it.
+#[test]
+#[ignore = "needs lxml and junit-10.xsd (install-test-deps.sh); run by bash .ci/run"]
+fn junit_passes_jenkins_junit_schema() {
+    let xsd = std::env::var_os("MLK_JUNIT_XSD").map_or_else(|| cache("junit-10.xsd"), Into::into);
+    let venv = std::env::var_os("MLK_TOOLS_VENV").map_or_else(|| cache("tools-venv"), Into::into);
+    let python = venv.join("bin/python");
+    assert!(
+        xsd.exists() && python.exists(),
+        "run scripts/install-test-deps.sh"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let script = "import sys\nfrom lxml import etree\n\
+        schema = etree.XMLSchema(etree.parse(sys.argv[1]))\n\
+        ok = schema.validate(etree.parse(sys.argv[2]))\n\
+        print(schema.error_log)\nsys.exit(0 if ok else 1)\n";
+    for (name, report) in reports("junit", dir.path()) {
+        let file = dir.path().join(format!("{name}.xml"));
+        std::fs::write(&file, &report).unwrap();
+        let out = std::process::Command::new(&python)
+            .args(["-c", script])
+            .arg(&xsd)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {log}\n{report}");
     }
 }

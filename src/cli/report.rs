@@ -217,7 +217,7 @@ fn junit(report: &Report, origins: &Origins, strict: bool) -> String {
     let failures = objects.iter().filter(|(_, _, f)| !f.is_empty()).count();
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"mlk validate\" \
-         tests=\"{}\" failures=\"{failures}\">\n",
+         tests=\"{}\" failures=\"{failures}\" errors=\"0\">\n",
         objects.len()
     );
     let mut files: Vec<&str> = Vec::new();
@@ -230,7 +230,9 @@ fn junit(report: &Report, origins: &Origins, strict: bool) -> String {
         let cases: Vec<_> = objects.iter().filter(|(_, o, _)| o.file == file).collect();
         let failed = cases.iter().filter(|(_, _, f)| !f.is_empty()).count();
         out.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\">\n",
+            // Jenkins' schema (junit-10.xsd) requires `errors`: a
+            // problem is a failure, never an error of the run.
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\">\n",
             xml(file),
             cases.len()
         ));
