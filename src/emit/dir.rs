@@ -1,4 +1,4 @@
-//! `--output-dir`: one file per component and a kustomization.yaml,
+//! `--output-dir`: kustomize folders (platform/, secrets/ and one over both),
 //! written whole, privately, and by one render at a time.
 //!
 //! The folder is built in a fresh staging folder beside the target, with
