@@ -80,10 +80,16 @@ if [ -f "$xsd" ]; then
 else
     echo "fetching junit-10.xsd from pytest 8.4.2's sdist into $xsd"
     tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    # Only pytest as an sdist (its build tools come as wheels), and only
+    # the file PyPI published for 8.4.2.
+    printf 'pytest==8.4.2 --hash=sha256:%s\n' \
+        86c0d0b93306b961d58d62a4db4879f27fe25513d4b969df351abdddb3c30e01 > "$tmp/req.txt"
     "${MLK_TOOLS_VENV:-$HOME/.cache/mlk/tools-venv}/bin/pip" download -q --no-deps \
-        --no-binary :all: -d "$tmp" pytest==8.4.2
+        --no-binary pytest --require-hashes -r "$tmp/req.txt" -d "$tmp"
     tar -xzf "$tmp"/pytest-8.4.2.tar.gz -C "$tmp" pytest-8.4.2/testing/example_scripts/junit-10.xsd
     mkdir -p "$(dirname "$xsd")"
     cp "$tmp"/pytest-8.4.2/testing/example_scripts/junit-10.xsd "$xsd"
     rm -rf "$tmp"
+    trap - EXIT
 fi

@@ -38,6 +38,7 @@ impl Located {
             None => (None, None),
         };
         let (path, message) = split_path(&text);
+        let message = hide_values(&message);
         Located {
             origin: origin.to_owned(),
             line,
@@ -145,6 +146,12 @@ fn key_at(source: &str, line: usize, col: usize) -> Option<&str> {
     let text = source.lines().nth(line.checked_sub(1)?)?;
     let rest = text.get(col.checked_sub(1)?..)?;
     let end = rest.find(':')?;
+    // `host:5432:db` is a value, not a key: a key's colon ends the line
+    // or comes before a space.
+    let after = rest[end + 1..].chars().next();
+    if after.is_some_and(|c| c != ' ') {
+        return None;
+    }
     let key = rest[..end].trim_matches(|c| c == '"' || c == '\'');
     let plain = !key.is_empty()
         && key
@@ -320,31 +327,76 @@ pub(crate) fn plain_words(mut e: Located, source: &str) -> Located {
     }
     e.message = readable_expectation(&e.message);
     e.message = unknown_field(&e.message);
-    e.message = short_value(&e.message);
     e
 }
 
-/// serde quotes a wrong-typed string whole: a file read as YAML (a
-/// profile that is `/etc/passwd`) would be shown entire. The start and
-/// the length say which value it was.
-fn short_value(message: &str) -> String {
-    const SHOWN: usize = 24;
-    let Some((head, rest)) = message.split_once("string \"") else {
-        return message.to_owned();
-    };
-    let Some(end) = rest.rfind('"') else {
-        return message.to_owned();
-    };
-    let value = &rest[..end];
-    let count = value.chars().count();
-    if count <= SHOWN * 2 {
-        return message.to_owned();
+/// serde quotes the value it refused: a wrong-typed string, an unknown
+/// variant. That value may be a password typed into the wrong field, or
+/// a file that is no spec at all (`--profile ./pgpass`), so no message
+/// quotes it: its length and the line say which value it was.
+fn hide_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((at, quote)) = next_quoted(rest) {
+        out.push_str(&rest[..at]);
+        let (shown, after) = match quote {
+            Quoted::String => {
+                let body = &rest[at + "string \"".len()..];
+                let (count, len) = debug_string_len(body);
+                (format!("a string of {}", characters(count)), &body[len..])
+            }
+            Quoted::Variant => {
+                let body = &rest[at + "unknown variant `".len()..];
+                let len = body.find('`').map_or(body.len(), |i| i + 1);
+                let count = body[..len].trim_end_matches('`').chars().count();
+                let word = format!("unknown value of {}", characters(count));
+                (word, &body[len..])
+            }
+        };
+        out.push_str(&shown);
+        rest = after;
     }
-    let start: String = value.chars().take(SHOWN).collect();
-    format!(
-        "{head}string \"{start}…\" ({count} characters){}",
-        &rest[end + 1..]
-    )
+    out.push_str(rest);
+    out
+}
+
+fn characters(count: usize) -> String {
+    match count {
+        1 => "1 character".to_owned(),
+        n => format!("{n} characters"),
+    }
+}
+
+enum Quoted {
+    String,
+    Variant,
+}
+
+fn next_quoted(text: &str) -> Option<(usize, Quoted)> {
+    let string = text.find("string \"").map(|i| (i, Quoted::String));
+    let variant = text.find("unknown variant `").map(|i| (i, Quoted::Variant));
+    match (string, variant) {
+        (Some(s), Some(v)) => Some(if s.0 < v.0 { s } else { v }),
+        (s, v) => s.or(v),
+    }
+}
+
+/// The characters of a `{:?}`-written string up to its closing quote, and
+/// the bytes that string and its quote take.
+fn debug_string_len(body: &str) -> (usize, usize) {
+    let (mut count, mut escaped) = (0, false);
+    for (i, c) in body.char_indices() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => {
+                escaped = true;
+                count += 1;
+            }
+            (false, '"') => return (count, i + 1),
+            _ => count += 1,
+        }
+    }
+    (count, body.len())
 }
 
 /// serde lists every field it knows; the one meant, when there is one,
@@ -385,17 +437,25 @@ fn readable_expectation(message: &str) -> String {
 }
 
 #[cfg(test)]
-mod short_value_tests {
+mod hide_values_tests {
+    use super::hide_values;
+
     #[test]
-    fn a_long_string_shows_its_start_and_length() {
-        let long = "x".repeat(100);
-        let msg = format!("invalid type: string \"{long}\", expected a mapping");
-        let want = format!(
-            "invalid type: string \"{}…\" (100 characters), expected a mapping",
-            "x".repeat(24)
+    fn a_refused_string_is_never_quoted() {
+        let msg = "invalid type: string \"localhost:5432:*:postgres:hunter2\", expected a mapping";
+        let want = "invalid type: a string of 33 characters, expected a mapping";
+        assert_eq!(hide_values(msg), want);
+        let escaped = r#"invalid value: string "a\"b\\c", expected x"#;
+        assert_eq!(
+            hide_values(escaped),
+            "invalid value: a string of 5 characters, expected x"
         );
-        assert_eq!(super::short_value(&msg), want);
-        let short = "invalid type: string \"abc\", expected a mapping";
-        assert_eq!(super::short_value(short), short);
+    }
+
+    #[test]
+    fn an_unknown_variant_is_never_quoted() {
+        let msg = "unknown variant `hunter2`, expected one of `s3`, `gcs`";
+        let want = "unknown value of 7 characters, expected one of `s3`, `gcs`";
+        assert_eq!(hide_values(msg), want);
     }
 }

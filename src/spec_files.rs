@@ -48,14 +48,22 @@ pub fn read_spec_file(path: &Path) -> Result<String, String> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    read_beneath(folder, Path::new(name))
+}
+
+/// Reads `rel`, a path inside a folder the person running mlk named
+/// (one mlk wrote, from a checkout): every part of it, subfolders too,
+/// must stay beneath `root`, as `read_spec_file` holds a file to its own
+/// folder.
+pub fn read_beneath(root: &Path, rel: &Path) -> Result<String, String> {
     let dir = rustix::fs::open(
-        folder,
+        root,
         OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::PATH,
         Mode::empty(),
     )
     .map_err(|e| format!("its folder: {}", reason(e)))?;
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let fd = open_beneath(&dir, Path::new(name), flags)?;
+    let fd = open_beneath(&dir, rel, flags)?;
     read_bounded(fd, MAX_SPEC_BYTES)
 }
 

@@ -153,6 +153,44 @@ fn a_missing_spec_fails_on_stderr_with_nothing_on_stdout() {
         "../prod/mlflow.yaml".to_owned(),
     )];
     assert!(!discovers(&app, &outside));
+    // Argo CD shows discovery's stderr: the refused value is named.
+    let out = run(&plugin()["spec"]["discover"]["find"], &app, &outside);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("MLK_SPEC=../prod/mlflow.yaml"), "{stderr}");
+}
+
+/// A repository may hold symlinks: one to a file, or to a subfolder, that
+/// leads out of the Application's path is refused; one inside is used.
+#[test]
+fn symlinks_out_of_the_application_path_are_refused() {
+    let (tmp, app) = repo();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("p.yaml"), "root:x:0:0\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, app.join("sub")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("p.yaml"), app.join("link.yaml")).unwrap();
+    std::os::unix::fs::symlink("platform.yaml", app.join("inside.yaml")).unwrap();
+    for (name, value) in [
+        ("ARGOCD_ENV_MLK_SPEC", "sub/p.yaml"),
+        ("ARGOCD_ENV_MLK_PROFILE", "sub/p.yaml"),
+        ("ARGOCD_ENV_MLK_PROFILE", "link.yaml"),
+    ] {
+        let out = generate(&app, &[(name.to_owned(), value.to_owned())]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}={value}: {stderr}");
+        assert!(
+            stderr.contains("leads out of the application path"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("root:x"), "{name}={value}: {stderr}");
+    }
+    let inside = [("ARGOCD_ENV_MLK_SPEC".to_owned(), "inside.yaml".to_owned())];
+    let out = generate(&app, &inside);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

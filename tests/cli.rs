@@ -72,6 +72,32 @@ fn a_profile_file_of_ones_own() {
         .failed();
 }
 
+/// A file that is no spec (a pgpass, an env file) named by mistake, or
+/// by a hostile pull request, is refused without showing a word of it,
+/// however short.
+#[test]
+fn a_file_that_is_no_spec_is_refused_unseen() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("pgpass", "localhost:5432:*:postgres:hunter2\n"),
+        ("env", "TOKEN=hunter2\n"),
+        (
+            "variant",
+            "apiVersion: mlk/v1alpha1\nkind: Platform\ntracking:\n  auth:\n    enabled: true\n    defaultPermission: hunter2\n",
+        ),
+    ];
+    for (name, text) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let p = p.to_str().unwrap();
+        for args in [["render", "--profile", p], ["render", "-f", p]] {
+            let run = mlk(&args).key().run().failed();
+            assert!(!run.stderr.contains("hunter2"), "{name}: {}", run.stderr);
+            assert!(!run.stderr.contains("localhost:"), "{name}: {}", run.stderr);
+        }
+    }
+}
+
 #[test]
 fn set_beats_the_spec_file_which_beats_the_profile() {
     let dir = tempfile::tempdir().unwrap();

@@ -351,12 +351,15 @@ fn mlk_commands(line: &str) -> Vec<MlkCommand> {
                 source: source.clone(),
             });
         } else {
-            // mlk anywhere else (`$(mlk ...)`, `xargs mlk`) would go
-            // unchecked: no block may hide it there.
+            // mlk run by another command (`$(mlk ...)`, `xargs mlk`)
+            // would go unchecked: no block may hide it there. Named as a
+            // word (`cargo install ... mlk`), it is not run.
+            const RUNNERS: [&str; 7] = ["xargs", "sudo", "exec", "time", "nohup", "watch", "env"];
+            let runner = rest.first().is_some_and(|w| RUNNERS.contains(&w.as_str()));
             let hidden = rest
                 .iter()
                 .skip(1)
-                .any(|w| w == "mlk" || w.contains("$(mlk") || w.contains("`mlk"));
+                .any(|w| (runner && w == "mlk") || w.contains("$(mlk") || w.contains("`mlk"));
             assert!(!hidden, "an mlk command this test cannot run: {line}");
         }
         source = rest.to_vec();
@@ -487,6 +490,10 @@ fn words_and_commands_read_a_line_as_the_shell_does() {
     assert_eq!(piped, [want]);
     let hidden = std::panic::catch_unwind(|| mlk_commands("echo $(mlk render)"));
     assert!(hidden.is_err(), "mlk inside $(...) is refused");
+    let hidden = std::panic::catch_unwind(|| mlk_commands("ls | xargs mlk validate"));
+    assert!(hidden.is_err(), "mlk run by xargs is refused");
+    let named = mlk_commands("cargo install --locked --git https://example.com/mlk mlk");
+    assert!(named.is_empty(), "a crate named mlk is no command");
 }
 
 /// The README is a first screen and recipes; the rest lives in docs/.

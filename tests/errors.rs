@@ -62,7 +62,7 @@ fn render_fails_with(args: &[&str], want: &str) {
 fn set_errors_name_the_set() {
     render_fails_with(
         &["render", "--set", "tracking.replicas=abc"],
-        "error: --set tracking.replicas: invalid type: string \"abc\", expected a whole number from 0 to 2147483647",
+        "error: --set tracking.replicas: invalid type: a string of 3 characters, expected a whole number from 0 to 2147483647",
     );
     render_fails_with(
         &["render", "--set", "tracking.replica=3"],
@@ -148,9 +148,11 @@ fn every_spec_error_is_reported_in_one_run() {
         format!("{f}:6:3: tracking.replica: unknown field `replica`; did you mean `replicas`?"),
         format!("{f}:7: tracking.workers: workers must be between 1 and 64, not -1"),
         format!(
-            "{f}:9: tracking.autoscaling.minReplicas: invalid type: string \"many\", expected a whole number from 0 to 2147483647"
+            "{f}:9: tracking.autoscaling.minReplicas: invalid type: a string of 4 characters, expected a whole number from 0 to 2147483647"
         ),
-        format!("{f}:11: ingress.enabled: invalid type: string \"yes\", expected a boolean"),
+        format!(
+            "{f}:11: ingress.enabled: invalid type: a string of 3 characters, expected a boolean"
+        ),
         format!(
             "{f}:12: ingress.host: \"bad host\" is not a host name (lowercase DNS name) or an IPv4 address"
         ),

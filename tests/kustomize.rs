@@ -93,6 +93,58 @@ fn check_compares_a_folder_with_what_output_dir_writes() {
     );
 }
 
+/// `--check DIR` against the ways a repository holds its Secrets: written
+/// with `--omit-secrets`, checked with or without it, encrypted by SOPS,
+/// or a `secrets` symlink to a folder elsewhere. Only the plain, present
+/// folder is compared, and a stale one then fails.
+#[test]
+fn check_a_folder_whatever_became_of_its_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("deploy");
+    let shown = dir.to_str().unwrap();
+    let check = |extra: &[&str]| {
+        let mut args = vec!["render", "--check", shown];
+        args.extend_from_slice(extra);
+        mlk(&args).key().run()
+    };
+    mlk(&["render", "--output-dir", shown, "--omit-secrets"])
+        .key()
+        .run()
+        .ok();
+    check(&[]).ok();
+    check(&["--omit-secrets"]).ok();
+    mlk(&["render", "--output-dir", shown]).key().run().ok();
+    check(&["--omit-secrets"]).ok();
+    let secrets = dir.join("secrets/secrets.yaml");
+    let plain = std::fs::read_to_string(&secrets).unwrap();
+    // A Secret changed by hand is stale; encrypted, it can't be compared.
+    std::fs::write(&secrets, plain.replacen("data:", "data:\n  x: eA==", 1)).unwrap();
+    let stale = check(&[]).failed();
+    assert!(
+        stale.stderr.contains("secrets.yaml is stale"),
+        "{}",
+        stale.stderr
+    );
+    check(&["--omit-secrets"]).ok();
+    std::fs::write(&secrets, "apiVersion: v1\nkind: Secret\ndata:\n  x: ENC[AES256_GCM,data:aa==]\nsops:\n  version: 3.9.0\n").unwrap();
+    check(&[]).ok();
+    // A symlinked folder is not read.
+    std::fs::remove_dir_all(dir.join("secrets")).unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("secrets.yaml"), "hunter2").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("secrets")).unwrap();
+    let run = check(&[]).ok();
+    assert!(!run.stderr.contains("hunter2"));
+    // Nor is a symlinked platform/, though it holds the very files.
+    std::fs::rename(dir.join("platform"), tmp.path().join("platform")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("platform"), dir.join("platform")).unwrap();
+    let outside = check(&[]).failed();
+    assert!(outside.stderr.contains("platform/"), "{}", outside.stderr);
+    let json = check(&["-o", "json"]).failed();
+    assert!(json.stderr.contains("leave out -o json"), "{}", json.stderr);
+}
+
 /// `mlk diff` on folders: one without `secrets/` (a GitOps checkout)
 /// diffs the rest; a kustomization.yaml that is a symlink out of its
 /// folder is refused, and nothing of its target shows.

@@ -208,6 +208,12 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
     let (mut rendered, lock_path) = prepared.render(&args.spec, args.resolve, &args.registry)?;
     notes.extend(rendered.warnings.iter().map(|w| format!("warning: {w}")));
     notes.extend(rendered.notes.iter().map(|n| format!("note: {n}")));
+    // `--check DIR` sees the Secrets: whether the folder's kustomization
+    // lists `secrets` depends on them, not on this flag.
+    let folder = match &args.check {
+        Some(dir) if dir.is_dir() => Some(emit::folder_files(&rendered.docs)),
+        _ => None,
+    };
     if args.omit_secrets {
         rendered.docs.retain(|d| d.kind() != "Secret");
     }
@@ -224,9 +230,13 @@ pub fn run(args: RenderArgs, notes: &mut Vec<String>) -> anyhow::Result<String> 
         (None, Format::Json) => emit::to_json_list(&rendered.docs),
     };
     if let Some(file) = &args.check {
-        let checked = match file.is_dir() {
-            true => check_folder(file, &emit::folder_files(&rendered.docs), notes),
-            false => check_file(file, &out, notes),
+        let checked = match folder {
+            Some(_) if matches!(args.output, Format::Json) => Err(anyhow::anyhow!(
+                "--check {}: a folder is written as YAML; leave out -o json",
+                file.display()
+            )),
+            Some(files) => check_folder(file, &files, args.omit_secrets, notes),
+            None => check_file(file, &out, notes),
         };
         std::mem::forget(rendered);
         return checked;
@@ -265,30 +275,31 @@ fn check_file(
 }
 
 /// Whether `dir` holds what `--output-dir` would write: each file byte
-/// for byte (the Secrets only when `secrets/` is there; a repository
-/// keeps them out). Files are read as a spec's are: none through a
-/// symlink that leaves its folder.
+/// for byte. `secrets/` is compared only when it is there, in plain text
+/// (not SOPS-encrypted) and not left out with `--omit-secrets`: a
+/// repository keeps it out or encrypted, and the kustomization's
+/// `- secrets` line is then not held against it. Files are read as a
+/// spec's are: none through a symlink that leaves its folder.
 fn check_folder(
     dir: &std::path::Path,
     files: &[(String, String)],
+    omit_secrets: bool,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<String> {
-    let has_secrets = dir.join("secrets").is_dir();
-    if has_secrets && !files.iter().any(|(name, _)| name.starts_with("secrets/")) {
-        anyhow::bail!(
-            "{} is stale: it holds secrets/, and the spec renders no Secret",
-            dir.display()
-        );
-    }
+    let compare_secrets = !omit_secrets && plain_secrets(dir)?;
     for (name, text) in files {
-        if name.starts_with("secrets/") && !has_secrets {
+        if name.starts_with("secrets/") && !compare_secrets {
             continue;
         }
         let path = dir.join(name);
         let shown = path.display();
-        let held = crate::spec_files::read_spec_file(&path)
+        let held = crate::spec_files::read_beneath(dir, std::path::Path::new(name))
             .map_err(|e| anyhow::anyhow!("{shown} is stale: it {e}; render the folder again"))?;
-        if held != *text {
+        let same = match name == "kustomization.yaml" && !compare_secrets {
+            true => without_secrets(&held) == without_secrets(text),
+            false => held == *text,
+        };
+        if !same {
             let line = first_difference(&held, text);
             anyhow::bail!(
                 "{shown} is stale: the spec renders differently from line {line} on; render \
@@ -297,8 +308,38 @@ fn check_folder(
             );
         }
     }
+    if compare_secrets && !files.iter().any(|(name, _)| name.starts_with("secrets/")) {
+        anyhow::bail!(
+            "{} is stale: it holds secrets/, and the spec renders no Secret",
+            dir.display()
+        );
+    }
     notes.push(format!("{} is up to date", dir.display()));
     Ok(String::new())
+}
+
+/// Whether `dir/secrets/` is there as a real folder, its Secrets in plain
+/// text. Encrypted Secrets (SOPS writes a top-level `sops:` key) can't be
+/// compared without the key that decrypts them.
+fn plain_secrets(dir: &std::path::Path) -> anyhow::Result<bool> {
+    let folder = dir.join("secrets");
+    let is_folder = std::fs::symlink_metadata(&folder).is_ok_and(|m| m.is_dir());
+    if !is_folder {
+        return Ok(false);
+    }
+    let file = std::path::Path::new("secrets/secrets.yaml");
+    let Ok(text) = crate::spec_files::read_beneath(dir, file) else {
+        return Ok(true);
+    };
+    Ok(!text.lines().any(|l| l.starts_with("sops:")))
+}
+
+/// A kustomization's text without its `- secrets` entry.
+fn without_secrets(text: &str) -> String {
+    text.lines()
+        .filter(|l| l.trim() != "- secrets")
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The first line (from 1) where `a` and `b` differ.

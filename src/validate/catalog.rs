@@ -40,8 +40,9 @@ struct Entry {
 
 pub struct Catalog {
     defs: Defs,
-    /// Custom kinds: mlk's own and those of `--crd`.
-    kinds: BTreeMap<(String, String), Entry>,
+    /// Custom kinds, by apiVersion then kind (looked up without
+    /// allocating): mlk's own and those of `--crd`.
+    kinds: BTreeMap<String, BTreeMap<String, Entry>>,
     /// Each of `CORE_KINDS` (sorted), made when first asked for: a render
     /// asks for a dozen of the hundred.
     core: Box<[OnceLock<KindSchema>]>,
@@ -60,9 +61,7 @@ impl Catalog {
                 schema: OnceLock::new(),
                 builtin: Some((file, json)),
             };
-            catalog
-                .kinds
-                .insert(((*api).to_owned(), (*kind).to_owned()), entry);
+            catalog.put(api, kind, entry);
         }
         catalog
     }
@@ -72,7 +71,12 @@ impl Catalog {
             schema: OnceLock::from(KindSchema { root, source }),
             builtin: None,
         };
-        self.kinds.insert((api.to_owned(), kind.to_owned()), entry);
+        self.put(api, kind, entry);
+    }
+
+    fn put(&mut self, api: &str, kind: &str, entry: Entry) {
+        let kinds = self.kinds.entry(api.to_owned()).or_default();
+        kinds.insert(kind.to_owned(), entry);
     }
 
     /// Loads every CustomResourceDefinition in `text`; a version it
@@ -112,7 +116,8 @@ impl Catalog {
 
     pub fn lookup(&self, api_version: &str, kind: &str) -> Option<&KindSchema> {
         // A CRD given with --crd comes first, even for a built-in kind.
-        let Some(entry) = self.kinds.get(&(api_version.to_owned(), kind.to_owned())) else {
+        let custom = self.kinds.get(api_version).and_then(|k| k.get(kind));
+        let Some(entry) = custom else {
             let key = (api_version, kind);
             let i = CORE_KINDS
                 .binary_search_by(|(a, k, _)| (*a, *k).cmp(&key))
