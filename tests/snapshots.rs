@@ -272,22 +272,43 @@ fn gateway_and_ingress_together() {
     );
 }
 
+/// A login's objects, rendered from `spec` in each built-in profile: the
+/// tracking Secret, the server, the ServiceMonitor and what else `more`
+/// names, one snapshot `NAME-PROFILE` each.
+fn login_in_every_profile(name: &str, spec: &str, more: &[&str]) {
+    for profile in ["dev", "prod", "ha"] {
+        let run = mlk(&["render", "-f", spec, "--profile", profile])
+            .key()
+            .env("MLFLOW_ADMIN_PASSWORD", "correct horse battery staple")
+            .run()
+            .ok();
+        let mut wanted = vec![
+            "Secret/mlflow-tracking",
+            "Deployment/mlflow-tracking",
+            "ServiceMonitor",
+        ];
+        wanted.extend_from_slice(more);
+        snapshot!(format!("{name}-{profile}"), only(&run.stdout, &wanted));
+    }
+}
+
 /// MLflow's auth app in every profile: the ini and keys in the tracking
 /// Secret, the server's flags, env and mounts, and the ServiceMonitor's
 /// login.
 #[test]
 fn tracking_auth_in_every_profile() {
-    for profile in ["dev", "prod", "ha"] {
-        let run = mlk(&["render", "-f", "specs/auth.yaml", "--profile", profile])
-            .key()
-            .env("MLFLOW_ADMIN_PASSWORD", "correct horse battery staple")
-            .run()
-            .ok();
-        let wanted = [
-            "Secret/mlflow-tracking",
-            "Deployment/mlflow-tracking",
-            "ServiceMonitor",
-        ];
-        snapshot!(format!("auth-{profile}"), only(&run.stdout, &wanted));
-    }
+    login_in_every_profile("auth", "specs/auth.yaml", &[]);
+}
+
+/// Single sign-on in every profile: the plugin's settings and secrets on
+/// the server, its migrations in the init step, the redirect URI from the
+/// route, a ServiceMonitor with no login (the plugin serves /metrics
+/// open), and the way out to the provider where NetworkPolicies are on.
+#[test]
+fn oidc_in_every_profile() {
+    login_in_every_profile(
+        "oidc",
+        "specs/oidc.yaml",
+        &["NetworkPolicy/mlflow-tracking"],
+    );
 }

@@ -4,6 +4,7 @@
 mod diff;
 mod heap;
 mod htpasswd;
+mod image;
 mod render;
 mod report;
 mod resolve;
@@ -63,6 +64,9 @@ enum Command {
     /// Print an htpasswd line for USER (bcrypt, `$2y$`), like `htpasswd
     /// -nB`; the password is read from stdin, without echo on a terminal.
     Htpasswd(htpasswd::HtpasswdArgs),
+    /// Recipes of images a spec may need: `mlk image dockerfile --auth
+    /// oidc` for tracking.auth.oidc.
+    Image(image::ImageArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -168,6 +172,7 @@ fn run(cli: Cli, notes: &mut Vec<String>) -> anyhow::Result<Output> {
         Command::Validate(args) => validate::run(args, notes),
         Command::Diff(args) => diff::run(args),
         Command::Htpasswd(args) => htpasswd::run(args, notes).map(Output::from),
+        Command::Image(args) => Ok(image::run(args).into()),
     }
 }
 

@@ -48,6 +48,10 @@ pub struct SpecArgs {
     /// dev profile does so by itself). Never for data you keep.
     #[arg(long)]
     allow_dev_secrets: bool,
+    /// Let tracking.auth.oidc.issuer be plain http: a test's provider on
+    /// loopback, never a real one.
+    #[arg(long)]
+    allow_insecure_issuer: bool,
     /// The lock file of served models' aliases and versions; default
     /// mlk.lock beside the spec.
     #[arg(long, value_name = "FILE")]
@@ -149,6 +153,7 @@ impl SpecArgs {
             env,
             annotations: self.allow_annotation.iter().cloned().collect(),
             dev_secrets: self.allow_dev_secrets,
+            insecure_issuer: self.allow_insecure_issuer,
         };
         Ok(Prepared {
             sets,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::naming::Naming;
 use super::secret::{EnvEntry, SecretBinder, SecretFiles, SecretMount};
 use crate::resolve::{AuthSecrets, SecretValue, Sensitive};
 use crate::spec::SecretRef;
@@ -17,17 +18,42 @@ pub const SCHEMA: &str = "mlflow_auth";
 const CONFIG_DIR: &str = "/var/run/secrets/mlk-auth";
 const CONFIG_FILE: &str = "basic_auth.ini";
 
+/// A login in front of MLflow, its own app or single sign-on: what the
+/// server, the migration step and the platform's own clients need.
 pub struct Auth {
     /// For the server container.
     pub env: Vec<EnvEntry>,
     pub args: Vec<String>,
     pub config: Option<SecretMount>,
-    /// The user store's URI, for the migration step.
-    pub db_uri: String,
+    /// The user store, migrated by the init step: its URI, its schema,
+    /// and which app's migrations (`db-upgrade.py` knows each).
+    pub store: UserStore,
     /// For MLflow clients the platform runs itself (the gc CronJob): the
     /// first admin's login, as MLflow's client reads it.
     pub client_env: Vec<EnvEntry>,
-    pub metrics_login: BasicAuth,
+    /// What Prometheus logs in with; none where `/metrics` is open.
+    pub metrics_login: Option<BasicAuth>,
+    /// How a person logs in, for the render's notes.
+    pub note: String,
+}
+
+pub struct UserStore {
+    pub uri: String,
+    pub schema: &'static str,
+    pub app: &'static str,
+}
+
+impl UserStore {
+    /// The platform's database, with the app's tables in a schema of
+    /// their own: every app keeps an `alembic_version` table.
+    pub fn new(db_uri: &str, schema: &'static str, app: &'static str) -> UserStore {
+        let separator = if db_uri.contains('?') { '&' } else { '?' };
+        UserStore {
+            uri: format!("{db_uri}{separator}options=-csearch_path%3D{schema}"),
+            schema,
+            app,
+        }
+    }
 }
 
 /// A ServiceMonitor endpoint's `basicAuth`.
@@ -39,9 +65,9 @@ pub struct BasicAuth {
 
 /// The auth app's pieces; its values go into the tracking server's own
 /// Secret through `own`.
-pub fn build(a: &AuthSecrets, db_uri: &str, own: &mut SecretBinder) -> Auth {
-    let separator = if db_uri.contains('?') { '&' } else { '?' };
-    let auth_db = format!("{db_uri}{separator}options=-csearch_path%3D{SCHEMA}");
+pub fn build(n: &Naming, a: &AuthSecrets, db_uri: &str, own: &mut SecretBinder) -> Auth {
+    let store = UserStore::new(db_uri, SCHEMA, "basic-auth");
+    let auth_db = store.uri.clone();
     let username = own.bind(
         "admin-username",
         &SecretValue::Value(Sensitive::not_secret(a.admin_username.clone())),
@@ -65,13 +91,15 @@ pub fn build(a: &AuthSecrets, db_uri: &str, own: &mut SecretBinder) -> Auth {
         EnvEntry::secret("MLFLOW_TRACKING_USERNAME", username.clone()),
         EnvEntry::secret("MLFLOW_TRACKING_PASSWORD", password.clone()),
     ];
+    let metrics_login = BasicAuth { username, password };
     Auth {
         env,
         client_env,
         args: vec!["--app-name".into(), "basic-auth".into()],
         config: files.finish(),
-        db_uri: auth_db,
-        metrics_login: BasicAuth { username, password },
+        store,
+        note: admin_note(n, &metrics_login),
+        metrics_login: Some(metrics_login),
     }
 }
 
@@ -97,7 +125,7 @@ fn ini(a: &AuthSecrets, auth_db: &str) -> String {
 }
 
 /// Where the first admin's login is, as a command that prints it.
-pub fn admin_note(n: &super::naming::Naming, login: &BasicAuth) -> String {
+fn admin_note(n: &Naming, login: &BasicAuth) -> String {
     let get = |r: &SecretRef| {
         format!(
             "kubectl -n {} get secret {} -o jsonpath='{{.data.{}}}' | base64 -d",

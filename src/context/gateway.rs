@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::naming::{Labels, Naming};
 use super::tracking::Audience;
 use crate::resolve::GatewayPlan;
-use crate::types::{HostPattern, Origin};
+use crate::types::HostPattern;
 
 #[derive(Debug, Serialize)]
 pub struct HttpRouteContext {
@@ -62,13 +62,13 @@ struct BackendRef {
 /// The route, and its hosts and origins for the tracking server, which
 /// answers 403 to a Host it was not told about.
 pub fn build(n: &Naming, plan: &GatewayPlan, service: &str) -> (HttpRouteContext, Audience) {
-    let scheme = if plan.https { "https" } else { "http" };
-    let mut audience = Audience::default();
+    let mut audience = Audience {
+        origins: plan.origins(),
+        ..Audience::default()
+    };
     for host in &plan.hostnames {
         let pattern = HostPattern::try_from(host.to_string()).expect("a host is a host pattern");
         audience.hosts.push(pattern);
-        let origin = Origin::try_from(format!("{scheme}://{host}")).expect("an origin");
-        audience.origins.push(origin);
     }
     let parent_refs = plan
         .parent_refs

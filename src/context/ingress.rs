@@ -11,7 +11,7 @@ use super::naming::{Labels, Naming};
 use super::secret::SecretObject;
 use super::tracking::Audience;
 use crate::resolve::{AuthPlan, IngressPlan};
-use crate::types::{HostPattern, Origin};
+use crate::types::HostPattern;
 
 #[derive(Debug, Serialize)]
 pub struct IngressContext {
@@ -39,6 +39,10 @@ pub fn build(n: &Naming, plan: &IngressPlan, service: &str) -> (IngressContext, 
     nginx("proxy-body-size", plan.body_size.to_string());
     nginx("proxy-read-timeout", plan.read_timeout.to_string());
     nginx("proxy-send-timeout", plan.send_timeout.to_string());
+    let buffer = "nginx.ingress.kubernetes.io/proxy-buffer-size";
+    if plan.large_headers && !plan.annotations.contains_key(buffer) {
+        nginx("proxy-buffer-size", "16k".into());
+    }
 
     let mut auth_secret = None;
     let secret_name = match &plan.auth {
@@ -79,14 +83,9 @@ pub fn build(n: &Naming, plan: &IngressPlan, service: &str) -> (IngressContext, 
     // MLflow must answer to the Ingress host (nginx passes it without a
     // port on 80/443), and browsers there send it as their Origin.
     let host = plan.host.to_string();
-    let scheme = if tls_secret.is_some() {
-        "https"
-    } else {
-        "http"
-    };
     let audience = Audience {
         hosts: vec![HostPattern::try_from(host.clone()).expect("a host is a host pattern")],
-        origins: vec![Origin::try_from(format!("{scheme}://{host}")).expect("an origin")],
+        origins: vec![plan.origin()],
     };
 
     let ingress = IngressContext {

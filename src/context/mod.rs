@@ -15,6 +15,7 @@ mod naming;
 mod network_paths;
 mod network_policy;
 mod objectstore;
+mod oidc;
 mod pod;
 mod secret;
 mod security;

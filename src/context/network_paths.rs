@@ -59,6 +59,12 @@ pub fn build(
         let providers = Peer::Blocks(p.tracking.ai_gateway_egress.clone());
         paths.push(Path::new(&tracking, &providers, &[443]));
     }
+    if let Some(o) = &p.tracking_secrets.oidc
+        && !o.egress.is_empty()
+    {
+        let provider = Peer::Blocks(o.egress.clone());
+        paths.push(Path::new(&tracking, &provider, &[o.issuer_port]));
+    }
     let s3 = store.network(n);
     paths.extend(s3.paths.iter().map(|p| Path::new(&p.from, &p.to, &p.ports)));
     groups.extend(s3.groups.iter().cloned());

@@ -12,6 +12,7 @@ use super::auth;
 use super::availability;
 use super::monitoring::{self, Metrics};
 use super::naming::{Labels, Naming};
+use super::oidc;
 use super::pod::PodTemplate;
 use super::secret::{EnvEntry, SecretBinder, SecretMount, SecretObject};
 use super::security;
@@ -218,10 +219,11 @@ pub fn build(
     let name = n.name(Component::Tracking);
     let mut own = SecretBinder::new(name.clone());
     let gateway_env = ai_gateway_env(secrets, &mut own);
-    let auth = secrets
-        .auth
-        .as_ref()
-        .map(|a| auth::build(a, &db.uri, &mut own));
+    let auth = match (&secrets.auth, &secrets.oidc) {
+        (Some(a), _) => Some(auth::build(n, a, &db.uri, &mut own)),
+        (None, Some(o)) => Some(oidc::build(o, &db.uri, &mut own)),
+        (None, None) => None,
+    };
     let mut all_secrets = store_secrets;
     all_secrets.extend(own.finish());
     let runtime = runtime_env();
@@ -329,8 +331,8 @@ pub fn build(
         ]
         .concat(),
         auth_config: auth.as_ref().and_then(|a| a.config.clone()),
-        metrics_login: auth.as_ref().map(|a| a.metrics_login.clone()),
-        admin_note: auth.as_ref().map(|a| auth::admin_note(n, &a.metrics_login)),
+        metrics_login: auth.as_ref().and_then(|a| a.metrics_login.clone()),
+        admin_note: auth.as_ref().map(|a| a.note.clone()),
         gc,
         env,
         init_containers: std::iter::once(credential_files)
@@ -486,7 +488,12 @@ fn gc_command(db: &DbAccess, s3: &StoreAccess, gc: &crate::spec::Gc, server: &st
 fn db_upgrade(uri: &str, auth: Option<&auth::Auth>) -> Vec<String> {
     let mut argv: Vec<String> = ["python", "-c", DB_UPGRADE, uri].map(String::from).to_vec();
     if let Some(a) = auth {
-        argv.extend([a.db_uri.clone(), auth::SCHEMA.to_owned()]);
+        let store = &a.store;
+        argv.extend([
+            store.uri.clone(),
+            store.schema.to_owned(),
+            store.app.to_owned(),
+        ]);
     }
     argv
 }

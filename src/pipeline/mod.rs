@@ -29,6 +29,8 @@ pub struct Allowances {
     pub env: BTreeSet<String>,
     pub annotations: BTreeSet<String>,
     pub dev_secrets: bool,
+    /// `--allow-insecure-issuer`: an http OIDC issuer, for tests.
+    pub insecure_issuer: bool,
 }
 
 pub struct Rendered {
@@ -72,6 +74,7 @@ pub fn render_platform(
         platform_id: format!("{}/{}", meta.namespace, meta.name),
         files,
         allowed_vars: allowed.env.clone(),
+        allow_insecure_issuer: allowed.insecure_issuer,
     };
     let resolve::Resolved {
         platform,

@@ -59,9 +59,10 @@ impl Budget {
 }
 
 /// MLflow opens one engine, so one pool, per store in each process: the
-/// tracking store and the model registry, and the auth app's own.
+/// tracking store and the model registry, and the login app's own
+/// (MLflow's auth app or the OIDC plugin).
 fn engines(t: &Tracking) -> u64 {
-    2 + u64::from(t.auth.enabled)
+    2 + u64::from(t.auth.enabled || t.auth.oidc.is_some())
 }
 
 pub fn budget(t: &Tracking, db: &DatabasePlan, artifacts: &ArtifactsPlan) -> Budget {

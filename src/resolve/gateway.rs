@@ -3,7 +3,7 @@
 
 use crate::located::Located;
 use crate::spec::{Gateway, ParentRef};
-use crate::types::Host;
+use crate::types::{Host, Origin};
 
 #[derive(Debug, Clone)]
 pub struct GatewayPlan {
@@ -11,6 +11,15 @@ pub struct GatewayPlan {
     pub hostnames: Vec<Host>,
     pub path: String,
     pub https: bool,
+}
+
+impl GatewayPlan {
+    /// Where browsers reach the platform, one origin per hostname.
+    pub fn origins(&self) -> Vec<Origin> {
+        let scheme = if self.https { "https" } else { "http" };
+        let origin = |h: &Host| Origin::try_from(format!("{scheme}://{h}")).expect("an origin");
+        self.hostnames.iter().map(origin).collect()
+    }
 }
 
 pub fn resolve(g: &Gateway) -> Result<Option<GatewayPlan>, Located> {

@@ -8,7 +8,7 @@ use crate::htpasswd::{self, Entry};
 use crate::located::Located;
 use crate::spec::{Auth, BodySize, Ingress, Realm, SecretSource};
 use crate::types::Quantity;
-use crate::types::{Host, Name, Subdomain};
+use crate::types::{Host, Name, Origin, Subdomain};
 
 #[derive(Debug, Clone)]
 pub struct IngressPlan {
@@ -24,6 +24,17 @@ pub struct IngressPlan {
     pub send_timeout: u32,
     pub annotations: BTreeMap<String, String>,
     pub auth: AuthPlan,
+    /// Room for the large headers a single sign-on brings (cookies, long
+    /// redirects): nginx's 4k proxy buffer is too small for some.
+    pub large_headers: bool,
+}
+
+impl IngressPlan {
+    /// Where browsers reach the platform: `https://HOST` with TLS.
+    pub fn origin(&self) -> Origin {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        Origin::try_from(format!("{scheme}://{}", self.host)).expect("a host makes an origin")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +124,7 @@ pub fn resolve(
         send_timeout: i.send_timeout_seconds.0,
         annotations,
         auth: auth(&i.auth, r)?,
+        large_headers: false,
     }))
 }
 

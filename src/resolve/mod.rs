@@ -7,6 +7,7 @@ pub mod connections;
 mod gateway;
 mod ingress;
 mod model_root;
+mod oidc;
 mod pod_wide;
 mod secrets;
 mod serving;
@@ -18,6 +19,7 @@ pub use artifacts::minio_user;
 pub use cloud_store::{AzureKey, AzurePlan, GcsPlan};
 pub use gateway::GatewayPlan;
 pub use ingress::{AuthPlan, IngressPlan, MANAGED_ANNOTATIONS, TlsPlan};
+pub use oidc::{CALLBACK as OIDC_CALLBACK, OidcPlan, dockerfile as oidc_dockerfile};
 pub use secrets::{ALLOW_ENV_VAR, SECRET_KEY_VAR, SecretEnv, SecretValue, Sensitive};
 pub use serving::{
     Credentials, KSERVE_AZURE_KEY, KSERVE_GCS_KEY, Lookup, ModelPlan, ServingPlan, Source,
@@ -257,10 +259,25 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     Problems::keep(&mut found, tracking::tracking_checks(&spec.tracking));
     found.extend(tracking::extras(&spec.tracking, &mut r.existing));
     tracking::ai_gateway_checks(&merged.spec, &mut r.warnings);
-    let tracking_secrets = Problems::keep(
+    let mut tracking_secrets = Problems::keep(
         &mut found,
         tracking::resolve(&spec.tracking, &spec.metadata, &spec.monitoring, &mut r),
     );
+    let mut ingress = ingress;
+    let sso = sso(
+        &merged.spec,
+        ingress.as_ref(),
+        gateway.as_ref(),
+        env,
+        &mut r,
+    );
+    let sso = sso.map_err(|e| found.extend(e)).ok().flatten();
+    if let (Some(Some(plan)), true) = (&mut ingress, sso.is_some()) {
+        plan.large_headers = true;
+    }
+    if let Some(t) = &mut tracking_secrets {
+        t.oidc = sso;
+    }
     Problems::keep(&mut found, tracking::autoscaling_checks(&spec.tracking));
     Problems::keep(&mut found, labels_checks(&spec.metadata));
     Problems::keep(&mut found, monitoring_checks(&spec.monitoring));
@@ -320,6 +337,24 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
         },
         warnings: r.finish(),
     })
+}
+
+/// Single sign-on, with the origins of whichever front doors resolved.
+fn sso(
+    spec: &crate::spec::PlatformSpec,
+    ingress: Option<&Option<IngressPlan>>,
+    gateway: Option<&Option<GatewayPlan>>,
+    env: &SecretEnv,
+    r: &mut Resolver,
+) -> Result<Option<OidcPlan>, Vec<Located>> {
+    let mut front: Vec<String> = Vec::new();
+    if let Some(Some(i)) = ingress {
+        front.push(i.origin().to_string());
+    }
+    if let Some(Some(g)) = gateway {
+        front.extend(g.origins().iter().map(ToString::to_string));
+    }
+    oidc::resolve(spec, &front, env.allow_insecure_issuer, r)
 }
 
 fn required<T>(v: Option<T>, path: &str, why: &str) -> Result<T, Located> {

@@ -53,6 +53,9 @@ pub struct SecretEnv {
     /// request run on a shared CI runner, whose environment holds the
     /// runner's own tokens; it reads none it is not given.
     pub allowed_vars: std::collections::BTreeSet<String>,
+    /// The person running mlk lets an OIDC issuer be plain http (a test's
+    /// provider on loopback).
+    pub allow_insecure_issuer: bool,
 }
 
 /// The variable that names, for the person running mlk, the variables

@@ -14,6 +14,8 @@ pub struct TrackingSecrets {
     /// The AI Gateway's passphrase; none when the gateway is off.
     pub kek_passphrase: Option<SecretValue>,
     pub auth: Option<AuthSecrets>,
+    /// Single sign-on, set once the front door is known.
+    pub oidc: Option<super::OidcPlan>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +54,7 @@ pub fn resolve(
     Ok(TrackingSecrets {
         kek_passphrase,
         auth,
+        oidc: None,
     })
 }
 

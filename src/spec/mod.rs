@@ -12,7 +12,9 @@ mod ingress;
 mod metadata;
 mod monitoring;
 mod network_policy;
+mod oidc;
 mod patches;
+mod permission;
 mod pod_wide;
 mod pods;
 mod resources;
@@ -42,7 +44,9 @@ pub use ingress::{Auth, BodySize, Cost, DEFAULT_COST, Ingress, Realm, Tls};
 pub use metadata::Metadata;
 pub use monitoring::Monitoring;
 pub use network_policy::{NamespaceLabels, NetworkPolicy, by_name};
+pub use oidc::{GroupName, Oidc};
 pub use patches::Patch;
+pub use permission::Permission;
 pub use pod_wide::{CaBundle, Proxy, ProxyUrl};
 pub use pods::Pods;
 pub use resources::{ResourceList, Resources, Storage};
@@ -53,7 +57,7 @@ pub use serving::{
     Alias, DeploymentMode, Model, ModelVersion, NamespaceLevel, RegisteredModel, ScaleMetric,
     ServiceName, Serving, StorageUri, TrackingUri, with_model_disk,
 };
-pub use tracking::{Autoscaling, CronSchedule, EnvVar, Gc, Permission, Tracking, TrackingAuth};
+pub use tracking::{Autoscaling, CronSchedule, EnvVar, Gc, Tracking, TrackingAuth};
 
 pub const API_VERSION: &str = "mlk/v1alpha1";
 

@@ -2,6 +2,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::SecretSource;
+use super::permission::Permission;
 use super::resources::Resources;
 use crate::types::{EnvName, HostPattern, Image, Origin, Quantity, int32};
 
@@ -60,7 +61,8 @@ pub struct Tracking {
     /// public constant. Keep it stable: a changed passphrase makes every
     /// stored key unreadable.
     pub kek_passphrase: SecretSource,
-    /// MLflow's own login and permissions (`--app-name basic-auth`).
+    /// MLflow's own login and permissions (`--app-name basic-auth`), or
+    /// single sign-on (`auth.oidc`).
     pub auth: TrackingAuth,
     /// A CronJob running `mlflow gc`: runs deleted long enough ago, and
     /// their artifacts, are removed for good.
@@ -162,6 +164,10 @@ pub struct TrackingAuth {
     pub admin: AuthAdmin,
     /// What users get on what they did not create.
     pub default_permission: Permission,
+    /// Single sign-on instead of MLflow's own logins: the mlflow-oidc-auth
+    /// plugin (`--app-name oidc-auth`), in a tracking image that carries
+    /// it (`mlk image dockerfile --auth oidc`). Not with `enabled`.
+    pub oidc: Option<super::oidc::Oidc>,
 }
 
 impl Default for TrackingAuth {
@@ -170,6 +176,7 @@ impl Default for TrackingAuth {
             enabled: false,
             admin: AuthAdmin::default(),
             default_permission: Permission::Read,
+            oidc: None,
         }
     }
 }
@@ -187,29 +194,6 @@ impl Default for AuthAdmin {
         AuthAdmin {
             username: "admin".into(),
             password: SecretSource::Generate,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum Permission {
-    #[serde(rename = "READ")]
-    Read,
-    #[serde(rename = "EDIT")]
-    Edit,
-    #[serde(rename = "MANAGE")]
-    Manage,
-    #[serde(rename = "NO_PERMISSIONS")]
-    NoPermissions,
-}
-
-impl Permission {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::Read => "READ",
-            Permission::Edit => "EDIT",
-            Permission::Manage => "MANAGE",
-            Permission::NoPermissions => "NO_PERMISSIONS",
         }
     }
 }

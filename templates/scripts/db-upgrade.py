@@ -38,12 +38,17 @@ while True:
 with conn:
     conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_ID,))
     code = subprocess.call(["mlflow", "db", "upgrade", uri])
-    # With MLflow's auth app: its user store, in a schema of its own (both
-    # keep an alembic_version table), migrated under the same lock.
-    if code == 0 and len(sys.argv) > 3:
-        auth_uri, schema = sys.argv[2], sys.argv[3]
+    # With a login app (MLflow's own, or the OIDC plugin): its user store,
+    # in a schema of its own (each keeps an alembic_version table),
+    # migrated under the same lock, so no replica's server migrates it.
+    if code == 0 and len(sys.argv) > 4:
+        auth_uri, schema, app = sys.argv[2], sys.argv[3], sys.argv[4]
         conn.execute(psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
             psycopg.sql.Identifier(schema)))
-        auth_upgrade = ["db", "upgrade", "--url", auth_uri]
-        code = subprocess.call([sys.executable, "-m", "mlflow.server.auth", *auth_upgrade])
+        runs = {
+            "basic-auth": ["-m", "mlflow.server.auth"],
+            "oidc-auth": ["-c", "from mlflow_oidc_auth.db.cli import commands; commands()"],
+        }
+        upgrade = ["db", "upgrade"] if app == "basic-auth" else ["upgrade"]
+        code = subprocess.call([sys.executable, *runs[app], *upgrade, "--url", auth_uri])
     sys.exit(code)

@@ -22,6 +22,12 @@ pub fn serve_venv_bin(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The tracking image for tracking.auth.oidc: MLflow and mlflow-oidc-auth
+/// on Python 3.12, and oidc-provider-mock, the identity provider.
+pub fn oidc_venv() -> PathBuf {
+    venv_at("MLK_OIDC_VENV", "oidc-venv", "mlflow")
+}
+
 fn venv_at(var: &str, folder: &str, program: &str) -> PathBuf {
     let dir = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
         let home = std::env::var_os("HOME").expect("HOME is set");
@@ -173,20 +179,48 @@ pub struct Nginx {
 }
 
 pub fn nginx(annotations: &serde_yaml::Value, htpasswd: &[u8], upstream: u16) -> Nginx {
+    front_door(annotations, Some(htpasswd), &[upstream])
+}
+
+/// nginx as ingress-nginx configures itself from the Ingress annotations:
+/// basic auth when they ask for it (with `htpasswd`), the proxy buffer
+/// they set, and the Service's endpoints as `upstreams`, in turn.
+pub fn front_door(
+    annotations: &serde_yaml::Value,
+    htpasswd: Option<&[u8]>,
+    upstreams: &[u16],
+) -> Nginx {
     assert!(
         std::path::Path::new(NGINX).exists(),
         "nginx is missing: `apt-get install nginx` (scripts/install-test-deps.sh does)"
     );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
-    std::fs::write(dir.path().join("auth"), htpasswd).unwrap();
-    let a = |k: &str| {
+    let annotation = |k: &str| {
         annotations[format!("nginx.ingress.kubernetes.io/{k}").as_str()]
             .as_str()
-            .unwrap_or_else(|| panic!("Ingress annotation {k} missing"))
-            .to_owned()
+            .map(str::to_owned)
     };
-    assert_eq!(a("auth-type"), "basic");
+    let a = |k: &str| annotation(k).unwrap_or_else(|| panic!("Ingress annotation {k} missing"));
+    let auth = match (annotation("auth-type"), htpasswd) {
+        (Some(kind), Some(lines)) => {
+            assert_eq!(kind, "basic");
+            std::fs::write(dir.path().join("auth"), lines).unwrap();
+            format!(
+                "auth_basic \"{}\";\n      auth_basic_user_file {d}/auth;\n",
+                a("auth-realm")
+            )
+        }
+        (None, None) => String::new(),
+        (kind, _) => panic!("auth-type {kind:?} and an htpasswd file go together"),
+    };
+    let buffer = annotation("proxy-buffer-size")
+        .map(|size| format!("proxy_buffer_size {size};\n      proxy_buffers 4 {size};\n"))
+        .unwrap_or_default();
+    let servers: String = upstreams
+        .iter()
+        .map(|p| format!("server 127.0.0.1:{p};"))
+        .collect();
     let port = free_port();
     // One process, no workers: killing it leaves nothing behind. As root,
     // workers would switch to `nobody`, who cannot read this temp dir.
@@ -196,13 +230,14 @@ pub fn nginx(annotations: &serde_yaml::Value, htpasswd: &[u8], upstream: u16) ->
          events {{ worker_connections 64; }}\n\
          http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
          fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+         upstream service {{ {servers} }}\n\
          server {{\n    listen 127.0.0.1:{port};\n    location / {{\n\
-         auth_basic \"{realm}\";\n      auth_basic_user_file {d}/auth;\n\
+         {auth}{buffer}\
          client_max_body_size {body};\n      proxy_read_timeout {read}s;\n      proxy_send_timeout {send}s;\n\
          proxy_http_version 1.1;\n      proxy_set_header Host $host;\n\
          proxy_set_header X-Forwarded-For $remote_addr;\n      proxy_set_header X-Forwarded-Proto $scheme;\n\
-         proxy_pass http://127.0.0.1:{upstream};\n    }}\n  }}\n}}\n",
-        realm = a("auth-realm"),
+         proxy_set_header X-Forwarded-Host $host;\n\
+         proxy_pass http://service;\n    }}\n  }}\n}}\n",
         body = a("proxy-body-size"),
         read = a("proxy-read-timeout"),
         send = a("proxy-send-timeout"),

@@ -15,6 +15,7 @@ mod keyless;
 mod lock;
 mod migration;
 mod minio;
+mod oidc;
 mod proxy;
 mod serving;
 mod setup;
@@ -151,6 +152,9 @@ struct State {
     model: Option<(String, PathBuf)>,
     served: Option<serving::Served>,
     auth: Option<auth::AuthRun>,
+    /// The provider, its client and the replicas under single sign-on.
+    oidc: Option<oidc::OidcRun>,
+    oidc_client_id: String,
     /// The CA that signed the harness PostgreSQL's certificate (PEM).
     pg_ca: String,
     /// The SeaweedFS cluster's pods that run, by pod name, and the

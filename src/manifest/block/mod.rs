@@ -145,8 +145,9 @@ impl<'a> Lines<'a> {
     /// least as deep as its first, and the empty lines among and after
     /// them. Gives up on what only a full reader gets right: leading empty
     /// lines, lines of spaces, content not deeper than its owner, a next
-    /// line between the two indentations, and a folded scalar with empty
-    /// or more-indented lines (which fold differently).
+    /// line between the two indentations, a folded scalar with empty or
+    /// more-indented lines (which fold differently), and a last line
+    /// without its newline.
     fn block(
         &mut self,
         owner: usize,
@@ -155,7 +156,9 @@ impl<'a> Lines<'a> {
     ) -> Option<usize> {
         let mut content: Vec<&str> = Vec::new();
         let mut indent = None;
+        let mut last_empty = false;
         while let Some(raw) = raws.peek() {
+            last_empty = raw.is_empty();
             let text = raw.trim_start_matches(' ');
             let n = raw.len() - text.len();
             if text.is_empty() {
@@ -172,7 +175,9 @@ impl<'a> Lines<'a> {
             }
             raws.next();
         }
-        if indent? <= owner {
+        // Content up to the end of a text without a final newline: a
+        // full reader keeps no line break then, clipped or not.
+        if indent? <= owner || (raws.peek().is_none() && !last_empty) {
             return None;
         }
         if let Some(next) = raws.peek() {

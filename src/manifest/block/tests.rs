@@ -106,6 +106,8 @@ fn never_misreads() {
         "a: [x,y]\nb: [\"x\" , y]\nc: [a b]\nd: [-]\ne: [---]\nf: [x]]\n",
         "a: -\nb: ---\nc: -.5\nd: --\ne: --x\nf: ---x\ng: - -\n",
         "a: [x,, y]\n",
+        "a: |\n  no final newline",
+        "a: |-\n  x\n  no final newline",
         "a: [x, ]\n",
         "a: [, x]\n",
         "a: !mlk  3\n",

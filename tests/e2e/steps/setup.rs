@@ -234,9 +234,14 @@ impl Harness {
         let map = |v: &str| map_path(v, mounts).unwrap_or_else(|| lb.map(&map_embedded(v, mounts)));
         let mut env: Vec<(String, String)> =
             r.env(c)?.into_iter().map(|(k, v)| (k, map(&v))).collect();
-        // What the image provides: its programs on PATH, a home unless
-        // the manifest names one.
-        let path = format!("{}:/usr/bin:/bin", venv().join("bin").display());
+        // What the image provides: its programs on PATH (the OIDC image's
+        // venv for the image that carries the plugin), a home unless the
+        // manifest names one.
+        let image = match c["image"].as_str() {
+            Some(oidc::OIDC_IMAGE) => crate::common::live::oidc_venv(),
+            _ => venv(),
+        };
+        let path = format!("{}:/usr/bin:/bin", image.join("bin").display());
         env.push(("PATH".into(), path));
         if !env.iter().any(|(k, _)| k == "HOME") {
             env.push(("HOME".into(), self.path("home").display().to_string()));

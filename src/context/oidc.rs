@@ -1,0 +1,54 @@
+//! Single sign-on (`mlflow server --app-name oidc-auth`): the
+//! mlflow-oidc-auth plugin reads its settings from the environment; its
+//! client secret and session key come from Secrets, its users and
+//! permissions live in a schema of the platform's PostgreSQL.
+
+use super::auth::{Auth, UserStore};
+use super::secret::{EnvEntry, SecretBinder};
+use crate::resolve::OidcPlan;
+
+/// The plugin's tables, beside MLflow's in `public` and the auth app's.
+pub const SCHEMA: &str = "mlflow_oidc";
+
+pub fn build(p: &OidcPlan, db_uri: &str, own: &mut SecretBinder) -> Auth {
+    let store = UserStore::new(db_uri, SCHEMA, "oidc-auth");
+    let client_secret = own.bind("oidc-client-secret", &p.client_secret);
+    let session_key = own.bind("oidc-session-key", &p.session_key);
+    let env = vec![
+        EnvEntry::plain("OIDC_DISCOVERY_URL", p.discovery_url.clone()),
+        EnvEntry::plain("OIDC_CLIENT_ID", p.client_id.clone()),
+        EnvEntry::secret("OIDC_CLIENT_SECRET", client_secret),
+        EnvEntry::plain("OIDC_REDIRECT_URI", p.redirect_uri.clone()),
+        EnvEntry::plain("OIDC_SCOPE", p.scopes.join(" ")),
+        EnvEntry::plain("OIDC_GROUPS_ATTRIBUTE", p.groups_claim.clone()),
+        EnvEntry::plain("OIDC_GROUP_NAME", p.user_groups.join(",")),
+        EnvEntry::plain("OIDC_ADMIN_GROUP_NAME", p.admin_groups.join(",")),
+        EnvEntry::plain("DEFAULT_MLFLOW_PERMISSION", p.default_permission.as_str()),
+        // The password comes from the pgpass file, as MLflow's own does.
+        EnvEntry::plain("OIDC_USERS_DB_URI", store.uri.clone()),
+        // Every replica signs and reads the same session cookies.
+        EnvEntry::secret("SECRET_KEY", session_key),
+        EnvEntry::plain("SESSION_COOKIE_SECURE", p.secure_cookies.to_string()),
+        // The front door's X-Forwarded-Proto and Host: https URLs behind
+        // TLS termination.
+        EnvEntry::plain("TRUSTED_PROXIES", p.trusted_proxies.join(",")),
+    ];
+    let origin = p
+        .redirect_uri
+        .trim_end_matches(crate::resolve::OIDC_CALLBACK);
+    Auth {
+        env,
+        args: vec!["--app-name".into(), "oidc-auth".into()],
+        config: None,
+        store,
+        // Nothing of the platform logs in: the plugin serves /metrics to
+        // anyone who reaches the port.
+        client_env: Vec::new(),
+        metrics_login: None,
+        note: format!(
+            "MLflow's login (tracking.auth.oidc): {origin} sends you to the provider; members \
+             of {} log in as admins",
+            p.admin_groups.join(", ")
+        ),
+    }
+}

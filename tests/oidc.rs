@@ -1,0 +1,124 @@
+//! Single sign-on as a spec asks for it: the redirect URI each front door
+//! gives, the large headers nginx makes room for, and the image recipe
+//! that `mlk image dockerfile` and the refusal of MLflow's own image
+//! both print. (Each refusal has its fixture in fixtures/spec-errors; the
+//! login itself runs in the end-to-end harness.)
+
+mod common;
+use common::{env_value, find, mlk};
+
+const OIDC: &str = "tracking:
+  image: registry.example.com/mlflow-oidc:3.17.2
+  auth:
+    oidc:
+      issuer: https://id.example.com/realms/ml
+      clientId: mlflow
+      clientSecret: {existingSecret: {name: mlflow-oidc, key: client-secret}}
+      groups: {admins: [mlflow-admins]}
+";
+
+fn render(front: &str) -> Vec<serde_yaml::Value> {
+    let spec = format!("apiVersion: mlk/v1alpha1\nkind: Platform\n{front}{OIDC}");
+    mlk(&["render", "-f", "-"]).stdin(&spec).run().ok().docs()
+}
+
+fn server_env(docs: &[serde_yaml::Value], name: &str) -> Option<String> {
+    let d = find(docs, "Deployment", "mlflow-tracking");
+    let c = &d["spec"]["template"]["spec"]["containers"][0];
+    env_value(c, name).map(str::to_owned)
+}
+
+#[test]
+fn the_redirect_uri_is_the_front_doors() {
+    let ingress = |tls: &str| {
+        format!(
+            "ingress:\n  enabled: true\n  host: ml.example.com\n  auth: {{enabled: false}}\n{tls}"
+        )
+    };
+    let cases = [
+        (ingress(""), "http://ml.example.com/callback", "false"),
+        (
+            ingress("  tls: {secretName: ml-tls}\n"),
+            "https://ml.example.com/callback",
+            "true",
+        ),
+        (
+            "gateway:\n  enabled: true\n  parentRefs: [{name: public}]\n  hostnames: [a.example.com, b.example.com]\n"
+                .to_owned(),
+            "https://a.example.com/callback",
+            "true",
+        ),
+    ];
+    for (front, want, secure) in cases {
+        let docs = render(&front);
+        let got = server_env(&docs, "OIDC_REDIRECT_URI");
+        assert_eq!(got.as_deref(), Some(want), "{front}");
+        let cookies = server_env(&docs, "SESSION_COOKIE_SECURE");
+        assert_eq!(cookies.as_deref(), Some(secure), "{front}");
+    }
+    // Another hostname of the same route is the front door too.
+    let gateway = "gateway:\n  enabled: true\n  parentRefs: [{name: public}]\n  hostnames: [a.example.com, b.example.com]\n";
+    let spec = format!(
+        "apiVersion: mlk/v1alpha1\nkind: Platform\n{gateway}{OIDC}      redirectUri: https://b.example.com/callback\n"
+    );
+    let docs = mlk(&["render", "-f", "-"]).stdin(&spec).run().ok().docs();
+    let got = server_env(&docs, "OIDC_REDIRECT_URI");
+    assert_eq!(got.as_deref(), Some("https://b.example.com/callback"));
+}
+
+/// nginx's 4k proxy buffer is too small for some providers' redirects
+/// and cookies; a size the spec sets itself is kept.
+#[test]
+fn nginx_gets_room_for_large_headers() {
+    let buffer = "nginx.ingress.kubernetes.io/proxy-buffer-size";
+    let front = "ingress:\n  enabled: true\n  host: ml.example.com\n  auth: {enabled: false}\n";
+    let docs = render(front);
+    let ingress = find(&docs, "Ingress", "mlflow-tracking");
+    assert_eq!(ingress["metadata"]["annotations"][buffer], "16k");
+    let own = format!("{front}  annotations: {{{buffer}: 64k}}\n");
+    let docs = render(&own);
+    let ingress = find(&docs, "Ingress", "mlflow-tracking");
+    assert_eq!(ingress["metadata"]["annotations"][buffer], "64k");
+    // Without single sign-on, nothing changes.
+    let plain = "apiVersion: mlk/v1alpha1\nkind: Platform\ningress:\n  enabled: true\n  host: ml.example.com\n  auth: {enabled: false}\n";
+    let docs = mlk(&["render", "-f", "-"]).stdin(plain).run().ok().docs();
+    let ingress = find(&docs, "Ingress", "mlflow-tracking");
+    assert!(ingress["metadata"]["annotations"][buffer].is_null());
+}
+
+/// The recipe is what the refusal of MLflow's own image prints, and it
+/// pins what it installs.
+#[test]
+fn the_image_recipe_is_printed_and_refused_with() {
+    let recipe = mlk(&["image", "dockerfile", "--auth", "oidc"])
+        .run()
+        .ok()
+        .stdout;
+    for pin in [
+        "FROM docker.io/library/python:3.12-slim-bookworm",
+        "\"mlflow[extras,azure,db,gateway,genai,auth]==3.17.2\"",
+        "\"mlflow-oidc-auth==11.0.2\"",
+        "\"psycopg[binary]\" boto3",
+        "USER 65532:65532",
+    ] {
+        assert!(recipe.contains(pin), "{pin}:\n{recipe}");
+    }
+    let spec = format!(
+        "apiVersion: mlk/v1alpha1\nkind: Platform\ningress:\n  enabled: true\n  host: ml.example.com\n  auth: {{enabled: false}}\n{}",
+        OIDC.replace(
+            "registry.example.com/mlflow-oidc:3.17.2",
+            "ghcr.io/mlflow/mlflow:v3.17.2-full"
+        )
+    );
+    let refused = mlk(&["render", "-f", "-"]).stdin(&spec).run().failed();
+    assert!(refused.stderr.contains(&recipe), "{}", refused.stderr);
+    // A login it has no recipe for: clap's usage error, which names oidc.
+    let unknown = mlk(&["image", "dockerfile", "--auth", "saml"]).run();
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stdout.is_empty());
+    assert!(
+        unknown.stderr.contains("possible values: oidc"),
+        "{}",
+        unknown.stderr
+    );
+}
