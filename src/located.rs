@@ -352,6 +352,11 @@ fn hide_values(message: &str) -> String {
                 let word = format!("unknown value of {}", characters(count));
                 (word, &body[len..])
             }
+            Quoted::Number(prefix) => {
+                let body = &rest[at + prefix.len()..];
+                let len = body.find('`').map_or(body.len(), |i| i + 1);
+                ("a number".to_owned(), &body[len..])
+            }
         };
         out.push_str(&shown);
         rest = after;
@@ -370,15 +375,21 @@ fn characters(count: usize) -> String {
 enum Quoted {
     String,
     Variant,
+    /// serde's ``integer `N` `` and ``floating point `N` ``.
+    Number(&'static str),
 }
 
 fn next_quoted(text: &str) -> Option<(usize, Quoted)> {
-    let string = text.find("string \"").map(|i| (i, Quoted::String));
-    let variant = text.find("unknown variant `").map(|i| (i, Quoted::Variant));
-    match (string, variant) {
-        (Some(s), Some(v)) => Some(if s.0 < v.0 { s } else { v }),
-        (s, v) => s.or(v),
-    }
+    let found = [
+        ("string \"", Quoted::String),
+        ("unknown variant `", Quoted::Variant),
+        ("integer `", Quoted::Number("integer `")),
+        ("floating point `", Quoted::Number("floating point `")),
+    ];
+    found
+        .into_iter()
+        .filter_map(|(word, q)| text.find(word).map(|i| (i, q)))
+        .min_by_key(|(i, _)| *i)
 }
 
 /// The characters of a `{:?}`-written string up to its closing quote, and
@@ -449,6 +460,20 @@ mod hide_values_tests {
         assert_eq!(
             hide_values(escaped),
             "invalid value: a string of 5 characters, expected x"
+        );
+    }
+
+    #[test]
+    fn a_refused_number_is_never_quoted() {
+        let msg = "invalid type: integer `31337`, expected a string";
+        assert_eq!(
+            hide_values(msg),
+            "invalid type: a number, expected a string"
+        );
+        let msg = "invalid type: floating point `3.25`, expected a string";
+        assert_eq!(
+            hide_values(msg),
+            "invalid type: a number, expected a string"
         );
     }
 

@@ -205,7 +205,7 @@ pub const SERVER_OPTIONS: [ServerOption; 26] = [
 
 /// Variables the server, or the web server it starts, reads besides its
 /// options' own, that undo a protection.
-pub const DENIED_ENV: [(&str, &str); 3] = [
+pub const DENIED_ENV: [(&str, &str); 17] = [
     ("GUNICORN_CMD_ARGS", OWN_SERVER),
     (
         "MLFLOW_BASIC_AUTH_FAIL_CLOSED",
@@ -215,7 +215,49 @@ pub const DENIED_ENV: [(&str, &str); 3] = [
         "MLFLOW_SERVER_ENABLE_GRAPHQL_AUTH",
         "turns off permission checks on the GraphQL API",
     ),
+    // The OIDC plugin's settings that undo what tracking.auth.oidc holds.
+    (
+        "OIDC_VERIFY_SSL",
+        "turns off TLS checks of the identity provider",
+    ),
+    ("OIDC_CODE_CHALLENGE", "can turn off PKCE"),
+    ("OIDC_PUBLIC_CLIENT", "logs in without the client secret"),
+    ("AUTH_PROVIDERS", OIDC_PROVIDERS),
+    ("AUTH_PROVIDERS_FILE", OIDC_PROVIDERS),
+    (
+        "OIDC_GROUP_NAME_PATTERN",
+        "lets in whoever has a group that matches a pattern",
+    ),
+    ("OIDC_GROUP_DETECTION_PLUGIN", OIDC_IMPORTS),
+    ("OIDC_WORKSPACE_DETECTION_PLUGIN", OIDC_IMPORTS),
+    (
+        "OIDC_TRUST_BEARER_GROUP_CLAIMS",
+        "makes an admin of whoever a token says is one",
+    ),
+    (
+        "OIDC_PROVISION_ON_BEARER_AUTH",
+        "creates users from tokens, without a login",
+    ),
+    (
+        "OIDC_USERINFO_GROUPS",
+        "takes groups from the provider's userinfo, not the ID token",
+    ),
+    (
+        "SESSION_COOKIE_SAMESITE",
+        "can send the session cookie along cross-site requests",
+    ),
+    (
+        "SESSION_TOKEN_ENCRYPTION_KEY",
+        "replaces the key mlk derives from the session key",
+    ),
+    (
+        "MLFLOW_ENABLE_WORKSPACES",
+        "turns on workspaces, which mlk does not render yet",
+    ),
 ];
+
+const OIDC_PROVIDERS: &str = "adds identity providers beside tracking.auth.oidc's";
+const OIDC_IMPORTS: &str = "imports a module of the spec's choosing into the server";
 
 /// Prefixes of variables that configure the server's internals: uvicorn
 /// reads every `UVICORN_*` as an option, and `_MLFLOW_*` are the ones
@@ -230,7 +272,7 @@ pub const DENIED_ENV_PREFIXES: [(&str, &str); 2] = [
 
 /// Variables mlk sets in the server's container besides options, with the
 /// spec field that decides each.
-pub const MANAGED_ENV: [(&str, &str); 20] = [
+pub const MANAGED_ENV: [(&str, &str); 40] = [
     ("HOME", ""),
     ("PYTHONDONTWRITEBYTECODE", ""),
     ("PGPASSWORD", "database"),
@@ -254,7 +296,29 @@ pub const MANAGED_ENV: [(&str, &str); 20] = [
     ("MLFLOW_FLASK_SERVER_SECRET_KEY", "tracking.auth"),
     ("MLFLOW_AUTH_ADMIN_USERNAME", "tracking.auth"),
     ("MLFLOW_AUTH_ADMIN_PASSWORD", "tracking.auth"),
+    ("OIDC_DISCOVERY_URL", OIDC),
+    ("OIDC_ISSUER", OIDC),
+    ("OIDC_AUDIENCE", OIDC),
+    ("OIDC_CLIENT_ID", OIDC),
+    ("OIDC_CLIENT_SECRET", OIDC),
+    ("OIDC_REDIRECT_URI", OIDC),
+    ("OIDC_SCOPE", OIDC),
+    ("OIDC_GROUPS_ATTRIBUTE", OIDC),
+    ("OIDC_GROUP_NAME", OIDC),
+    ("OIDC_ADMIN_GROUP_NAME", OIDC),
+    ("DEFAULT_MLFLOW_PERMISSION", OIDC),
+    ("OIDC_USERS_DB_URI", OIDC),
+    ("OIDC_DB_POOL_SIZE", OIDC),
+    ("OIDC_DB_POOL_MAX_OVERFLOW", OIDC),
+    ("OIDC_DB_POOL_RECYCLE_SECONDS", OIDC),
+    ("SECRET_KEY", OIDC),
+    ("SESSION_COOKIE_SECURE", OIDC),
+    ("AUTOMATIC_LOGIN_REDIRECT", OIDC),
+    ("TRUSTED_PROXIES", OIDC),
+    ("OIDC_ALEMBIC_VERSION_TABLE", OIDC),
 ];
+
+const OIDC: &str = "tracking.auth.oidc";
 
 /// The option a flag spells (`-h`, `--host`, `--host=x`, `-h0.0.0.0`).
 pub fn option_of(arg: &str) -> Option<&'static ServerOption> {

@@ -19,7 +19,11 @@ const OIDC: &str = "tracking:
 
 fn render(front: &str) -> Vec<serde_yaml::Value> {
     let spec = format!("apiVersion: mlk/v1alpha1\nkind: Platform\n{front}{OIDC}");
-    mlk(&["render", "-f", "-"]).stdin(&spec).run().ok().docs()
+    mlk(&["render", "-f", "-", "--allow-insecure-issuer"])
+        .stdin(&spec)
+        .run()
+        .ok()
+        .docs()
 }
 
 fn server_env(docs: &[serde_yaml::Value], name: &str) -> Option<String> {
@@ -64,6 +68,55 @@ fn the_redirect_uri_is_the_front_doors() {
     let docs = mlk(&["render", "-f", "-"]).stdin(&spec).run().ok().docs();
     let got = server_env(&docs, "OIDC_REDIRECT_URI");
     assert_eq!(got.as_deref(), Some("https://b.example.com/callback"));
+    // TLS may end before an Ingress: an https redirect on its host holds.
+    let spec = format!(
+        "apiVersion: mlk/v1alpha1\nkind: Platform\n{}{OIDC}      redirectUri: https://ml.example.com:443/callback\n",
+        ingress("")
+    );
+    let docs = mlk(&["render", "-f", "-"]).stdin(&spec).run().ok().docs();
+    let got = server_env(&docs, "OIDC_REDIRECT_URI");
+    assert_eq!(got.as_deref(), Some("https://ml.example.com/callback"));
+    // Plain http only where the person running mlk allows it.
+    let spec = format!(
+        "apiVersion: mlk/v1alpha1\nkind: Platform\n{}{OIDC}",
+        ingress("")
+    );
+    let run = mlk(&["render", "-f", "-"]).stdin(&spec).run().failed();
+    assert!(
+        run.stderr.contains("redirectUri: is plain http"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Tokens are held to the issuer (as discovery names it) and to the
+/// client, or to the audience the spec names.
+#[test]
+fn tokens_are_held_to_the_issuer_and_the_client() {
+    let front =
+        "gateway:\n  enabled: true\n  parentRefs: [{name: public}]\n  hostnames: [a.example.com]\n";
+    let docs = render(front);
+    let env = |k: &str| server_env(&docs, k);
+    assert_eq!(
+        env("OIDC_ISSUER").as_deref(),
+        Some("https://id.example.com/realms/ml")
+    );
+    assert_eq!(env("OIDC_AUDIENCE").as_deref(), Some("mlflow"));
+    assert_eq!(
+        env("DEFAULT_MLFLOW_PERMISSION").as_deref(),
+        Some("NO_PERMISSIONS")
+    );
+    assert_eq!(env("TRUSTED_PROXIES"), None);
+    let own = OIDC.replace(
+        "      clientId: mlflow\n",
+        "      clientId: mlflow\n      audience: api://mlflow\n",
+    );
+    let spec = format!("apiVersion: mlk/v1alpha1\nkind: Platform\n{front}{own}");
+    let docs = mlk(&["render", "-f", "-"]).stdin(&spec).run().ok().docs();
+    assert_eq!(
+        server_env(&docs, "OIDC_AUDIENCE").as_deref(),
+        Some("api://mlflow")
+    );
 }
 
 /// nginx's 4k proxy buffer is too small for some providers' redirects
@@ -71,7 +124,7 @@ fn the_redirect_uri_is_the_front_doors() {
 #[test]
 fn nginx_gets_room_for_large_headers() {
     let buffer = "nginx.ingress.kubernetes.io/proxy-buffer-size";
-    let front = "ingress:\n  enabled: true\n  host: ml.example.com\n  auth: {enabled: false}\n";
+    let front = "ingress:\n  enabled: true\n  host: ml.example.com\n  tls: {secretName: t}\n  auth: {enabled: false}\n";
     let docs = render(front);
     let ingress = find(&docs, "Ingress", "mlflow-tracking");
     assert_eq!(ingress["metadata"]["annotations"][buffer], "16k");
@@ -98,7 +151,7 @@ fn the_image_recipe_is_printed_and_refused_with() {
         "FROM docker.io/library/python:3.12-slim-bookworm",
         "\"mlflow[extras,azure,db,gateway,genai,auth]==3.17.2\"",
         "\"mlflow-oidc-auth==11.0.2\"",
-        "\"psycopg[binary]\" boto3",
+        "\"psycopg[binary]==3.3.9\" boto3==1.44.8",
         "USER 65532:65532",
     ] {
         assert!(recipe.contains(pin), "{pin}:\n{recipe}");
@@ -112,6 +165,22 @@ fn the_image_recipe_is_printed_and_refused_with() {
     );
     let refused = mlk(&["render", "-f", "-"]).stdin(&spec).run().failed();
     assert!(refused.stderr.contains(&recipe), "{}", refused.stderr);
+    // The end-to-end run's image is the recipe's packages, at its pins.
+    let venv = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/oidc-requirements.txt"),
+    )
+    .unwrap();
+    let pins: Vec<&str> = recipe
+        .split(['"', ' ', '\\', '\n'])
+        .filter(|w| w.contains("=="))
+        .collect();
+    assert_eq!(pins.len(), 4, "{pins:?}");
+    for pin in pins {
+        assert!(
+            venv.lines().any(|l| l == pin),
+            "{pin} is not in oidc-requirements.txt"
+        );
+    }
     // A login it has no recipe for: clap's usage error, which names oidc.
     let unknown = mlk(&["image", "dockerfile", "--auth", "saml"]).run();
     assert_eq!(unknown.code, 2);
@@ -121,4 +190,30 @@ fn the_image_recipe_is_printed_and_refused_with() {
         "{}",
         unknown.stderr
     );
+}
+
+/// The plugin's settings that would undo what the spec holds (TLS to the
+/// provider, PKCE, the group gate, admins from tokens, other providers)
+/// are refused wherever they come from, and the ones mlk sets are its own.
+#[test]
+fn the_plugin_is_not_reconfigured_around_the_spec() {
+    let front =
+        "gateway:\n  enabled: true\n  parentRefs: [{name: public}]\n  hostnames: [a.example.com]\n";
+    for (name, value) in [
+        ("OIDC_VERIFY_SSL", "false"),
+        ("OIDC_CODE_CHALLENGE", "none"),
+        ("OIDC_GROUP_NAME_PATTERN", "*"),
+        ("OIDC_TRUST_BEARER_GROUP_CLAIMS", "true"),
+        ("AUTH_PROVIDERS", "evil"),
+        ("OIDC_GROUP_DETECTION_PLUGIN", "os"),
+        ("OIDC_DISCOVERY_URL", "http://evil.example.net"),
+        ("OIDC_USERS_DB_URI", "postgresql://evil.example.net/x"),
+        ("SECRET_KEY", "known"),
+    ] {
+        let extra = format!("  extraEnv: [{{name: {name}, value: \"{value}\"}}]\n");
+        let tracking = OIDC.replacen("tracking:\n", &format!("tracking:\n{extra}"), 1);
+        let spec = format!("apiVersion: mlk/v1alpha1\nkind: Platform\n{front}{tracking}");
+        let run = mlk(&["render", "-f", "-"]).stdin(&spec).run().failed();
+        assert!(run.stderr.contains(name), "{name}: {}", run.stderr);
+    }
 }

@@ -48,8 +48,8 @@ pub struct SpecArgs {
     /// dev profile does so by itself). Never for data you keep.
     #[arg(long)]
     allow_dev_secrets: bool,
-    /// Let tracking.auth.oidc.issuer be plain http: a test's provider on
-    /// loopback, never a real one.
+    /// Let tracking.auth.oidc's issuer and redirect URI be plain http: a
+    /// test's provider on loopback, never a real one.
     #[arg(long)]
     allow_insecure_issuer: bool,
     /// The lock file of served models' aliases and versions; default

@@ -1,7 +1,7 @@
 //! MLflow's own auth app (`mlflow server --app-name basic-auth`): its ini
 //! in a Secret, mounted into the server; its user store in a schema of
 //! the same PostgreSQL; the Flask secret key every replica shares; and the
-//! login Prometheus scrapes `/metrics` with.
+//! platform's own logins, Prometheus' and gc's.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +35,61 @@ pub struct Auth {
     pub metrics_login: Option<BasicAuth>,
     /// How a person logs in, for the render's notes.
     pub note: String,
+    /// The platform's own logins, which the migration step creates.
+    pub machines: Vec<Machine>,
+}
+
+/// A login the platform's own clients use, never the first admin's: a
+/// user the migration step creates, or whose password it resets, in the
+/// auth app's store; its name and password in a Secret of its own.
+pub struct Machine {
+    pub user: &'static str,
+    pub admin: bool,
+    pub login: BasicAuth,
+    pub secret: Option<super::secret::SecretObject>,
+}
+
+impl Machine {
+    /// The variable the migration step reads its password from.
+    fn var(&self) -> String {
+        format!(
+            "MLK_LOGIN_{}",
+            self.user.trim_start_matches("mlk-").to_uppercase()
+        )
+    }
+
+    /// `USER:ROLE:VAR`, as db-upgrade.py reads it: no secret in argv.
+    pub fn arg(&self) -> String {
+        let role = if self.admin { "admin" } else { "user" };
+        format!("{}:{role}:{}", self.user, self.var())
+    }
+
+    pub fn password_env(&self) -> EnvEntry {
+        EnvEntry::secret(&self.var(), self.login.password.clone())
+    }
+}
+
+/// Prometheus' login. MLflow's auth app (failing closed, as it does by
+/// default) serves /metrics to admins only, so this is one: an admin of
+/// its own, not the first admin, in a Secret only Prometheus reads.
+const METRICS_USER: &str = "mlk-metrics";
+/// gc's: it deletes artifacts through the server, which asks for MANAGE
+/// on each run's experiment, and only an admin has that on every one.
+const GC_USER: &str = "mlk-gc";
+
+fn machine(n: &Naming, user: &'static str, admin: bool, password: &SecretValue) -> Machine {
+    let mut own = SecretBinder::new(n.object(&format!("{}-login", &user[4..])));
+    let name = SecretValue::Value(Sensitive::not_secret(user.to_owned()));
+    let login = BasicAuth {
+        username: own.bind("username", &name),
+        password: own.bind("password", password),
+    };
+    Machine {
+        user,
+        admin,
+        login,
+        secret: own.finish(),
+    }
 }
 
 pub struct UserStore {
@@ -87,19 +142,26 @@ pub fn build(n: &Naming, a: &AuthSecrets, db_uri: &str, own: &mut SecretBinder) 
         // from here on the first start.
         env.push(EnvEntry::secret("MLFLOW_AUTH_ADMIN_PASSWORD", r.clone()));
     }
-    let client_env = vec![
-        EnvEntry::secret("MLFLOW_TRACKING_USERNAME", username.clone()),
-        EnvEntry::secret("MLFLOW_TRACKING_PASSWORD", password.clone()),
-    ];
-    let metrics_login = BasicAuth { username, password };
+    let metrics = machine(n, METRICS_USER, true, &a.metrics_password);
+    let gc = a
+        .gc_password
+        .as_ref()
+        .map(|pw| machine(n, GC_USER, true, pw));
+    let client_env = gc.iter().flat_map(|gc| {
+        [
+            EnvEntry::secret("MLFLOW_TRACKING_USERNAME", gc.login.username.clone()),
+            EnvEntry::secret("MLFLOW_TRACKING_PASSWORD", gc.login.password.clone()),
+        ]
+    });
     Auth {
         env,
-        client_env,
+        client_env: client_env.collect(),
         args: vec!["--app-name".into(), "basic-auth".into()],
         config: files.finish(),
         store,
-        note: admin_note(n, &metrics_login),
-        metrics_login: Some(metrics_login),
+        note: admin_note(n, &BasicAuth { username, password }),
+        metrics_login: Some(metrics.login.clone()),
+        machines: [Some(metrics), gc].into_iter().flatten().collect(),
     }
 }
 

@@ -14,8 +14,13 @@ pub fn build(p: &OidcPlan, db_uri: &str, own: &mut SecretBinder) -> Auth {
     let store = UserStore::new(db_uri, SCHEMA, "oidc-auth");
     let client_secret = own.bind("oidc-client-secret", &p.client_secret);
     let session_key = own.bind("oidc-session-key", &p.session_key);
-    let env = vec![
+    use crate::resolve::connections::{MAX_OVERFLOW, POOL_RECYCLE_SECONDS, POOL_SIZE};
+    let mut env = vec![
         EnvEntry::plain("OIDC_DISCOVERY_URL", p.discovery_url.clone()),
+        // Tokens are held to this issuer and to this client: a token the
+        // provider gave another of its clients logs no one in here.
+        EnvEntry::plain("OIDC_ISSUER", p.issuer.clone()),
+        EnvEntry::plain("OIDC_AUDIENCE", p.audience.clone()),
         EnvEntry::plain("OIDC_CLIENT_ID", p.client_id.clone()),
         EnvEntry::secret("OIDC_CLIENT_SECRET", client_secret),
         EnvEntry::plain("OIDC_REDIRECT_URI", p.redirect_uri.clone()),
@@ -24,15 +29,28 @@ pub fn build(p: &OidcPlan, db_uri: &str, own: &mut SecretBinder) -> Auth {
         EnvEntry::plain("OIDC_GROUP_NAME", p.user_groups.join(",")),
         EnvEntry::plain("OIDC_ADMIN_GROUP_NAME", p.admin_groups.join(",")),
         EnvEntry::plain("DEFAULT_MLFLOW_PERMISSION", p.default_permission.as_str()),
-        // The password comes from the pgpass file, as MLflow's own does.
+        // The password comes from the pgpass file, as MLflow's own does;
+        // its pool is the size the connection budget counts.
         EnvEntry::plain("OIDC_USERS_DB_URI", store.uri.clone()),
+        EnvEntry::plain("OIDC_DB_POOL_SIZE", POOL_SIZE.to_string()),
+        EnvEntry::plain("OIDC_DB_POOL_MAX_OVERFLOW", MAX_OVERFLOW.to_string()),
+        EnvEntry::plain(
+            "OIDC_DB_POOL_RECYCLE_SECONDS",
+            POOL_RECYCLE_SECONDS.to_string(),
+        ),
         // Every replica signs and reads the same session cookies.
         EnvEntry::secret("SECRET_KEY", session_key),
         EnvEntry::plain("SESSION_COOKIE_SECURE", p.secure_cookies.to_string()),
-        // The front door's X-Forwarded-Proto and Host: https URLs behind
-        // TLS termination.
-        EnvEntry::plain("TRUSTED_PROXIES", p.trusted_proxies.join(",")),
+        // A browser that opens MLflow without a session goes to the
+        // provider, not to the plugin's page with a login button.
+        EnvEntry::plain("AUTOMATIC_LOGIN_REDIRECT", "true"),
     ];
+    if !p.trusted_proxies.is_empty() {
+        env.push(EnvEntry::plain(
+            "TRUSTED_PROXIES",
+            p.trusted_proxies.join(","),
+        ));
+    }
     let origin = p
         .redirect_uri
         .trim_end_matches(crate::resolve::OIDC_CALLBACK);
@@ -45,6 +63,7 @@ pub fn build(p: &OidcPlan, db_uri: &str, own: &mut SecretBinder) -> Auth {
         // anyone who reaches the port.
         client_env: Vec::new(),
         metrics_login: None,
+        machines: Vec::new(),
         note: format!(
             "MLflow's login (tracking.auth.oidc): {origin} sends you to the provider; members \
              of {} log in as admins",

@@ -226,6 +226,8 @@ pub fn build(
     };
     let mut all_secrets = store_secrets;
     all_secrets.extend(own.finish());
+    let machines = auth.iter().flat_map(|a| &a.machines);
+    all_secrets.extend(machines.filter_map(|m| m.secret.clone()));
     let runtime = runtime_env();
     let db_env = [runtime.clone(), mlflow_db_env()].concat();
     let (credential_files, secret_files) = credential_files(db, s3);
@@ -340,7 +342,7 @@ pub fn build(
             .chain([InitStep {
                 name: "db-upgrade".into(),
                 command: db_upgrade(&db.uri, auth.as_ref()),
-                env: db_env,
+                env: [db_env, machine_env(auth.as_ref())].concat(),
                 mounts: db.ca.iter().map(|c| c.mount.clone()).collect(),
             }])
             .collect(),
@@ -483,8 +485,9 @@ fn gc_command(db: &DbAccess, s3: &StoreAccess, gc: &crate::spec::Gc, server: &st
     .to_vec()
 }
 
-/// `mlflow db upgrade` under an advisory lock, then the auth app's own
-/// migrations in its schema, under the same lock.
+/// `mlflow db upgrade` under an advisory lock, then the login app's own
+/// migrations in its schema and the platform's own logins, under the
+/// same lock.
 fn db_upgrade(uri: &str, auth: Option<&auth::Auth>) -> Vec<String> {
     let mut argv: Vec<String> = ["python", "-c", DB_UPGRADE, uri].map(String::from).to_vec();
     if let Some(a) = auth {
@@ -494,8 +497,16 @@ fn db_upgrade(uri: &str, auth: Option<&auth::Auth>) -> Vec<String> {
             store.schema.to_owned(),
             store.app.to_owned(),
         ]);
+        argv.extend(a.machines.iter().map(auth::Machine::arg));
     }
     argv
+}
+
+/// The passwords of the platform's own logins, for the step that creates
+/// them.
+fn machine_env(auth: Option<&auth::Auth>) -> Vec<EnvEntry> {
+    let machines = auth.iter().flat_map(|a| &a.machines);
+    machines.map(auth::Machine::password_env).collect()
 }
 
 /// MLflow (3.5+) answers 403 to any Host not on this list, and the list

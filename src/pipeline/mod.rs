@@ -29,7 +29,8 @@ pub struct Allowances {
     pub env: BTreeSet<String>,
     pub annotations: BTreeSet<String>,
     pub dev_secrets: bool,
-    /// `--allow-insecure-issuer`: an http OIDC issuer, for tests.
+    /// `--allow-insecure-issuer`: an http OIDC issuer and redirect, for
+    /// tests.
     pub insecure_issuer: bool,
 }
 

@@ -14,20 +14,14 @@ pub const PYTHON: &str = "3.12";
 /// Where the plugin's callback is served.
 pub const CALLBACK: &str = "/callback";
 
-/// What the front door's proxies are, when the spec does not say: the
-/// private ranges a cluster's pods get their addresses from.
-const POD_RANGES: [&str; 5] = [
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
-    "fd00::/8",
-];
-
 #[derive(Debug, Clone)]
 pub struct OidcPlan {
     pub discovery_url: String,
+    /// What tokens' `iss` must be (the discovery document's issuer).
+    pub issuer: String,
     pub client_id: String,
+    /// What tokens' `aud` must name.
+    pub audience: String,
     pub client_secret: SecretValue,
     /// The plugin's SECRET_KEY: one for every replica.
     pub session_key: SecretValue,
@@ -51,29 +45,30 @@ fn err(path: &str, msg: impl Into<String>) -> Located {
 }
 
 /// `spec` is the merged spec as written (images not yet moved to a
-/// private registry); `front` the origins of the Ingress and HTTPRoute.
+/// private registry); `front` the origins of the Ingress and HTTPRoute;
+/// `insecure` lets the issuer and the redirect be plain http (tests).
 pub fn resolve(
     spec: &PlatformSpec,
     front: &[String],
-    insecure_issuer: bool,
+    insecure: bool,
     r: &mut Resolver,
 ) -> Result<Option<OidcPlan>, Vec<Located>> {
     let Some(o) = &spec.tracking.auth.oidc else {
         return Ok(None);
     };
     let mut found = conflicts(spec);
-    if !o.issuer.is_https() && !insecure_issuer {
+    if !o.issuer.is_https() && !insecure {
         found.push(err(
             "tracking.auth.oidc.issuer",
             "must be https: tokens and the client secret would cross the network in clear \
              (--allow-insecure-issuer lets a test use http)",
         ));
     }
-    if matches!(o.client_secret, SecretSource::Literal(_)) {
+    found.extend(secret_sources(o));
+    if !o.scopes.iter().any(|s| s.as_str() == "openid") {
         found.push(err(
-            "tracking.auth.oidc.clientSecret",
-            "is never written in the spec: take it from existingSecret, fromFile, fromEnv or \
-             remote",
+            "tracking.auth.oidc.scopes",
+            "lacks openid: without it the provider issues no ID token, and no login completes",
         ));
     }
     if o.groups.admins.is_empty() {
@@ -95,19 +90,20 @@ pub fn resolve(
             ),
         ));
     }
-    let redirect_uri = redirect_uri(o, front).map_err(|e| found.push(e)).ok();
+    let redirect_uri = redirect_uri(o, front, insecure)
+        .map_err(|e| found.push(e))
+        .ok();
     if !found.is_empty() {
         return Err(found);
     }
     let redirect_uri = redirect_uri.expect("checked above");
     let words = |v: &[crate::spec::GroupName]| v.iter().map(ToString::to_string).collect();
-    let trusted_proxies = match o.trusted_proxies.is_empty() {
-        true => POD_RANGES.map(str::to_owned).to_vec(),
-        false => o.trusted_proxies.iter().map(ToString::to_string).collect(),
-    };
+    let trusted_proxies = o.trusted_proxies.iter().map(ToString::to_string).collect();
     Ok(Some(OidcPlan {
         discovery_url: o.issuer.discovery(),
+        issuer: o.issuer.issuer().to_owned(),
         client_id: o.client_id.to_string(),
+        audience: o.audience.as_ref().unwrap_or(&o.client_id).to_string(),
         client_secret: r.resolve("tracking.auth.oidc.clientSecret", &o.client_secret),
         session_key: r.resolve("tracking.auth.oidc.sessionKey", &o.session_key),
         secure_cookies: redirect_uri.starts_with("https://"),
@@ -121,6 +117,31 @@ pub fn resolve(
         egress: o.egress.clone(),
         issuer_port: o.issuer.port(),
     }))
+}
+
+/// The client secret goes to the provider, the session key signs every
+/// session: neither is written in the spec, and the client secret is
+/// the provider's, never one mlk derives.
+fn secret_sources(o: &Oidc) -> Vec<Located> {
+    let mut found = Vec::new();
+    if matches!(
+        o.client_secret,
+        SecretSource::Literal(_) | SecretSource::Generate
+    ) {
+        found.push(err(
+            "tracking.auth.oidc.clientSecret",
+            "is never written in the spec, nor generated: it is the one the provider issued; \
+             take it from existingSecret, fromFile, fromEnv or remote",
+        ));
+    }
+    if matches!(o.session_key, SecretSource::Literal(_)) {
+        found.push(err(
+            "tracking.auth.oidc.sessionKey",
+            "is never written in the spec: it signs every session; generate it (the default), \
+             or take it from existingSecret, fromFile, fromEnv or remote",
+        ));
+    }
+    found
 }
 
 /// What OIDC cannot share the platform with.
@@ -149,6 +170,27 @@ fn conflicts(spec: &PlatformSpec) -> Vec<Located> {
                 dockerfile()
             ),
         ));
+    }
+    let paths = [
+        (
+            "ingress.path",
+            spec.ingress.enabled,
+            spec.ingress.path.to_string(),
+        ),
+        (
+            "gateway.path",
+            spec.gateway.enabled,
+            spec.gateway.path.to_string(),
+        ),
+    ];
+    for (field, on, path) in paths {
+        if on && path != "/" {
+            found.push(err(
+                field,
+                "must be / with tracking.auth.oidc: the plugin serves its login and callback at \
+                 the root, which another path leaves unrouted",
+            ));
+        }
     }
     if t.static_prefix.is_some() {
         found.push(err(
@@ -179,36 +221,58 @@ fn is_stock_image(image: &str) -> bool {
 }
 
 /// The redirect URI: the one given, whose origin must be the front
-/// door's, or the front door's own.
-fn redirect_uri(o: &Oidc, front: &[String]) -> Result<String, Located> {
+/// door's (https on a host the front door serves over http is allowed:
+/// TLS may end before it), or the front door's own, https first. Plain
+/// http only where the person running mlk allows it.
+fn redirect_uri(o: &Oidc, front: &[String], insecure: bool) -> Result<String, Located> {
     let path = "tracking.auth.oidc.redirectUri";
-    let Some(given) = &o.redirect_uri else {
-        return match front.first() {
-            Some(origin) => Ok(format!("{origin}{CALLBACK}")),
-            None => Err(err(
-                path,
-                "is required without a front door: there is no Ingress or HTTPRoute host to \
-                 derive it from (https://HOST/callback, as the provider has it)",
-            )),
-        };
+    let uri = match &o.redirect_uri {
+        None => {
+            let Some(origin) = front
+                .iter()
+                .find(|f| f.starts_with("https://"))
+                .or(front.first())
+            else {
+                return Err(err(
+                    path,
+                    "is required without a front door: there is no Ingress or HTTPRoute host to \
+                     derive it from (https://HOST/callback, as the provider has it)",
+                ));
+            };
+            format!("{origin}{CALLBACK}")
+        }
+        Some(given) => {
+            let origin = given.origin();
+            let upgraded = origin.replacen("https://", "http://", 1);
+            let on_front = front.iter().any(|f| *f == origin || *f == upgraded);
+            if !front.is_empty() && !on_front {
+                return Err(err(
+                    path,
+                    format!(
+                        "is not on the front door ({}): the browser would come back to a host \
+                         whose cookies the login never set",
+                        front.join(", ")
+                    ),
+                ));
+            }
+            if given.path() != CALLBACK {
+                return Err(err(
+                    path,
+                    format!("must have the path {CALLBACK}, where the plugin finishes the login"),
+                ));
+            }
+            format!("{origin}{CALLBACK}")
+        }
     };
-    if !front.is_empty() && !front.iter().any(|f| f == given.origin()) {
+    if uri.starts_with("http://") && !insecure {
         return Err(err(
             path,
-            format!(
-                "is not on the front door ({}): the browser would come back to a host whose \
-                 cookies the login never set",
-                front.join(", ")
-            ),
+            "is plain http: the login's code and the session cookie would cross the network in \
+             clear. Serve the front door over TLS (ingress.tls, gateway.https), or give an https \
+             redirectUri where TLS ends before it (--allow-insecure-issuer lets a test use http)",
         ));
     }
-    if !given.as_str().ends_with(CALLBACK) {
-        return Err(err(
-            path,
-            format!("must end with {CALLBACK}, where the plugin finishes the login"),
-        ));
-    }
-    Ok(given.to_string())
+    Ok(uri)
 }
 
 /// The tracking image for tracking.auth.oidc: what MLflow's `-full`
@@ -225,7 +289,7 @@ pub fn dockerfile() -> String {
          RUN pip install --no-cache-dir \\\n    \
          \"mlflow[{extras}]=={version}\" \\\n    \
          \"{PLUGIN}=={PLUGIN_VERSION}\" \\\n    \
-         \"psycopg[binary]\" boto3\n\
+         \"psycopg[binary]==3.3.9\" boto3==1.44.8\n\
          USER 65532:65532\n"
     )
 }

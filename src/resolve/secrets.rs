@@ -53,8 +53,8 @@ pub struct SecretEnv {
     /// request run on a shared CI runner, whose environment holds the
     /// runner's own tokens; it reads none it is not given.
     pub allowed_vars: std::collections::BTreeSet<String>,
-    /// The person running mlk lets an OIDC issuer be plain http (a test's
-    /// provider on loopback).
+    /// The person running mlk lets an OIDC issuer and redirect be plain
+    /// http (a test's provider on loopback).
     pub allow_insecure_issuer: bool,
 }
 

@@ -26,6 +26,10 @@ pub struct AuthSecrets {
     /// replica, and stable across re-renders.
     pub flask_secret_key: SecretValue,
     pub default_permission: Permission,
+    /// The platform's own logins, none of them the first admin's: the
+    /// one Prometheus scrapes /metrics with, and gc's when gc runs.
+    pub metrics_password: SecretValue,
+    pub gc_password: Option<SecretValue>,
 }
 
 fn err(path: &str, msg: impl Into<String>) -> Located {
@@ -48,7 +52,7 @@ pub fn resolve(
     };
     // In externalSecrets mode the auth app is refused as a whole.
     let auth = match t.auth.enabled && !r.external_store() {
-        true => Some(auth(&t.auth, metadata, monitoring, r)?),
+        true => Some(auth((&t.auth, t.gc.is_some()), metadata, monitoring, r)?),
         false => None,
     };
     Ok(TrackingSecrets {
@@ -59,7 +63,7 @@ pub fn resolve(
 }
 
 fn auth(
-    a: &TrackingAuth,
+    (a, gc): (&TrackingAuth, bool),
     metadata: &Metadata,
     monitoring: &Monitoring,
     r: &mut Resolver,
@@ -82,16 +86,24 @@ fn auth(
     {
         return Err(err(
             "monitoring.serviceMonitor.namespace",
-            "with tracking.auth, Prometheus needs the admin's credentials from a Secret in the \
+            "with tracking.auth, Prometheus logs in with credentials from a Secret in the \
              ServiceMonitor's own namespace: leave namespace unset, so it is the platform's",
         ));
     }
     let flask_key = r.resolve("tracking.auth.flaskSecretKey", &SecretSource::Generate);
+    let machine = |r: &mut Resolver, who: &str| {
+        r.resolve(
+            &format!("tracking.auth.{who}Login"),
+            &SecretSource::Generate,
+        )
+    };
     Ok(AuthSecrets {
         admin_username: username.to_owned(),
         admin_password,
         flask_secret_key: flask_key,
         default_permission: a.default_permission,
+        metrics_password: machine(r, "metrics"),
+        gc_password: gc.then(|| machine(r, "gc")),
     })
 }
 

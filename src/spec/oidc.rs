@@ -15,6 +15,9 @@ pub struct Oidc {
     /// `ISSUER/.well-known/openid-configuration`.
     pub issuer: WebUrl,
     pub client_id: ClientId,
+    /// What an ID or access token's `aud` must name for the plugin to
+    /// take it; unset: the client ID.
+    pub audience: Option<ClientId>,
     /// The client's secret: from a Secret, a file, the environment or the
     /// external store; never written in the spec.
     pub client_secret: SecretSource,
@@ -23,8 +26,9 @@ pub struct Oidc {
     pub scopes: Vec<Scope>,
     #[serde(default)]
     pub groups: OidcGroups,
-    /// What a user gets on what they did not create.
-    #[serde(default = "read")]
+    /// What a user gets on what they did not create: nothing unless
+    /// granted, as the plugin's own default.
+    #[serde(default = "no_permissions")]
     pub default_permission: Permission,
     /// Where the provider sends the browser back; derived from the
     /// Ingress or HTTPRoute (its host and TLS, then `/callback`) unless
@@ -36,8 +40,9 @@ pub struct Oidc {
     #[serde(default = "generate")]
     pub session_key: SecretSource,
     /// Address blocks of the front door's proxies, whose X-Forwarded-*
-    /// headers the plugin believes (so it builds https URLs behind TLS
-    /// termination). Default: the private ranges a cluster's pods use.
+    /// headers the plugin believes for the URLs of its own pages (the
+    /// redirect URI and cookies are set regardless). Default: none, as
+    /// the plugin's own: any pod could send those headers.
     #[serde(default)]
     pub trusted_proxies: Vec<Cidr>,
     /// With NetworkPolicies on: the provider's address blocks, which the
@@ -75,8 +80,8 @@ fn default_scopes() -> Vec<Scope> {
         .to_vec()
 }
 
-fn read() -> Permission {
-    Permission::Read
+fn no_permissions() -> Permission {
+    Permission::NoPermissions
 }
 
 fn generate() -> SecretSource {
@@ -91,15 +96,20 @@ crate::types::string_newtype!(WebUrl);
 
 impl WebUrl {
     fn parse(s: &str) -> Result<(), String> {
-        let bad = "is not a URL: use https://host[:port][/path], without spaces, a query or \
-                   credentials (the value is not shown: it may hold a password)";
+        let bad = "is not a URL: use https://host[:port][/path] in lower case, without spaces, a \
+                   query or credentials (the value is not shown: it may hold a password)";
         let Some((scheme, rest)) = s.split_once("://") else {
             return Err(bad.into());
         };
         let authority = rest.split('/').next().unwrap_or(rest);
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        };
+        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
         let ok = matches!(scheme, "http" | "https")
-            && !authority.is_empty()
-            && !authority.contains('@')
+            && crate::types::Host::try_from(host.to_owned()).is_ok()
+            && port_ok
             && !rest.contains(['?', '#'])
             && s.chars().all(|c| c.is_ascii_graphic());
         match ok {
@@ -112,25 +122,44 @@ impl WebUrl {
         self.0.starts_with("https://")
     }
 
-    /// `scheme://host[:port]`.
-    pub fn origin(&self) -> &str {
-        let after = self.0.find("://").map_or(0, |i| i + 3);
-        let end = self.0[after..]
-            .find('/')
-            .map_or(self.0.len(), |i| after + i);
-        &self.0[..end]
+    fn parts(&self) -> (&str, &str, Option<u16>, &str) {
+        let (scheme, rest) = self.0.split_once("://").expect("parsed");
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (scheme, host, port.parse().ok(), path),
+            None => (scheme, authority, None, path),
+        }
+    }
+
+    /// `scheme://host[:port]`, without the scheme's default port.
+    pub fn origin(&self) -> String {
+        let (scheme, host, _, _) = self.parts();
+        match self.port() {
+            443 if self.is_https() => format!("{scheme}://{host}"),
+            80 if !self.is_https() => format!("{scheme}://{host}"),
+            port => format!("{scheme}://{host}:{port}"),
+        }
+    }
+
+    /// The path, `/` when there is none.
+    pub fn path(&self) -> &str {
+        match self.parts().3 {
+            "" => "/",
+            path => path,
+        }
     }
 
     /// The port the URL connects to.
     pub fn port(&self) -> u16 {
-        let authority = self.origin().split_once("://").map_or("", |(_, a)| a);
-        let explicit = match authority.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-                port.parse().ok()
-            }
-            _ => None,
-        };
-        explicit.unwrap_or(if self.is_https() { 443 } else { 80 })
+        let default = if self.is_https() { 443 } else { 80 };
+        self.parts().2.unwrap_or(default)
+    }
+
+    /// The issuer itself, where the spec gave its discovery document.
+    pub fn issuer(&self) -> &str {
+        self.0
+            .strip_suffix("/.well-known/openid-configuration")
+            .unwrap_or(&self.0)
     }
 
     /// The discovery document of an issuer.
@@ -143,16 +172,19 @@ impl WebUrl {
     }
 }
 
-/// Printable ASCII without spaces, as OAuth's client identifiers are.
+/// Printable ASCII without spaces, as OAuth's client identifiers are;
+/// `extra` may add some, never at either end (the plugin strips them).
 fn token(what: &str, s: &str, extra: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 256
+        && s.trim() == s
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-._~:/@+".contains(c) || extra.contains(c));
     match ok {
         true => Ok(()),
         false => Err(format!(
-            "is not {what}: letters, digits and -._~:/@+ only, at most 256"
+            "is not {what}: letters, digits and -._~:/@+{extra} only, at most 256, nothing \
+             blank at either end"
         )),
     }
 }
@@ -197,6 +229,12 @@ mod tests {
             "id.example.com",
             "ftp://id.example.com",
             "https://",
+            "https://:443",
+            "https://h.example.com:abc",
+            "https://h.example.com:99999",
+            "https://h.example.com:0",
+            "https://[::1",
+            "https://ID.example.com",
             "https://u:pw@id.example.com",
             "https://id.example.com/?x=1",
             "https://id.example.com/a b",
@@ -207,7 +245,7 @@ mod tests {
     }
 
     #[test]
-    fn origin_and_discovery() {
+    fn origin_path_port_and_discovery() {
         let u = WebUrl("https://id.example.com:8443/realms/x/".into());
         assert_eq!(u.origin(), "https://id.example.com:8443");
         assert_eq!(
@@ -216,7 +254,13 @@ mod tests {
         );
         let d = WebUrl("https://id.example.com/.well-known/openid-configuration".into());
         assert_eq!(d.discovery(), d.as_str());
+        assert_eq!(d.issuer(), "https://id.example.com");
         assert_eq!(WebUrl("http://h".into()).origin(), "http://h");
+        assert_eq!(WebUrl("http://h".into()).path(), "/");
+        assert_eq!(
+            WebUrl("https://h:443/callback".into()).origin(),
+            "https://h"
+        );
         assert_eq!(u.port(), 8443);
         assert_eq!(d.port(), 443);
         assert_eq!(WebUrl("http://h/x:1".into()).port(), 80);
@@ -227,5 +271,7 @@ mod tests {
         assert!(GroupName::parse("ML Admins").is_ok());
         assert!(GroupName::parse("a,b").is_err());
         assert!(GroupName::parse("").is_err());
+        assert!(GroupName::parse(" ").is_err());
+        assert!(GroupName::parse("admins ").is_err());
     }
 }

@@ -4,6 +4,7 @@
 # replica migrate while the others wait, then find the schema current.
 # The password comes from the pgpass file libpq reads (PGPASSFILE, written
 # by the credential-files step); it is never in argv or the environment.
+import os
 import subprocess
 import sys
 import time
@@ -51,4 +52,19 @@ with conn:
         }
         upgrade = ["db", "upgrade"] if app == "basic-auth" else ["upgrade"]
         code = subprocess.call([sys.executable, *runs[app], *upgrade, "--url", auth_uri])
+    # The platform's own logins (USER:ROLE:VAR, the password in VAR, never
+    # in argv): each created, or its password and role set again, so a
+    # changed Secret takes effect on the next rollout.
+    if code == 0 and len(sys.argv) > 5:
+        from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+        store = SqlAlchemyStore()
+        store.init_db(sys.argv[2])
+        for login in sys.argv[5:]:
+            user, role, var = login.split(":")
+            password, admin = os.environ[var], role == "admin"
+            if store.has_user(user):
+                store.update_user(user, password=password, is_admin=admin)
+            else:
+                store.create_user(user, password, is_admin=admin)
+            print(f"login {user} ({role}) is ready", flush=True)
     sys.exit(code)

@@ -197,6 +197,12 @@ out["alice_deletes"] = delete.status_code
 metrics = (os.environ["METRICS_USER"], os.environ["METRICS_PASSWORD"])
 out["metrics_with_servicemonitor_login"] = requests.get(f"{A}/metrics", auth=metrics).status_code
 out["metrics_anonymous"] = requests.get(f"{A}/metrics").status_code
+# Prometheus' login is its own, not the first admin's: revoking it (or
+# its leak) leaves the admin's login alone.
+out["metrics_login_is_not_the_admin"] = int(metrics[0] != admin[0] and metrics[1] != admin[1])
+# gc's login, made by the migration step, is an admin of its own.
+gc = (os.environ["GC_USER"], os.environ["GC_PASSWORD"])
+out["gc_login_reads_users"] = requests.get(f"{A}{api}/users/get", params={"username": "alice"}, auth=gc).status_code
 # The sign-up form's CSRF token is signed with the Flask secret key: one
 # served by A must pass on B.
 s = requests.Session()
@@ -696,12 +702,17 @@ def login(sub, via="front"):
     # No kept-alive connection: a request after a change of target must
     # reach the new one, not the connection to the old.
     s.headers["Connection"] = "close"
-    r = s.get(f"{URL}/", allow_redirects=False)
+    # A browser opens MLflow's page: it is sent to the plugin's login,
+    # which sends it on to the provider.
+    r = s.get(f"{URL}/", allow_redirects=False, headers={"Accept": "text/html"})
     out.setdefault("root_unauthenticated", r.status_code)
-    r = s.get(f"{URL}/login", allow_redirects=False)
+    if r.status_code != 302:
+        return s, 3000 + r.status_code
+    r = s.get(requests.compat.urljoin(f"{URL}/", r.headers["Location"]), allow_redirects=False)
     if r.status_code != 302:
         return s, r.status_code
     authorize = r.headers["Location"]
+    out.setdefault("to_the_provider", int(authorize.startswith(os.environ["PROVIDER"])))
     # The provider's form, then its answer: the user picked by `sub`.
     form = requests.get(authorize)
     if form.status_code != 200:

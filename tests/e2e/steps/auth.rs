@@ -16,6 +16,7 @@ tracking:
   auth:
     enabled: true
     defaultPermission: READ
+  gc: {}
 monitoring:
   serviceMonitor: {enabled: true}
 ";
@@ -104,17 +105,21 @@ impl Harness {
                 ),
                 ("METRICS_USER", &metrics_user),
                 ("METRICS_PASSWORD", &metrics_password),
+                ("GC_USER", &r.secret("mlflow-gc-login", "username")?),
+                ("GC_PASSWORD", &r.secret("mlflow-gc-login", "password")?),
             ],
         )?;
         let got: BTreeMap<String, u64> =
             serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))?;
-        let want: [(&str, u64); 9] = [
+        let want: [(&str, u64); 11] = [
             ("anonymous", 401),
             ("create_alice", 200),
             ("alice_reads_on_b", 200),
             ("alice_deletes", 403),
             ("metrics_with_servicemonitor_login", 200),
             ("metrics_anonymous", 401),
+            ("metrics_login_is_not_the_admin", 1),
+            ("gc_login_reads_users", 200),
             ("signup_form_from_a_posted_to_b", 200),
             ("carol_reads_on_a", 200),
             ("forged_form_token_on_b", 400),

@@ -33,7 +33,7 @@ tracking:
       clientSecret: {{fromEnv: OIDC_CLIENT_SECRET}}
       scopes: [openid, email, profile]
       groups: {{claim: groups, users: [{USERS_GROUP}], admins: [{ADMINS_GROUP}]}}
-      trustedProxies: [127.0.0.1/32]
+      defaultPermission: READ
 "
     )
 }
@@ -241,6 +241,7 @@ impl Harness {
                 ("A", run.replicas[0].to_string()),
                 ("B", b.to_string()),
                 ("WANT", want.to_owned()),
+                ("PROVIDER", format!("http://127.0.0.1:{}", run.provider)),
             ],
         )?;
         // MLflow's client prints where a run is; the answer is the last line.
@@ -253,6 +254,8 @@ impl Harness {
         let got = self.oidc_flow(want, self.state.nginx_port, run.replicas[1])?;
         let expect: &[(&str, i64)] = match want {
             "login" => &[
+                ("root_unauthenticated", 302),
+                ("to_the_provider", 1),
                 ("login_callback", 302),
                 ("page_after_login", 200),
                 ("api_after_login", 200),
@@ -262,6 +265,9 @@ impl Harness {
                 ("user_reads", 200),
                 ("user_deletes", 403),
                 ("admin_deletes", 200),
+                // The callback answers an outsider with a redirect to its
+                // error page, and gives no session: the API says 401.
+                ("outsider_login", 302),
                 ("outsider_api", 401),
             ],
             "replicas" => &[("login_on_a", 302), ("api_on_b", 200)],
@@ -275,9 +281,14 @@ impl Harness {
         compare(&got, expect)
     }
 
+    /// The provider refuses the code's exchange, and says why.
     fn break_client_secret(&mut self) -> Result<String, String> {
         let port = self.oidc_server("wrong-secret", &[("OIDC_CLIENT_SECRET", "not-the-secret")])?;
         let got = self.oidc_flow("login", port, port)?;
+        let log = std::fs::read_to_string(self.path("provider.log")).unwrap_or_default();
+        if !log.contains("invalid_client") {
+            return Err(format!("the provider never refused the client: {got:?}"));
+        }
         refused(
             &got,
             "api_after_login",
@@ -292,10 +303,16 @@ impl Harness {
         refused(&got, "api_on_b", "a session signed with another key")
     }
 
+    /// The provider refuses at its authorization form (1400: its 400).
     fn break_redirect_uri(&mut self) -> Result<String, String> {
         let elsewhere = format!("http://{HOST}/elsewhere/callback");
         let port = self.oidc_server("other-redirect", &[("OIDC_REDIRECT_URI", &elsewhere)])?;
         let got = self.oidc_flow("login", port, port)?;
+        if got.get("login_callback") != Some(&1400) {
+            return Err(format!(
+                "the provider did not refuse the redirect URI: {got:?}"
+            ));
+        }
         refused(
             &got,
             "api_after_login",
