@@ -217,3 +217,40 @@ fn the_plugin_is_not_reconfigured_around_the_spec() {
         assert!(run.stderr.contains(name), "{name}: {}", run.stderr);
     }
 }
+
+/// The client secret goes to the issuer the spec names: it may come from
+/// a Secret of the spec's own, never from one of the platform's (the
+/// database's password, the session key), whichever way the spec names it.
+#[test]
+fn the_client_secret_is_no_other_secret_of_the_platform() {
+    let front =
+        "gateway:\n  enabled: true\n  parentRefs: [{name: public}]\n  hostnames: [a.example.com]\n";
+    let docs = render(front);
+    let secrets: Vec<(String, String)> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Secret")
+        .flat_map(|d| {
+            let name = d["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let keys = d["data"].as_mapping().cloned().unwrap_or_default();
+            keys.into_iter()
+                .filter_map(move |(k, _)| Some((name.clone(), k.as_str()?.to_owned())))
+        })
+        .collect();
+    assert!(secrets.len() >= 4, "{secrets:?}");
+    for (name, key) in secrets {
+        let own = OIDC.replace(
+            "{existingSecret: {name: mlflow-oidc, key: client-secret}}",
+            &format!("{{existingSecret: {{name: {name}, key: {key}}}}}"),
+        );
+        let spec = format!("apiVersion: mlk/v1alpha1\nkind: Platform\n{front}{own}");
+        let run = mlk(&["render", "-f", "-"]).stdin(&spec).run().failed();
+        assert!(
+            run.stderr.contains("OIDC_CLIENT_SECRET is sent to a host"),
+            "{name}/{key}: {}",
+            run.stderr
+        );
+    }
+}

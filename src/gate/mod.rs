@@ -11,6 +11,8 @@
 //!   (`frozen`);
 //! - `secrets`: no secret value outside a Secret's data, and no argument
 //!   that makes Kubernetes expand a secret into a process's argv;
+//! - `credentials`: a variable that sends its value to a host the spec
+//!   names reads none of the platform's other secrets;
 //! - `pod_security`: every pod, CRDs' included, meets `restricted`;
 //! - `namespace`: the Namespace enforces a level no label can lower;
 //! - `mlflow_server`: the tracking server keeps its protections;
@@ -18,6 +20,7 @@
 //! - `disk`: every container and emptyDir has a bound on the node's disk.
 
 mod annotations;
+mod credentials;
 mod disk;
 mod frozen;
 mod identity;
@@ -144,9 +147,10 @@ impl<'d> Subject<'d> {
 type Check = fn(&Subject, &Policy, &mut Findings);
 
 /// Every check, in the order findings are reported.
-const CHECKS: [(&str, Check); 7] = [
+const CHECKS: [(&str, Check); 8] = [
     ("identity", identity::check),
     ("secrets", secrets::check),
+    ("credentials", credentials::check),
     ("pod_security", pod_security_check),
     ("namespace", namespace::check),
     ("mlflow_server", mlflow_server::check),
