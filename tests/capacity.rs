@@ -75,7 +75,8 @@ fn the_database_has_room_for_every_client_at_its_most() {
         cluster["spec"]["postgresql"]["parameters"]["max_connections"],
         "750"
     );
-    // The auth app's store is a third pool in every process; gc adds two.
+    // The auth app's store is a third pool in every process, and a third
+    // connection in each migration step; gc adds two.
     let more = render(&[
         "render",
         "--profile",
@@ -86,8 +87,8 @@ fn the_database_has_room_for_every_client_at_its_most() {
         "tracking.gc={schedule: '0 3 * * *'}",
     ]);
     let cluster = find(&more, "Cluster", "mlflow-postgres");
-    // 13 x 2 x 3 x 10 = 780, + 14 + 20 + 40 + 10 = 864; x 1.25 = 1080,
-    // in steps of 50: 1100.
+    // 13 x 2 x 3 x 10 = 780, + 7 x 3 + 20 + 40 + 10 = 871; x 1.25 =
+    // 1088.75, in steps of 50: 1100.
     assert_eq!(
         cluster["spec"]["postgresql"]["parameters"]["max_connections"],
         "1100"

@@ -87,11 +87,14 @@ pub fn budget(t: &Tracking, db: &DatabasePlan, artifacts: &ArtifactsPlan) -> Bud
         ),
         tracking,
     )];
-    // Each new pod's migration step holds the lock and migrates, on two.
+    // Each new pod's migration step holds the lock and migrates, on two;
+    // a login app's migration and logins (its alembic run, its store)
+    // take one more while the lock is held.
     let starting = replicas.saturating_add(1);
+    let per_step = engines(t);
     parts.push((
-        format!("migration steps ({starting} x 2)"),
-        starting.saturating_mul(2),
+        format!("migration steps ({starting} x {per_step})"),
+        starting.saturating_mul(per_step),
     ));
     if t.gc.is_some() {
         parts.push((format!("gc (2 pools of {per_engine})"), 2 * per_engine));
