@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::spec::{
     API_VERSION, Alias, Model, ModelVersion, RegisteredModel, ServiceName, StorageUri,
+    WorkspaceName,
 };
 
 pub const FILE_NAME: &str = "mlk.lock";
@@ -32,6 +33,9 @@ pub struct Lock {
 pub struct Pin {
     pub name: ServiceName,
     pub registered_model: RegisteredModel,
+    /// The tracking workspace it is in, when not `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<WorkspaceName>,
     /// What the spec asked for: an alias, or else a version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias: Option<Alias>,
@@ -59,6 +63,13 @@ impl Lock {
             .iter()
             .find(|p| p.name == m.name)
             .ok_or_else(|| format!("is not in mlk.lock: {rerun}"))?;
+        if workspace_of(pin.workspace.as_ref()) != workspace_of(m.workspace.as_ref()) {
+            return Err(format!(
+                "mlk.lock holds the model of workspace {}, the spec asks for {}: {rerun}",
+                workspace_of(pin.workspace.as_ref()),
+                workspace_of(m.workspace.as_ref())
+            ));
+        }
         if pin.registered_model != m.registered_model {
             return Err(format!(
                 "mlk.lock holds registered model {:?}, the spec asks for {:?}: {rerun}",
@@ -110,6 +121,10 @@ impl Lock {
         }
         out
     }
+}
+
+fn workspace_of(w: Option<&WorkspaceName>) -> &str {
+    w.map_or(crate::spec::DEFAULT_WORKSPACE, |w| w.as_str())
 }
 
 fn asked_for(alias: Option<&Alias>, version: Option<ModelVersion>) -> String {

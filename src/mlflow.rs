@@ -29,6 +29,9 @@ pub const IMAGE_CARRIES: [(&str, &str); 6] = [
     ("prometheus-flask-exporter", "/metrics"),
 ];
 
+/// The first release with workspaces (`--enable-workspaces`).
+pub const WORKSPACES_SINCE: (u32, u32, u32) = (3, 10, 0);
+
 /// What mlk makes of one `mlflow server` option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -199,7 +202,7 @@ pub const SERVER_OPTIONS: [ServerOption; 26] = [
         &["--enable-workspaces", "--disable-workspaces"],
         None,
         true,
-        Allowed,
+        Managed("tracking.workspaces"),
     ),
 ];
 
@@ -251,8 +254,8 @@ pub const DENIED_ENV: [(&str, &str); 17] = [
         "replaces the key mlk derives from the session key",
     ),
     (
-        "MLFLOW_ENABLE_WORKSPACES",
-        "turns on workspaces, which mlk does not render yet",
+        "MLFLOW_WORKSPACE",
+        "is a client's workspace, which the server refuses to start with",
     ),
 ];
 
@@ -272,7 +275,9 @@ pub const DENIED_ENV_PREFIXES: [(&str, &str); 2] = [
 
 /// Variables mlk sets in the server's container besides options, with the
 /// spec field that decides each.
-pub const MANAGED_ENV: [(&str, &str); 40] = [
+pub const MANAGED_ENV: [(&str, &str); 42] = [
+    ("MLFLOW_ENABLE_WORKSPACES", "tracking.workspaces"),
+    ("OIDC_WORKSPACE_CLAIM_NAME", "tracking.workspaces"),
     ("HOME", ""),
     ("PYTHONDONTWRITEBYTECODE", ""),
     ("PGPASSWORD", "database"),

@@ -13,6 +13,8 @@ use crate::spec::TrackingUri;
 /// anything else will not change on a retry.
 const ATTEMPTS: u32 = 3;
 const BACKOFF: Duration = Duration::from_millis(500);
+/// The header an MLflow client names its workspace in.
+const WORKSPACE_HEADER: &str = "X-MLFLOW-WORKSPACE";
 
 pub struct Registry {
     base: String,
@@ -133,11 +135,11 @@ impl Registry {
     /// The version an alias points at, and the run that made it.
     pub fn alias_version(
         &self,
-        model: &str,
+        (workspace, model): (Option<&str>, &str),
         alias: &str,
     ) -> Result<(u64, Option<String>), RegistryError> {
         let query = [("name", model), ("alias", alias)];
-        let answer: AliasAnswer = self.get("registered-models/alias", &query)?;
+        let answer: AliasAnswer = self.get(workspace, "registered-models/alias", &query)?;
         let v = answer.model_version.version;
         let version = v.parse().map_err(|_| {
             let v = self.excerpt(&v);
@@ -147,10 +149,14 @@ impl Registry {
     }
 
     /// The run that made a version, when the registry says.
-    pub fn version_run(&self, model: &str, version: u64) -> Result<Option<String>, RegistryError> {
+    pub fn version_run(
+        &self,
+        (workspace, model): (Option<&str>, &str),
+        version: u64,
+    ) -> Result<Option<String>, RegistryError> {
         let version = version.to_string();
         let query = [("name", model), ("version", version.as_str())];
-        let answer: ModelVersionAnswer = self.get("model-versions/get", &query)?;
+        let answer: ModelVersionAnswer = self.get(workspace, "model-versions/get", &query)?;
         Ok(self.run_id(answer.model_version.run_id))
     }
 
@@ -162,25 +168,33 @@ impl Registry {
     }
 
     /// Where a version's files are: the folder that holds `MLmodel`.
-    pub fn download_uri(&self, model: &str, version: u64) -> Result<String, RegistryError> {
+    pub fn download_uri(
+        &self,
+        (workspace, model): (Option<&str>, &str),
+        version: u64,
+    ) -> Result<String, RegistryError> {
         let version = version.to_string();
         let query = [("name", model), ("version", version.as_str())];
-        let answer: DownloadAnswer = self.get("model-versions/get-download-uri", &query)?;
+        let endpoint = "model-versions/get-download-uri";
+        let answer: DownloadAnswer = self.get(workspace, endpoint, &query)?;
         if self.echoes(&answer.artifact_uri) {
             return Err(RegistryError::BadAnswer(self.excerpt(&answer.artifact_uri)));
         }
         Ok(answer.artifact_uri)
     }
 
+    /// A model in a workspace is asked for with MLflow's header; without
+    /// one the server answers from `default`.
     fn get<T: serde::de::DeserializeOwned>(
         &self,
+        workspace: Option<&str>,
         endpoint: &str,
         query: &[(&str, &str)],
     ) -> Result<T, RegistryError> {
         let url = format!("{}/api/2.0/mlflow/{endpoint}", self.base);
         let mut attempt = 1;
         loop {
-            match self.try_get(&url, query) {
+            match self.try_get(&url, workspace, query) {
                 Err(Retry::Again(_)) if attempt < ATTEMPTS => {
                     std::thread::sleep(BACKOFF * attempt);
                     attempt += 1;
@@ -194,8 +208,16 @@ impl Registry {
         }
     }
 
-    fn try_get(&self, url: &str, query: &[(&str, &str)]) -> Result<String, Retry> {
+    fn try_get(
+        &self,
+        url: &str,
+        workspace: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> Result<String, Retry> {
         let mut request = self.agent.get(url).query_pairs(query.iter().copied());
+        if let Some(workspace) = workspace {
+            request = request.header(WORKSPACE_HEADER, workspace);
+        }
         if let Some(auth) = &self.authorization {
             request = request.header("Authorization", auth);
         }

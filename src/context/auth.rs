@@ -175,6 +175,9 @@ fn ini(a: &AuthSecrets, auth_db: &str) -> String {
         a.default_permission.as_str().to_owned(),
     );
     keys.insert("database_uri", escape(auth_db));
+    if a.workspaces {
+        keys.insert("grant_default_workspace_access", "true".to_owned());
+    }
     keys.insert("admin_username", escape(&a.admin_username));
     if let SecretValue::Value(pw) = &a.admin_password {
         keys.insert("admin_password", escape(pw.expose()));

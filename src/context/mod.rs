@@ -24,6 +24,7 @@ mod sidecar;
 mod subtree;
 mod tracking;
 pub mod workload;
+mod workspaces;
 
 use std::collections::BTreeMap;
 

@@ -18,6 +18,7 @@ use super::secret::{EnvEntry, SecretBinder, SecretMount, SecretObject};
 use super::security;
 use super::sidecar::{self, Sidecars};
 use super::workload::{Deadlines, InitStep, PGPASSFILE, build, credential_files, runtime_env};
+use super::workspaces;
 use crate::resolve::TrackingSecrets;
 use crate::spec::{Resources, Tracking};
 use crate::types::{HostPattern, Origin, Quantity};
@@ -104,6 +105,8 @@ struct GcClient<'a> {
     pod: PodTemplate,
     /// The tracking server, which deletes a run's proxied artifacts.
     server: String,
+    /// Flags and variables that make it collect in every workspace.
+    workspaces: (Vec<String>, Vec<EnvEntry>),
 }
 
 fn gc_job(n: &Naming, gc: &crate::spec::Gc, c: GcClient) -> GcJob {
@@ -115,8 +118,8 @@ fn gc_job(n: &Naming, gc: &crate::spec::Gc, c: GcClient) -> GcJob {
         labels: n.labels(Component::Gc),
         pod: c.pod,
         schedule: gc.schedule.to_string(),
-        command: gc_command(c.db, c.s3, gc, &c.server),
-        env: without_repeats([runtime_env(), db_env, c.s3.env(), c.auth].concat()),
+        command: [gc_command(c.db, c.s3, gc, &c.server), c.workspaces.0].concat(),
+        env: without_repeats([runtime_env(), db_env, c.s3.env(), c.auth, c.workspaces.1].concat()),
         credential_files,
         secret_files,
         resources: Resources::new("50m", "256Mi", Some("500m"), "1Gi"),
@@ -270,6 +273,9 @@ pub fn build(
     ));
     env.extend(gateway_env);
     env.extend(auth.iter().flat_map(|a| a.env.clone()));
+    if secrets.oidc.is_some() {
+        env.extend(workspaces::oidc_env(t));
+    }
     env.extend(t.extra_env.iter().map(|v| match (&v.value, &v.value_from) {
         (_, Some(source)) => EnvEntry::from_source(v.name.as_str(), source.0.clone()),
         (value, None) => EnvEntry::plain(v.name.as_str(), value.clone().unwrap_or_default()),
@@ -290,6 +296,7 @@ pub fn build(
                 security.clone(),
             ),
             server: server_url(n, &name, t),
+            workspaces: workspaces::gc(t),
         };
         gc_job(n, gc, client)
     });
@@ -330,6 +337,7 @@ pub fn build(
         args: [
             server_args(t, db, s3, metrics.is_some(), drain),
             auth.iter().flat_map(|a| a.args.clone()).collect(),
+            workspaces::server_args(t),
         ]
         .concat(),
         auth_config: auth.as_ref().and_then(|a| a.config.clone()),
@@ -341,8 +349,8 @@ pub fn build(
             .chain(waits)
             .chain([InitStep {
                 name: "db-upgrade".into(),
-                command: db_upgrade(&db.uri, auth.as_ref()),
-                env: [db_env, machine_env(auth.as_ref())].concat(),
+                command: db_upgrade(&db.uri, auth.as_ref(), t),
+                env: [db_env, machine_env(auth.as_ref()), workspaces::step_env(t)].concat(),
                 mounts: db.ca.iter().map(|c| c.mount.clone()).collect(),
             }])
             .collect(),
@@ -488,8 +496,9 @@ fn gc_command(db: &DbAccess, s3: &StoreAccess, gc: &crate::spec::Gc, server: &st
 /// `mlflow db upgrade` under an advisory lock, then the login app's own
 /// migrations in its schema and the platform's own logins, under the
 /// same lock.
-fn db_upgrade(uri: &str, auth: Option<&auth::Auth>) -> Vec<String> {
-    let mut argv: Vec<String> = ["python", "-c", DB_UPGRADE, uri].map(String::from).to_vec();
+fn db_upgrade(uri: &str, auth: Option<&auth::Auth>, t: &Tracking) -> Vec<String> {
+    let script = workspaces::step_script(t, DB_UPGRADE);
+    let mut argv: Vec<String> = ["python", "-c", &script, uri].map(String::from).to_vec();
     if let Some(a) = auth {
         let store = &a.store;
         argv.extend([

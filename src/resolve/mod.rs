@@ -14,6 +14,7 @@ mod serving;
 mod serving_mode;
 mod sidecars;
 mod tracking;
+mod workspaces;
 
 pub use artifacts::minio_user;
 pub use cloud_store::{AzureKey, AzurePlan, GcsPlan};
@@ -259,6 +260,7 @@ pub fn resolve(merged: &Merged, env: &SecretEnv, lookup: &Lookup) -> Result<Reso
     Problems::keep(&mut found, tracking::tracking_checks(&spec.tracking));
     found.extend(tracking::extras(&spec.tracking, &mut r.existing));
     tracking::ai_gateway_checks(&merged.spec, &mut r.warnings);
+    found.extend(workspaces::check(&merged.spec, &mut r.warnings));
     let mut tracking_secrets = Problems::keep(
         &mut found,
         tracking::resolve(&spec.tracking, &spec.metadata, &spec.monitoring, &mut r),

@@ -160,7 +160,7 @@ fn conflicts(spec: &PlatformSpec) -> Vec<Located> {
             "nginx's basic auth in front of tracking.auth.oidc asks for two logins: turn it off",
         ));
     }
-    if is_stock_image(t.image.as_str()) {
+    if t.image.is_stock_mlflow() {
         found.push(err(
             "tracking.image",
             format!(
@@ -207,17 +207,6 @@ fn conflicts(spec: &PlatformSpec) -> Vec<Located> {
         ));
     }
     found
-}
-
-/// MLflow's published images (`ghcr.io/mlflow/mlflow`, any tag), which
-/// carry no plugin.
-fn is_stock_image(image: &str) -> bool {
-    let name = image.split(['@']).next().unwrap_or(image);
-    let repository = match name.rsplit_once(':') {
-        Some((repo, tag)) if !tag.contains('/') => repo,
-        _ => name,
-    };
-    repository == "ghcr.io/mlflow/mlflow"
 }
 
 /// The redirect URI: the one given, whose origin must be the front
@@ -297,17 +286,6 @@ pub fn dockerfile() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_stock_image_is_known_by_its_repository() {
-        assert!(is_stock_image("ghcr.io/mlflow/mlflow:v3.17.2-full"));
-        assert!(is_stock_image("ghcr.io/mlflow/mlflow:v3.18.0"));
-        assert!(is_stock_image("ghcr.io/mlflow/mlflow@sha256:abc"));
-        assert!(!is_stock_image(
-            "registry.example.com/mlflow/mlflow-oidc:3.17.2"
-        ));
-        assert!(!is_stock_image("localhost:5000/ghcr.io/mlflow/mlflow:v1"));
-    }
 
     #[test]
     fn the_recipe_pins_every_version() {

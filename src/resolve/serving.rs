@@ -99,6 +99,7 @@ impl ServingPlan {
                 (Source::Storage(uri), Some(version), true) => Some(Pin {
                     name: m.spec.name.clone(),
                     registered_model: m.spec.registered_model.clone(),
+                    workspace: m.spec.workspace.clone(),
                     alias: m.spec.alias.clone(),
                     version,
                     storage_uri: uri.clone(),
@@ -303,7 +304,7 @@ fn plan(
             Some(_) => "storageUri",
             None => field,
         };
-        model_location(uri, root).map_err(|e| {
+        model_location(uri, root, workspace(m)).map_err(|e| {
             Located::new(
                 "spec",
                 Some(&at(i, field)),
@@ -324,7 +325,7 @@ fn plan(
 /// `EXPERIMENT/models/m-ID/artifacts`, or a run's `EXPERIMENT/RUN/artifacts/PATH`,
 /// under the store's prefix), so a predictor reads that model and nothing
 /// beside it, whatever a spec, a lock or a registry says.
-fn model_location(uri: &StorageUri, root: &ModelRoot) -> Result<(), String> {
+fn model_location(uri: &StorageUri, root: &ModelRoot, workspace: &str) -> Result<(), String> {
     let in_store = uri
         .as_str()
         .get(..root.container.len())
@@ -367,7 +368,19 @@ fn model_location(uri: &StorageUri, root: &ModelRoot) -> Result<(), String> {
         .strip_prefix(root.prefix.as_str())
         .unwrap_or_default()
         .trim_end_matches('/')
-        .split('/');
+        .split('/')
+        .peekable();
+    // With workspaces, MLflow keeps each one's artifacts under
+    // `workspaces/NAME/`; a model is read only from its own workspace's.
+    if segments.next_if_eq(&"workspaces").is_some() {
+        let named = segments.next().unwrap_or_default();
+        if named != workspace {
+            return Err(format!(
+                "{uri} is in workspace {named:?}'s artifacts, and the model is in workspace \
+                 {workspace:?}: a predictor reads its own workspace's models only"
+            ));
+        }
+    }
     let mut next = || segments.next().unwrap_or_default();
     let (experiment, second, third, fourth) = (next(), next(), next(), next());
     let id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
@@ -378,12 +391,20 @@ fn model_location(uri: &StorageUri, root: &ModelRoot) -> Result<(), String> {
     if !(numbered && (logged_model || run_artifact)) {
         return Err(format!(
             "{uri} is in the platform's artifact bucket but not a model's artifacts \
-             ({}EXPERIMENT/models/m-ID/artifacts, or {}EXPERIMENT/RUN/artifacts/PATH): a \
-             predictor may read one model, not what lies beside it",
-            root.prefix, root.prefix
+             ({p}[workspaces/NAME/]EXPERIMENT/models/m-ID/artifacts, or \
+             {p}[workspaces/NAME/]EXPERIMENT/RUN/artifacts/PATH): a predictor may read one \
+             model, not what lies beside it",
+            p = root.prefix
         ));
     }
     Ok(())
+}
+
+/// The workspace a model is in: its own, or `default`.
+fn workspace(m: &Model) -> &str {
+    m.workspace
+        .as_ref()
+        .map_or(crate::spec::DEFAULT_WORKSPACE, |w| w.as_str())
 }
 
 /// What the registry says of the version or alias `m` asks for.
@@ -393,16 +414,17 @@ fn from_registry(
     root: &ModelRoot,
 ) -> Result<(Source, Option<ModelVersion>, Option<String>), String> {
     let name = m.registered_model.as_str();
+    let model = (m.workspace.as_ref().map(|w| w.as_str()), name);
     let (version, run_id) = match (&m.alias, m.version) {
         (Some(alias), _) => lookup_alias(registry, m, alias)?,
         (None, Some(v)) => {
-            let run = registry.version_run(name, v.0);
+            let run = registry.version_run(model, v.0);
             (v, run.map_err(|e| format!("version {v} of {name:?}: {e}"))?)
         }
         (None, None) => return Err("names neither a version nor an alias".into()),
     };
     let uri = registry
-        .download_uri(name, version.0)
+        .download_uri(model, version.0)
         .map_err(|e| format!("version {version} of {name:?}: {e}"))?;
     let uri = storage_uri(&uri, root)?;
     Ok((Source::Storage(uri), Some(version), run_id))
@@ -428,7 +450,10 @@ fn lookup_alias(
 ) -> Result<(ModelVersion, Option<String>), String> {
     let name = m.registered_model.as_str();
     registry
-        .alias_version(name, alias.as_str())
+        .alias_version(
+            (m.workspace.as_ref().map(|w| w.as_str()), name),
+            alias.as_str(),
+        )
         .map(|(v, run)| (ModelVersion(v), run))
         .map_err(|e| match e {
             RegistryError::NotFound(msg) => {
@@ -523,8 +548,13 @@ mod tests {
 
     #[test]
     fn a_model_location_is_one_models_folder() {
-        let check =
-            |u: &str| model_location(&StorageUri::try_from(u.to_owned()).unwrap(), &mlflow());
+        let check = |u: &str| {
+            model_location(
+                &StorageUri::try_from(u.to_owned()).unwrap(),
+                &mlflow(),
+                "default",
+            )
+        };
         assert!(check("s3://mlflow/1/models/m-abc/artifacts").is_ok());
         assert!(check("s3://mlflow/1/models/m-abc/artifacts/sub").is_ok());
         assert!(check("s3://mlflow/1/0123abcd/artifacts/model").is_ok());
@@ -537,6 +567,33 @@ mod tests {
         assert!(check("s3://other-bucket/any/path").is_ok());
         assert!(check("s3://other-bucket/").is_err());
         assert!(check("https://example.com/model.tar.gz").is_ok());
+    }
+
+    /// With workspaces, a model's artifacts are under its workspace's
+    /// folder, and only its own workspace's folder serves it.
+    #[test]
+    fn a_model_location_is_in_the_model_s_own_workspace() {
+        let check = |u: &str, ws: &str| {
+            model_location(&StorageUri::try_from(u.to_owned()).unwrap(), &mlflow(), ws)
+        };
+        let in_a = "s3://mlflow/workspaces/team-a/3/models/m-abc/artifacts";
+        assert!(check(in_a, "team-a").is_ok());
+        assert!(
+            check(in_a, "team-b")
+                .unwrap_err()
+                .contains("\"team-a\"'s artifacts")
+        );
+        assert!(
+            check(
+                "s3://mlflow/workspaces/default/1/0123abcd/artifacts/m",
+                "default"
+            )
+            .is_ok()
+        );
+        assert!(check("s3://mlflow/workspaces/team-a", "team-a").is_err());
+        assert!(check("s3://mlflow/workspaces/team-a/3/other", "team-a").is_err());
+        // Made before workspaces were turned on: where MLflow left it.
+        assert!(check("s3://mlflow/1/models/m-abc/artifacts", "team-a").is_ok());
     }
 
     #[test]
@@ -569,13 +626,13 @@ mod tests {
             uri.to_string(),
             "https://acct.blob.core.windows.net/c/p/1/models/m-abc/artifacts"
         );
-        assert!(model_location(&uri, &azure).is_ok());
+        assert!(model_location(&uri, &azure, "default").is_ok());
         let beside =
             StorageUri::try_from("https://acct.blob.core.windows.net/c/other/x/y".to_owned());
-        assert!(model_location(&beside.unwrap(), &azure).is_err());
+        assert!(model_location(&beside.unwrap(), &azure, "default").is_err());
         let root = StorageUri::try_from("https://acct.blob.core.windows.net/c".to_owned());
         assert!(
-            model_location(&root.unwrap(), &azure)
+            model_location(&root.unwrap(), &azure, "default")
                 .unwrap_err()
                 .contains("bucket's root")
         );

@@ -4,7 +4,7 @@
 use super::secrets::{Resolver, SecretValue};
 use crate::htpasswd;
 use crate::located::Located;
-use crate::spec::{Metadata, Monitoring, Permission, SecretSource, Tracking, TrackingAuth};
+use crate::spec::{Metadata, Monitoring, Permission, SecretSource, Tracking};
 
 /// MLflow refuses a shorter first admin password.
 const MIN_ADMIN_PASSWORD: usize = 12;
@@ -30,6 +30,9 @@ pub struct AuthSecrets {
     /// one Prometheus scrapes /metrics with, and gc's when gc runs.
     pub metrics_password: SecretValue,
     pub gc_password: Option<SecretValue>,
+    /// With workspaces, users keep `defaultPermission` in `default`, as
+    /// they had it before workspaces; other workspaces take a role.
+    pub workspaces: bool,
 }
 
 fn err(path: &str, msg: impl Into<String>) -> Located {
@@ -52,7 +55,7 @@ pub fn resolve(
     };
     // In externalSecrets mode the auth app is refused as a whole.
     let auth = match t.auth.enabled && !r.external_store() {
-        true => Some(auth((&t.auth, t.gc.is_some()), metadata, monitoring, r)?),
+        true => Some(auth(t, metadata, monitoring, r)?),
         false => None,
     };
     Ok(TrackingSecrets {
@@ -63,11 +66,12 @@ pub fn resolve(
 }
 
 fn auth(
-    (a, gc): (&TrackingAuth, bool),
+    t: &Tracking,
     metadata: &Metadata,
     monitoring: &Monitoring,
     r: &mut Resolver,
 ) -> Result<AuthSecrets, Located> {
+    let (a, gc) = (&t.auth, t.gc.is_some());
     let username = a.admin.username.as_str();
     htpasswd::check_user(username).map_err(|e| err("tracking.auth.admin.username", e))?;
     let path = "tracking.auth.admin.password";
@@ -104,6 +108,7 @@ fn auth(
         default_permission: a.default_permission,
         metrics_password: machine(r, "metrics"),
         gc_password: gc.then(|| machine(r, "gc")),
+        workspaces: !t.workspaces.is_empty(),
     })
 }
 

@@ -24,6 +24,7 @@ mod secrets;
 mod service_account;
 mod serving;
 mod tracking;
+mod workspace;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -57,7 +58,8 @@ pub use serving::{
     Alias, DeploymentMode, Model, ModelVersion, NamespaceLevel, RegisteredModel, ScaleMetric,
     ServiceName, Serving, StorageUri, TrackingUri, with_model_disk,
 };
-pub use tracking::{Autoscaling, CronSchedule, EnvVar, Gc, Tracking, TrackingAuth};
+pub use tracking::{Autoscaling, CronSchedule, EnvVar, Gc, Tracking};
+pub use workspace::{DEFAULT_WORKSPACE, WorkspaceName};
 
 pub const API_VERSION: &str = "mlk/v1alpha1";
 

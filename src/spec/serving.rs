@@ -94,6 +94,8 @@ impl Default for Serving {
 pub struct Model {
     pub name: ServiceName,
     pub registered_model: RegisteredModel,
+    /// The tracking workspace the registered model is in; unset: `default`.
+    pub workspace: Option<super::workspace::WorkspaceName>,
     pub version: Option<ModelVersion>,
     pub alias: Option<Alias>,
     pub storage_uri: Option<StorageUri>,

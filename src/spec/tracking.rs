@@ -64,6 +64,11 @@ pub struct Tracking {
     /// MLflow's own login and permissions (`--app-name basic-auth`), or
     /// single sign-on (`auth.oidc`).
     pub auth: TrackingAuth,
+    /// MLflow's workspaces (`--enable-workspaces`): each its own
+    /// experiments, models and artifacts, created by the migration step.
+    /// A request without a workspace goes to `default`. Without a login
+    /// they keep teams apart but do not keep anyone out.
+    pub workspaces: Vec<super::workspace::Workspace>,
     /// A CronJob running `mlflow gc`: runs deleted long enough ago, and
     /// their artifacts, are removed for good.
     pub gc: Option<Gc>,
@@ -248,6 +253,7 @@ impl Default for Tracking {
             ai_gateway_egress: Vec::new(),
             kek_passphrase: SecretSource::Generate,
             auth: TrackingAuth::default(),
+            workspaces: Vec::new(),
             gc: None,
             pods: super::Pods::default(),
             service_account: super::ServiceAccount::default(),

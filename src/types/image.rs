@@ -24,6 +24,50 @@ impl Image {
         }
     }
 
+    /// The repository without its registry: `mlflow/mlflow` for
+    /// `ghcr.io/mlflow/mlflow:v3.17.2` and for a mirror's copy of it.
+    pub fn path(&self) -> &str {
+        let name = self.0.split('@').next().unwrap_or(&self.0);
+        let repository = match name.rsplit_once(':') {
+            Some((repo, tag)) if !tag.contains('/') => repo,
+            _ => name,
+        };
+        match repository.split_once('/') {
+            Some((host, rest)) if host.contains(['.', ':']) || host == "localhost" => rest,
+            _ => repository,
+        }
+    }
+
+    /// The tag, when the reference has one.
+    pub fn tag(&self) -> Option<&str> {
+        let name = self.0.split('@').next().unwrap_or(&self.0);
+        let last = name.rsplit('/').next().unwrap_or(name);
+        last.split_once(':').map(|(_, tag)| tag)
+    }
+
+    /// MLflow's published images (`ghcr.io/mlflow/mlflow`), or a mirror's
+    /// copy under any registry and prefix: they carry no plugin.
+    pub fn is_stock_mlflow(&self) -> bool {
+        let path = self.path();
+        path == "mlflow/mlflow" || path.ends_with("/mlflow/mlflow")
+    }
+
+    /// The MLflow release a stock image carries, from its tag
+    /// (`v3.17.2-full`); none for another image, or a digest alone.
+    pub fn mlflow_release(&self) -> Option<(u32, u32, u32)> {
+        if !self.is_stock_mlflow() {
+            return None;
+        }
+        let tag = self.tag()?.strip_prefix('v')?;
+        let version = tag.split('-').next()?;
+        let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+        Some((
+            parts.next()??,
+            parts.next()??,
+            parts.next().flatten().unwrap_or(0),
+        ))
+    }
+
     pub(crate) fn builtin(s: &str) -> Image {
         debug_assert!(Image::parse(s).is_ok(), "{s:?}");
         Image(s.to_owned())
@@ -33,6 +77,42 @@ impl Image {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_and_tag_leave_out_the_registry() {
+        let image = |s: &str| Image::try_from(s.to_owned()).unwrap();
+        let stock = image("ghcr.io/mlflow/mlflow:v3.17.2-full");
+        assert_eq!(
+            (stock.path(), stock.tag()),
+            ("mlflow/mlflow", Some("v3.17.2-full"))
+        );
+        let mirror = image("localhost:5000/mlflow/mlflow:v3.9.0@sha256:abc");
+        assert_eq!(
+            (mirror.path(), mirror.tag()),
+            ("mlflow/mlflow", Some("v3.9.0"))
+        );
+        let hub = image("mlflow/mlflow:v3.1.0");
+        assert_eq!(hub.path(), "mlflow/mlflow");
+        assert_eq!(image("x@sha256:abc").tag(), None);
+    }
+
+    #[test]
+    fn stock_images_and_their_release_are_known_under_any_registry() {
+        let image = |s: &str| Image::try_from(s.to_owned()).unwrap();
+        let release = |s: &str| image(s).mlflow_release();
+        assert_eq!(
+            release("ghcr.io/mlflow/mlflow:v3.17.2-full"),
+            Some((3, 17, 2))
+        );
+        let mirror = "harbor.example.com/ghcr/mlflow/mlflow:v3.9.1";
+        assert_eq!(release(mirror), Some((3, 9, 1)));
+        assert_eq!(release("ghcr.io/mlflow/mlflow@sha256:abc"), None);
+        assert!(image("ghcr.io/mlflow/mlflow@sha256:abc").is_stock_mlflow());
+        assert!(image("localhost:5000/ghcr.io/mlflow/mlflow:v1").is_stock_mlflow());
+        let own = "registry.example.com/mlflow/mlflow-oidc:3.17.2";
+        assert!(!image(own).is_stock_mlflow());
+        assert_eq!(release(own), None);
+    }
 
     #[test]
     fn pinned_only() {

@@ -773,5 +773,47 @@ if "token" in want:
         out["token_logs_run"] = 0
     bad = requests.get(f"{api}/experiments/search", params={"max_results": 1}, auth=("alice@example.com", token[:-4] + "xxxx"))
     out["forged_token"] = bad.status_code
+if "workspaces" in want:
+    ws = lambda name: {"X-MLFLOW-WORKSPACE": name}
+    def names(s, name):
+        r = s.post(f"{api}/experiments/search", json={"max_results": 100}, headers=ws(name))
+        return [e["name"] for e in r.json().get("experiments", [])] if r.ok else [f"{r.status_code}"]
+    a, _ = login("dave@example.com")
+    b, _ = login("erin@example.com")
+    r = a.post(f"{api}/experiments/create", json={"name": "team-a-experiment"}, headers=ws("team-a"))
+    out["a_creates_in_a"] = r.status_code
+    exp = r.json().get("experiment_id", "0") if r.ok else "0"
+    r = a.get(f"{api}/experiments/get", params={"experiment_id": exp}, headers=ws("team-a"))
+    location = r.json()["experiment"]["artifact_location"] if r.ok else ""
+    out["artifacts_in_workspace_folder"] = int("/workspaces/team-a/" in location)
+    out["a_sees_its_experiment"] = int("team-a-experiment" in names(a, "team-a"))
+    out["b_sees_in_a"] = len(names(b, "team-a"))
+    out["b_gets_a_experiment"] = b.get(f"{api}/experiments/get", params={"experiment_id": exp}, headers=ws("team-a")).status_code
+    out["b_creates_in_a"] = b.post(f"{api}/experiments/create", json={"name": "intruder"}, headers=ws("team-a")).status_code
+    out["b_creates_in_b"] = b.post(f"{api}/experiments/create", json={"name": "team-b-experiment"}, headers=ws("team-b")).status_code
+    out["a_sees_b_experiment"] = int("team-b-experiment" in names(a, "team-b"))
+    # A model of team-a's, registered with an access token, for mlk's
+    # --resolve to find in that workspace.
+    r = a.patch(f"{api}/users/access-token", json={})
+    token = r.json().get("token", "") if r.ok else ""
+    with open(os.environ["TOKEN_FILE"], "w") as f:
+        f.write(token)
+    os.environ["MLFLOW_TRACKING_USERNAME"] = "dave@example.com"
+    os.environ["MLFLOW_TRACKING_PASSWORD"] = token
+    import mlflow, mlflow.pyfunc
+    class Echo(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input):
+            return model_input
+    mlflow.set_tracking_uri(URL)
+    try:
+        mlflow.set_workspace("team-a")
+        mlflow.set_experiment("team-a-experiment")
+        with mlflow.start_run():
+            info = mlflow.pyfunc.log_model(name="model", python_model=Echo(), registered_model_name="team-model")
+        mlflow.MlflowClient().set_registered_model_alias("team-model", "champion", info.registered_model_version)
+        out["a_registers_model"] = 200
+    except Exception as e:
+        print(f"team-a's model failed: {e}", file=sys.stderr)
+        out["a_registers_model"] = 0
 print(json.dumps(out))
 "#;

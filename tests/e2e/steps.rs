@@ -436,6 +436,16 @@ impl Harness {
     }
 }
 
+/// Where the first InferenceService of a render downloads its model.
+fn served_from(docs: &[Value]) -> Result<String, String> {
+    let isvc = docs
+        .iter()
+        .find(|d| d["kind"] == "InferenceService")
+        .ok_or("no InferenceService")?;
+    let uri = &isvc["spec"]["predictor"]["model"]["storageUri"];
+    Ok(uri.as_str().unwrap_or_default().to_owned())
+}
+
 fn render_spec(spec: &str, env: &[(&str, &str)]) -> Result<Vec<Value>, String> {
     let mut args = vec!["render", "-f", "-"];
     if !env.is_empty() {

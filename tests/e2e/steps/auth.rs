@@ -17,6 +17,7 @@ tracking:
     enabled: true
     defaultPermission: READ
   gc: {}
+  workspaces: [{name: team-a}]
 monitoring:
   serviceMonitor: {enabled: true}
 ";
@@ -61,13 +62,24 @@ impl Harness {
             servers.push(server);
             *port = p;
         }
+        // The workspace the spec lists, with the roles MLflow's own API
+        // would have seeded, for an admin to assign users to.
+        let roles = self.query(
+            "SELECT string_agg(r.name || ':' || p.permission, ',' ORDER BY r.name) \
+             FROM mlflow_auth.roles r JOIN mlflow_auth.role_permissions p ON p.role_id = r.id \
+             WHERE r.workspace = 'team-a' AND p.resource_type = 'workspace'",
+        )?;
+        if roles != "admin:MANAGE,user:USE" {
+            return Err(format!("team-a's roles are {roles:?}"));
+        }
         self.state.auth = Some(AuthRun {
             rendered,
             ports,
             _servers: servers,
         });
         Ok(format!(
-            "init steps {} done; two servers with --app-name basic-auth on 127.0.0.1:{} and :{}",
+            "init steps {} done; workspace team-a with roles {roles}; two servers with \
+             --app-name basic-auth on 127.0.0.1:{} and :{}",
             done.join(", "),
             ports[0],
             ports[1]

@@ -144,13 +144,7 @@ impl Harness {
             self.loopback().port("mlflow-tracking")?
         );
         let docs = render_spec(&spec, &[("MLFLOW_TRACKING_URI", &uri)])?;
-        let isvc = docs
-            .iter()
-            .find(|d| d["kind"] == "InferenceService")
-            .ok_or("no InferenceService")?;
-        let storage = isvc["spec"]["predictor"]["model"]["storageUri"]
-            .as_str()
-            .unwrap_or_default();
+        let storage = served_from(&docs)?;
         let want = format!("s3://{}/", self.state.bucket);
         let path = storage
             .strip_prefix(&want)

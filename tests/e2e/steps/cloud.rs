@@ -328,14 +328,7 @@ impl Harness {
             ("MLFLOW_TRACKING_URI", &tracking),
         ];
         let docs = render_with(&spec, &vars, true)?;
-        let isvc = docs
-            .iter()
-            .find(|d| d["kind"] == "InferenceService")
-            .ok_or("no InferenceService")?;
-        let uri = isvc["spec"]["predictor"]["model"]["storageUri"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let uri = served_from(&docs)?;
         if !uri.starts_with(&cloud.model_uri("")) {
             return Err(format!("{uri} is not under {}", cloud.model_uri("")));
         }

@@ -15,6 +15,9 @@ pub(super) const OIDC_IMAGE: &str = "registry.example.com/mlflow-oidc:3.17.2";
 
 const USERS_GROUP: &str = "mlflow-users";
 const ADMINS_GROUP: &str = "mlflow-admins";
+/// Two workspaces, each with the group of the same name as its team.
+const TEAM_A: &str = "team-a";
+const TEAM_B: &str = "team-b";
 
 fn spec(issuer: &str, client_id: &str) -> String {
     format!(
@@ -34,6 +37,12 @@ tracking:
       scopes: [openid, email, profile]
       groups: {{claim: groups, users: [{USERS_GROUP}], admins: [{ADMINS_GROUP}]}}
       defaultPermission: READ
+  workspaces:
+    - name: {TEAM_A}
+      description: \"Team A: fraud models\"
+      groups: [{{group: {TEAM_A}, permission: MANAGE}}]
+    - name: {TEAM_B}
+      groups: [{{group: {TEAM_B}, permission: MANAGE}}]
 "
     )
 }
@@ -49,7 +58,7 @@ impl Harness {
     pub fn run_oidc(&mut self) {
         let first: [(&str, Step); 4] = [
             (
-                "the provider: oidc-provider-mock, a client registered, three users",
+                "the provider: oidc-provider-mock, a client registered, five users",
                 Self::provider,
             ),
             (
@@ -75,7 +84,7 @@ impl Harness {
             .chain(Self::store_steps())
             .chain(then)
             .collect();
-        let checks: [(&str, Step); 7] = [
+        let checks: [(&str, Step); 9] = [
             (
                 "a browser logs in: / → the provider → /callback → a page of MLflow",
                 |h| h.oidc_check("login"),
@@ -90,6 +99,14 @@ impl Harness {
             ("an access token logs a run with the MLflow client", |h| {
                 h.oidc_check("token")
             }),
+            (
+                "workspaces: each team sees and creates in its own, not in the other's",
+                |h| h.oidc_check("workspaces"),
+            ),
+            (
+                "--resolve finds team-a's model in its workspace, and not outside it",
+                Self::resolve_in_workspace,
+            ),
             (
                 "break: a wrong client secret, and no login completes",
                 Self::break_client_secret,
@@ -167,14 +184,34 @@ impl Harness {
         Ok(format!("{count} documents, issuer {issuer}"))
     }
 
-    /// The migration step, then the plugin's tables where it put them.
+    /// The migration step, then the plugin's tables where it put them,
+    /// and the spec's workspaces with their groups' grants.
     fn oidc_migrations(&mut self) -> Result<String, String> {
         let log = self.init_step("db-upgrade")?;
         let tables = self.query(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'mlflow_oidc'",
         )?;
+        let workspaces = self.query(
+            "SELECT string_agg(name || '=' || coalesce(description, ''), ',' ORDER BY name) \
+             FROM workspaces WHERE name <> 'default'",
+        )?;
+        let grants = self.query(
+            "SELECT string_agg(w.workspace || ':' || g.group_name || ':' || w.permission, ',' \
+             ORDER BY w.workspace) FROM mlflow_oidc.workspace_group_permissions w \
+             JOIN mlflow_oidc.groups g ON g.id = w.group_id",
+        )?;
+        let want_workspaces = format!("{TEAM_A}=Team A: fraud models,{TEAM_B}=");
+        let want_grants = format!("{TEAM_A}:{TEAM_A}:MANAGE,{TEAM_B}:{TEAM_B}:MANAGE");
+        if workspaces != want_workspaces || grants != want_grants {
+            return Err(format!(
+                "workspaces {workspaces:?} and grants {grants:?}, not {want_workspaces:?} and \
+                 {want_grants:?}; {log}"
+            ));
+        }
         match tables.parse::<u32>() {
-            Ok(n) if n > 5 => Ok(format!("{n} tables in schema mlflow_oidc; {log}")),
+            Ok(n) if n > 5 => Ok(format!(
+                "{n} tables in schema mlflow_oidc; workspaces {workspaces}; grants {grants}; {log}"
+            )),
             _ => Err(format!("schema mlflow_oidc holds {tables:?} tables; {log}")),
         }
     }
@@ -242,6 +279,10 @@ impl Harness {
                 ("B", b.to_string()),
                 ("WANT", want.to_owned()),
                 ("PROVIDER", format!("http://127.0.0.1:{}", run.provider)),
+                (
+                    "TOKEN_FILE",
+                    self.path("team-a.token").display().to_string(),
+                ),
             ],
         )?;
         // MLflow's client prints where a run is; the answer is the last line.
@@ -276,9 +317,77 @@ impl Harness {
                 ("token_logs_run", 200),
                 ("forged_token", 401),
             ],
+            "workspaces" => &[
+                ("a_creates_in_a", 200),
+                ("artifacts_in_workspace_folder", 1),
+                ("a_sees_its_experiment", 1),
+                // The plugin filters a search in a workspace the user may
+                // not read: an empty list, not an error.
+                ("b_sees_in_a", 0),
+                ("b_gets_a_experiment", 403),
+                ("b_creates_in_a", 403),
+                ("b_creates_in_b", 200),
+                ("a_sees_b_experiment", 0),
+                ("a_registers_model", 200),
+            ],
             _ => return Err(format!("no check {want}")),
         };
         compare(&got, expect)
+    }
+
+    /// `mlk render --resolve` against a replica, logged in as team-a's
+    /// member with their access token: the alias is found in team-a (the
+    /// model's workspace) and served from that workspace's folder; without
+    /// the workspace, the registry's `default` has no such model.
+    fn resolve_in_workspace(&mut self) -> Result<String, String> {
+        let token = std::fs::read_to_string(self.path("team-a.token"))
+            .map_err(|e| format!("no access token from the workspaces check: {e}"))?;
+        let run = self.oidc()?;
+        let issuer = format!("http://127.0.0.1:{}", run.provider);
+        let model = |workspace: &str| {
+            format!(
+                "{}serving:\n  models:\n    - name: team-model\n      registeredModel: team-model\n      alias: champion\n{workspace}",
+                spec(&issuer, &self.state.oidc_client_id)
+            )
+        };
+        let server = format!("http://127.0.0.1:{}", run.replicas[0]);
+        let resolve = |spec: String| {
+            mlk(&[
+                "render",
+                "-f",
+                "-",
+                "--allow-insecure-issuer",
+                "--resolve",
+                "--tracking-uri",
+                &server,
+                "--allow-insecure-tracking",
+            ])
+            .key()
+            .stdin(&spec)
+            .env("OIDC_CLIENT_SECRET", &run.client_secret)
+            .env("MLK_ALLOW_ENV", "OIDC_CLIENT_SECRET")
+            .env("MLFLOW_TRACKING_USERNAME", "dave@example.com")
+            .env("MLFLOW_TRACKING_PASSWORD", token.trim())
+            .run()
+        };
+        let out = resolve(model(&format!("      workspace: {TEAM_A}\n")));
+        if out.code != 0 {
+            return Err(format!("--resolve in {TEAM_A} failed:\n{}", out.stderr));
+        }
+        let uri = served_from(&out.docs())?;
+        if !uri.contains(&format!("/workspaces/{TEAM_A}/")) {
+            return Err(format!("served from {uri:?}, not {TEAM_A}'s folder"));
+        }
+        let outside = resolve(model(""));
+        if outside.code == 0 || !outside.stderr.contains("not in the registry") {
+            return Err(format!(
+                "without its workspace the model was still found: {}",
+                outside.stderr
+            ));
+        }
+        Ok(format!(
+            "served from {uri}; outside {TEAM_A}: not in the registry"
+        ))
     }
 
     /// The provider refuses the code's exchange, and says why.
@@ -322,13 +431,16 @@ impl Harness {
 }
 
 /// The provider's client and users: alice in the users' group, bob in
-/// the admins', carol in neither. Prints the client's registration.
+/// the admins', carol in neither; dave and erin users in team-a's and
+/// team-b's groups. Prints the client's registration.
 const REGISTER: &str = r#"
 import json, os, requests
 p = os.environ["PROVIDER"]
 r = requests.post(f"{p}/oauth2/clients", json={"redirect_uris": [os.environ["REDIRECT"]]})
 r.raise_for_status()
-for sub, groups in [("alice", [os.environ["USERS"]]), ("bob", [os.environ["ADMINS"]]), ("carol", ["others"])]:
+users = [("alice", [os.environ["USERS"]]), ("bob", [os.environ["ADMINS"]]), ("carol", ["others"]),
+         ("dave", [os.environ["USERS"], "team-a"]), ("erin", [os.environ["USERS"], "team-b"])]
+for sub, groups in users:
     email = f"{sub}@example.com"
     claims = {"email": email, "preferred_username": sub, "name": sub, "groups": groups}
     requests.put(f"{p}/users/{email}", json=claims).raise_for_status()
