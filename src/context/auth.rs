@@ -37,6 +37,9 @@ pub struct Auth {
     pub note: String,
     /// The platform's own logins, which the migration step creates.
     pub machines: Vec<Machine>,
+    /// Python the migration step needs before its own script to set
+    /// them up, when `db-upgrade.py` cannot alone.
+    pub step_prelude: Option<&'static str>,
 }
 
 /// A login the platform's own clients use, never the first admin's: a
@@ -75,9 +78,9 @@ impl Machine {
 const METRICS_USER: &str = "mlk-metrics";
 /// gc's: it deletes artifacts through the server, which asks for MANAGE
 /// on each run's experiment, and only an admin has that on every one.
-const GC_USER: &str = "mlk-gc";
+pub const GC_USER: &str = "mlk-gc";
 
-fn machine(n: &Naming, user: &'static str, admin: bool, password: &SecretValue) -> Machine {
+pub fn machine(n: &Naming, user: &'static str, admin: bool, password: &SecretValue) -> Machine {
     let mut own = SecretBinder::new(n.object(&format!("{}-login", &user[4..])));
     let name = SecretValue::Value(Sensitive::not_secret(user.to_owned()));
     let login = BasicAuth {
@@ -147,22 +150,28 @@ pub fn build(n: &Naming, a: &AuthSecrets, db_uri: &str, own: &mut SecretBinder) 
         .gc_password
         .as_ref()
         .map(|pw| machine(n, GC_USER, true, pw));
-    let client_env = gc.iter().flat_map(|gc| {
-        [
-            EnvEntry::secret("MLFLOW_TRACKING_USERNAME", gc.login.username.clone()),
-            EnvEntry::secret("MLFLOW_TRACKING_PASSWORD", gc.login.password.clone()),
-        ]
-    });
     Auth {
         env,
-        client_env: client_env.collect(),
+        client_env: client_env(gc.as_ref()),
         args: vec!["--app-name".into(), "basic-auth".into()],
         config: files.finish(),
         store,
         note: admin_note(n, &BasicAuth { username, password }),
         metrics_login: Some(metrics.login.clone()),
         machines: [Some(metrics), gc].into_iter().flatten().collect(),
+        step_prelude: None,
     }
+}
+
+/// gc's login, as MLflow's client reads it.
+pub fn client_env(gc: Option<&Machine>) -> Vec<EnvEntry> {
+    let logins = gc.iter().flat_map(|gc| {
+        [
+            EnvEntry::secret("MLFLOW_TRACKING_USERNAME", gc.login.username.clone()),
+            EnvEntry::secret("MLFLOW_TRACKING_PASSWORD", gc.login.password.clone()),
+        ]
+    });
+    logins.collect()
 }
 
 /// MLflow reads the ini with configparser's interpolation: a `%` is

@@ -3,14 +3,17 @@
 //! client secret and session key come from Secrets, its users and
 //! permissions live in a schema of the platform's PostgreSQL.
 
-use super::auth::{Auth, UserStore};
+use super::auth::{self, Auth, UserStore};
+use super::naming::Naming;
 use super::secret::{EnvEntry, SecretBinder};
 use crate::resolve::OidcPlan;
 
 /// The plugin's tables, beside MLflow's in `public` and the auth app's.
 pub const SCHEMA: &str = "mlflow_oidc";
+/// Sets the plugin's logins up: db-upgrade.py calls it when it is there.
+const LOGINS: &str = include_str!("../../templates/scripts/oidc-logins.py");
 
-pub fn build(p: &OidcPlan, db_uri: &str, own: &mut SecretBinder) -> Auth {
+pub fn build(n: &Naming, p: &OidcPlan, db_uri: &str, own: &mut SecretBinder) -> Auth {
     let store = UserStore::new(db_uri, SCHEMA, "oidc-auth");
     let client_secret = own.bind("oidc-client-secret", &p.client_secret);
     let session_key = own.bind("oidc-session-key", &p.session_key);
@@ -51,6 +54,12 @@ pub fn build(p: &OidcPlan, db_uri: &str, own: &mut SecretBinder) -> Auth {
             p.trusted_proxies.join(","),
         ));
     }
+    // gc's login: a service account of the plugin's, an admin, whose
+    // access token the migration step sets from gc's own Secret.
+    let gc = p
+        .gc_token
+        .as_ref()
+        .map(|token| auth::machine(n, auth::GC_USER, true, token));
     let origin = p
         .redirect_uri
         .trim_end_matches(crate::resolve::OIDC_CALLBACK);
@@ -59,11 +68,12 @@ pub fn build(p: &OidcPlan, db_uri: &str, own: &mut SecretBinder) -> Auth {
         args: vec!["--app-name".into(), "oidc-auth".into()],
         config: None,
         store,
-        // Nothing of the platform logs in: the plugin serves /metrics to
-        // anyone who reaches the port.
-        client_env: Vec::new(),
+        client_env: auth::client_env(gc.as_ref()),
+        // The plugin serves /metrics to anyone who reaches the port:
+        // Prometheus needs no login.
         metrics_login: None,
-        machines: Vec::new(),
+        step_prelude: gc.is_some().then_some(LOGINS),
+        machines: gc.into_iter().collect(),
         note: format!(
             "MLflow's login (tracking.auth.oidc): {origin} sends you to the provider; members \
              of {} log in as admins",

@@ -224,7 +224,7 @@ pub fn build(
     let gateway_env = ai_gateway_env(secrets, &mut own);
     let auth = match (&secrets.auth, &secrets.oidc) {
         (Some(a), _) => Some(auth::build(n, a, &db.uri, &mut own)),
-        (None, Some(o)) => Some(oidc::build(o, &db.uri, &mut own)),
+        (None, Some(o)) => Some(oidc::build(n, o, &db.uri, &mut own)),
         (None, None) => None,
     };
     let mut all_secrets = store_secrets;
@@ -498,6 +498,10 @@ fn gc_command(db: &DbAccess, s3: &StoreAccess, gc: &crate::spec::Gc, server: &st
 /// same lock.
 fn db_upgrade(uri: &str, auth: Option<&auth::Auth>, t: &Tracking) -> Vec<String> {
     let script = workspaces::step_script(t, DB_UPGRADE);
+    let script = match auth.and_then(|a| a.step_prelude) {
+        Some(prelude) => format!("{prelude}\n\n{script}"),
+        None => script,
+    };
     let mut argv: Vec<String> = ["python", "-c", &script, uri].map(String::from).to_vec();
     if let Some(a) = auth {
         let store = &a.store;

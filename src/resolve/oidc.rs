@@ -1,7 +1,7 @@
 //! Single sign-on (`tracking.auth.oidc`): what a spec must hold for a
 //! login that works, and the plugin's settings, every secret resolved.
 
-use super::secrets::{Resolver, SecretValue};
+use super::secrets::{Resolver, SecretValue, Sensitive};
 use crate::located::Located;
 use crate::spec::{Oidc, Permission, PlatformSpec, SecretSource};
 
@@ -38,6 +38,8 @@ pub struct OidcPlan {
     /// NetworkPolicies on, and on which port.
     pub egress: Vec<crate::types::Cidr>,
     pub issuer_port: u16,
+    /// gc's access token, in the plugin's own format, when gc runs.
+    pub gc_token: Option<SecretValue>,
 }
 
 fn err(path: &str, msg: impl Into<String>) -> Located {
@@ -90,6 +92,13 @@ pub fn resolve(
             ),
         ));
     }
+    if spec.tracking.gc.is_some() && r.external_store() {
+        found.push(err(
+            "tracking.gc",
+            "logs in to the plugin with an access token mlk generates, and in externalSecrets \
+             mode mlk generates no value: leave gc out",
+        ));
+    }
     let redirect_uri = redirect_uri(o, front, insecure)
         .map_err(|e| found.push(e))
         .ok();
@@ -116,7 +125,25 @@ pub fn resolve(
         trusted_proxies,
         egress: o.egress.clone(),
         issuer_port: o.issuer.port(),
+        gc_token: spec
+            .tracking
+            .gc
+            .as_ref()
+            .map(|_| access_token(r.resolve("tracking.auth.gcLogin", &SecretSource::Generate))),
     }))
+}
+
+/// The plugin's access tokens are `mlf_PREFIX_SECRET`, found by their
+/// 8-character prefix, which it stores in clear: a derived value's first
+/// 8 characters, the other 32 (128 bits) secret.
+fn access_token(derived: SecretValue) -> SecretValue {
+    match derived {
+        SecretValue::Value(v) if v.expose().len() == 40 => {
+            let (prefix, secret) = v.expose().split_at(8);
+            SecretValue::Value(Sensitive::new(format!("mlf_{prefix}_{secret}")))
+        }
+        other => other,
+    }
 }
 
 /// The client secret goes to the provider, the session key signs every
@@ -197,13 +224,6 @@ fn conflicts(spec: &PlatformSpec) -> Vec<Located> {
             "tracking.staticPrefix",
             "is not supported with tracking.auth.oidc yet: the plugin serves its login and \
              callback at the root",
-        ));
-    }
-    if t.gc.is_some() {
-        found.push(err(
-            "tracking.gc",
-            "deletes artifacts through the tracking server, which under tracking.auth.oidc \
-             needs a machine login mlk does not create yet: leave gc out",
         ));
     }
     found

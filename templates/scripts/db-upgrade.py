@@ -21,7 +21,6 @@ FATAL = [
     ("password authentication failed", "the database refused the password"),
     ("does not exist", "the database has no such user or database"),
 ]
-
 uri = sys.argv[1]
 conninfo = uri.replace("postgresql+psycopg://", "postgresql://", 1)
 deadline = time.monotonic() + 600
@@ -56,7 +55,10 @@ with conn:
     # The platform's own logins (USER:ROLE:VAR, the password in VAR, never
     # in argv): each created, or its password and role set again, so a
     # changed Secret takes effect on the next rollout.
-    if code == 0 and len(sys.argv) > 5:
+    # Under the OIDC plugin, mlk puts oidc-logins.py before this script.
+    if code == 0 and len(sys.argv) > 5 and sys.argv[4] == "oidc-auth":
+        oidc_logins(sys.argv[2], sys.argv[5:])
+    elif code == 0 and len(sys.argv) > 5:
         from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
         store = SqlAlchemyStore()
         store.init_db(sys.argv[2])

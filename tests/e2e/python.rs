@@ -232,7 +232,7 @@ if os.environ.get("CHECK"):
             return False
     print(json.dumps({k: exists(v) for k, v in json.loads(os.environ["CHECK"]).items()}))
 else:
-    exp = client.get_experiment_by_name("e2e").experiment_id
+    exp = client.get_experiment_by_name(os.environ.get("EXPERIMENT", "e2e")).experiment_id
     ids = {}
     for name in ["doomed", "kept"]:
         with mlflow.start_run(experiment_id=exp, run_name=name) as run:

@@ -383,8 +383,27 @@ impl Harness {
         let out = py_env(GC_RUNS, &[env[0], env[1], ("CHECK", &check)])?;
         let exists: serde_json::Value =
             serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))?;
-        let doomed_files = self.s3_keys(&format!("{exp}/{doomed}/"))?;
-        let kept_files = self.s3_keys(&format!("{exp}/{kept}/"))?;
+        let kept_files = self.gc_removed(
+            &exists,
+            &format!("{exp}/{doomed}/"),
+            &format!("{exp}/{kept}/"),
+        )?;
+        Ok(format!(
+            "deleted run {doomed}: row and artifacts gone; run {kept} and its {kept_files} artifact(s) stay"
+        ))
+    }
+
+    /// After gc (`exists` as GC_RUNS' check says it): the deleted run's
+    /// row and files under `doomed` gone, the other's under `kept` there.
+    /// Returns how many files it kept.
+    pub(super) fn gc_removed(
+        &self,
+        exists: &serde_json::Value,
+        doomed: &str,
+        kept: &str,
+    ) -> Result<usize, String> {
+        let doomed_files = self.s3_keys(doomed)?;
+        let kept_files = self.s3_keys(kept)?;
         if exists["doomed"] != false || !doomed_files.is_empty() {
             return Err(format!(
                 "the deleted run is still there: {exists}, {doomed_files:?}"
@@ -393,10 +412,7 @@ impl Harness {
         if exists["kept"] != true || kept_files.is_empty() {
             return Err(format!("the other run went too: {exists}, {kept_files:?}"));
         }
-        Ok(format!(
-            "deleted run {doomed}: row and artifacts gone; run {kept} and its {} artifact(s) stay",
-            kept_files.len()
-        ))
+        Ok(kept_files.len())
     }
 
     /// With versioning, the bucket Job enables it and sets the lifecycle;

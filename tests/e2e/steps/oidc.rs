@@ -8,7 +8,7 @@
 
 use super::*;
 use crate::common::live::{front_door, oidc_venv};
-use crate::e2e::python::OIDC_FLOW;
+use crate::e2e::python::{GC_RUNS, OIDC_FLOW};
 
 /// The image the spec names; the harness runs it as the OIDC venv.
 pub(super) const OIDC_IMAGE: &str = "registry.example.com/mlflow-oidc:3.17.2";
@@ -37,6 +37,7 @@ tracking:
       scopes: [openid, email, profile]
       groups: {{claim: groups, users: [{USERS_GROUP}], admins: [{ADMINS_GROUP}]}}
       defaultPermission: READ
+  gc: {{olderThan: 1s}}
   workspaces:
     - name: {TEAM_A}
       description: \"Team A: fraud models\"
@@ -84,7 +85,7 @@ impl Harness {
             .chain(Self::store_steps())
             .chain(then)
             .collect();
-        let checks: [(&str, Step); 9] = [
+        let checks: [(&str, Step); 10] = [
             (
                 "a browser logs in: / → the provider → /callback → a page of MLflow",
                 |h| h.oidc_check("login"),
@@ -106,6 +107,10 @@ impl Harness {
             (
                 "--resolve finds team-a's model in its workspace, and not outside it",
                 Self::resolve_in_workspace,
+            ),
+            (
+                "gc logs in with its own token and removes a deleted run of team-a's, and only it",
+                Self::gc_in_workspace,
             ),
             (
                 "break: a wrong client secret, and no login completes",
@@ -387,6 +392,68 @@ impl Harness {
         }
         Ok(format!(
             "served from {uri}; outside {TEAM_A}: not in the registry"
+        ))
+    }
+
+    /// Two runs of team-a's, logged by its member with their token, one
+    /// deleted; then the gc CronJob, as rendered (its login a token the
+    /// migration step set, in every workspace), against replica A.
+    fn gc_in_workspace(&mut self) -> Result<String, String> {
+        let token = std::fs::read_to_string(self.path("team-a.token"))
+            .map_err(|e| format!("no access token from the workspaces check: {e}"))?;
+        let server = format!("http://127.0.0.1:{}", self.oidc()?.replicas[0]);
+        let work = self.path("client").display().to_string();
+        std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+        let env = [
+            ("MLFLOW_TRACKING_URI", server.clone()),
+            ("MLFLOW_TRACKING_USERNAME", "dave@example.com".to_owned()),
+            ("MLFLOW_TRACKING_PASSWORD", token.trim().to_owned()),
+            ("MLFLOW_WORKSPACE", TEAM_A.to_owned()),
+            ("EXPERIMENT", "team-a-experiment".to_owned()),
+            ("WORK", work),
+        ];
+        let out = py_owned(GC_RUNS, &env)?;
+        let ids: serde_json::Value = serde_json::from_str(out.trim().lines().last().unwrap_or(""))
+            .map_err(|e| format!("{e}: {out}"))?;
+        let (Some(exp), Some(doomed), Some(kept)) = (
+            ids["experiment"].as_str(),
+            ids["doomed"].as_str(),
+            ids["kept"].as_str(),
+        ) else {
+            return Err(format!("no runs: {out}"));
+        };
+        // olderThan is 1s in this spec.
+        std::thread::sleep(Duration::from_millis(1500));
+        let cron = self.rendered().get("CronJob", "mlflow-gc")?;
+        let command = seq(
+            &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"],
+        );
+        let service = command
+            .iter()
+            .skip_while(|a| **a != "--tracking-uri")
+            .nth(1)
+            .and_then(|a| a.as_str())
+            .ok_or("gc names no tracking server")?
+            .to_owned();
+        self.run_cron_job_with("mlflow-gc", &[(service, server)])?;
+        let check = serde_json::json!({"doomed": doomed, "kept": kept}).to_string();
+        let mut env = env.to_vec();
+        env.push(("CHECK", check));
+        let out = py_owned(GC_RUNS, &env)?;
+        let exists: serde_json::Value =
+            serde_json::from_str(out.trim()).map_err(|e| format!("{e}: {out}"))?;
+        // The bucket as replica A reaches it, for boto3.
+        let r = self.rendered();
+        let pod = r.get("Deployment", "mlflow-tracking")?["spec"]["template"]["spec"].clone();
+        let volumes = self.pod_volumes_in(r, &pod, "oidc-a")?;
+        let env = self.env_in(r, &pod["containers"][0], &volumes.mounts)?;
+        self.state.tracking_env = env;
+        let folder = |run: &str| format!("workspaces/{TEAM_A}/{exp}/{run}/");
+        self.gc_removed(&exists, &folder(doomed), &folder(kept))?;
+        Ok(format!(
+            "run {doomed} and {} gone; run {kept} and {} kept",
+            folder(doomed),
+            folder(kept)
         ))
     }
 

@@ -312,10 +312,22 @@ impl Harness {
     /// init containers, then its containers, each to completion, from its
     /// pod's own volumes. Returns the pod spec.
     pub(super) fn run_cron_job(&self, name: &str) -> Result<Value, String> {
+        self.run_cron_job_with(name, &[])
+    }
+
+    /// As `run_cron_job`, each argument that is a key of `args` replaced
+    /// by its value (a Service's URL by a server the harness started on
+    /// a port of its own).
+    pub(super) fn run_cron_job_with(
+        &self,
+        name: &str,
+        args: &[(String, String)],
+    ) -> Result<Value, String> {
         let r = self.rendered();
         let cron = r.get("CronJob", name)?;
         let pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone();
-        let volumes = self.pod_volumes_in(r, &pod, &format!("{name}-volume"))?;
+        let mut volumes = self.pod_volumes_in(r, &pod, &format!("{name}-volume"))?;
+        volumes.mounts.extend(args.iter().cloned());
         let containers = seq(&pod["initContainers"])
             .into_iter()
             .chain(seq(&pod["containers"]));
