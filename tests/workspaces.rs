@@ -6,6 +6,7 @@
 //! harness.)
 
 mod common;
+use common::fake_registry::registry;
 use common::{env_value, find, mlk, rendered};
 use serde_yaml::Value;
 
@@ -188,4 +189,123 @@ models:
         "{}",
         run.stderr
     );
+}
+
+/// The workspace header of every request the spy registry saw, one
+/// entry per request ("-" for none).
+static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn spy(request: &str, headers: &[String]) -> (u16, String) {
+    let workspace = headers
+        .iter()
+        .find_map(|h| {
+            h.strip_prefix("x-mlflow-workspace: ")
+                .or(h.strip_prefix("X-MLFLOW-WORKSPACE: "))
+        })
+        .unwrap_or("-");
+    SEEN.lock().unwrap().push(workspace.to_owned());
+    let folder = match workspace {
+        "-" => "1".to_owned(),
+        w => format!("workspaces/{w}/3"),
+    };
+    if request.contains("/registered-models/alias?") {
+        return (
+            200,
+            r#"{"model_version": {"version": "4", "run_id": "abc"}}"#.into(),
+        );
+    }
+    let uri = format!("mlflow-artifacts:/{folder}/models/m-4/artifacts");
+    (200, format!(r#"{{"artifact_uri": "{uri}"}}"#))
+}
+
+/// `--resolve` asks for a model of a workspace with MLflow's header, and
+/// for one of `default` without it.
+#[test]
+fn resolve_names_each_model_s_workspace() {
+    let uri = registry(spy);
+    let text = format!(
+        "apiVersion: mlk/v1alpha1\nkind: Platform\ntracking:\n  workspaces: [{{name: team-a}}]\nserving:\n  trackingUri: {uri}\n  models:\n    - {{name: churn, registeredModel: churn, alias: champion, workspace: team-a}}\n    - {{name: fraud, registeredModel: fraud, alias: champion}}\n"
+    );
+    let docs = mlk(&["render", "-f", "-", "--resolve"])
+        .stdin(&text)
+        .run()
+        .ok()
+        .docs();
+    let seen = SEEN.lock().unwrap().clone();
+    assert!(
+        seen.iter().filter(|w| *w == "team-a").count() >= 2,
+        "{seen:?}"
+    );
+    assert!(seen.iter().filter(|w| *w == "-").count() >= 2, "{seen:?}");
+    assert!(seen.iter().all(|w| w == "team-a" || w == "-"), "{seen:?}");
+    let served = |name: &str| {
+        find(&docs, "InferenceService", name)["spec"]["predictor"]["model"]["storageUri"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        served("churn"),
+        "s3://mlflow/workspaces/team-a/3/models/m-4/artifacts"
+    );
+    assert_eq!(served("fraud"), "s3://mlflow/1/models/m-4/artifacts");
+}
+
+/// Under single sign-on, gc's password is an access token in the
+/// plugin's format, only in its Secret, and the step that sets it carries
+/// the code to; without gc, neither.
+#[test]
+fn gc_under_single_sign_on_logs_in_with_a_token_of_its_own() {
+    let spec = |gc: &str| {
+        format!(
+            "apiVersion: mlk/v1alpha1
+kind: Platform
+tracking:
+  image: registry.example.com/mlflow-oidc:3.17.2
+{gc}  auth:
+    oidc:
+      issuer: https://id.example.com/realms/ml
+      clientId: mlflow
+      clientSecret: {{existingSecret: {{name: mlflow-oidc, key: client-secret}}}}
+      redirectUri: https://mlflow.example.com/callback
+      groups: {{admins: [mlflow-admins]}}
+"
+        )
+    };
+    let run = mlk(&["render", "-f", "-"])
+        .stdin(&spec("  gc: {}\n"))
+        .key()
+        .run()
+        .ok();
+    let docs = run.docs();
+    let secret = find(&docs, "Secret", "mlflow-gc-login");
+    let raw = secret["data"]["password"].as_str().unwrap();
+    let token = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, raw).unwrap();
+    let token = String::from_utf8(token).unwrap();
+    let parts: Vec<&str> = token.splitn(3, '_').collect();
+    assert_eq!(
+        (parts[0], parts[1].len(), parts[2].len()),
+        ("mlf", 8, 32),
+        "{token}"
+    );
+    assert_eq!(
+        run.stdout.matches(raw).count(),
+        1,
+        "the token is only in its Secret"
+    );
+    assert!(
+        !run.stdout.contains(parts[2]),
+        "the token is never in clear"
+    );
+    let step = migration_step(&docs);
+    let script = strings(&step["command"])[2];
+    assert!(script.contains("def oidc_logins"));
+    assert!(strings(&step["command"]).contains(&"mlk-gc:admin:MLK_LOGIN_GC"));
+    let docs = mlk(&["render", "-f", "-"])
+        .stdin(&spec(""))
+        .key()
+        .run()
+        .ok()
+        .docs();
+    assert!(!strings(&migration_step(&docs)["command"])[2].contains("def oidc_logins"));
 }

@@ -129,7 +129,7 @@ pub fn resolve(
             .tracking
             .gc
             .as_ref()
-            .map(|_| access_token(r.resolve("tracking.auth.gcLogin", &SecretSource::Generate))),
+            .map(|_| access_token(r.resolve(super::tracking::GC_LOGIN, &SecretSource::Generate))),
     }))
 }
 
@@ -138,10 +138,13 @@ pub fn resolve(
 /// 8 characters, the other 32 (128 bits) secret.
 fn access_token(derived: SecretValue) -> SecretValue {
     match derived {
-        SecretValue::Value(v) if v.expose().len() == 40 => {
+        SecretValue::Value(v) if v.expose() != super::secrets::STAND_IN => {
+            // A derived value: 40 hex characters (`secrets::derive`).
+            assert_eq!(v.expose().len(), 40, "a derived value is 40 characters");
             let (prefix, secret) = v.expose().split_at(8);
             SecretValue::Value(Sensitive::new(format!("mlf_{prefix}_{secret}")))
         }
+        // A stand-in for a value that could not be made: nothing renders.
         other => other,
     }
 }
@@ -306,6 +309,19 @@ pub fn dockerfile() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plugin finds a token by its `mlf_` scheme and 8-character
+    /// prefix, and hashes the whole of it.
+    #[test]
+    fn gc_s_token_is_in_the_plugin_s_format() {
+        let derived = "0123abcd".to_owned() + &"f".repeat(32);
+        let SecretValue::Value(token) = access_token(SecretValue::Value(Sensitive::new(derived)))
+        else {
+            panic!("a value stays a value");
+        };
+        let parts: Vec<&str> = token.expose().splitn(3, '_').collect();
+        assert_eq!(parts, ["mlf", "0123abcd", &"f".repeat(32)]);
+    }
 
     #[test]
     fn the_recipe_pins_every_version() {

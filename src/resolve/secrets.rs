@@ -16,7 +16,7 @@ const DEV_KEY: &str = "mlk-public-development-key-do-not-use-in-production";
 const MIN_KEY_LEN: usize = 32;
 /// Stands in for a value that could not be read, so later checks run;
 /// long and plain enough to pass any check a real value must pass.
-const STAND_IN: &str = "mlk-stand-in-for-a-value-that-could-not-be-read";
+pub(super) const STAND_IN: &str = "mlk-stand-in-for-a-value-that-could-not-be-read";
 pub const SECRET_KEY_VAR: &str = "MLK_SECRET_KEY";
 
 #[derive(Debug, Clone, PartialEq)]

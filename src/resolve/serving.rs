@@ -372,14 +372,19 @@ fn model_location(uri: &StorageUri, root: &ModelRoot, workspace: &str) -> Result
         .peekable();
     // With workspaces, MLflow keeps each one's artifacts under
     // `workspaces/NAME/`; a model is read only from its own workspace's.
-    if segments.next_if_eq(&"workspaces").is_some() {
-        let named = segments.next().unwrap_or_default();
-        if named != workspace {
-            return Err(format!(
-                "{uri} is in workspace {named:?}'s artifacts, and the model is in workspace \
-                 {workspace:?}: a predictor reads its own workspace's models only"
-            ));
-        }
+    // What lies outside `workspaces/` is `default`'s: experiments from
+    // before workspaces were turned on. (One moved to another workspace
+    // keeps its old place, and is refused: serve it by storageUri, with no
+    // workspace.)
+    let named = match segments.next_if_eq(&"workspaces") {
+        Some(_) => segments.next().unwrap_or_default(),
+        None => crate::spec::DEFAULT_WORKSPACE,
+    };
+    if named != workspace {
+        return Err(format!(
+            "{uri} is in workspace {named:?}'s artifacts, and the model is in workspace \
+             {workspace:?}: a predictor reads its own workspace's models only"
+        ));
     }
     let mut next = || segments.next().unwrap_or_default();
     let (experiment, second, third, fourth) = (next(), next(), next(), next());
@@ -592,8 +597,9 @@ mod tests {
         );
         assert!(check("s3://mlflow/workspaces/team-a", "team-a").is_err());
         assert!(check("s3://mlflow/workspaces/team-a/3/other", "team-a").is_err());
-        // Made before workspaces were turned on: where MLflow left it.
-        assert!(check("s3://mlflow/1/models/m-abc/artifacts", "team-a").is_ok());
+        // Made before workspaces were turned on: `default`'s, not another's.
+        assert!(check("s3://mlflow/1/models/m-abc/artifacts", "default").is_ok());
+        assert!(check("s3://mlflow/1/models/m-abc/artifacts", "team-a").is_err());
     }
 
     #[test]

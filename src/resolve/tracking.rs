@@ -35,6 +35,10 @@ pub struct AuthSecrets {
     pub workspaces: bool,
 }
 
+/// The purpose gc's login is derived for, under either login app: one
+/// value, whichever app a platform moves to.
+pub const GC_LOGIN: &str = "tracking.auth.gcLogin";
+
 fn err(path: &str, msg: impl Into<String>) -> Located {
     Located::new("spec", Some(path), msg)
 }
@@ -95,19 +99,14 @@ fn auth(
         ));
     }
     let flask_key = r.resolve("tracking.auth.flaskSecretKey", &SecretSource::Generate);
-    let machine = |r: &mut Resolver, who: &str| {
-        r.resolve(
-            &format!("tracking.auth.{who}Login"),
-            &SecretSource::Generate,
-        )
-    };
+    let machine = |r: &mut Resolver, path: &str| r.resolve(path, &SecretSource::Generate);
     Ok(AuthSecrets {
         admin_username: username.to_owned(),
         admin_password,
         flask_secret_key: flask_key,
         default_permission: a.default_permission,
-        metrics_password: machine(r, "metrics"),
-        gc_password: gc.then(|| machine(r, "gc")),
+        metrics_password: machine(r, "tracking.auth.metricsLogin"),
+        gc_password: gc.then(|| machine(r, GC_LOGIN)),
         workspaces: !t.workspaces.is_empty(),
     })
 }

@@ -174,16 +174,17 @@ impl WebUrl {
 
 /// Printable ASCII without spaces, as OAuth's client identifiers are;
 /// `extra` may add some, never at either end (the plugin strips them).
+/// At most 255: the plugin's columns (a group's name) hold no more.
 fn token(what: &str, s: &str, extra: &str) -> Result<(), String> {
     let ok = !s.is_empty()
-        && s.len() <= 256
+        && s.len() <= 255
         && s.trim() == s
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-._~:/@+".contains(c) || extra.contains(c));
     match ok {
         true => Ok(()),
         false => Err(format!(
-            "is not {what}: letters, digits and -._~:/@+{extra} only, at most 256, nothing \
+            "is not {what}: letters, digits and -._~:/@+{extra} only, at most 255, nothing \
              blank at either end"
         )),
     }

@@ -49,7 +49,24 @@ impl Image {
     /// copy under any registry and prefix: they carry no plugin.
     pub fn is_stock_mlflow(&self) -> bool {
         let path = self.path();
-        path == "mlflow/mlflow" || path.ends_with("/mlflow/mlflow")
+        let published = path == "mlflow/mlflow"
+            && (self.0.starts_with("ghcr.io/") || self.0.starts_with("docker.io/"));
+        // A copy elsewhere keeps MLflow's tags (`v3.17.2`, `v3.17.2-full`);
+        // an image of one's own under the same path has tags of its own.
+        let release_tag = self.tag().is_some_and(|t| {
+            let version = t
+                .strip_prefix('v')
+                .unwrap_or("")
+                .split('-')
+                .next()
+                .unwrap_or("");
+            let parts: Vec<&str> = version.split('.').collect();
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        });
+        published || ((path == "mlflow/mlflow" || path.ends_with("/mlflow/mlflow")) && release_tag)
     }
 
     /// The MLflow release a stock image carries, from its tag
@@ -108,7 +125,10 @@ mod tests {
         assert_eq!(release(mirror), Some((3, 9, 1)));
         assert_eq!(release("ghcr.io/mlflow/mlflow@sha256:abc"), None);
         assert!(image("ghcr.io/mlflow/mlflow@sha256:abc").is_stock_mlflow());
-        assert!(image("localhost:5000/ghcr.io/mlflow/mlflow:v1").is_stock_mlflow());
+        assert!(image("localhost:5000/ghcr.io/mlflow/mlflow:v3.1.0").is_stock_mlflow());
+        let own = "registry.example.com/platform/mlflow/mlflow:3.17.2-oidc";
+        assert!(!image(own).is_stock_mlflow());
+        assert!(!image("localhost:5000/ghcr.io/mlflow/mlflow@sha256:abc").is_stock_mlflow());
         let own = "registry.example.com/mlflow/mlflow-oidc:3.17.2";
         assert!(!image(own).is_stock_mlflow());
         assert_eq!(release(own), None);

@@ -22,11 +22,19 @@ def oidc_logins(auth_uri, logins):
         user, role, var = login.split(":")
         token, admin = os.environ[var], role == "admin"
         if store.has_user(user):
-            store.update_user(user, is_admin=admin, is_service_account=True, written_by="mlk")
+            store.update_user(user, is_admin=admin, is_service_account=True)
         else:
-            store.create_user(user, user, is_admin=admin, is_service_account=True, written_by="mlk")
-        with store.ManagedSessionMaker() as session:
+            store.create_user(user, user, is_admin=admin, is_service_account=True)
+        # A service account logs in with basic auth only when it signs in
+        # with the tokens issued to it ("internal").
+        store.set_service_account_source(user, "internal")
+        with store.ManagedSessionMaker(read_only=False) as session:
             owner = session.query(SqlUser).filter(SqlUser.username == user).one()
+            # An admin switched it off: the plugin issues a deactivated
+            # account no token, and neither does this step.
+            if not owner.active:
+                print(f"login {user} is deactivated: no token set", flush=True)
+                continue
             session.query(SqlUserToken).filter(SqlUserToken.user_id == owner.id,
                                                SqlUserToken.name == "mlk").delete()
             session.add(SqlUserToken(

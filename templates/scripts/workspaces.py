@@ -39,34 +39,42 @@ def set_up_workspaces(uri, auth):
 
 def seed_roles(store, names):
     """MLflow's auth app seeds a workspace's `admin` (MANAGE) and `user`
-    (USE) roles when its API creates one; a workspace made here gets the
-    same, so an admin has roles to assign users to. `default` has none."""
-    seeds = [("admin", "MANAGE", "Full MANAGE authority over the workspace."),
-             ("user", "USE", "Read every resource in the workspace and create new ones.")]
+    (USE) roles when its API creates one (`_DEFAULT_WORKSPACE_ROLES` in
+    mlflow/server/auth); a workspace made here gets the same, so an admin
+    has roles to assign users to. `default` has none. A role left without
+    its permission by an interrupted run gets it on the next."""
+    seeds = [
+        ("admin", "MANAGE", "Full MANAGE authority over the workspace."),
+        ("user", "USE", "Read every resource in the workspace and create new experiments and "
+         "registered models; the creator-as-owner mechanism grants MANAGE on what you create, "
+         "with no write or delete access to resources owned by other users."),
+    ]
     for name in names:
         if name == "default":
             continue
-        have = {r.name for r in store.list_roles([name])}
+        have = {r.name: r for r in store.list_roles([name])}
         for role, permission, description in seeds:
-            if role not in have:
-                r = store.create_role(name=role, workspace=name, description=description)
+            r = have.get(role) or store.create_role(name=role, workspace=name, description=description)
+            if not any(p.resource_type == "workspace" for p in r.permissions or []):
                 store.add_role_permission(r.id, "workspace", "*", permission)
 
 
 def grant_groups(store, workspaces):
-    """The OIDC plugin's group grants on the spec's workspaces are the
-    spec's: each created or updated, and any other group's revoked."""
+    """The OIDC plugin's group grants on a workspace that names groups in
+    the spec are the spec's: each created or updated, and any other
+    group's revoked. A workspace that names none is left as it is."""
     for w in workspaces:
         want = w["groups"]
-        store.populate_groups(list(want), written_by="mlk")
-        for grant in store.list_workspace_group_permissions(w["name"]):
-            if grant.group_name not in want:
-                store.delete_workspace_group_permission(w["name"], grant.group_name)
-                print(f"workspace {w['name']}: group {grant.group_name} revoked", flush=True)
+        if not want:
+            continue
+        store.populate_groups(list(want))
+        have = {g.group_name: g.permission for g in store.list_workspace_group_permissions(w["name"])}
+        for group in have.keys() - want.keys():
+            store.delete_workspace_group_permission(w["name"], group)
+            print(f"workspace {w['name']}: group {group} revoked", flush=True)
         for group, permission in want.items():
-            try:
-                store.get_workspace_group_permission(w["name"], group)
-                store.update_workspace_group_permission(w["name"], group, permission)
-            except Exception:
+            if group not in have:
                 store.create_workspace_group_permission(w["name"], group, permission)
+            elif have[group] != permission:
+                store.update_workspace_group_permission(w["name"], group, permission)
             print(f"workspace {w['name']}: group {group} may {permission}", flush=True)
