@@ -6,6 +6,7 @@ mod cloud_store;
 pub mod connections;
 mod gateway;
 mod ingress;
+mod model_location;
 mod model_root;
 mod oidc;
 mod pod_wide;

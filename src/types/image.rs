@@ -53,42 +53,36 @@ impl Image {
             && (self.0.starts_with("ghcr.io/") || self.0.starts_with("docker.io/"));
         // A copy elsewhere keeps MLflow's tags (`v3.17.2`, `v3.17.2-full`);
         // an image of one's own under the same path has tags of its own.
-        let release_tag = self.tag().is_some_and(|t| {
-            let version = t
-                .strip_prefix('v')
-                .unwrap_or("")
-                .split('-')
-                .next()
-                .unwrap_or("");
-            let parts: Vec<&str> = version.split('.').collect();
-            parts.len() == 3
-                && parts
-                    .iter()
-                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        });
-        published || ((path == "mlflow/mlflow" || path.ends_with("/mlflow/mlflow")) && release_tag)
+        let copy = path.ends_with("/mlflow/mlflow") || path == "mlflow/mlflow";
+        published || (copy && self.tag().and_then(mlflow_release_tag).is_some())
     }
 
     /// The MLflow release a stock image carries, from its tag
     /// (`v3.17.2-full`); none for another image, or a digest alone.
     pub fn mlflow_release(&self) -> Option<(u32, u32, u32)> {
-        if !self.is_stock_mlflow() {
-            return None;
+        match self.is_stock_mlflow() {
+            true => mlflow_release_tag(self.tag()?),
+            false => None,
         }
-        let tag = self.tag()?.strip_prefix('v')?;
-        let version = tag.split('-').next()?;
-        let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
-        Some((
-            parts.next()??,
-            parts.next()??,
-            parts.next().flatten().unwrap_or(0),
-        ))
     }
 
     pub(crate) fn builtin(s: &str) -> Image {
         debug_assert!(Image::parse(s).is_ok(), "{s:?}");
         Image(s.to_owned())
     }
+}
+
+/// MLflow's release tags: `vMAJOR.MINOR.PATCH`, and a variant after `-`.
+fn mlflow_release_tag(tag: &str) -> Option<(u32, u32, u32)> {
+    let version = tag.strip_prefix('v')?.split('-').next()?;
+    let mut parts = version
+        .split('.')
+        .map(|p| match p.bytes().all(|b| b.is_ascii_digit()) {
+            true => p.parse::<u32>().ok(),
+            false => None,
+        });
+    let release = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(release)
 }
 
 #[cfg(test)]
