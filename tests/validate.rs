@@ -288,10 +288,10 @@ fn rendered_output_validates_in_both_formats() {
     }
 }
 
-/// `mlk validate --policy` puts the render's own gate in front of any
-/// stream, such as a Helm chart's output: each guarantee names the
-/// object and field that breaks it; without --policy only Pod Security
-/// (at the level asked) is checked of them.
+/// `mlk validate` puts the render's own gate in front of any stream, such
+/// as a Helm chart's output: each guarantee names the object and field
+/// that breaks it. `--checks` without `policy` leaves it out, and
+/// `--policy`, from before the gate ran by default, still works.
 #[test]
 fn the_policy_gate_runs_on_any_stream() {
     let stream = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: ns}\n\
@@ -302,8 +302,10 @@ fn the_policy_gate_runs_on_any_stream() {
         annotations: {nginx.ingress.kubernetes.io/server-snippet: 'location / { }'}\n\
         spec:\n  rules: [{host: web.example.com}]\n---\n\
         apiVersion: v1\nkind: Namespace\nmetadata: {name: ns, labels: {pod-security.kubernetes.io/enforce: privileged}}\n";
-    let run = mlk(&["validate", "--policy", "-"]).stdin(stream).run();
+    let run = mlk(&["validate", "-"]).stdin(stream).run();
     assert_eq!(run.code, 1, "{}", run.stdout);
+    let old_flag = mlk(&["validate", "--policy", "-"]).stdin(stream).run();
+    assert_eq!(old_flag.stdout, run.stdout);
     for want in [
         "ConfigMap/ns/leak: data.url: holds a secret value",
         "Ingress/ns/web: metadata.annotations[\"nginx.ingress.kubernetes.io/server-snippet\"]: ",
@@ -317,7 +319,7 @@ fn the_policy_gate_runs_on_any_stream() {
     }
     assert!(!run.stdout.contains("super-secret"), "{}", run.stdout);
     let key = "nginx.ingress.kubernetes.io/server-snippet";
-    let allowed = mlk(&["validate", "--policy", "--allow-annotation", key, "-"])
+    let allowed = mlk(&["validate", "--allow-annotation", key, "-"])
         .stdin(stream)
         .run();
     assert!(
@@ -345,16 +347,24 @@ fn the_policy_gate_runs_on_any_stream() {
         allowed.stdout
     );
     // Without the gate there is nothing to loosen: a mistake, said so.
-    let alone = mlk(&["validate", "--allow-annotation", key, "-"])
-        .stdin(stream)
-        .run();
+    let without = [
+        "validate",
+        "--checks",
+        "schema,refs",
+        "--allow-annotation",
+        key,
+        "-",
+    ];
+    let alone = mlk(&without).stdin(stream).run();
     assert_eq!(alone.code, 2, "{}", alone.stderr);
     assert!(
-        alone.stderr.contains("runs only with --policy"),
+        alone.stderr.contains("add `policy` to it"),
         "{}",
         alone.stderr
     );
-    let plain = mlk(&["validate", "-"]).stdin(stream).run();
+    let plain = mlk(&["validate", "--checks", "schema,yaml,refs,pod-security", "-"])
+        .stdin(stream)
+        .run();
     assert!(!plain.stdout.contains("holds a secret"), "{}", plain.stdout);
 }
 
@@ -371,9 +381,7 @@ fn the_policy_report_shows_no_secret_anywhere() {
         secret.replace('\'', "''")
     );
     for format in ["text", "json"] {
-        let run = mlk(&["validate", "--policy", "-o", format, "-"])
-            .stdin(&stream)
-            .run();
+        let run = mlk(&["validate", "-o", format, "-"]).stdin(&stream).run();
         assert_eq!(run.code, 1, "{format}: {}{}", run.stdout, run.stderr);
         assert!(run.stdout.contains("***"), "{format}: {}", run.stdout);
         for shown in [&run.stdout, &run.stderr] {
@@ -442,4 +450,42 @@ fn checks_pick_what_runs() {
         .stdin(pod)
         .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+/// The gate asks for the Pod Security level `--pod-security` names: a
+/// Namespace and its pods at `baseline` pass when baseline is asked for,
+/// and `restricted`, the default, refuses both once each.
+#[test]
+fn the_gate_checks_pod_security_at_the_level_asked() {
+    let stream = "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns, labels: {pod-security.kubernetes.io/enforce: baseline}}\n---\n\
+        apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\n\
+        spec:\n  containers: [{name: c, image: 'r.example/c:1', resources: {limits: {ephemeral-storage: 1Gi}}}]\n";
+    let baseline = mlk(&["validate", "--pod-security", "baseline", "-"])
+        .stdin(stream)
+        .run();
+    assert_eq!(baseline.code, 0, "{}", baseline.stdout);
+    let restricted = mlk(&["validate", "-"]).stdin(stream).run();
+    assert_eq!(restricted.code, 1);
+    let namespace = "Namespace/ns: metadata.labels[\"pod-security.kubernetes.io/enforce\"]: is \"baseline\": the namespace must enforce restricted";
+    assert!(
+        restricted.stdout.contains(namespace),
+        "{}",
+        restricted.stdout
+    );
+    let run_as = "Pod/ns/p: spec.securityContext.runAsNonRoot: must be true";
+    assert_eq!(
+        restricted.stdout.matches(run_as).count(),
+        1,
+        "{}",
+        restricted.stdout
+    );
+    // The gate alone checks Pod Security too, at the same level.
+    let gate = mlk(&["validate", "--checks", "policy", "-"])
+        .stdin(stream)
+        .run();
+    assert_eq!(gate.stdout.matches(run_as).count(), 1, "{}", gate.stdout);
+    let privileged = mlk(&["validate", "--pod-security", "privileged", "-"])
+        .stdin(stream)
+        .run();
+    assert_eq!(privileged.code, 0, "{}", privileged.stdout);
 }

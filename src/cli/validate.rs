@@ -78,19 +78,18 @@ pub struct ValidateArgs {
     /// `pod-security.kubernetes.io/enforce` would hold it.
     #[arg(long, value_enum, value_name = "LEVEL", default_value_t = Level::Restricted)]
     pod_security: Level,
-    /// Also run mlk's output gate, as every render does: Pod Security
-    /// `restricted` on every pod (CRDs' too), no Secret value outside a
-    /// Secret, the Namespace's own level, the tracking server's
-    /// protections, and front-door annotations from the allowlist.
-    #[arg(long)]
+    /// The gate is one of the default checks (`--checks policy`); this
+    /// flag, once needed to turn it on, is kept for the scripts that pass
+    /// it.
+    #[arg(long, hide = true)]
     policy: bool,
-    /// With --policy (or `--checks policy`): let an Ingress or route carry
-    /// this annotation, which mlk does not know to be safe. Repeatable.
+    /// Let an Ingress or route carry this annotation, which mlk's gate
+    /// (`policy`) does not know to be safe. Repeatable.
     #[arg(long = "allow-annotation", value_name = "KEY")]
     allow_annotation: Vec<String>,
-    /// The checks to run, comma-separated (default: schema, yaml, refs
-    /// and pod-security; `policy` is --policy). Without `refs`, a file that
-    /// holds part of an application validates on its own.
+    /// The checks to run, comma-separated (default: all five). Without
+    /// `refs`, a file that holds part of an application validates on its
+    /// own; without `policy`, mlk's own rules for a platform are left out.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "CHECK,...")]
     checks: Vec<CheckName>,
     /// Report format on stdout.
@@ -114,16 +113,17 @@ enum CheckName {
     Refs,
     /// The Pod Security level of --pod-security.
     PodSecurity,
-    /// mlk's output gate, as --policy.
+    /// mlk's output gate, as every render passes it: Pod Security on
+    /// every pod (CRDs' too), no Secret value outside a Secret, the
+    /// Namespace's own level, the tracking server's protections, and
+    /// front-door annotations from the allowlist.
     Policy,
 }
 
 impl ValidateArgs {
-    /// What runs: the named checks, or every one but the gate.
+    /// What runs: the named checks, or every one.
     fn selected(&self) -> (validate::Checks, bool, bool) {
-        let on = |c: CheckName| {
-            self.checks.is_empty() && c != CheckName::Policy || self.checks.contains(&c)
-        };
+        let on = |c: CheckName| self.checks.is_empty() || self.checks.contains(&c);
         let checks = validate::Checks {
             schema: on(CheckName::Schema),
             yaml: on(CheckName::Yaml),
@@ -205,7 +205,7 @@ pub(super) fn read(file: &std::path::Path) -> anyhow::Result<String> {
 pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output> {
     if !args.allow_annotation.is_empty() && !args.selected().2 {
         let msg =
-            "--allow-annotation loosens the gate, which runs only with --policy or --checks policy";
+            "--allow-annotation loosens the gate, which --checks leaves out: add `policy` to it";
         return Err(Unusable(msg.into()).into());
     }
     let catalog = args.schemas.catalog()?;
@@ -255,10 +255,9 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
         }
     }
     let (checks, pod_security, policy) = args.selected();
-    let level = if pod_security {
-        args.pod_security
-    } else {
-        Level::Privileged
+    let level = match pod_security {
+        true => args.pod_security,
+        false => Level::Privileged,
     };
     let mut report = validate::validate_with(&docs, &catalog, &external, level, checks);
     let secrets = crate::gate::stream_secrets(docs.iter().map(|d| &d.value));
@@ -269,10 +268,12 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
             before_patches: None,
             allowed_annotations: &allowed,
             secret_data: true,
+            pod_security: args.pod_security,
         };
         let found = crate::gate::check(&docs, &policy).into_iter();
-        // Pod Security was checked at the level asked for above.
-        let found = found.filter(|f| f.check != "pod_security" || level < Level::Restricted);
+        // Pod Security is checked once, at the level asked for: above,
+        // unless `--checks` left `pod-security` out.
+        let found = found.filter(|f| f.check != "pod_security" || !pod_security);
         report.problems.extend(found.map(|f| validate::Problem {
             object: f.id,
             path: f.at.to_string(),

@@ -1,5 +1,5 @@
 //! The one gate every rendered platform passes before it is printed, and
-//! that `mlk validate --policy` puts in front of any manifest stream. It
+//! that `mlk validate` puts in front of any manifest stream. It
 //! reads the final list of objects only: it neither knows nor cares which
 //! stage, feature or patch produced an object, so a new feature is held to
 //! the same guarantees the day it is written.
@@ -54,6 +54,10 @@ pub struct Policy<'a> {
     /// Whether the output may hold Secrets with values at all: not when
     /// an external store holds them (GitOps repositories keep none).
     pub secret_data: bool,
+    /// The Pod Security level every pod meets and a Namespace enforces at
+    /// least: `restricted` for a render; what `mlk validate
+    /// --pod-security` asks for a stream from elsewhere.
+    pub pod_security: Level,
 }
 
 /// One broken guarantee.
@@ -178,11 +182,11 @@ pub fn check(docs: &[Document], policy: &Policy) -> Vec<Finding> {
     findings.list
 }
 
-/// Every pod of every object, at `restricted`.
-fn pod_security_check(subject: &Subject, _: &Policy, out: &mut Findings) {
+/// Every pod of every object, at the policy's level.
+fn pod_security_check(subject: &Subject, policy: &Policy, out: &mut Findings) {
     for (i, _, pods) in subject.objects() {
         for pod in pods {
-            for (at, message) in pod_security::check(pod, Level::Restricted) {
+            for (at, message) in pod_security::check(pod, policy.pod_security) {
                 let evidence = container_name(pod, &at);
                 out.push(i, at, message, evidence);
             }

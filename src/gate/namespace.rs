@@ -10,7 +10,7 @@ use crate::field_path::Trail;
 
 const PREFIX: &str = "pod-security.kubernetes.io/";
 
-pub fn check(subject: &Subject, _: &Policy, out: &mut Findings) {
+pub fn check(subject: &Subject, policy: &Policy, out: &mut Findings) {
     let docs = subject.docs;
     for (i, doc) in docs.iter().enumerate() {
         if doc.kind() != "Namespace" {
@@ -20,19 +20,25 @@ pub fn check(subject: &Subject, _: &Policy, out: &mut Findings) {
         let injected = docs
             .iter()
             .any(|d| d.kind() == "InferenceService" && d.namespace().is_none_or(|ns| ns == name));
-        let least = match injected {
-            true => Level::Baseline,
-            false => Level::Restricted,
+        let (least, why) = match injected {
+            true => (
+                Level::Baseline,
+                "KServe adds containers to predictor pods, so at least baseline",
+            ),
+            false => (Level::Restricted, "every pod in it is the platform's own"),
+        };
+        // A stream checked at a lower level (`mlk validate --pod-security`)
+        // asks no more of its Namespaces.
+        let (least, why) = match policy.pod_security < least {
+            true => (policy.pod_security, "the level asked for"),
+            false => (least, why),
         };
         let labels = &doc.value["metadata"]["labels"];
         let at = |key: &str| Trail::root().key("metadata").key("labels").key(key);
         let enforce = format!("{PREFIX}enforce");
         let given = labels[enforce.as_str()].as_str();
-        if given.and_then(Level::parse).is_none_or(|l| l < least) {
-            let why = match injected {
-                true => "KServe adds containers to predictor pods, so at least baseline",
-                false => "every pod in it is the platform's own",
-            };
+        let lower = given.and_then(Level::parse).is_none_or(|l| l < least);
+        if lower && least > Level::Privileged {
             let msg = format!(
                 "is {}: the namespace must enforce {} ({why})",
                 given.map_or("unset".to_owned(), |g| format!("{g:?}")),

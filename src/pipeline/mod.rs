@@ -112,6 +112,7 @@ pub fn render_platform(
         before_patches: before.as_ref(),
         allowed_annotations: &allowed.annotations,
         secret_data: !external_secrets,
+        pod_security: gate::Level::Restricted,
     };
     let findings = gate::check(&docs, &policy);
     if !findings.is_empty() {
