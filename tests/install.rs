@@ -124,8 +124,7 @@ fn the_packaged_crate_builds() {
 /// form; the image runs as a numeric non-root user and carries its version.
 #[test]
 fn the_containerfile_holds_together() {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Containerfile")).unwrap();
+    let text = common::containerfile::text();
     let known = [
         "FROM",
         "ARG",
@@ -138,29 +137,16 @@ fn the_containerfile_holds_together() {
         "ENTRYPOINT",
         "CMD",
     ];
-    let mut lines = Vec::new();
-    let mut pending = String::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if pending.is_empty() && (line.is_empty() || line.starts_with('#')) {
-            continue;
-        }
-        match line.strip_suffix('\\') {
-            Some(part) => pending.push_str(part),
-            None => {
-                pending.push_str(line);
-                lines.push(std::mem::take(&mut pending));
-            }
-        }
-    }
-    assert!(pending.is_empty(), "a continuation at the end");
+    let lines = common::containerfile::instructions();
     let mut stages = Vec::new();
     let mut user = None;
     let mut entrypoint = None;
-    for line in &lines {
-        let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
-        assert!(known.contains(&word), "unknown instruction: {line}");
-        match word {
+    for (word, rest) in &lines {
+        assert!(
+            known.contains(&word.as_str()),
+            "unknown instruction: {word}"
+        );
+        match word.as_str() {
             "FROM" => {
                 if let Some((_, name)) = rest.split_once(" AS ") {
                     stages.push(name.trim().to_owned());
@@ -179,7 +165,7 @@ fn the_containerfile_holds_together() {
                     assert!(path.exists(), "COPY {source}: no such file");
                 }
             },
-            "USER" => user = Some(rest.to_owned()),
+            "USER" => user = Some(rest.clone()),
             "ENTRYPOINT" | "CMD" => {
                 let args: Vec<String> = serde_json::from_str(rest)
                     .unwrap_or_else(|e| panic!("{word} is not in exec form: {e}"));
@@ -190,7 +176,7 @@ fn the_containerfile_holds_together() {
             _ => {}
         }
     }
-    assert!(lines[0].starts_with("ARG") || lines[0].starts_with("FROM"));
+    assert!(lines[0].0 == "ARG" || lines[0].0 == "FROM");
     let user = user.expect("the final stage names its user");
     let uid: u32 = user
         .split(':')

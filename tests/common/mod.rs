@@ -2,6 +2,7 @@
 //! and nothing inherited, so results never depend on the machine.
 #![allow(dead_code)]
 
+pub mod containerfile;
 pub mod fake_registry;
 pub mod kustomize;
 pub mod live;
