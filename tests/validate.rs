@@ -489,3 +489,25 @@ fn the_gate_checks_pod_security_at_the_level_asked() {
         .run();
     assert_eq!(privileged.code, 0, "{}", privileged.stdout);
 }
+
+/// The OIDC client secret may read none of the stream's other Secrets:
+/// a core Secret counts, a custom resource that calls its kind Secret
+/// does not.
+#[test]
+fn a_credential_sent_away_reads_no_other_secret_of_the_stream() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\n\
+        spec:\n  containers:\n    - name: c\n      image: 'r.example/c:1'\n      \
+        env: [{name: OIDC_CLIENT_SECRET, valueFrom: {secretKeyRef: {name: db, key: password}}}]\n";
+    let core = format!(
+        "{pod}---\napiVersion: v1\nkind: Secret\nmetadata: {{name: db, namespace: ns}}\nstringData: {{password: pw-0123456789}}\n"
+    );
+    let custom = format!(
+        "{pod}---\napiVersion: example.com/v1\nkind: Secret\nmetadata: {{name: db, namespace: ns}}\n"
+    );
+    let checks = ["validate", "--checks", "policy", "--pod-security", "privileged", "-"];
+    let run = mlk(&checks).stdin(&core).run();
+    let want = "OIDC_CLIENT_SECRET is sent to a host the spec names, and reads db/password";
+    assert!(run.stdout.contains(want), "{}", run.stdout);
+    let run = mlk(&checks).stdin(&custom).run();
+    assert!(!run.stdout.contains("OIDC_CLIENT_SECRET"), "{}", run.stdout);
+}

@@ -43,17 +43,20 @@ pub fn check(subject: &Subject, _: &Policy, out: &mut Findings) {
     }
 }
 
-/// The Secrets the stream makes: its own, and those ExternalSecrets
-/// write.
+/// The Secrets the stream makes: its own (core `v1` Secrets; a custom
+/// resource of that kind holds none), and those ExternalSecrets write.
 fn platform_secrets<'d>(subject: &Subject<'d>) -> BTreeSet<&'d str> {
     let mut names = BTreeSet::new();
     for (_, doc, _) in subject.objects() {
         let v: &Value = &doc.value;
+        let group = v["apiVersion"].as_str().unwrap_or_default();
         let name = match v["kind"].as_str() {
-            Some("Secret") => v["metadata"]["name"].as_str(),
-            Some("ExternalSecret") => v["spec"]["target"]["name"]
-                .as_str()
-                .or(v["metadata"]["name"].as_str()),
+            Some("Secret") if super::secrets::is_secret(v) => v["metadata"]["name"].as_str(),
+            Some("ExternalSecret") if group.starts_with("external-secrets.io/") => {
+                v["spec"]["target"]["name"]
+                    .as_str()
+                    .or(v["metadata"]["name"].as_str())
+            }
             _ => None,
         };
         names.extend(name);
