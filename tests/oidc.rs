@@ -254,3 +254,72 @@ fn the_client_secret_is_no_other_secret_of_the_platform() {
         );
     }
 }
+
+/// The gate holds single sign-on's guarantees on the final objects, so
+/// `mlk validate` finds them broken in any stream: a provider or redirect
+/// over http, a session cookie sent over http behind an https redirect,
+/// a client secret written into the pod. The render itself passes.
+#[test]
+fn the_gate_holds_single_sign_on_to_https_and_a_secret_client_secret() {
+    let front = "ingress:\n  enabled: true\n  host: ml.example.com\n  auth: {enabled: false}\n  tls: {secretName: ml-tls}\n";
+    let spec = format!("apiVersion: mlk/v1alpha1\nkind: Platform\n{front}{OIDC}");
+    let docs = mlk(&["render", "-f", "-"]).stdin(&spec).run().ok().docs();
+    let stream = |docs: &[serde_yaml::Value]| {
+        let texts: Vec<String> = docs
+            .iter()
+            .map(|d| serde_yaml::to_string(d).unwrap())
+            .collect();
+        texts.join("---\n")
+    };
+    let validate = |text: &str, extra: &[&str]| {
+        let mut args = vec!["validate", "--checks", "policy"];
+        args.extend(extra);
+        args.push("-");
+        mlk(&args).stdin(text).run()
+    };
+    assert_eq!(validate(&stream(&docs), &[]).code, 0);
+    let with = |name: &str, entry: &str| {
+        let mut docs = docs.clone();
+        let d = docs
+            .iter_mut()
+            .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "mlflow-tracking")
+            .unwrap();
+        let env = d["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_sequence_mut()
+            .unwrap();
+        let j = env.iter().position(|e| e["name"] == name).unwrap();
+        env[j] = serde_yaml::from_str(entry).unwrap();
+        stream(&docs)
+    };
+    let cases = [
+        (
+            "OIDC_DISCOVERY_URL",
+            "{name: OIDC_DISCOVERY_URL, value: 'http://id.example.com/.well-known/openid-configuration'}",
+            "OIDC_DISCOVERY_URL must be an https URL",
+        ),
+        (
+            "OIDC_REDIRECT_URI",
+            "{name: OIDC_REDIRECT_URI, valueFrom: {configMapKeyRef: {name: c, key: k}}}",
+            "OIDC_REDIRECT_URI must be an https URL, written out",
+        ),
+        (
+            "SESSION_COOKIE_SECURE",
+            "{name: SESSION_COOKIE_SECURE, value: 'false'}",
+            "SESSION_COOKIE_SECURE must be \"true\"",
+        ),
+        (
+            "OIDC_CLIENT_SECRET",
+            "{name: OIDC_CLIENT_SECRET, value: not-from-a-secret}",
+            "OIDC_CLIENT_SECRET must be read from a Secret",
+        ),
+    ];
+    for (name, entry, want) in cases {
+        let run = validate(&with(name, entry), &[]);
+        assert_eq!(run.code, 1, "{name}: {}", run.stdout);
+        assert!(run.stdout.contains(want), "{name}: {}", run.stdout);
+    }
+    // A test's provider on loopback, as the person running mlk allows.
+    let http = with("OIDC_DISCOVERY_URL", cases[0].1);
+    let allowed = validate(&http, &["--allow-insecure-issuer"]);
+    assert_eq!(allowed.code, 0, "{}", allowed.stdout);
+}

@@ -504,7 +504,14 @@ fn a_credential_sent_away_reads_no_other_secret_of_the_stream() {
     let custom = format!(
         "{pod}---\napiVersion: example.com/v1\nkind: Secret\nmetadata: {{name: db, namespace: ns}}\n"
     );
-    let checks = ["validate", "--checks", "policy", "--pod-security", "privileged", "-"];
+    let checks = [
+        "validate",
+        "--checks",
+        "policy",
+        "--pod-security",
+        "privileged",
+        "-",
+    ];
     let run = mlk(&checks).stdin(&core).run();
     let want = "OIDC_CLIENT_SECRET is sent to a host the spec names, and reads db/password";
     assert!(run.stdout.contains(want), "{}", run.stdout);

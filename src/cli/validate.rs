@@ -87,6 +87,11 @@ pub struct ValidateArgs {
     /// (`policy`) does not know to be safe. Repeatable.
     #[arg(long = "allow-annotation", value_name = "KEY")]
     allow_annotation: Vec<String>,
+    /// Let an OIDC provider and redirect URI be plain http, as a render
+    /// with the same flag made them: a test's provider on loopback,
+    /// never a real one.
+    #[arg(long)]
+    allow_insecure_issuer: bool,
     /// The checks to run, comma-separated (default: all five). Without
     /// `refs`, a file that holds part of an application validates on its
     /// own; without `policy`, mlk's own rules for a platform are left out.
@@ -269,6 +274,7 @@ pub fn run(args: ValidateArgs, notes: &mut Vec<String>) -> anyhow::Result<Output
             allowed_annotations: &allowed,
             secret_data: true,
             pod_security: args.pod_security,
+            insecure_issuer: args.allow_insecure_issuer,
         };
         let found = crate::gate::check(&docs, &policy).into_iter();
         // Pod Security is checked once, at the level asked for: above,

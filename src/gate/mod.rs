@@ -16,6 +16,8 @@
 //! - `pod_security`: every pod, CRDs' included, meets `restricted`;
 //! - `namespace`: the Namespace enforces a level no label can lower;
 //! - `mlflow_server`: the tracking server keeps its protections;
+//! - `oidc`: single sign-on speaks https to the provider and back, with
+//!   `Secure` cookies and a client secret read from a Secret;
 //! - `annotations`: a front door's annotations are known to be safe;
 //! - `disk`: every container and emptyDir has a bound on the node's disk.
 
@@ -26,6 +28,7 @@ mod frozen;
 mod identity;
 mod mlflow_server;
 mod namespace;
+mod oidc;
 pub mod pod_security;
 pub mod pods;
 mod secrets;
@@ -58,6 +61,9 @@ pub struct Policy<'a> {
     /// least: `restricted` for a render; what `mlk validate
     /// --pod-security` asks for a stream from elsewhere.
     pub pod_security: Level,
+    /// Whether the OIDC provider and redirect may be plain http
+    /// (`--allow-insecure-issuer`, for a test's provider on loopback).
+    pub insecure_issuer: bool,
 }
 
 /// One broken guarantee.
@@ -151,13 +157,14 @@ impl<'d> Subject<'d> {
 type Check = fn(&Subject, &Policy, &mut Findings);
 
 /// Every check, in the order findings are reported.
-const CHECKS: [(&str, Check); 8] = [
+const CHECKS: [(&str, Check); 9] = [
     ("identity", identity::check),
     ("secrets", secrets::check),
     ("credentials", credentials::check),
     ("pod_security", pod_security_check),
     ("namespace", namespace::check),
     ("mlflow_server", mlflow_server::check),
+    ("oidc", oidc::check),
     ("annotations", annotations::check),
     ("disk", disk::check),
 ];

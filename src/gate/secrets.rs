@@ -186,8 +186,8 @@ pub fn referenced(arg: &str) -> Vec<&str> {
     out
 }
 
-/// The values a stream's own Secrets hold, decoded: what `mlk validate
-/// --policy` and `mlk diff` look for, when no render told them.
+/// The values a stream's own Secrets hold, decoded: what `mlk validate`
+/// and `mlk diff` look for, when no render told them.
 pub fn stream_secrets<'a>(objects: impl IntoIterator<Item = &'a Value>) -> SecretSet {
     let mut values = Vec::new();
     for d in objects.into_iter().filter(|d| is_secret(d)) {

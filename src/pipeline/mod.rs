@@ -113,6 +113,7 @@ pub fn render_platform(
         allowed_annotations: &allowed.annotations,
         secret_data: !external_secrets,
         pod_security: gate::Level::Restricted,
+        insecure_issuer: allowed.insecure_issuer,
     };
     let findings = gate::check(&docs, &policy);
     if !findings.is_empty() {
