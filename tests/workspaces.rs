@@ -309,3 +309,23 @@ tracking:
         .docs();
     assert!(!strings(&migration_step(&docs)["command"])[2].contains("def oidc_logins"));
 }
+
+/// A model the registry lacks is named with its workspace, where the same
+/// name may be another team's model.
+#[test]
+fn a_missing_model_is_named_with_its_workspace() {
+    fn missing(_: &str, _: &[String]) -> (u16, String) {
+        let body = r#"{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no such alias"}"#;
+        (404, body.into())
+    }
+    let uri = registry(missing);
+    let text = format!(
+        "apiVersion: mlk/v1alpha1\nkind: Platform\ntracking:\n  workspaces: [{{name: team-a}}]\nserving:\n  trackingUri: {uri}\n  models:\n    - {{name: churn, registeredModel: churn, alias: champion, workspace: team-a}}\n"
+    );
+    let run = mlk(&["render", "-f", "-", "--resolve"])
+        .stdin(&text)
+        .run()
+        .failed();
+    let want = "alias \"champion\" of \"churn\" in workspace \"team-a\" is not in the registry";
+    assert!(run.stderr.contains(want), "{}", run.stderr);
+}

@@ -328,6 +328,16 @@ fn workspace(m: &Model) -> &str {
         .map_or(crate::spec::DEFAULT_WORKSPACE, |w| w.as_str())
 }
 
+/// The registered model as an error names it: with its workspace, when
+/// it names one, since the same name may be another model elsewhere.
+fn registered(m: &Model) -> String {
+    let name = m.registered_model.as_str();
+    match &m.workspace {
+        Some(w) => format!("{name:?} in workspace {:?}", w.as_str()),
+        None => format!("{name:?}"),
+    }
+}
+
 /// What the registry says of the version or alias `m` asks for.
 fn from_registry(
     m: &Model,
@@ -340,13 +350,16 @@ fn from_registry(
         (Some(alias), _) => lookup_alias(registry, m, alias)?,
         (None, Some(v)) => {
             let run = registry.version_run(model, v.0);
-            (v, run.map_err(|e| format!("version {v} of {name:?}: {e}"))?)
+            (
+                v,
+                run.map_err(|e| format!("version {v} of {}: {e}", registered(m)))?,
+            )
         }
         (None, None) => return Err("names neither a version nor an alias".into()),
     };
     let uri = registry
         .download_uri(model, version.0)
-        .map_err(|e| format!("version {version} of {name:?}: {e}"))?;
+        .map_err(|e| format!("version {version} of {}: {e}", registered(m)))?;
     let uri = storage_uri(&uri, root)?;
     Ok((Source::Storage(uri), Some(version), run_id))
 }
@@ -379,11 +392,12 @@ fn lookup_alias(
         .map_err(|e| match e {
             RegistryError::NotFound(msg) => {
                 format!(
-                    "alias {:?} of {name:?} is not in the registry ({msg})",
-                    alias.as_str()
+                    "alias {:?} of {} is not in the registry ({msg})",
+                    alias.as_str(),
+                    registered(m)
                 )
             }
-            e => format!("alias {:?} of {name:?}: {e}", alias.as_str()),
+            e => format!("alias {:?} of {}: {e}", alias.as_str(), registered(m)),
         })
 }
 
